@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# First command on a fresh machine: install everything, then run every notebook
+# headless. Each notebook's last cell exports its charts to charts/.
+#   bash scripts/run_all.sh [--lab]     (--lab also installs JupyterLab)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
+
+bash scripts/setup.sh "$@"
+rc=0
+"$PYTHON" scripts/run_notebooks.py || rc=$?
+echo
+echo "executed notebooks: $PWD/build/executed/ (per-cell times in timings.json)"
+echo "charts:             $PWD/charts/"
+exit "$rc"

@@ -1,0 +1,164 @@
+//! Virtual time: integer nanoseconds, never floats, never the wall clock.
+//!
+//! [`SimTime`] is an instant since the start of a run; [`SimDuration`] a span.
+//! Integers give a total order and identical results on every machine; floats
+//! would make event order depend on rounding.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::ops::{Add, AddAssign, Sub};
+
+/// An instant of virtual time, in nanoseconds since the run started.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+pub struct SimTime(pub u64);
+
+/// A span of virtual time, in nanoseconds.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+pub struct SimDuration(pub u64);
+
+/// `n` nanoseconds.
+pub const fn ns(n: u64) -> SimDuration {
+    SimDuration(n)
+}
+/// `n` microseconds.
+pub const fn us(n: u64) -> SimDuration {
+    SimDuration(n * 1_000)
+}
+/// `n` milliseconds.
+pub const fn ms(n: u64) -> SimDuration {
+    SimDuration(n * 1_000_000)
+}
+/// `n` seconds.
+pub const fn secs(n: u64) -> SimDuration {
+    SimDuration(n * 1_000_000_000)
+}
+
+impl SimTime {
+    /// The start of every run.
+    pub const ZERO: SimTime = SimTime(0);
+    /// The largest representable instant (about 584 years).
+    pub const MAX: SimTime = SimTime(u64::MAX);
+
+    /// Nanoseconds since the start.
+    pub const fn as_nanos(self) -> u64 {
+        self.0
+    }
+    /// Milliseconds since the start, as a float (for charts).
+    pub fn as_ms(self) -> f64 {
+        self.0 as f64 / 1e6
+    }
+    /// Seconds since the start, as a float (for charts).
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+    /// The instant `d` after the start.
+    pub const fn from_start(d: SimDuration) -> SimTime {
+        SimTime(d.0)
+    }
+    /// The span from `earlier` to `self`, zero if `earlier` is later.
+    pub fn since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl SimDuration {
+    /// Zero length.
+    pub const ZERO: SimDuration = SimDuration(0);
+
+    /// Nanoseconds.
+    pub const fn as_nanos(self) -> u64 {
+        self.0
+    }
+    /// Milliseconds as a float (for charts and tables).
+    pub fn as_ms(self) -> f64 {
+        self.0 as f64 / 1e6
+    }
+    /// Seconds as a float.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+    /// From fractional milliseconds; errors on negative, NaN or infinite input.
+    pub fn from_ms_f64(x: f64) -> Result<SimDuration> {
+        Self::from_scaled("duration (ms)", x, 1e6)
+    }
+    /// From fractional seconds; errors on negative, NaN or infinite input.
+    pub fn from_secs_f64(x: f64) -> Result<SimDuration> {
+        Self::from_scaled("duration (s)", x, 1e9)
+    }
+    fn from_scaled(param: &str, x: f64, scale: f64) -> Result<SimDuration> {
+        let v = x * scale;
+        if x.is_finite() && x >= 0.0 && v < u64::MAX as f64 {
+            Ok(SimDuration(v.round() as u64))
+        } else {
+            Err(Error::invalid(param, x, "a finite, non-negative number"))
+        }
+    }
+    /// Rounds a non-negative float number of nanoseconds, saturating. Used on
+    /// the hot path where the input is already known to be valid.
+    pub(crate) fn from_nanos_f64_saturating(v: f64) -> SimDuration {
+        if v.is_nan() || v <= 0.0 {
+            SimDuration(0)
+        } else if v >= u64::MAX as f64 {
+            SimDuration(u64::MAX)
+        } else {
+            SimDuration(v.round() as u64)
+        }
+    }
+}
+
+impl Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    fn add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+}
+impl AddAssign<SimDuration> for SimTime {
+    fn add_assign(&mut self, d: SimDuration) {
+        self.0 = self.0.saturating_add(d.0);
+    }
+}
+impl Sub<SimTime> for SimTime {
+    type Output = SimDuration;
+    fn sub(self, o: SimTime) -> SimDuration {
+        self.since(o)
+    }
+}
+impl Add for SimDuration {
+    type Output = SimDuration;
+    fn add(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_add(d.0))
+    }
+}
+impl AddAssign for SimDuration {
+    fn add_assign(&mut self, d: SimDuration) {
+        self.0 = self.0.saturating_add(d.0);
+    }
+}
+
+fn fmt_ns(n: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    if n >= 1_000_000_000 {
+        write!(f, "{:.3}s", n as f64 / 1e9)
+    } else if n >= 1_000_000 {
+        write!(f, "{:.3}ms", n as f64 / 1e6)
+    } else if n >= 1_000 {
+        write!(f, "{:.3}µs", n as f64 / 1e3)
+    } else {
+        write!(f, "{n}ns")
+    }
+}
+impl fmt::Display for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("t=")?;
+        fmt_ns(self.0, f)
+    }
+}
+impl fmt::Display for SimDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_ns(self.0, f)
+    }
+}

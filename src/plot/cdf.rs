@@ -1,0 +1,245 @@
+//! Empirical CDF (or tail, 1 - F, on a log axis) of one or more sample sets,
+//! with p50 / p90 / p99 / p99.9 marked on each curve.
+
+use std::collections::BTreeSet;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::axis::{fmt_num, Axis};
+use super::figure::{
+    boxed_text, check_finite, check_log, frame, legend, min_max, occupancy, overlaps, perr,
+    simplify, text_size, Figure, LegendEntry, Opts, PxRect, Spec, Swatch, XAxisAt,
+};
+use super::style::{dark_color, series_color, Sizes};
+use crate::error::{Error, Result};
+
+/// Percentiles marked on every curve (p99 needs >= 100 samples, p99.9 >= 1000).
+pub const MARKED_PERCENTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
+
+#[derive(Clone, Debug)]
+struct Curve {
+    label: String,
+    /// (x, rank) of the kept order statistics; rank i is 0-based.
+    pts: Vec<(f64, usize)>,
+    n: usize,
+    /// (quantile, value).
+    marks: Vec<(f64, f64)>,
+}
+
+/// Plot-ready CDF data.
+#[derive(Clone, Debug)]
+pub(crate) struct CdfSpec {
+    curves: Vec<Curve>,
+}
+
+/// The name of a marked percentile: `0.999` gives `"p99.9"`.
+pub fn percentile_name(q: f64) -> String {
+    let p = format!("{:.1}", q * 100.0);
+    format!("p{}", p.trim_end_matches('0').trim_end_matches('.'))
+}
+
+/// Empirical CDF of each `(label, samples)` set, one curve per set in
+/// palette order, with p50, p90, p99 (from 100 samples) and p99.9 (from
+/// 1000 samples) marked as points labelled like `p99 12.3`.
+///
+/// With [`Opts::tail_view`] the y axis shows 1 - F(x), the fraction of
+/// samples above x, on a log scale, so the tail is visible. [`Opts::log_x`]
+/// puts x on a log scale. Large sample sets are thinned for drawing (every
+/// tail point is kept); the percentiles use every sample (nearest rank).
+///
+/// Errors: no series, or a series without samples ([`Error::is_empty_data`]);
+/// NaN/infinite samples, or samples <= 0 with `log_x`
+/// ([`Error::is_invalid_parameter`]).
+///
+/// ```
+/// use thinkdist::plot::{cdf, Opts};
+/// let fast: Vec<f64> = (1..=1000).map(|i| 1.0 + (i as f64 / 100.0)).collect();
+/// let slow: Vec<f64> = fast.iter().map(|x| x * 2.5).collect();
+/// let fig = cdf(
+///     &[("fast".to_string(), fast), ("slow".to_string(), slow)],
+///     Opts::new("Latency CDF").x_label("latency (ms)").tail_view(),
+/// )?;
+/// assert!(fig.to_svg()?.contains("p99"));
+/// # Ok::<(), thinkdist::Error>(())
+/// ```
+pub fn cdf(series: &[(String, Vec<f64>)], opts: Opts) -> Result<Figure> {
+    if series.is_empty() {
+        return Err(Error::empty("cdf series list"));
+    }
+    let mut curves = Vec::with_capacity(series.len());
+    for (label, samples) in series {
+        if samples.is_empty() {
+            return Err(Error::empty(&format!("cdf series `{label}`")));
+        }
+        check_finite(&format!("samples of `{label}`"), samples.iter().copied())?;
+        check_log("x", opts.log_x, samples.iter().copied())?;
+        let mut v = samples.clone();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let mut keep = BTreeSet::new();
+        let lin = 1000.min(n - 1).max(1);
+        for j in 0..=lin {
+            keep.insert(j * (n - 1) / lin);
+        }
+        let mut t = 0u32;
+        loop {
+            let k = 10f64.powf(f64::from(t) / 100.0).round() as usize - 1;
+            if k >= n {
+                break;
+            }
+            keep.insert(k);
+            keep.insert(n - 1 - k);
+            t += 1;
+        }
+        let pts = keep.into_iter().map(|i| (v[i], i)).collect();
+        let marks = MARKED_PERCENTILES
+            .iter()
+            .filter(|&&q| (1.0 - q) * n as f64 >= 0.999)
+            .map(|&q| {
+                let i = ((q * n as f64).ceil() as usize).clamp(1, n) - 1;
+                (q, v[i])
+            })
+            .collect();
+        curves.push(Curve {
+            label: label.clone(),
+            pts,
+            n,
+            marks,
+        });
+    }
+    Ok(Figure::new(Spec::Cdf(CdfSpec { curves }), opts))
+}
+
+pub(crate) fn draw<DB: DrawingBackend>(
+    s: &CdfSpec,
+    opts: &Opts,
+    root: &DrawingArea<DB, Shift>,
+    sz: &Sizes,
+) -> Result<()> {
+    let tail = opts.tail_view;
+    let (lo, hi) = min_max(s.curves.iter().flat_map(|c| c.pts.iter().map(|p| p.0)));
+    let x = Axis::auto(lo, hi, opts.log_x, 8);
+    let max_n = s.curves.iter().map(|c| c.n).max().unwrap_or(1) as f64;
+    let y = if tail {
+        Axis::log((1.0 / max_n) * 0.6, 1.0)
+    } else {
+        Axis::linear(0.0, 1.0, 5)
+    };
+    let mut opts = opts.clone();
+    if opts.y_label.is_empty() {
+        opts.y_label = if tail {
+            "fraction of samples > x".to_string()
+        } else {
+            "fraction of samples ≤ x".to_string()
+        };
+    }
+    let mut chart = frame(root, &opts, sz, x.clone(), y.clone(), XAxisAt::Bottom, true)?;
+    // y value of rank i: F = (i+1)/n, or tail 1 - F(x-) = (n-i)/n.
+    let yv = |i: usize, n: usize| {
+        if tail {
+            (n - i) as f64 / n as f64
+        } else {
+            (i + 1) as f64 / n as f64
+        }
+    };
+    let mut occ = Vec::new();
+    let mut entries = Vec::new();
+    for (ci, c) in s.curves.iter().enumerate() {
+        let color = series_color(ci);
+        // A staircase where consecutive ranks are kept (small samples, the
+        // far tail); a straight line across thinned-out ranks, which would
+        // otherwise draw pixel-sized jagged steps.
+        let mut line: Vec<(f64, f64)> = Vec::with_capacity(c.pts.len() * 2);
+        let mut prev: Option<usize> = None;
+        for &(xv, i) in &c.pts {
+            let yi = yv(i, c.n);
+            match prev {
+                None if !tail => line.push((xv, 0.0)),
+                Some(pi) if pi + 1 == i => line.push((xv, yv(pi, c.n))),
+                _ => {}
+            }
+            line.push((xv, yi));
+            prev = Some(i);
+        }
+        let dims = chart.plotting_area().dim_in_pixel();
+        let line = simplify(&line, &x, &y, dims, 4.0);
+        chart
+            .draw_series(LineSeries::new(
+                line.iter().copied(),
+                color.stroke_width(sz.line),
+            ))
+            .map_err(perr)?;
+        occupancy(&x, &y, &line, &mut occ);
+        entries.push(LegendEntry {
+            label: format!("{} (n = {})", c.label, fmt_num(c.n as f64)),
+            color: color.to_rgba(),
+            kind: Swatch::Line,
+        });
+    }
+    // Percentile markers and labels, placed to avoid each other.
+    let area = chart.plotting_area();
+    let (px0, px1) = {
+        let r = area.get_x_axis_pixel_range();
+        (r.start, r.end)
+    };
+    let (py0, py1) = {
+        let r = area.get_y_axis_pixel_range();
+        (r.start, r.end)
+    };
+    let bounds: PxRect = (px0 + 2, py0 + 2, px1 - 2, py1 - 2);
+    let fsize = sz.small;
+    let r = sz.px(5.5).max(3);
+    let mut placed: Vec<PxRect> = Vec::new();
+    let mut labels = Vec::new();
+    for (ci, c) in s.curves.iter().enumerate() {
+        for &(q, v) in &c.marks {
+            let yq = if tail { 1.0 - q } else { q };
+            let p = area.map_coordinate(&(v, yq));
+            root.draw(&Circle::new(p, r, series_color(ci).filled()))
+                .map_err(perr)?;
+            root.draw(&Circle::new(p, r, WHITE.stroke_width(2)))
+                .map_err(perr)?;
+            placed.push((p.0 - r, p.1 - r, p.0 + r, p.1 + r));
+            labels.push((ci, p, format!("{} {}", percentile_name(q), fmt_num(v))));
+        }
+    }
+    let gap = sz.px(8.0);
+    for (ci, p, text) in labels {
+        let (w, h) = text_size(root, &text, fsize);
+        let step = h + 6;
+        let mut cands = Vec::new();
+        for k in 0..3 {
+            for dy in [k * step, -k * step] {
+                // right of the point, then left of it
+                cands.push((p.0 + gap, p.1 + dy));
+                cands.push((p.0 - gap - w - 6, p.1 + dy));
+            }
+        }
+        let rect_of = |c: (i32, i32)| (c.0 - 3, c.1 - h / 2 - 3, c.0 + w + 3, c.1 + h / 2 + 3);
+        let inside = |rc: PxRect| {
+            rc.0 >= bounds.0 && rc.2 <= bounds.2 && rc.1 >= bounds.1 && rc.3 <= bounds.3
+        };
+        // No room near the point: leave the marker unlabelled rather than
+        // put the label somewhere misleading.
+        let Some(pos) = cands.iter().copied().find(|&c| {
+            let rc = rect_of(c);
+            inside(rc) && !placed.iter().any(|&o| overlaps(rc, o))
+        }) else {
+            continue;
+        };
+        let rc = boxed_text(root, &text, pos, fsize, dark_color(ci))?;
+        placed.push(rc);
+        // Label boxes count as occupied space for the legend.
+        for (fx, fy) in [(rc.0, rc.1), (rc.2, rc.3), (rc.0, rc.3), (rc.2, rc.1)] {
+            occ.push((
+                f64::from(fx - px0) / f64::from((px1 - px0).max(1)),
+                1.0 - f64::from(fy - py0) / f64::from((py1 - py0).max(1)),
+            ));
+        }
+    }
+    if opts.show_legend(entries.len()) {
+        legend(&mut chart, root, sz, &entries, &occ)?;
+    }
+    Ok(())
+}

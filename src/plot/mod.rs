@@ -1,0 +1,48 @@
+//! Charts for notebooks and slides.
+//!
+//! Every chart function takes plain data (slices of numbers, [`Series`],
+//! [`Lane`], [`SequenceDiagram`], ...) plus [`Opts`] and returns a
+//! [`Figure`]. A figure is only data until it is drawn: end a notebook cell
+//! with it to see it inline (PNG), or call [`Figure::to_svg`],
+//! [`Figure::to_png`] or [`Figure::save`]. Keep the figures worth exporting
+//! in a [`Charts`] collection; show summaries with [`Table`].
+//!
+//! All charts share one look: the bundled DejaVu Sans font (so output is
+//! byte-identical on every machine), the Okabe-Ito colour-blind-safe
+//! [`PALETTE`] in the same order everywhere (series `i` gets colour `i`),
+//! 28/20/16 px title/label/tick text at the default 960x600 size, and a
+//! legend in the emptiest corner when there is more than one series.
+//!
+//! | function | chart |
+//! |---|---|
+//! | [`histogram()`] | latency histogram |
+//! | [`cdf()`] | empirical CDF (or tail) with p50/p90/p99/p99.9 |
+//! | [`time_series()`] | series over time with shaded fault windows |
+//! | [`availability_timeline()`] | up/down lane per node |
+//! | [`line_chart()`] | series vs a parameter, error bands, theory overlays |
+//! | [`sequence_diagram()`] | message (Lamport) diagram |
+//! | [`bar_chart()`] | grouped bars |
+
+mod axis;
+mod bar;
+mod cdf;
+mod charts;
+mod figure;
+mod histogram;
+mod line;
+mod sequence;
+mod style;
+mod table;
+mod timeline;
+
+pub use axis::fmt_num;
+pub use bar::{bar_chart, BarSeries};
+pub use cdf::{cdf, percentile_name, MARKED_PERCENTILES};
+pub use charts::Charts;
+pub use figure::{Figure, Opts, DEFAULT_HEIGHT, DEFAULT_WIDTH};
+pub use histogram::histogram;
+pub use line::{line_chart, time_series, Series, SeriesStyle, Window};
+pub use sequence::{sequence_diagram, Arrow, Mark, MarkKind, SequenceDiagram};
+pub use style::{series_color, FONT_FAMILY, PALETTE};
+pub use table::Table;
+pub use timeline::{availability_timeline, Lane};

@@ -1,0 +1,75 @@
+//! Small statistics helpers: means and confidence intervals over independent
+//! replications (one per seed).
+//!
+//! Simulated queues produce correlated samples (a long wait makes the next
+//! wait long too), so the spread of individual samples says little about how
+//! precise their mean is. Running R independent seeds and taking the spread
+//! of the R means does: the half-width `t(R-1) * sd / sqrt(R)` is the 95 %
+//! confidence interval used for error bands and test tolerances.
+
+use crate::error::{Error, Result};
+
+/// Two-sided 97.5 % quantiles of Student's t for 1..=30 degrees of freedom.
+const T975: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+    2.052, 2.048, 2.045, 2.042,
+];
+
+/// The 97.5 % quantile of Student's t with `df` degrees of freedom (1.96 past 30).
+pub fn t975(df: usize) -> f64 {
+    match df {
+        0 => f64::INFINITY,
+        1..=30 => T975[df - 1],
+        _ => 1.96,
+    }
+}
+
+/// Mean and 95 % confidence half-width of independent replications.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct MeanCi {
+    /// The sample mean.
+    pub mean: f64,
+    /// Half-width of the 95 % confidence interval (infinite for one value).
+    pub half_width: f64,
+    /// The sample standard deviation.
+    pub sd: f64,
+    /// How many replications.
+    pub n: usize,
+}
+
+impl MeanCi {
+    /// `(mean - half_width, mean + half_width)`.
+    pub fn interval(&self) -> (f64, f64) {
+        (self.mean - self.half_width, self.mean + self.half_width)
+    }
+    /// True if `x` lies inside the interval widened by `k` half-widths.
+    pub fn covers(&self, x: f64, k: f64) -> bool {
+        (x - self.mean).abs() <= k * self.half_width
+    }
+}
+
+/// Mean and 95 % CI of `xs` (independent replications).
+pub fn mean_ci(xs: &[f64]) -> Result<MeanCi> {
+    if xs.is_empty() {
+        return Err(Error::empty("replications"));
+    }
+    let n = xs.len();
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    let sd = if n > 1 {
+        (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    } else {
+        f64::INFINITY
+    };
+    let half_width = if n > 1 {
+        t975(n - 1) * sd / (n as f64).sqrt()
+    } else {
+        f64::INFINITY
+    };
+    Ok(MeanCi {
+        mean,
+        half_width,
+        sd,
+        n,
+    })
+}

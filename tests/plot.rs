@@ -1,0 +1,571 @@
+//! Integration tests of `thinkdist::plot`: every chart kind renders to SVG
+//! and PNG deterministically, files are written, bad input gives the right
+//! error kind. `cargo test --test plot -- --ignored gallery` writes every
+//! chart to /tmp/thinkdist-gallery/ for a visual check.
+
+use std::path::{Path, PathBuf};
+
+use thinkdist::plot::*;
+
+/// A deterministic pseudo-random stream (xorshift), so tests need no RNG crate.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// Log-normal-ish latency in ms.
+    fn latency(&mut self, median: f64, sigma: f64) -> f64 {
+        let u1 = self.next().max(1e-12);
+        let u2 = self.next();
+        let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+        median * (sigma * z).exp()
+    }
+}
+
+fn latencies(seed: u64, n: usize, median: f64, sigma: f64) -> Vec<f64> {
+    let mut r = Lcg(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    (0..n).map(|_| r.latency(median, sigma)).collect()
+}
+
+fn hist_fig() -> Figure {
+    histogram(
+        &latencies(1, 5000, 12.0, 0.5),
+        40,
+        Opts::new("Request latency")
+            .x_label("latency (ms)")
+            .y_label("requests"),
+    )
+    .unwrap()
+}
+
+fn cdf_fig(tail: bool) -> Figure {
+    let mut opts = Opts::new(if tail { "Latency tail" } else { "Latency CDF" })
+        .x_label("latency (ms)")
+        .log_x();
+    if tail {
+        opts = opts.tail_view();
+    }
+    cdf(
+        &[
+            ("no retry".to_string(), latencies(2, 20_000, 10.0, 0.6)),
+            (
+                "retry after 50 ms".to_string(),
+                latencies(3, 20_000, 11.0, 0.4),
+            ),
+            ("hedged".to_string(), latencies(4, 20_000, 9.0, 0.3)),
+        ],
+        opts,
+    )
+    .unwrap()
+}
+
+fn time_series_fig() -> Figure {
+    let tput: Vec<(f64, f64)> = (0..=120)
+        .map(|t| {
+            let t = t as f64;
+            let y = if (40.0..60.0).contains(&t) {
+                310.0
+            } else {
+                980.0 + 20.0 * (t / 7.0).sin()
+            };
+            (t, y)
+        })
+        .collect();
+    let errs: Vec<(f64, f64)> = (0..=120)
+        .map(|t| {
+            let t = t as f64;
+            (
+                t,
+                if (40.0..62.0).contains(&t) {
+                    420.0
+                } else {
+                    15.0 + 5.0 * (t / 5.0).cos()
+                },
+            )
+        })
+        .collect();
+    time_series(
+        &[Series::new("throughput", tput), Series::new("errors", errs)],
+        &[
+            Window::new(40.0, 60.0, "partition"),
+            Window::new(90.0, 95.0, "leader crash"),
+        ],
+        Opts::new("Throughput during faults")
+            .x_label("time (s)")
+            .y_label("requests / s"),
+    )
+    .unwrap()
+}
+
+fn availability_fig() -> Figure {
+    let lanes: Vec<Lane> = (0..5)
+        .map(|i| {
+            let s = 100.0 + 150.0 * i as f64;
+            Lane::new(
+                format!("node {i}"),
+                vec![
+                    (s, s + 40.0 + 10.0 * i as f64),
+                    (800.0 + 20.0 * i as f64, 830.0 + 25.0 * i as f64),
+                ],
+            )
+        })
+        .collect();
+    availability_timeline(
+        &lanes,
+        1000.0,
+        Opts::new("Node availability").x_label("time (s)"),
+    )
+    .unwrap()
+}
+
+fn line_fig() -> Figure {
+    let loads = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
+    let mm1 = |rho: f64, c: f64| c / (1.0 - rho);
+    let sim = |c: f64, seed: u64| {
+        let mut r = Lcg(seed);
+        let pts: Vec<(f64, f64)> = loads
+            .iter()
+            .map(|&l| (l, mm1(l, c) * (0.95 + 0.1 * r.next())))
+            .collect();
+        let band = pts.iter().map(|p| (p.1 * 0.85, p.1 * 1.15)).collect();
+        (pts, band)
+    };
+    let (p1, b1) = sim(1.0, 5);
+    let (p2, b2) = sim(2.0, 6);
+    let theory = |c: f64| {
+        (0..=95)
+            .map(|i| i as f64 / 100.0)
+            .filter(|&l| l >= 0.1)
+            .map(|l| (l, mm1(l, c)))
+            .collect()
+    };
+    line_chart(
+        &[
+            Series::new("1 server (sim)", p1)
+                .with_band(b1)
+                .with_style(SeriesStyle::LinePoints),
+            Series::new("slow server (sim)", p2)
+                .with_band(b2)
+                .with_style(SeriesStyle::Points),
+        ],
+        &[
+            Series::new("M/M/1", theory(1.0)),
+            Series::new("M/M/1 slow", theory(2.0)),
+        ],
+        Opts::new("Response time vs load")
+            .x_label("utilisation ρ")
+            .y_label("mean response time (ms)")
+            .log_y(),
+    )
+    .unwrap()
+}
+
+fn small_sequence() -> SequenceDiagram {
+    SequenceDiagram::new(["client", "leader", "follower 1", "follower 2"])
+        .arrow(Arrow::delivered(0, 1, 0.0, 3.0, "put x=1"))
+        .arrow(Arrow::delivered(1, 2, 3.5, 7.0, "append(1)"))
+        .arrow(Arrow::lost(1, 3, 3.5, "append(1)"))
+        .arrow(Arrow::delivered(2, 1, 7.5, 10.0, "ack"))
+        .mark(Mark::new(1, 12.0, MarkKind::Timer, "retry timer"))
+        .arrow(Arrow::delivered(1, 3, 12.0, 16.0, "append(1)"))
+        .arrow(Arrow::delivered(3, 1, 16.5, 19.0, "ack"))
+        .arrow(Arrow::delivered(1, 0, 19.5, 22.0, "ok"))
+        .mark(Mark::new(2, 14.0, MarkKind::Crash, "crash"))
+        .mark(Mark::new(2, 24.0, MarkKind::Recover, "recover"))
+        .mark(Mark::new(0, 23.0, MarkKind::Note, "committed"))
+}
+
+fn sequence_fig() -> Figure {
+    sequence_diagram(
+        &small_sequence(),
+        Opts::new("Replication with a lost message").y_label("time (ms)"),
+    )
+    .unwrap()
+}
+
+fn big_sequence_fig() -> Figure {
+    let lanes: Vec<String> = (0..8).map(|i| format!("n{i}")).collect();
+    let mut d = SequenceDiagram::new(lanes);
+    let mut r = Lcg(9);
+    for k in 0..60 {
+        let from = k % 8;
+        let to = (from + 1 + (r.next() * 6.0) as usize) % 8;
+        let sent = k as f64 * 1.5;
+        if k % 13 == 5 {
+            d = d.arrow(Arrow::lost(from, to, sent, format!("m{k}")));
+        } else {
+            d = d.arrow(Arrow::delivered(
+                from,
+                to,
+                sent,
+                sent + 2.0 + r.next() * 6.0,
+                format!("m{k}"),
+            ));
+        }
+    }
+    d = d
+        .mark(Mark::new(3, 30.0, MarkKind::Crash, "crash"))
+        .mark(Mark::new(3, 60.0, MarkKind::Recover, "recover"));
+    d = d.mark(Mark::new(5, 45.0, MarkKind::Timer, "election timeout"));
+    sequence_diagram(
+        &d,
+        Opts::new("Gossip, 8 nodes, 60 messages").y_label("time (ms)"),
+    )
+    .unwrap()
+}
+
+fn bar_fig() -> Figure {
+    let cats: Vec<String> = ["none", "retry", "retry+backoff", "hedge"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    bar_chart(
+        &cats,
+        &[
+            BarSeries::new("timeouts", vec![120.0, 64.0, 41.0, 18.0]),
+            BarSeries::new("duplicates", vec![0.0, 35.0, 22.0, 57.0]),
+        ],
+        Opts::new("Failures per policy")
+            .x_label("client policy")
+            .y_label("count per 10k requests"),
+    )
+    .unwrap()
+}
+
+fn all_figs() -> Vec<(&'static str, Figure, [&'static str; 2])> {
+    vec![
+        ("histogram", hist_fig(), ["latency (ms)", "requests"]),
+        ("cdf", cdf_fig(false), ["latency (ms)", "fraction"]),
+        ("cdf-tail", cdf_fig(true), ["latency (ms)", "fraction"]),
+        (
+            "time-series",
+            time_series_fig(),
+            ["time (s)", "requests / s"],
+        ),
+        ("availability", availability_fig(), ["time (s)", "node 3"]),
+        (
+            "line",
+            line_fig(),
+            ["utilisation", "mean response time (ms)"],
+        ),
+        ("sequence", sequence_fig(), ["time (ms)", "follower 2"]),
+        ("sequence-big", big_sequence_fig(), ["time (ms)", "n7"]),
+        (
+            "bars",
+            bar_fig(),
+            ["client policy", "count per 10k requests"],
+        ),
+    ]
+}
+
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    assert_eq!(&png[12..16], b"IHDR");
+    let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    (w, h)
+}
+
+fn tmp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("thinkdist-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+fn every_chart_renders_svg_and_png() {
+    for (name, fig, labels) in all_figs() {
+        let svg = fig.to_svg().unwrap();
+        assert!(svg.contains("<svg"), "{name}: not an svg");
+        assert!(svg.trim_end().ends_with("</svg>"), "{name}: svg not closed");
+        assert!(svg.contains(fig.title()), "{name}: title missing");
+        for l in labels {
+            assert!(svg.contains(l), "{name}: label {l:?} missing");
+        }
+        let png = fig.to_png().unwrap();
+        assert_eq!(png_size(&png), (960, 600), "{name}");
+    }
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    for (name, fig, _) in all_figs() {
+        assert_eq!(fig.to_svg().unwrap(), fig.to_svg().unwrap(), "{name} svg");
+        assert!(fig.to_png().unwrap() == fig.to_png().unwrap(), "{name} png");
+    }
+    // Same inputs, separately built figures.
+    assert!(cdf_fig(true).to_png().unwrap() == cdf_fig(true).to_png().unwrap());
+    assert_eq!(
+        big_sequence_fig().to_svg().unwrap(),
+        big_sequence_fig().to_svg().unwrap()
+    );
+}
+
+#[test]
+fn save_writes_svg_and_png_with_requested_size() {
+    let dir = tmp_dir("save");
+    let fig = sequence_fig().with_size(1280, 720);
+    assert_eq!(fig.size(), (1280, 720));
+    let paths = fig.save(&dir, "seq").unwrap();
+    assert_eq!(paths, vec![dir.join("seq.svg"), dir.join("seq.png")]);
+    let png = std::fs::read(dir.join("seq.png")).unwrap();
+    assert_eq!(png_size(&png), (1280, 720));
+    let svg = std::fs::read_to_string(dir.join("seq.svg")).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("width=\"1280\""));
+    let small = hist_fig().with_size(400, 300);
+    small.save_png(dir.join("sub/h.png")).unwrap();
+    assert_eq!(
+        png_size(&std::fs::read(dir.join("sub/h.png")).unwrap()),
+        (400, 300)
+    );
+    assert!(fig.save(&dir, "a/b").unwrap_err().is_invalid_parameter());
+    assert!(hist_fig()
+        .with_size(0, 10)
+        .to_png()
+        .unwrap_err()
+        .is_invalid_parameter());
+    let opts_sized = histogram(&[1.0, 2.0], 2, Opts::new("t").size(500, 200)).unwrap();
+    assert_eq!(png_size(&opts_sized.to_png().unwrap()), (500, 200));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn empty_data_is_an_empty_data_error() {
+    let o = || Opts::new("t");
+    assert!(histogram(&[], 10, o()).unwrap_err().is_empty_data());
+    assert!(cdf(&[], o()).unwrap_err().is_empty_data());
+    assert!(cdf(&[("a".into(), vec![])], o())
+        .unwrap_err()
+        .is_empty_data());
+    assert!(time_series(&[], &[], o()).unwrap_err().is_empty_data());
+    assert!(time_series(&[Series::new("a", vec![])], &[], o())
+        .unwrap_err()
+        .is_empty_data());
+    assert!(availability_timeline(&[], 10.0, o())
+        .unwrap_err()
+        .is_empty_data());
+    assert!(line_chart(&[], &[], o()).unwrap_err().is_empty_data());
+    assert!(sequence_diagram(&SequenceDiagram::default(), o())
+        .unwrap_err()
+        .is_empty_data());
+    assert!(sequence_diagram(&SequenceDiagram::new(["a"]), o())
+        .unwrap_err()
+        .is_empty_data());
+    assert!(bar_chart(&[], &[], o()).unwrap_err().is_empty_data());
+    assert!(bar_chart(&["a".into()], &[], o())
+        .unwrap_err()
+        .is_empty_data());
+    assert!(Charts::new(tmp_dir("empty"))
+        .export()
+        .unwrap_err()
+        .is_empty_data());
+}
+
+#[test]
+fn nan_and_bad_parameters_are_invalid_parameter_errors() {
+    let o = || Opts::new("t");
+    let nan = f64::NAN;
+    assert!(histogram(&[1.0, nan], 10, o())
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(histogram(&[1.0, f64::INFINITY], 10, o())
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(histogram(&[1.0], 0, o())
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(cdf(&[("a".into(), vec![1.0, nan])], o())
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(time_series(&[Series::new("a", vec![(0.0, nan)])], &[], o())
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(time_series(
+        &[Series::new("a", vec![(0.0, 1.0)])],
+        &[Window::new(5.0, 1.0, "w")],
+        o()
+    )
+    .unwrap_err()
+    .is_invalid_parameter());
+    assert!(
+        availability_timeline(&[Lane::new("a", vec![(nan, 1.0)])], 10.0, o())
+            .unwrap_err()
+            .is_invalid_parameter()
+    );
+    assert!(availability_timeline(&[Lane::new("a", vec![])], 0.0, o())
+        .unwrap_err()
+        .is_invalid_parameter());
+    let bad_band = Series::new("a", vec![(1.0, 1.0), (2.0, 2.0)]).with_band(vec![(0.5, 1.5)]);
+    assert!(line_chart(&[bad_band], &[], o())
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(line_chart(&[Series::new("a", vec![(1.0, nan)])], &[], o())
+        .unwrap_err()
+        .is_invalid_parameter());
+    let d = SequenceDiagram::new(["a", "b"]).arrow(Arrow::delivered(0, 5, 0.0, 1.0, "m"));
+    assert!(sequence_diagram(&d, o())
+        .unwrap_err()
+        .is_invalid_parameter());
+    let d = SequenceDiagram::new(["a", "b"]).arrow(Arrow::delivered(0, 1, 2.0, 1.0, "m"));
+    assert!(sequence_diagram(&d, o())
+        .unwrap_err()
+        .is_invalid_parameter());
+    let d = SequenceDiagram::new(["a", "b"]).arrow(Arrow::delivered(0, 1, nan, 1.0, "m"));
+    assert!(sequence_diagram(&d, o())
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(
+        bar_chart(&["a".into()], &[BarSeries::new("s", vec![1.0, 2.0])], o())
+            .unwrap_err()
+            .is_invalid_parameter()
+    );
+    assert!(
+        bar_chart(&["a".into()], &[BarSeries::new("s", vec![nan])], o())
+            .unwrap_err()
+            .is_invalid_parameter()
+    );
+}
+
+#[test]
+fn log_axis_with_zero_is_an_invalid_parameter_error() {
+    let e = histogram(&[0.0, 1.0], 5, Opts::new("t").log_x()).unwrap_err();
+    assert!(e.is_invalid_parameter());
+    assert!(e.message().contains("log_x"), "{e}");
+    assert!(cdf(&[("a".into(), vec![0.0, 1.0])], Opts::new("t").log_x())
+        .unwrap_err()
+        .is_invalid_parameter());
+    let s = Series::new("a", vec![(1.0, 0.0), (2.0, 1.0)]);
+    let e = line_chart(std::slice::from_ref(&s), &[], Opts::new("t").log_y()).unwrap_err();
+    assert!(
+        e.is_invalid_parameter() && e.message().contains("log_y"),
+        "{e}"
+    );
+    assert!(
+        line_chart(&[], std::slice::from_ref(&s), Opts::new("t").log_y())
+            .unwrap_err()
+            .is_invalid_parameter()
+    );
+    let s = Series::new("a", vec![(0.0, 1.0), (2.0, 1.0)]);
+    assert!(time_series(&[s], &[], Opts::new("t").log_x())
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(bar_chart(
+        &["a".into()],
+        &[BarSeries::new("s", vec![0.0])],
+        Opts::new("t").log_y()
+    )
+    .unwrap_err()
+    .is_invalid_parameter());
+    // Positive data on log axes is fine.
+    assert!(cdf(
+        &[("a".into(), vec![0.5, 1.0])],
+        Opts::new("t").log_x().tail_view()
+    )
+    .unwrap()
+    .to_png()
+    .is_ok());
+}
+
+#[test]
+fn cdf_marks_percentiles() {
+    let svg = cdf_fig(false).to_svg().unwrap();
+    for p in ["p50", "p90", "p99", "p99.9"] {
+        assert!(svg.contains(p), "{p} missing");
+    }
+    assert_eq!(percentile_name(0.999), "p99.9");
+    // Few samples: no p99.9 claim.
+    let svg = cdf(&[("a".into(), vec![1.0, 2.0, 3.0])], Opts::new("t"))
+        .unwrap()
+        .to_svg()
+        .unwrap();
+    assert!(svg.contains("p50") && !svg.contains("p99"));
+}
+
+#[test]
+fn table_escapes_and_formats() {
+    let t = Table::new(&["policy", "p99 (ms)"])
+        .row(vec!["<script>&".into(), "12.5".into()])
+        .row(vec!["a,b".into(), "3".into()])
+        .caption("Tail <latency>");
+    let html = t.to_html();
+    assert!(html.contains("&lt;script&gt;&amp;"));
+    assert!(!html.contains("<script>"));
+    assert!(html.contains("Tail &lt;latency&gt;"));
+    assert_eq!(t.to_csv(), "policy,p99 (ms)\n<script>&,12.5\n\"a,b\",3\n");
+    let text = t.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Tail <latency>");
+    assert_eq!(lines[1], "policy     p99 (ms)");
+    assert_eq!(lines[3], "<script>&      12.5");
+}
+
+#[test]
+fn charts_export_writes_files() {
+    let dir = tmp_dir("charts");
+    let mut charts = Charts::new(&dir);
+    let fig = hist_fig();
+    let back = charts.keep("latency-hist", &fig);
+    assert_eq!(back.title(), fig.title());
+    charts.keep("bars", &bar_fig());
+    charts.keep("bars", &bar_fig()); // replaces, does not duplicate
+    assert_eq!(charts.names(), vec!["latency-hist", "bars"]);
+    let table = charts.export().unwrap();
+    assert_eq!(table.rows().len(), 4);
+    for row in table.rows() {
+        let p = dir.join(&row[1]);
+        assert!(Path::new(&p).exists(), "{p:?}");
+        assert_eq!(std::fs::metadata(&p).unwrap().len().to_string(), row[2]);
+    }
+    assert!(charts
+        .try_keep("a/b", &fig)
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(charts
+        .try_keep("", &fig)
+        .unwrap_err()
+        .is_invalid_parameter());
+    charts.keep("bad/name", &fig);
+    assert!(charts.export().unwrap_err().is_invalid_parameter());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn palette_order_is_fixed() {
+    assert_eq!(PALETTE[0], (0, 114, 178));
+    assert_eq!(series_color(8), series_color(0));
+    assert_eq!(fmt_num(0.1 + 0.2), "0.3");
+}
+
+#[test]
+#[ignore]
+fn gallery() {
+    let dir = Path::new("/tmp/thinkdist-gallery");
+    for (name, fig, _) in all_figs() {
+        fig.save(dir, name).unwrap();
+    }
+    hist_fig()
+        .with_size(640, 400)
+        .save(dir, "histogram-small")
+        .unwrap();
+    histogram(
+        &latencies(11, 5000, 12.0, 0.9),
+        50,
+        Opts::new("Latency, log x")
+            .x_label("latency (ms)")
+            .y_label("requests")
+            .log_x(),
+    )
+    .unwrap()
+    .save(dir, "histogram-logx")
+    .unwrap();
+    let few = cdf(
+        &[("a".into(), latencies(7, 300, 5.0, 0.5))],
+        Opts::new("Small sample").x_label("latency (ms)"),
+    )
+    .unwrap();
+    few.save(dir, "cdf-small-linear").unwrap();
+}

@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""Self-test of scripts/run_notebooks.py.
+
+Run with either of:
+    python3 -m unittest discover -s tests/runner -v
+    python3 tests/runner/test_runner.py
+
+``CheckTests`` feed hand-made executed notebooks to the pure checking
+functions (no kernel needed). ``RunnerTests`` run the real runner, with the
+evcxr kernel ``rust``, on the fixture notebooks in this folder; they use their
+own EVCXR_TMPDIR and output folder under build/runner-test/ so they never
+contend with a main run. Without a registered ``rust`` kernel they are skipped,
+except under CI (CI=true), where that is an error.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import subprocess
+import sys
+import unittest
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+
+import run_notebooks as rn  # noqa: E402
+
+WORK = REPO / "build" / "runner-test"
+TMPDIR = WORK / "evcxr-tmp"
+OUT = WORK / "executed"
+FINAL_LINE = re.compile(r"^(\d+) passed, (\d+) failed$")
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
+def code(source: str, *outputs, tags=()) -> dict:
+    """A hand-made executed code cell."""
+    cell = new_code_cell(source, outputs=list(outputs), execution_count=1)
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def stderr(text: str) -> dict:
+    """A stderr stream output."""
+    return new_output("stream", name="stderr", text=text)
+
+
+def image(mime: str = "image/png", data: str = PNG) -> dict:
+    """A display_data output carrying one MIME bundle."""
+    return new_output("display_data", data={mime: data})
+
+
+class CheckTests(unittest.TestCase):
+    """The pure checks, on hand-made notebooks."""
+
+    def reasons(self, cell: dict) -> list[str]:
+        return [f.reason for f in rn.check_cell(cell, 0)]
+
+    def test_clean_cell_passes(self):
+        out = new_output("stream", name="stdout", text="hello\n")
+        self.assertEqual(self.reasons(code('println!("hello");', out)), [])
+
+    def test_error_output_fails_with_traceback(self):
+        err = new_output("error", ename="Error", evalue="mismatched types",
+                         traceback=["\x1b[31merror[E0308]\x1b[0m: mismatched types"])
+        failures = rn.check_cell(code('let x: i32 = "a";', err), 3)
+        self.assertEqual(len(failures), 1)
+        self.assertEqual(failures[0].cell_index, 3)
+        self.assertIn("error[E0308]: mismatched types", failures[0].render())
+        self.assertNotIn("\x1b", failures[0].render())
+
+    def test_stderr_fails_and_shows_panic(self):
+        failures = rn.check_cell(code('panic!("boom");', stderr("thread panicked: boom\n")), 0)
+        self.assertEqual(len(failures), 1)
+        self.assertIn("stderr", failures[0].reason)
+        self.assertIn("boom", failures[0].render())
+        self.assertIn('source: panic!("boom");', failures[0].render())
+
+    def test_stderr_allowed_by_tag(self):
+        self.assertEqual(self.reasons(code('eprintln!("x");', stderr("x\n"), tags=["allow-stderr"])), [])
+
+    def test_chart_needs_png_or_svg(self):
+        self.assertEqual(len(self.reasons(code("1", tags=["chart"]))), 1)
+        html = image("text/html", "<svg></svg>")
+        self.assertIn("chart", self.reasons(code("f", html, tags=["chart"]))[0])
+        self.assertEqual(self.reasons(code("f", image(), tags=["chart"])), [])
+        self.assertEqual(self.reasons(code("f", image("image/svg+xml", "<svg/>"), tags=["chart"])), [])
+        result = new_output("execute_result", data={"image/png": PNG}, execution_count=1)
+        self.assertEqual(self.reasons(code("f", result, tags=["chart"])), [])
+
+    def test_markdown_cells_ignored(self):
+        md = {"cell_type": "markdown", "metadata": {"tags": ["chart"]}, "source": "x"}
+        self.assertEqual(rn.check_cell(md, 0), [])
+
+    def test_check_notebook_collects_all_cells(self):
+        nb = new_notebook(cells=[code("a"), code("b", stderr("e")), code("c", tags=["chart"])])
+        self.assertEqual([f.cell_index for f in rn.check_notebook(nb)], [1, 2])
+        self.assertEqual(rn.count_charts(new_notebook(cells=[code("d", image())])), 1)
+
+    def test_empty_notebook_fails(self):
+        self.assertIn("no cells", rn.check_notebook(new_notebook())[0].reason)
+        self.assertIn("no cells", rn.check_clean(new_notebook())[0].reason)
+
+    def test_committed_with_outputs_fails(self):
+        clean = new_notebook(cells=[new_code_cell("1")])
+        self.assertEqual(rn.check_clean(clean), [])
+        dirty = new_notebook(cells=[new_code_cell("a"), code("1", image())])
+        failure = rn.check_clean(dirty)[0]
+        self.assertIn("committed with outputs", failure.reason)
+        self.assertEqual(failure.cell_index, 1)
+
+    def test_truncate(self):
+        text = "\n".join(str(i) for i in range(40))
+        lines = rn.truncate(text).splitlines()
+        self.assertEqual(len(lines), rn.MAX_LINES + 1)
+        self.assertIn("25 more lines", lines[-1])
+
+    def test_metadata_seconds(self):
+        cell = code("x")
+        cell.metadata["execution"] = {
+            "iopub.status.busy": "2026-01-01T00:00:00.000000Z",
+            "iopub.execute_input": "2026-01-01T00:00:00.100000Z",
+            "shell.execute_reply": "2026-01-01T00:00:02.500000Z",
+            "iopub.status.idle": "2026-01-01T00:00:02.400000Z",
+        }
+        self.assertAlmostEqual(rn.metadata_seconds(cell), 2.5)
+        self.assertIsNone(rn.metadata_seconds(code("y")))
+
+    def test_charts_check(self):
+        import tempfile
+        saved = rn.REPO
+        with tempfile.TemporaryDirectory() as tmp:
+            rn.REPO = Path(tmp)
+            try:
+                nb = new_notebook(cells=[code("f", image(), tags=["chart"])])
+                self.assertEqual(len(rn.check_charts_exported(nb, 0)), 1)  # no charts/ yet
+                (Path(tmp) / "charts").mkdir()
+                (Path(tmp) / "charts" / "01-x.svg").write_text("<svg/>")
+                self.assertEqual(rn.check_charts_exported(nb, 0), [])
+                self.assertEqual(len(rn.check_charts_exported(new_notebook(cells=[code("1")]), 0)), 1)
+            finally:
+                rn.REPO = saved
+
+    def test_summary_line_shape(self):
+        result = rn.Result("01-x.ipynb", seconds=23.44, code_cells=18, charts=6,
+                           cell_times=[(1, 0.5), (5, 7.08)])
+        self.assertEqual(rn.summary_line(result),
+                         "PASS 01-x.ipynb 23.4s (cells: 18, charts: 6, slowest cell #5 7.1s)")
+        result.failures.append(rn.Failure("x"))
+        self.assertTrue(rn.summary_line(result).startswith("FAIL 01-x.ipynb"))
+
+
+def runner_cmd(*args: str, tag: str = "") -> list[str]:
+    """Command line for scripts/run_notebooks.py with the self-test's own tmpdir and output.
+
+    ``tag`` selects a separate tmpdir/output pair, so two runs can go concurrently.
+    """
+    return [sys.executable, str(REPO / "scripts" / "run_notebooks.py"),
+            "--out", str(OUT) + tag, "--tmpdir", str(TMPDIR) + tag, "--timeout", "300", *args]
+
+
+def run_runner(*args: str) -> subprocess.CompletedProcess:
+    """Run the runner to completion and capture its output."""
+    return subprocess.run(runner_cmd(*args), capture_output=True, text=True, cwd=REPO,
+                          stdin=subprocess.DEVNULL)
+
+
+def start_runner(*args: str, tag: str) -> subprocess.Popen:
+    """Start the runner in the background (collect it with ``.communicate()``)."""
+    return subprocess.Popen(runner_cmd(*args, tag=tag), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=REPO, stdin=subprocess.DEVNULL)
+
+
+def sections(stdout: str) -> dict[str, str]:
+    """Map notebook name -> its PASS/FAIL line plus the indented failure lines below it."""
+    found: dict[str, str] = {}
+    current = None
+    for line in stdout.splitlines():
+        match = re.match(r"^(PASS|FAIL) (\S+)", line)
+        if match:
+            current = match.group(2)
+            found[current] = line + "\n"
+        elif current and line.startswith("  "):
+            found[current] += line + "\n"
+        else:
+            current = None
+    return found
+
+
+def final_counts(stdout: str) -> tuple[int, int]:
+    """(passed, failed) from the runner's closing line; fails the test if malformed."""
+    last = stdout.rstrip("\n").splitlines()[-1]
+    match = FINAL_LINE.match(last)
+    if not match:
+        raise AssertionError(f"last line is not 'N passed, M failed': {last!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+class NoKernelTests(unittest.TestCase):
+    """Runner behaviour that fails before any kernel starts."""
+
+    def test_empty_and_dirty_notebooks(self):
+        WORK.mkdir(parents=True, exist_ok=True)
+        empty, dirty = WORK / "empty.ipynb", WORK / "dirty.ipynb"
+        nbformat.write(new_notebook(), empty)
+        nbformat.write(new_notebook(cells=[code('println!("x");', image())]), dirty)
+        proc = run_runner(str(empty), str(dirty))
+        report = sections(proc.stdout)
+        self.assertIn("no cells", report["empty.ipynb"])
+        self.assertIn("committed with outputs", report["dirty.ipynb"])
+        self.assertEqual(final_counts(proc.stdout), (0, 2))
+        self.assertNotEqual(proc.returncode, 0)
+
+    def test_missing_file(self):
+        proc = run_runner(str(WORK / "does-not-exist.ipynb"))
+        self.assertEqual(final_counts(proc.stdout), (0, 1))
+        self.assertNotEqual(proc.returncode, 0)
+
+    def test_lock_held(self):
+        TMPDIR.parent.mkdir(parents=True, exist_ok=True)
+        with open(TMPDIR.with_name(TMPDIR.name + ".lock"), "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            proc = run_runner(str(HERE / "good.ipynb"))
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("is locked", proc.stderr)
+
+
+def rust_kernel_installed() -> bool:
+    """True when the Jupyter kernel 'rust' is registered."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    try:
+        KernelSpecManager().get_kernel_spec("rust")
+        return True
+    except NoSuchKernel:
+        return False
+
+
+HAVE_KERNEL = rust_kernel_installed() or os.environ.get("CI") == "true"
+
+
+@unittest.skipUnless(HAVE_KERNEL, "Jupyter kernel 'rust' not registered (run scripts/setup.sh)")
+class RunnerTests(unittest.TestCase):
+    """The real runner on the fixture notebooks, with the evcxr kernel."""
+
+    # Two runner invocations, run concurrently (an evcxr kernel spends most of its
+    # start-up busy on one core): one where everything fails, one where all pass.
+    MIXED = ["error.ipynb", "missing_chart.ipynb", "panics.ipynb"]
+    PASSING = ["good.ipynb", "stderr_allowed.ipynb"]
+
+    @classmethod
+    def setUpClass(cls):
+        mixed = start_runner(*(str(HERE / n) for n in cls.MIXED), tag="")
+        passing = start_runner(*(str(HERE / n) for n in cls.PASSING), tag="-passing")
+        cls.stdout, cls.stderr = mixed.communicate()
+        cls.returncode = mixed.returncode
+        cls.pass_stdout, cls.pass_stderr = passing.communicate()
+        cls.pass_returncode = passing.returncode
+        cls.report = sections(cls.stdout) | sections(cls.pass_stdout)
+
+    def section(self, name: str) -> str:
+        self.assertIn(name, self.report, f"no PASS/FAIL line for {name}:\n{self.stdout}"
+                      f"\n{self.stderr}\n{self.pass_stdout}\n{self.pass_stderr}")
+        return self.report[name]
+
+    def test_panics_fails_with_message(self):
+        text = self.section("panics.ipynb")
+        self.assertTrue(text.startswith("FAIL"), text)
+        self.assertIn("boom", text)
+        self.assertIn("cell #1", text)
+
+    def test_panics_stops_at_first_failure(self):
+        executed = nbformat.read(OUT / "panics.ipynb", as_version=4)
+        self.assertEqual(executed.cells[2].outputs, [])
+
+    def test_missing_chart_fails(self):
+        text = self.section("missing_chart.ipynb")
+        self.assertTrue(text.startswith("FAIL"), text)
+        self.assertIn("chart", text.split("\n", 1)[1])
+
+    def test_compile_error_fails(self):
+        text = self.section("error.ipynb")
+        self.assertTrue(text.startswith("FAIL"), text)
+        self.assertIn("error output", text)
+
+    def test_stderr_allowed_passes(self):
+        text = self.section("stderr_allowed.ipynb")
+        self.assertTrue(text.startswith("PASS"), self.pass_stdout + self.pass_stderr)
+
+    def test_good_passes_with_chart(self):
+        text = self.section("good.ipynb")
+        self.assertTrue(text.startswith("PASS"), self.pass_stdout + self.pass_stderr)
+        self.assertIn("charts: 1", text)
+
+    def test_final_line_and_exit_code(self):
+        self.assertEqual(final_counts(self.stdout), (0, 3), self.stdout)
+        self.assertNotEqual(self.returncode, 0)
+
+    def test_all_passing_exits_zero(self):
+        self.assertEqual(final_counts(self.pass_stdout), (2, 0), self.pass_stdout + self.pass_stderr)
+        self.assertEqual(self.pass_returncode, 0)
+
+    def test_outputs_written_and_fixtures_untouched(self):
+        for name in self.MIXED + self.PASSING:
+            out = OUT.with_name(OUT.name + ("-passing" if name in self.PASSING else ""))
+            self.assertTrue((out / name).is_file(), name)
+            self.assertEqual(rn.check_clean(nbformat.read(HERE / name, as_version=4)), [], name)
+        self.assertIn("panics.ipynb", json.loads((OUT / "timings.json").read_text()))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,297 @@
+//! Closed forms checked against values derived by hand from the textbook
+//! formulas (derivations in the comments), not against printed output.
+
+use thinkdist::theory::{self, QueueMetrics};
+use thinkdist::Result;
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * b.abs().max(1.0)
+}
+
+macro_rules! assert_close {
+    ($a:expr, $b:expr) => {
+        assert_close!($a, $b, 1e-12)
+    };
+    ($a:expr, $b:expr, $tol:expr) => {{
+        let (a, b) = ($a, $b);
+        assert!(close(a, b, $tol), "{} = {a}, expected {b}", stringify!($a));
+    }};
+}
+
+#[test]
+fn mm1_half_load() -> Result<()> {
+    // λ = 0.5, μ = 1: ρ = 0.5; W = 1/(μ−λ) = 2; L = ρ/(1−ρ) = 1;
+    // Wq = ρ/(μ−λ) = 1; Lq = ρ²/(1−ρ) = 0.5; P(wait) = ρ = 0.5.
+    let q = theory::mm1(0.5, 1.0)?;
+    assert_close!(q.rho, 0.5);
+    assert_close!(q.w, 2.0);
+    assert_close!(q.l, 1.0);
+    assert_close!(q.wq, 1.0);
+    assert_close!(q.lq, 0.5);
+    assert_close!(q.p_wait, 0.5);
+    assert_eq!(q.servers, 1);
+    // Little's law holds on the outputs: L = λW.
+    assert_close!(theory::littles_law_l(q.lambda, q.w)?, q.l);
+    Ok(())
+}
+
+#[test]
+fn mm1_percentiles() -> Result<()> {
+    // T ~ Exp(μ−λ = 0.5): t_q = −ln(1 − q)/0.5. Median = 2 ln 2, p99 = 2 ln 100.
+    let q = theory::mm1(0.5, 1.0)?;
+    assert_close!(q.time_in_system_percentile(50.0)?, 2.0 * 2f64.ln());
+    assert_close!(q.time_in_system_percentile(99.0)?, 2.0 * 100f64.ln(), 1e-9);
+    assert_close!(q.time_in_system_percentile(0.0)?, 0.0);
+    // P(Wq > t) = ρ e^{−(μ−λ)t} = 0.5 e^{−0.5t}. 60 % never wait more than 0
+    // (since 50 % do not wait at all); p90: 0.5 e^{−0.5t} = 0.1 → t = 2 ln 5.
+    assert_close!(q.wait_percentile(40.0)?, 0.0);
+    assert_close!(q.wait_percentile(90.0)?, 2.0 * 5f64.ln(), 1e-9);
+    Ok(())
+}
+
+fn assert_same(a: &QueueMetrics, b: &QueueMetrics) {
+    assert_close!(a.rho, b.rho);
+    assert_close!(a.l, b.l);
+    assert_close!(a.lq, b.lq);
+    assert_close!(a.w, b.w);
+    assert_close!(a.wq, b.wq);
+    assert_close!(a.p_wait, b.p_wait);
+}
+
+#[test]
+fn mmc_with_one_server_is_mm1() -> Result<()> {
+    for (lambda, mu) in [(0.5, 1.0), (9.0, 10.0), (0.01, 3.0), (99.9, 100.0)] {
+        assert_same(&theory::mmc(lambda, mu, 1)?, &theory::mm1(lambda, mu)?);
+        // Erlang C with one server is the utilisation.
+        assert_close!(theory::erlang_c(1, lambda / mu)?, lambda / mu);
+    }
+    Ok(())
+}
+
+#[test]
+fn erlang_c_two_servers_one_erlang() -> Result<()> {
+    // C(c, a) = [a^c/c! · c/(c−a)] / [Σ_{k<c} a^k/k! + a^c/c! · c/(c−a)].
+    // c = 2, a = 1: numerator = (1/2)·(2/1) = 1; denominator = 1 + 1 + 1 = 3.
+    // So C = 1/3; Wq = C/(cμ−λ) = (1/3)/1; W = Wq + 1/μ = 4/3; L = λW = 4/3;
+    // Lq = λWq = 1/3; ρ = λ/(cμ) = 1/2.
+    assert_close!(theory::erlang_c(2, 1.0)?, 1.0 / 3.0);
+    let q = theory::mmc(1.0, 1.0, 2)?;
+    assert_close!(q.p_wait, 1.0 / 3.0);
+    assert_close!(q.wq, 1.0 / 3.0);
+    assert_close!(q.w, 4.0 / 3.0);
+    assert_close!(q.l, 4.0 / 3.0);
+    assert_close!(q.lq, 1.0 / 3.0);
+    assert_close!(q.rho, 0.5);
+    // Known M/M/2 special case: C = 2ρ²/(1+ρ). ρ = 0.8 → 1.28/1.8 = 0.7111…
+    assert_close!(theory::mmc(1.6, 1.0, 2)?.p_wait, 1.28 / 1.8);
+    Ok(())
+}
+
+#[test]
+fn erlang_c_three_servers() -> Result<()> {
+    // c = 3, a = 1: a^3/3! · 3/(3−1) = (1/6)(3/2) = 1/4; Σ_{k<3} = 1 + 1 + 1/2 = 5/2.
+    // C = (1/4) / (5/2 + 1/4) = 1/11.
+    assert_close!(theory::erlang_c(3, 1.0)?, 1.0 / 11.0);
+    Ok(())
+}
+
+#[test]
+fn erlang_c_matches_direct_sum_for_moderate_c() -> Result<()> {
+    // Independent check with the textbook sum (50! ≈ 3e64 fits in f64).
+    let (c, a) = (50usize, 40.0f64);
+    let mut term = 1.0; // a^k / k!
+    let mut sum = 0.0;
+    for k in 0..c {
+        sum += term;
+        term *= a / (k + 1) as f64;
+    }
+    let top = term * c as f64 / (c as f64 - a);
+    assert_close!(theory::erlang_c(c, a)?, top / (sum + top), 1e-10);
+    Ok(())
+}
+
+#[test]
+fn erlang_c_large_c_is_finite() -> Result<()> {
+    // The direct formula overflows (1000! ≈ 4e2567); the recursion must not.
+    let c = theory::erlang_c(1000, 950.0)?;
+    assert!(c.is_finite() && c > 0.0 && c < 1.0, "C = {c}");
+    // More load on the same servers means more waiting.
+    assert!(theory::erlang_c(1000, 990.0)? > c);
+    let q = theory::mmc(950.0, 1.0, 1000)?;
+    assert!(q.w.is_finite() && q.w >= 1.0);
+    Ok(())
+}
+
+#[test]
+fn mmc_time_in_system_percentiles() -> Result<()> {
+    // c = 2, λ = μ = 1: θ = cμ − λ = 1 = μ, C = 1/3, so
+    // P(T > t) = (1 − C)e^{−t} + C(1 + t)e^{−t} = e^{−t}(1 + t/3).
+    let q = theory::mmc(1.0, 1.0, 2)?;
+    for p in [50.0, 90.0, 99.0] {
+        let t = q.time_in_system_percentile(p)?;
+        assert_close!((-t).exp() * (1.0 + t / 3.0), 1.0 - p / 100.0, 1e-9);
+    }
+    // c = 3, λ = μ = 1: θ = 2, C = 1/11, so
+    // P(T > t) = (10/11)e^{−t} + (1/11)(2e^{−t} − e^{−2t})/(2 − 1).
+    let q = theory::mmc(1.0, 1.0, 3)?;
+    for p in [50.0, 90.0, 99.9] {
+        let t = q.time_in_system_percentile(p)?;
+        let s = 10.0 / 11.0 * (-t).exp() + (2.0 * (-t).exp() - (-2.0 * t).exp()) / 11.0;
+        assert_close!(s, 1.0 - p / 100.0, 1e-9);
+    }
+    Ok(())
+}
+
+#[test]
+fn littles_law() -> Result<()> {
+    assert_close!(theory::littles_law_l(100.0, 0.05)?, 5.0);
+    assert_close!(theory::littles_law_w(5.0, 100.0)?, 0.05);
+    assert_eq!(theory::littles_law_l(0.0, 3.0)?, 0.0);
+    Ok(())
+}
+
+#[test]
+fn k_of_n() -> Result<()> {
+    // n = 3, k = 2, p = 0.9: p³ + 3p²(1−p) = 0.729 + 0.243 = 0.972.
+    assert_close!(theory::k_of_n_availability(3, 2, 0.9)?, 0.972);
+    assert_close!(theory::k_of_n_unavailability(3, 2, 0.9)?, 0.028);
+    // n = 5, k = 3: 0.9⁵ + 5·0.9⁴·0.1 + 10·0.9³·0.01 = 0.59049 + 0.32805 + 0.0729.
+    assert_close!(theory::k_of_n_availability(5, 3, 0.9)?, 0.99144);
+    // any one of 3: 1 − 0.1³; all of 3: 0.9³.
+    assert_close!(theory::any_one(3, 0.9)?, 0.999);
+    assert_close!(theory::all_of(3, 0.9)?, 0.729);
+    // Edges: p = 0 and p = 1.
+    assert_eq!(theory::k_of_n_availability(3, 1, 0.0)?, 0.0);
+    assert_eq!(theory::k_of_n_availability(3, 3, 1.0)?, 1.0);
+    // n = 1001, k = 501, p = 1/2: P(X ≥ 501) = P(X ≤ 500) by symmetry = 1/2.
+    assert_close!(theory::k_of_n_availability(1001, 501, 0.5)?, 0.5, 1e-9);
+    // Unavailability of any-one-of-5 at p = 0.999 is 0.001⁵ = 1e-15, which
+    // 1 − A would lose to rounding.
+    assert_close!(theory::k_of_n_unavailability(5, 1, 0.999)?, 1e-15, 1e-6);
+    Ok(())
+}
+
+#[test]
+fn majority_sizes() {
+    assert_eq!(theory::majority(1), 1);
+    assert_eq!(theory::majority(3), 2);
+    assert_eq!(theory::majority(4), 3);
+    assert_eq!(theory::majority(5), 3);
+}
+
+#[test]
+fn availability_and_nines() -> Result<()> {
+    // 999 h up, 1 h repair: 999/1000.
+    assert_close!(theory::availability_from_mttf_mttr(999.0, 1.0)?, 0.999);
+    assert_eq!(theory::availability_from_mttf_mttr(5.0, 0.0)?, 1.0);
+    // −log10(0.001) = 3, −log10(0.01) = 2.
+    assert_close!(theory::nines(0.999)?, 3.0, 1e-9);
+    assert_close!(theory::nines(0.99)?, 2.0, 1e-9);
+    assert_eq!(theory::nines(1.0)?, f64::INFINITY);
+    assert_eq!(theory::nines(0.0)?, 0.0);
+    // 0.1 % of 365.25 × 86400 s = 31 557.6 s (8.766 h).
+    let d = theory::downtime_per_year(0.999)?;
+    assert!(d.as_nanos().abs_diff(31_557_600_000_000) < 1_000, "{d}");
+    assert_eq!(theory::downtime_per_year(1.0)?.as_nanos(), 0);
+    assert_eq!(theory::format_availability(0.9995)?, "99.95 %");
+    assert_eq!(theory::format_availability(0.99999)?, "99.999 %");
+    assert_eq!(theory::format_availability(0.972)?, "97.20 %");
+    assert_eq!(theory::format_availability(1.0)?, "100.00 %");
+    Ok(())
+}
+
+#[test]
+fn fanout() -> Result<()> {
+    // 1 − (1 − 0.5)² = 0.75; n = 0 → 0; p = 0.01, n = 100 → 1 − 0.99^100.
+    assert_close!(theory::fanout_slow_probability(0.5, 2)?, 0.75);
+    assert_eq!(theory::fanout_slow_probability(0.5, 0)?, 0.0);
+    assert_eq!(theory::fanout_slow_probability(1.0, 3)?, 1.0);
+    assert_close!(
+        theory::fanout_slow_probability(0.01, 100)?,
+        1.0 - 0.99f64.powi(100),
+        1e-12
+    );
+    Ok(())
+}
+
+#[test]
+fn bad_inputs_are_invalid_parameters() {
+    let nan = f64::NAN;
+    let inf = f64::INFINITY;
+    let errs = [
+        theory::mm1(1.0, 1.0).map(|_| ()),
+        theory::mm1(2.0, 1.0).map(|_| ()),
+        theory::mm1(0.0, 1.0).map(|_| ()),
+        theory::mm1(-1.0, 1.0).map(|_| ()),
+        theory::mm1(nan, 1.0).map(|_| ()),
+        theory::mm1(0.5, 0.0).map(|_| ()),
+        theory::mm1(0.5, nan).map(|_| ()),
+        theory::mm1(0.5, inf).map(|_| ()),
+        theory::mmc(1.0, 1.0, 0).map(|_| ()),
+        theory::mmc(2.0, 1.0, 2).map(|_| ()),
+        theory::mmc(3.0, 1.0, 2).map(|_| ()),
+        theory::mmc(-1.0, 1.0, 2).map(|_| ()),
+        theory::mmc(1.0, 1.0, theory::MAX_SERVERS + 1).map(|_| ()),
+        theory::erlang_c(0, 0.5).map(|_| ()),
+        theory::erlang_c(2, 2.0).map(|_| ()),
+        theory::erlang_c(2, nan).map(|_| ()),
+        theory::erlang_c(2, 0.0).map(|_| ()),
+        theory::littles_law_l(-1.0, 1.0).map(|_| ()),
+        theory::littles_law_l(1.0, nan).map(|_| ()),
+        theory::littles_law_w(1.0, 0.0).map(|_| ()),
+        theory::k_of_n_availability(0, 0, 0.5).map(|_| ()),
+        theory::k_of_n_availability(3, 0, 0.5).map(|_| ()),
+        theory::k_of_n_availability(3, 4, 0.5).map(|_| ()),
+        theory::k_of_n_availability(3, 2, -0.1).map(|_| ()),
+        theory::k_of_n_availability(3, 2, 1.1).map(|_| ()),
+        theory::k_of_n_availability(3, 2, nan).map(|_| ()),
+        theory::k_of_n_unavailability(3, 4, 0.5).map(|_| ()),
+        theory::any_one(0, 0.5).map(|_| ()),
+        theory::all_of(3, 2.0).map(|_| ()),
+        theory::availability_from_mttf_mttr(0.0, 1.0).map(|_| ()),
+        theory::availability_from_mttf_mttr(1.0, -1.0).map(|_| ()),
+        theory::availability_from_mttf_mttr(nan, 1.0).map(|_| ()),
+        theory::nines(1.5).map(|_| ()),
+        theory::nines(-0.5).map(|_| ()),
+        theory::nines(nan).map(|_| ()),
+        theory::downtime_per_year(-0.1).map(|_| ()),
+        theory::format_availability(2.0).map(|_| ()),
+        theory::fanout_slow_probability(1.5, 3).map(|_| ()),
+        theory::fanout_slow_probability(nan, 3).map(|_| ()),
+    ];
+    for (i, r) in errs.into_iter().enumerate() {
+        let e = r.expect_err(&format!("case {i} should fail"));
+        assert!(e.is_invalid_parameter(), "case {i}: {e}");
+    }
+
+    let q = theory::mm1(0.5, 1.0).unwrap();
+    for p in [100.0, -1.0, nan, 150.0] {
+        assert!(q
+            .time_in_system_percentile(p)
+            .unwrap_err()
+            .is_invalid_parameter());
+        assert!(q.wait_percentile(p).unwrap_err().is_invalid_parameter());
+    }
+}
+
+#[test]
+fn error_messages_say_what_to_change() {
+    let e = theory::mm1(2.0, 1.0).unwrap_err();
+    assert!(e.message().contains("lambda"), "{e}");
+    assert!(e.message().contains("ρ = λ/μ = 2 must be < 1"), "{e}");
+    let e = theory::k_of_n_availability(3, 4, 0.5).unwrap_err();
+    assert!(
+        e.message().contains("`k` = 4") && e.message().contains("n = 3"),
+        "{e}"
+    );
+    let e = theory::mmc(1.0, 1.0, 0).unwrap_err();
+    assert!(e.message().contains("`c` = 0"), "{e}");
+}
+
+#[test]
+fn queue_metrics_serialize() -> Result<()> {
+    let json = serde_json::to_string(&theory::mm1(0.5, 1.0)?).unwrap();
+    assert!(json.contains("\"w\":2.0"), "{json}");
+    assert!(json.contains("\"servers\":1"), "{json}");
+    Ok(())
+}
