@@ -24,10 +24,15 @@ struct Key {
 }
 
 impl Key {
+    /// `(time, seq)` as one integer: comparing two of these is branch-free.
+    #[inline(always)]
+    fn rank(&self) -> u128 {
+        ((self.time as u128) << 64) | self.seq as u128
+    }
     /// Strictly earlier in `(time, seq)` order.
     #[inline(always)]
     fn before(&self, o: &Key) -> bool {
-        self.time < o.time || (self.time == o.time && self.seq < o.seq)
+        self.rank() < o.rank()
     }
 }
 
@@ -119,30 +124,44 @@ impl<E> EventQueue<E> {
     }
 
     /// Puts `key` at the root and moves it down to its place.
+    ///
+    /// Which of four random children is earliest is a coin flip for the
+    /// branch predictor, so the full-node case picks it with a branch-free
+    /// tournament (conditional moves), which is what makes the 4-ary heap
+    /// pay off.
     #[inline]
     fn sift_down_from_root(&mut self, key: Key) {
         let heap = &mut self.heap[..];
         let n = heap.len();
+        let rank = key.rank();
         let mut i = 0;
         loop {
             let first = ARITY * i + 1;
-            if first >= n {
-                break;
-            }
-            // The earliest child.
-            let mut best = first;
-            let mut best_key = heap[first];
-            let end = (first + ARITY).min(n);
-            for c in first + 1..end {
-                if heap[c].before(&best_key) {
-                    best = c;
-                    best_key = heap[c];
+            let (best, best_rank) = if first + ARITY <= n {
+                let c = &heap[first..first + ARITY];
+                let (r0, r1, r2, r3) = (c[0].rank(), c[1].rank(), c[2].rank(), c[3].rank());
+                let (a, ra) = if r1 < r0 { (1, r1) } else { (0, r0) };
+                let (b, rb) = if r3 < r2 { (3, r3) } else { (2, r2) };
+                let (m, rm) = if rb < ra { (b, rb) } else { (a, ra) };
+                (first + m, rm)
+            } else if first < n {
+                let mut best = first;
+                let mut best_rank = heap[first].rank();
+                for (c, k) in heap.iter().enumerate().take(n).skip(first + 1) {
+                    let r = k.rank();
+                    if r < best_rank {
+                        best = c;
+                        best_rank = r;
+                    }
                 }
-            }
-            if !best_key.before(&key) {
+                (best, best_rank)
+            } else {
+                break;
+            };
+            if best_rank >= rank {
                 break;
             }
-            heap[i] = best_key;
+            heap[i] = heap[best];
             i = best;
         }
         heap[i] = key;

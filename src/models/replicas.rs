@@ -223,10 +223,23 @@ pub fn availability_chart(points: &[AvailabilityPoint]) -> Result<Figure> {
     let mut sims = Vec::new();
     let mut theory = Vec::new();
     for (label, majority) in [("any one replica", false), ("majority quorum", true)] {
+        // Only points whose outages were frequent enough to measure: where
+        // some replication saw no outage the interval reaches A = 1, which
+        // is infinitely many nines. Those stay in the theory line only.
+        let of_rule = |p: &&AvailabilityPoint| (p.k == 1) != majority || (p.n == 1 && !majority);
         let pts: Vec<&AvailabilityPoint> = points
             .iter()
-            .filter(|p| (p.k == 1) != majority || (p.n == 1 && !majority))
+            .filter(of_rule)
+            .filter(|p| p.simulated.interval().1 < 1.0)
             .collect();
+        let all: Vec<&AvailabilityPoint> = points.iter().filter(of_rule).collect();
+        if all.is_empty() {
+            continue;
+        }
+        theory.push(Series::new(
+            format!("{label}: binomial"),
+            all.iter().map(|p| (p.n as f64, nines(p.theory))).collect(),
+        ));
         if pts.is_empty() {
             continue;
         }
@@ -247,10 +260,6 @@ pub fn availability_chart(points: &[AvailabilityPoint]) -> Result<Figure> {
             )
             .with_style(SeriesStyle::LinePoints),
         );
-        theory.push(Series::new(
-            format!("{label}: binomial"),
-            pts.iter().map(|p| (p.n as f64, nines(p.theory))).collect(),
-        ));
     }
     line_chart(
         &sims,
@@ -276,7 +285,11 @@ pub fn nines_table(points: &[AvailabilityPoint]) -> Result<Table> {
         t = t.row(vec![
             p.n.to_string(),
             p.k.to_string(),
-            format!("{:.5}", p.simulated.mean),
+            if p.simulated.mean >= 1.0 {
+                "1 (no outage seen)".to_string()
+            } else {
+                format!("{:.5} ± {:.5}", p.simulated.mean, p.simulated.half_width)
+            },
             format!("{:.5}", p.theory),
             format!("{:.2}", crate::theory::nines(p.theory)?),
             format!("{:.1} h", dt.as_secs_f64() / 3600.0),

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The engine against SimPy, side by side, in one command:
+#   bash scripts/bench.sh
+# Builds the bench in release, then runs the standard workload (100 nodes,
+# 1,000 messages in flight, exponential 10 ms latency, 1,000,000 deliveries)
+# three times on each side, alternating, each run in its own process; prints
+# the medians (events/s over wall time and over on-CPU time), the ratio, peak
+# memory, the priority-queue floor, the scaling table (charts in
+# charts/bench/) and the sweep speedup. The last line is `ratio: N.N`, the
+# crate's events/s over SimPy's (medians of on-CPU rates, which other load on
+# the machine does not distort; the wall-clock ratio is printed above it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+REPS=${REPS:-3}
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import simpy, sys; sys.exit(simpy.__version__ != "4.1.2")' 2>/dev/null; then
+    echo "installing simpy==4.1.2 (pinned in scripts/requirements.txt)"
+    "$PY" -m pip install --quiet simpy==4.1.2
+fi
+
+echo "building (release) ..."
+BIN=$(cargo bench --bench engine --no-run --message-format=json 2>/dev/null |
+    "$PY" -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "engine":
+        print(m["executable"])')
+[ -x "$BIN" ] || { echo "bench binary not found" >&2; exit 1; }
+
+RUST_LINES=()
+PY_LINES=()
+for i in $(seq "$REPS"); do
+    RUST_LINES+=("$("$BIN" engine)")
+    PY_LINES+=("$("$PY" scripts/bench_simpy.py)")
+done
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+printf '%s\n' "${RUST_LINES[@]}" "${PY_LINES[@]}" > "$TMP/runs.txt"
+SUMMARY=$("$PY" - "$TMP/runs.txt" <<'PYEOF'
+import statistics, sys
+rows = {"engine": [], "simpy": []}
+for line in open(sys.argv[1]):
+    side, *kv = line.split()
+    rows[side].append({k: float(v) for k, v in (w.split("=") for w in kv)})
+def med(side, key):
+    return statistics.median(r[key] for r in rows[side])
+rw, pw = med("engine", "events_per_s"), med("simpy", "events_per_s")
+rc, pc = med("engine", "cpu_events_per_s"), med("simpy", "cpu_events_per_s")
+n = len(rows["engine"])
+print(f"standard workload: 100 nodes, 1,000 in flight, exp(10 ms), 1,000,000 deliveries; median of {n} runs each")
+print(f"  {'':24} {'thinkdist':>14} {'SimPy 4.1.2':>14} {'ratio':>8}")
+print(f"  {'events/s (wall clock)':24} {rw:>14,.0f} {pw:>14,.0f} {rw / pw:>7.1f}x")
+print(f"  {'events/s (on-CPU time)':24} {rc:>14,.0f} {pc:>14,.0f} {rc / pc:>7.1f}x")
+print(f"  {'ns/event (on-CPU time)':24} {1e9 / rc:>14.1f} {1e9 / pc:>14.1f}")
+print(f"  {'peak memory (MiB)':24} {med('engine', 'vmhwm_kb') / 1024:>14.1f} {med('simpy', 'maxrss_kb') / 1024:>14.1f}")
+print("  (Rust: VmHWM of the bench process; Python: ru_maxrss of the interpreter)")
+print(f"ENGINE_NS {1e9 / rc:.1f}")
+print(f"RATIO {rc / pc:.1f}")
+PYEOF
+)
+echo "$SUMMARY" | grep -v -e '^RATIO' -e '^ENGINE_NS'
+RATIO=$(echo "$SUMMARY" | awk '/^RATIO/ {print $2}')
+ENGINE_NS=$(echo "$SUMMARY" | awk '/^ENGINE_NS/ {print $2}')
+
+echo
+FLOOR=$("$BIN" floor)
+FLOOR_NS=$(echo "$FLOOR" | tr ' ' '\n' | awk -F= '$1 == "ns_per_op" {print $2}')
+FLOOR_U64=$(echo "$FLOOR" | tr ' ' '\n' | awk -F= '$1 == "ns_per_op_u64" {print $2}')
+echo "floor: EventQueue with 1,000 entries, pop one + push one (exponential times), 1M iterations"
+printf '  %.1f ns/op with 40-byte events (%.1f ns/op with 8-byte events)\n' "$FLOOR_NS" "$FLOOR_U64"
+printf '  engine: %.1f ns/event on-CPU = %.2fx the floor (the rest: node dispatch, RNG, latency sampling, counters)\n' \
+    "$ENGINE_NS" "$(echo "$ENGINE_NS $FLOOR_NS" | awk '{print $1 / $2}')"
+
+echo
+"$BIN" scaling reps="$REPS"
+echo
+"$BIN" sweep > "$TMP/sweep.txt"
+"$PY" - "$TMP/sweep.txt" <<'PYEOF'
+import sys
+kv = dict(w.split("=") for w in open(sys.argv[1]).read().split()[1:])
+print(f"sweep: {kv['points']} points (M/M/1 queue, 20,000 jobs each) on {kv['cores']} cores: "
+      f"{float(kv['one_thread_s']):.2f} s on 1 thread, {float(kv['all_threads_s']):.2f} s "
+      f"on {kv['cores']} threads: speedup {float(kv['speedup']):.2f}x (results identical: {kv['identical']})")
+PYEOF
+echo "ratio: $RATIO"
