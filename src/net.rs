@@ -176,7 +176,11 @@ impl Latency {
         match self {
             Latency::Constant { ns } => *ns,
             Latency::Uniform { lo, hi } => lo + (hi - lo) * rng::unit_f64(rng),
-            Latency::Exponential { mean } => -mean * rng::open_unit_f64(rng).ln(),
+            Latency::Exponential { mean } => {
+                // Ziggurat sampling: no logarithm on the common path.
+                let e: f64 = rng.sample(rand_distr::Exp1);
+                mean * e
+            }
             Latency::Normal { mean, sd } => {
                 let z: f64 = rng.sample(rand_distr::StandardNormal);
                 (mean + sd * z).max(0.0)

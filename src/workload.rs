@@ -58,7 +58,9 @@ impl Arrivals {
     pub fn next_gap(&self, rng: &mut SimRng) -> SimDuration {
         match self {
             Arrivals::Poisson { rate } => {
-                SimDuration::from_nanos_f64_saturating(-(1e9 / rate) * rng::open_unit_f64(rng).ln())
+                use rand::Rng;
+                let e: f64 = rng.sample(rand_distr::Exp1);
+                SimDuration::from_nanos_f64_saturating(e * 1e9 / rate)
             }
             Arrivals::Periodic { interval } => *interval,
         }

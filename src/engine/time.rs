@@ -106,7 +106,7 @@ impl SimDuration {
         } else if v >= u64::MAX as f64 {
             SimDuration(u64::MAX)
         } else {
-            SimDuration(v.round() as u64)
+            SimDuration((v + 0.5) as u64)
         }
     }
 }
