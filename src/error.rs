@@ -128,3 +128,16 @@ pub fn check_non_negative(param: &str, x: f64) -> Result<f64> {
         Err(Error::invalid(param, x, "a finite number >= 0"))
     }
 }
+
+/// Checks that `id` names a node of a cluster of `n` nodes.
+pub fn check_node(param: &str, id: usize, n: usize) -> Result<()> {
+    if id < n {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            param,
+            id,
+            &format!("a node id in 0..{n} (the cluster has {n} nodes)"),
+        ))
+    }
+}

@@ -17,7 +17,7 @@
 //! ```
 
 use crate::engine::time::{SimDuration, SimTime};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::net::{LinkConfig, NodeId};
 use serde::{Deserialize, Serialize};
 
@@ -137,17 +137,7 @@ impl FaultPlan {
     }
     /// Checks every action against a cluster of `n` nodes.
     pub fn validate(&self, n: usize) -> Result<()> {
-        let check = |what: &str, id: NodeId| -> Result<()> {
-            if id < n {
-                Ok(())
-            } else {
-                Err(Error::invalid(
-                    what,
-                    id,
-                    &format!("a node id in 0..{n} (the cluster has {n} nodes)"),
-                ))
-            }
-        };
+        let check = |what: &str, id: NodeId| crate::error::check_node(what, id, n);
         for (_, a) in &self.actions {
             match a {
                 FaultAction::Crash(x) => check("crash node", *x)?,

@@ -412,18 +412,7 @@ impl Network {
     }
 
     fn check_node(&self, what: &str, id: NodeId) -> Result<()> {
-        if id < self.n {
-            Ok(())
-        } else {
-            Err(Error::invalid(
-                what,
-                id,
-                &format!(
-                    "a node id in 0..{} (the cluster has {} nodes)",
-                    self.n, self.n
-                ),
-            ))
-        }
+        crate::error::check_node(what, id, self.n)
     }
 
     /// The configuration every link without its own uses.

@@ -479,16 +479,7 @@ impl<N: Node> Sim<N> {
     }
 
     fn check_node(&self, what: &str, id: NodeId) -> Result<()> {
-        let n = self.nodes.len();
-        if id < n {
-            Ok(())
-        } else {
-            Err(Error::invalid(
-                what,
-                id,
-                &format!("a node id in 0..{n} (the cluster has {n} nodes)"),
-            ))
-        }
+        crate::error::check_node(what, id, self.nodes.len())
     }
 
     /// Delivers `msg` to node `to` after `after`, from outside the cluster
