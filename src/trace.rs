@@ -3,7 +3,8 @@
 //! node's local view, and for safety and liveness checks.
 //!
 //! The trace is capped (default 10,000 events) so a long run cannot exhaust
-//! memory; events past the cap are counted, not stored. Switch it off with
+//! memory; past the cap nothing more is stored, and the sends that were not
+//! recorded are counted ([`Trace::overflow`]) so a reader knows the trace is cut. Switch it off with
 //! `Builder::trace(0)`; then the hot path formats nothing.
 
 use crate::engine::time::SimTime;
@@ -100,7 +101,7 @@ impl Trace {
         &self.events
     }
 
-    /// How many events happened after the cap was reached.
+    /// How many sends happened after the cap was reached (not recorded).
     pub fn overflow(&self) -> u64 {
         self.overflow
     }
