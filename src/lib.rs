@@ -44,6 +44,10 @@
 //! | nodes as state machines, durable vs volatile state | [`node`] |
 //! | network: latency, loss, duplication, reordering, partitions | [`net`] |
 //! | crashes, recoveries, partitions on a schedule | [`fault`] |
+//! | failure models: omission, slow node, gray failure | [`failure`] |
+//! | failure detectors: heartbeat timeout, phi accrual | [`detector`] |
+//! | retries, backoff, jitter, hedged requests | [`retry`] |
+//! | at-most-once, at-least-once, exactly-once processing | [`delivery`] |
 //! | open- and closed-loop workloads, key skew | [`workload`] |
 //! | latency percentiles, availability, counters, Little's law | [`metrics`] |
 //! | message traces, global and local views | [`trace`] |
@@ -58,8 +62,11 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod delivery;
+pub mod detector;
 pub mod engine;
 pub mod error;
+pub mod failure;
 pub mod fault;
 pub mod metrics;
 pub mod models;
@@ -67,6 +74,7 @@ pub mod net;
 pub mod node;
 pub mod plot;
 pub mod prelude;
+pub mod retry;
 pub mod stats;
 pub mod theory;
 pub mod trace;
