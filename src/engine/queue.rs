@@ -170,7 +170,7 @@ impl<E> EventQueue<E> {
         self.buckets[i] = from;
         // Equal times arrive in bucket order, not push order.
         if self.due.len() > 1 {
-            self.due.sort_unstable_by(|a, b| b.seq.cmp(&a.seq));
+            self.due.sort_unstable_by_key(|e| std::cmp::Reverse(e.seq));
         }
     }
 
