@@ -505,3 +505,56 @@ pub fn fanout_slow_probability(p: f64, n: usize) -> Result<f64> {
     }
     Ok(-(n as f64 * (-p).ln_1p()).exp_m1())
 }
+
+/// Result of [`mva`]: a closed system of clients and one queue.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ClosedMetrics {
+    /// Number of clients.
+    pub clients: usize,
+    /// Mean time a job spends at the server (waiting + service), seconds.
+    pub response_time: f64,
+    /// Jobs completed per second.
+    pub throughput: f64,
+    /// Mean number of jobs at the server.
+    pub queue_length: f64,
+}
+
+/// Exact mean value analysis (Reiser and Lavenberg, 1980) of `clients`
+/// clients that each think for a mean `think` seconds, then send a job to
+/// one FIFO server with exponential service of mean `service` seconds, and
+/// wait for it.
+///
+/// Recursion over the population k = 1..=n, from Q(0) = 0:
+/// R(k) = S (1 + Q(k−1)), X(k) = k / (R(k) + Z), Q(k) = X(k) R(k).
+/// Unlike an open queue, a closed one can never be overloaded: as clients
+/// are added, throughput saturates at 1/S and response time grows linearly,
+/// R ≈ n S − Z. That is why closed-loop load tests hide overload.
+///
+/// ```
+/// // One client, no think time: response time is one service time.
+/// let m = thinkdist::theory::mva(1, 0.010, 0.0)?;
+/// assert!((m.response_time - 0.010).abs() < 1e-12);
+/// # Ok::<(), thinkdist::Error>(())
+/// ```
+pub fn mva(clients: usize, service: f64, think: f64) -> Result<ClosedMetrics> {
+    if clients == 0 {
+        return Err(Error::invalid("clients", 0, "at least 1"));
+    }
+    if clients > MAX_SERVERS {
+        return Err(Error::invalid("clients", clients, "at most 1,000,000"));
+    }
+    check_positive("service time (s)", service)?;
+    check_non_negative("think time (s)", think)?;
+    let (mut q, mut r, mut x) = (0.0f64, 0.0f64, 0.0f64);
+    for k in 1..=clients {
+        r = service * (1.0 + q);
+        x = k as f64 / (r + think);
+        q = x * r;
+    }
+    Ok(ClosedMetrics {
+        clients,
+        response_time: r,
+        throughput: x,
+        queue_length: q,
+    })
+}

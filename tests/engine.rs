@@ -404,6 +404,7 @@ fn check_queue(servers: usize, lambda: f64, mu: f64) -> Result<()> {
                 service_rate: mu,
                 jobs: 100_000,
                 warmup: 10_000,
+                closed: None,
             }
             .run()
             .map(|r| r.mean_ms)
@@ -647,5 +648,51 @@ fn correctness_checkers_catch_the_broken_scenarios() -> Result<()> {
     assert!(verdicts[2]
         .iter()
         .all(|v| v.counterexample.is_some() != v.holds));
+    Ok(())
+}
+
+// ---------- closed loop against mean value analysis ----------
+
+#[test]
+fn mva_matches_hand_derivation() -> Result<()> {
+    // S = 1, Z = 1: R(1) = 1, X(1) = 1/2, Q(1) = 1/2; R(2) = 1.5, X(2) = 2/2.5 = 0.8.
+    let m = theory::mva(2, 1.0, 1.0)?;
+    assert!((m.response_time - 1.5).abs() < 1e-12);
+    assert!((m.throughput - 0.8).abs() < 1e-12);
+    // Z = 0: the server is always busy, X = 1/S, R = n S.
+    let m = theory::mva(5, 0.5, 0.0)?;
+    assert!((m.throughput - 2.0).abs() < 1e-12 && (m.response_time - 2.5).abs() < 1e-12);
+    assert!(theory::mva(0, 1.0, 1.0).is_err());
+    assert!(theory::mva(3, -1.0, 1.0).is_err());
+    assert!(theory::mva(3, 1.0, f64::NAN).is_err());
+    Ok(())
+}
+
+#[test]
+fn closed_loop_matches_mean_value_analysis() -> Result<()> {
+    // 10 replications per point; the 99.99 % interval as in check_queue.
+    let pts = models::queueing::closed_curve(&[1, 5, 20], 100.0, ms(40), 20_000, 10)?;
+    for p in &pts {
+        assert!(
+            p.mean_ms.covers(p.theory_mean_ms, 6.0 / 2.262),
+            "{} clients: {:.3} ± {:.3} ms vs MVA {:.3}",
+            p.clients,
+            p.mean_ms.mean,
+            p.mean_ms.half_width,
+            p.theory_mean_ms
+        );
+        assert!(
+            p.throughput.covers(p.theory_throughput, 6.0 / 2.262),
+            "{} clients: X {:.2} ± {:.2} vs MVA {:.2}",
+            p.clients,
+            p.throughput.mean,
+            p.throughput.half_width,
+            p.theory_throughput
+        );
+    }
+    // Closed loop never overloads: 20 clients on a 100 jobs/s server still
+    // complete at most 100 jobs/s.
+    assert!(pts[2].throughput.mean <= 100.0 * 1.02);
+    assert!(ClosedLoop::new(0, Latency::zero()).is_err());
     Ok(())
 }

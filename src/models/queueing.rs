@@ -16,7 +16,7 @@ use crate::metrics::{LatencyRecorder, TimeAverage};
 use crate::net::{Latency, LinkConfig, NodeId};
 use crate::node::{Node, TimerId};
 use crate::stats::{mean_ci, MeanCi};
-use crate::workload::Arrivals;
+use crate::workload::{Arrivals, ClosedLoop};
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -36,6 +36,10 @@ pub struct Queue {
     /// Jobs at the start whose latency is not recorded (the queue starts
     /// empty, which is not its steady state).
     pub warmup: usize,
+    /// `None`: open loop with Poisson arrivals at `arrival_rate`.
+    /// `Some`: closed loop; `arrival_rate` is then ignored (the clients and
+    /// their think time set the rate).
+    pub closed: Option<ClosedLoop>,
 }
 
 impl Default for Queue {
@@ -48,6 +52,7 @@ impl Default for Queue {
             service_rate: 100.0,
             jobs: 50_000,
             warmup: 5_000,
+            closed: None,
         }
     }
 }
@@ -71,13 +76,23 @@ pub enum Msg {
     },
 }
 
+/// How jobs are generated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Workload {
+    /// Open loop: jobs arrive on their own schedule, whatever the server does.
+    Open(Arrivals),
+    /// Closed loop: `clients` clients, each sending its next job only after
+    /// the previous one is done and a think time has passed.
+    Closed(ClosedLoop),
+}
+
 /// The two roles: a source of jobs and the server.
 #[derive(Debug, Clone)]
 pub enum QNode {
     /// Generates jobs and records their time in system.
     Source {
-        /// Inter-arrival times.
-        arrivals: Arrivals,
+        /// Open loop (arrivals on a schedule) or closed loop (clients).
+        workload: Workload,
         /// Jobs still to generate.
         remaining: usize,
         /// Next id.
@@ -122,14 +137,24 @@ impl Node for QNode {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if let QNode::Source {
-            arrivals,
+            workload,
             remaining,
             ..
         } = self
         {
-            if *remaining > 0 {
-                let gap = arrivals.next_gap(ctx.rng());
-                ctx.set_timer(gap, 0);
+            match workload {
+                Workload::Open(arrivals) if *remaining > 0 => {
+                    let gap = arrivals.next_gap(ctx.rng());
+                    ctx.set_timer(gap, 0);
+                }
+                Workload::Closed(c) => {
+                    // Every client starts thinking; at most `remaining` jobs.
+                    for _ in 0..c.clients.min(*remaining) {
+                        let think = c.think.sample(ctx.rng());
+                        ctx.set_timer(think, 0);
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -137,11 +162,14 @@ impl Node for QNode {
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _t: TimerId, tag: u64) {
         match self {
             QNode::Source {
-                arrivals,
+                workload,
                 remaining,
                 next,
                 ..
             } => {
+                if *remaining == 0 {
+                    return;
+                }
                 let id = *next;
                 *next += 1;
                 *remaining -= 1;
@@ -152,9 +180,11 @@ impl Node for QNode {
                         created: ctx.now(),
                     },
                 );
-                if *remaining > 0 {
-                    let gap = arrivals.next_gap(ctx.rng());
-                    ctx.set_timer(gap, 0);
+                if let Workload::Open(arrivals) = workload {
+                    if *remaining > 0 {
+                        let gap = arrivals.next_gap(ctx.rng());
+                        ctx.set_timer(gap, 0);
+                    }
                 }
             }
             QNode::Server {
@@ -194,6 +224,8 @@ impl Node for QNode {
             }
             (
                 QNode::Source {
+                    workload,
+                    remaining,
                     warmup,
                     latency,
                     total_ns,
@@ -207,6 +239,13 @@ impl Node for QNode {
                 *done += 1;
                 if id >= *warmup {
                     latency.record(d);
+                }
+                if let Workload::Closed(c) = workload {
+                    // This client thinks, then sends its next job.
+                    if *remaining > 0 {
+                        let think = c.think.sample(ctx.rng());
+                        ctx.set_timer(think, 0);
+                    }
                 }
             }
             _ => {}
@@ -261,7 +300,9 @@ impl Queue {
         if self.servers == 0 {
             return Err(Error::invalid("servers", 0, "at least 1 worker"));
         }
-        check_positive("arrival_rate (jobs/s)", self.arrival_rate)?;
+        if self.closed.is_none() {
+            check_positive("arrival_rate (jobs/s)", self.arrival_rate)?;
+        }
         check_positive("service_rate (jobs/s)", self.service_rate)?;
         if self.jobs <= self.warmup {
             return Err(Error::invalid(
@@ -279,8 +320,12 @@ impl Queue {
     /// Runs until every job has left the system.
     pub fn run(&self) -> Result<QueueRun> {
         self.validate()?;
+        let workload = match &self.closed {
+            Some(c) => Workload::Closed(ClosedLoop::new(c.clients, c.think.clone())?),
+            None => Workload::Open(Arrivals::poisson(self.arrival_rate)?),
+        };
         let source = QNode::Source {
-            arrivals: Arrivals::poisson(self.arrival_rate)?,
+            workload,
             remaining: self.jobs,
             next: 0,
             warmup: self.warmup as u64,
@@ -375,6 +420,7 @@ pub fn load_curve(
                 service_rate,
                 jobs,
                 warmup: jobs / 10,
+                closed: None,
             }
             .run()?;
             means.push(run.mean_ms);
@@ -516,4 +562,99 @@ impl QueueRun {
         }
         Ok(t)
     }
+}
+
+/// One point of a closed-loop curve: `clients` clients against one worker.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClosedPoint {
+    /// Number of clients.
+    pub clients: usize,
+    /// Mean time in system (ms), mean and 95 % CI over seeds.
+    pub mean_ms: MeanCi,
+    /// Throughput (jobs/s), mean and 95 % CI over seeds.
+    pub throughput: MeanCi,
+    /// Mean value analysis: time in system (ms).
+    pub theory_mean_ms: f64,
+    /// Mean value analysis: throughput (jobs/s).
+    pub theory_throughput: f64,
+}
+
+/// Closed loop: for each number of clients, one worker with exponential
+/// service at `service_rate` and exponential think time `think`, simulated
+/// over `seeds` seeds and compared with exact mean value analysis.
+pub fn closed_curve(
+    clients: &[usize],
+    service_rate: f64,
+    think: SimDuration,
+    jobs: usize,
+    seeds: u64,
+) -> Result<Vec<ClosedPoint>> {
+    if seeds < 2 {
+        return Err(Error::invalid(
+            "seeds",
+            seeds,
+            "at least 2 (the error band needs replications)",
+        ));
+    }
+    let think_dist = if think.0 == 0 {
+        Latency::zero()
+    } else {
+        Latency::exponential(think)?
+    };
+    let mut out = Vec::with_capacity(clients.len());
+    for &n in clients {
+        let mut means = Vec::new();
+        let mut xs = Vec::new();
+        for seed in 0..seeds {
+            let run = Queue {
+                seed,
+                servers: 1,
+                arrival_rate: 0.0,
+                service_rate,
+                jobs,
+                warmup: jobs / 10,
+                closed: Some(ClosedLoop::new(n, think_dist.clone())?),
+            }
+            .run()?;
+            means.push(run.mean_ms);
+            xs.push(run.throughput);
+        }
+        let th = crate::theory::mva(n, 1.0 / service_rate, think.as_secs_f64())?;
+        out.push(ClosedPoint {
+            clients: n,
+            mean_ms: mean_ci(&means)?,
+            throughput: mean_ci(&xs)?,
+            theory_mean_ms: th.response_time * 1e3,
+            theory_throughput: th.throughput,
+        });
+    }
+    Ok(out)
+}
+
+/// Time in system against the number of closed-loop clients: simulated
+/// (95 % band) and mean value analysis (dashed).
+pub fn closed_chart(points: &[ClosedPoint]) -> Result<Figure> {
+    let sim = Series::new(
+        "closed loop: simulated",
+        points
+            .iter()
+            .map(|p| (p.clients as f64, p.mean_ms.mean))
+            .collect(),
+    )
+    .with_band(points.iter().map(|p| p.mean_ms.interval()).collect())
+    .with_style(SeriesStyle::LinePoints);
+    let theory = Series::new(
+        "mean value analysis",
+        points
+            .iter()
+            .map(|p| (p.clients as f64, p.theory_mean_ms))
+            .collect(),
+    );
+    line_chart(
+        &[sim],
+        &[theory],
+        Opts::new("Closed loop: latency grows linearly, never explodes")
+            .x_label("clients (each waits for its answer, then thinks)")
+            .y_label("mean time in system (ms)"),
+    )
 }
