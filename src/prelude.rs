@@ -1,7 +1,6 @@
 //! Everything a notebook cell needs, in one `use thinkdist::prelude::*;`.
 
 pub use crate::check::{self, always, eventually_within, PropertyKind, Verdict};
-pub use crate::{delivery, detector, failure, retry};
 pub use crate::engine::rng::{self as simrng, SimRng};
 pub use crate::engine::time::{ms, ns, secs, us, SimDuration, SimTime};
 pub use crate::engine::{Builder, Ctx, Sim, Stats};
@@ -16,6 +15,7 @@ pub use crate::stats::{mean_ci, MeanCi};
 pub use crate::theory;
 pub use crate::trace::{Trace, TraceEvent, TraceKind, EXTERNAL};
 pub use crate::workload::{Arrivals, ClosedLoop, ZipfKeys};
+pub use crate::{delivery, detector, failure, retry};
 
 pub use plotters;
 pub use rand::{self, Rng, RngCore, SeedableRng};
