@@ -756,8 +756,9 @@ pub struct SeedCheck {
     pub liveness_violations: usize,
     /// Most messages processed twice in one run.
     pub worst: u64,
-    /// The first failing seed and its counterexample.
-    pub first_counterexample: Option<(u64, String)>,
+    /// The first failing run: its index among the seeds (0-based), and
+    /// the counterexample.
+    pub first_counterexample: Option<(usize, String)>,
 }
 
 /// Runs `scenario` on `seeds` seeds (derived from `params.seed`) and checks
@@ -794,7 +795,7 @@ pub fn exactly_once_over_seeds(
         first_counterexample: None,
     };
     for r in &res {
-        for (seed, (twice, verdicts)) in r.seeds.iter().zip(&r.values) {
+        for (run, (twice, verdicts)) in r.values.iter().enumerate() {
             c.worst = c.worst.max(*twice);
             let bad: Vec<&crate::check::Verdict> = verdicts.iter().filter(|v| !v.holds).collect();
             if !verdicts[0].holds {
@@ -806,7 +807,7 @@ pub fn exactly_once_over_seeds(
             if c.first_counterexample.is_none() {
                 if let Some(v) = bad.first() {
                     c.first_counterexample =
-                        Some((*seed, v.counterexample.clone().unwrap_or_default()));
+                        Some((run, v.counterexample.clone().unwrap_or_default()));
                 }
             }
         }
@@ -818,9 +819,9 @@ pub fn exactly_once_over_seeds(
 pub fn seed_check_table(checks: &[SeedCheck]) -> Table {
     let mut t = Table::new(&[
         "scenario",
-        "seeds",
-        "processed twice (safety) fails on",
-        "never processed (liveness) fails on",
+        "runs",
+        "runs with a message processed twice (safety)",
+        "runs with a message never processed (liveness)",
         "most doubles in one run",
         "first counterexample",
     ]);
@@ -828,12 +829,12 @@ pub fn seed_check_table(checks: &[SeedCheck]) -> Table {
         t.push_row(vec![
             c.scenario.label.clone(),
             c.seeds.to_string(),
-            format!("{} seeds", c.safety_violations),
-            format!("{} seeds", c.liveness_violations),
+            c.safety_violations.to_string(),
+            c.liveness_violations.to_string(),
             c.worst.to_string(),
             c.first_counterexample
                 .as_ref()
-                .map_or("—".into(), |(s, e)| format!("seed {s}: {e}")),
+                .map_or("—".into(), |(i, e)| format!("run {i}: {e}")),
         ]);
     }
     t
