@@ -127,26 +127,49 @@ impl HeartbeatDetector {
     }
 }
 
-impl Detector for HeartbeatDetector {
-    fn heartbeat(&mut self, now: SimTime) {
+impl HeartbeatDetector {
+    /// A heartbeat arrived at `now`; a suspected node is trusted again.
+    pub fn heartbeat(&mut self, now: SimTime) {
         self.last = Some(now);
         self.log.set(now, Status::Trust);
     }
-    fn status_at(&self, now: SimTime) -> Status {
+    /// The status at `now`, recording nothing.
+    pub fn status_at(&self, now: SimTime) -> Status {
         match self.last {
             Some(l) if now.since(l) >= self.timeout => Status::Suspect,
             _ => Status::Trust,
         }
     }
-    fn check(&mut self, now: SimTime) -> Status {
+    /// Evaluates the status at `now`, recording a transition if it changed.
+    pub fn check(&mut self, now: SimTime) -> Status {
         let s = self.status_at(now);
         self.log.set(now, s)
     }
-    fn status(&self) -> Status {
+    /// The status after the last `heartbeat` or `check`.
+    pub fn status(&self) -> Status {
         self.log.status
     }
-    fn transitions(&self) -> &[(SimTime, Status)] {
+    /// Every status change with its time (the initial `Trust` is not listed).
+    pub fn transitions(&self) -> &[(SimTime, Status)] {
         &self.log.transitions
+    }
+}
+
+impl Detector for HeartbeatDetector {
+    fn heartbeat(&mut self, now: SimTime) {
+        HeartbeatDetector::heartbeat(self, now)
+    }
+    fn status_at(&self, now: SimTime) -> Status {
+        HeartbeatDetector::status_at(self, now)
+    }
+    fn check(&mut self, now: SimTime) -> Status {
+        HeartbeatDetector::check(self, now)
+    }
+    fn status(&self) -> Status {
+        HeartbeatDetector::status(self)
+    }
+    fn transitions(&self) -> &[(SimTime, Status)] {
+        HeartbeatDetector::transitions(self)
     }
 }
 
@@ -244,8 +267,9 @@ impl PhiAccrual {
     }
 }
 
-impl Detector for PhiAccrual {
-    fn heartbeat(&mut self, now: SimTime) {
+impl PhiAccrual {
+    /// A heartbeat arrived at `now`; a suspected node is trusted again.
+    pub fn heartbeat(&mut self, now: SimTime) {
         if let Some(last) = self.last {
             let x = now.since(last).as_ms();
             if self.intervals.len() == self.window {
@@ -261,22 +285,44 @@ impl Detector for PhiAccrual {
         self.last = Some(now);
         self.log.set(now, Status::Trust);
     }
-    fn status_at(&self, now: SimTime) -> Status {
+    /// The status at `now`, recording nothing.
+    pub fn status_at(&self, now: SimTime) -> Status {
         if self.phi(now) >= self.threshold {
             Status::Suspect
         } else {
             Status::Trust
         }
     }
-    fn check(&mut self, now: SimTime) -> Status {
+    /// Evaluates the status at `now`, recording a transition if it changed.
+    pub fn check(&mut self, now: SimTime) -> Status {
         let s = self.status_at(now);
         self.log.set(now, s)
     }
-    fn status(&self) -> Status {
+    /// The status after the last `heartbeat` or `check`.
+    pub fn status(&self) -> Status {
         self.log.status
     }
-    fn transitions(&self) -> &[(SimTime, Status)] {
+    /// Every status change with its time (the initial `Trust` is not listed).
+    pub fn transitions(&self) -> &[(SimTime, Status)] {
         &self.log.transitions
+    }
+}
+
+impl Detector for PhiAccrual {
+    fn heartbeat(&mut self, now: SimTime) {
+        PhiAccrual::heartbeat(self, now)
+    }
+    fn status_at(&self, now: SimTime) -> Status {
+        PhiAccrual::status_at(self, now)
+    }
+    fn check(&mut self, now: SimTime) -> Status {
+        PhiAccrual::check(self, now)
+    }
+    fn status(&self) -> Status {
+        PhiAccrual::status(self)
+    }
+    fn transitions(&self) -> &[(SimTime, Status)] {
+        PhiAccrual::transitions(self)
     }
 }
 

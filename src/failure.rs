@@ -223,6 +223,7 @@ impl<M> FailureInjector<M> {
             FailureMode::Omission { receive, .. } => {
                 if rng::chance(ctx.rng(), receive) {
                     self.counts.dropped_receives += 1;
+                    ctx.note("lost on receive");
                     return None;
                 }
                 now
@@ -234,6 +235,7 @@ impl<M> FailureInjector<M> {
             FailureMode::Gray => {
                 if !(self.is_health)(&msg) {
                     self.counts.ignored += 1;
+                    ctx.note("ignored");
                     return None;
                 }
                 now
@@ -271,6 +273,7 @@ impl<M> FailureInjector<M> {
         if let FailureMode::Omission { send, .. } = self.mode_at(ctx.now()) {
             if rng::chance(ctx.rng(), send) {
                 self.counts.dropped_sends += 1;
+                ctx.note("lost on send");
                 return false;
             }
         }
@@ -295,7 +298,12 @@ pub trait Service {
         let _ = ctx;
     }
     /// Handles one message.
-    fn handle<N: Node<Msg = Self::Msg>>(&mut self, ctx: &mut Ctx<'_, N>, from: NodeId, msg: Self::Msg);
+    fn handle<N: Node<Msg = Self::Msg>>(
+        &mut self,
+        ctx: &mut Ctx<'_, N>,
+        from: NodeId,
+        msg: Self::Msg,
+    );
     /// Handles one message with an [`Outbox`] whose sends obey the failure
     /// mode. Override this instead of `handle` to get send omission.
     fn handle_with<N: Node<Msg = Self::Msg>>(
@@ -312,6 +320,15 @@ pub trait Service {
     }
     /// The node crashed: drop volatile state.
     fn on_crash(&mut self);
+    /// A short label for a message in traces and diagrams (default: `Debug`,
+    /// cut to 24 characters, as [`Node::label`]).
+    fn label(msg: &Self::Msg) -> String {
+        let mut s = format!("{msg:?}");
+        if s.chars().count() > 24 {
+            s = s.chars().take(23).collect::<String>() + "…";
+        }
+        s
+    }
 }
 
 /// The sending side handed to [`Service::handle_with`]: sends go through the
@@ -388,5 +405,8 @@ impl<S: Service> Node for Faulty<S> {
     fn on_crash(&mut self) {
         self.injector.on_crash();
         self.inner.on_crash();
+    }
+    fn label(msg: &S::Msg) -> String {
+        S::label(msg)
     }
 }

@@ -95,6 +95,19 @@ pub struct RetryPolicy {
     timeout: Option<SimDuration>,
 }
 
+impl Default for RetryPolicy {
+    /// Full jitter, base 1 ms, cap 1 s, 100 attempts, no timeout.
+    fn default() -> Self {
+        RetryPolicy {
+            kind: Backoff::FullJitter,
+            base: SimDuration(1_000_000),
+            cap: SimDuration(1_000_000_000),
+            max_attempts: 100,
+            timeout: None,
+        }
+    }
+}
+
 impl RetryPolicy {
     /// A policy allowing `max_attempts` attempts in total (the first call
     /// included). Errors: `max_attempts == 0`, `base == 0` for a policy that

@@ -1,0 +1,711 @@
+//! Chapter 3: failure models, failure detectors, retries and hedging, and the
+//! chapter's experiments.
+//!
+//! Statistical tolerances follow tests/engine.rs: a count of Bernoulli(p)
+//! events over N trials is checked within 5 standard deviations
+//! sqrt(N p (1-p)); a sample mean within 5 standard errors sigma/sqrt(N).
+//! Everything else is compared with values derived by hand (in comments).
+
+use thinkdist::detector::{self, Detector, HeartbeatDetector, PhiAccrual, Status};
+use thinkdist::engine::rng::{self, domain};
+use thinkdist::failure::{FailureInjector, FailureMode, Faulty, Outbox, Service};
+use thinkdist::models::backoff::{self, Contention};
+use thinkdist::models::failure_detection::{self as fd, FailureDetection};
+use thinkdist::models::fanout::{Fanout, Hedging, ServerLatency};
+use thinkdist::prelude::*;
+use thinkdist::retry::{Backoff, Hedge, RetryPolicy};
+
+fn t(ms_: u64) -> SimTime {
+    SimTime::from_start(ms(ms_))
+}
+
+fn within_sigmas(count: u64, n: u64, p: f64, k: f64) -> bool {
+    let sd = (n as f64 * p * (1.0 - p)).sqrt();
+    (count as f64 - n as f64 * p).abs() <= k * sd.max(1.0)
+}
+
+// ---------------------------------------------------------------- retry
+
+#[test]
+fn deterministic_policies_follow_their_formulas() -> Result<()> {
+    let mut r = rng::stream(1, domain::EXPERIMENT, 0, 0);
+    let exp = RetryPolicy::new(Backoff::Exponential, ms(10), ms(100), 6)?;
+    // v = min(100, 10 · 2^(n-1)): 10, 20, 40, 80, 100
+    let got: Vec<_> = (1..=5)
+        .map(|n| exp.delay(n, SimDuration::ZERO, &mut r))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            Some(ms(10)),
+            Some(ms(20)),
+            Some(ms(40)),
+            Some(ms(80)),
+            Some(ms(100))
+        ]
+    );
+    assert_eq!(
+        exp.delay(6, SimDuration::ZERO, &mut r),
+        None,
+        "6 attempts made"
+    );
+    assert_eq!(
+        exp.delay(0, SimDuration::ZERO, &mut r),
+        None,
+        "0 is no failure"
+    );
+    let fixed = RetryPolicy::new(Backoff::Fixed, ms(7), ms(7), 3)?;
+    assert_eq!(fixed.delay(2, ms(99), &mut r), Some(ms(7)));
+    let none = RetryPolicy::new(Backoff::None, SimDuration::ZERO, SimDuration::ZERO, 3)?;
+    assert_eq!(
+        none.delay(1, SimDuration::ZERO, &mut r),
+        Some(SimDuration::ZERO)
+    );
+    // Huge attempt numbers saturate at the cap instead of overflowing.
+    let big = RetryPolicy::new(Backoff::Exponential, ms(1), secs(5), u32::MAX)?;
+    assert_eq!(big.delay(500, SimDuration::ZERO, &mut r), Some(secs(5)));
+    Ok(())
+}
+
+#[test]
+fn jitter_stays_within_documented_bounds() -> Result<()> {
+    let (base, cap) = (ms(10), ms(300));
+    let mut r = rng::stream(7, domain::EXPERIMENT, 1, 0);
+    for kind in [
+        Backoff::FullJitter,
+        Backoff::EqualJitter,
+        Backoff::Decorrelated,
+    ] {
+        let p = RetryPolicy::new(kind, base, cap, 50)?;
+        let mut prev = SimDuration::ZERO;
+        for i in 0..30_000u32 {
+            let attempt = 1 + i % 10;
+            let d = p.delay(attempt, prev, &mut r).expect("attempt < max");
+            let v = p.envelope(attempt);
+            assert!(d <= cap, "{kind:?}: {d} above cap");
+            match kind {
+                Backoff::FullJitter => assert!(d < v.max(ns(1)), "{kind:?} {d} >= {v}"),
+                Backoff::EqualJitter => {
+                    assert!(
+                        d.0 >= v.0 / 2 && d < v,
+                        "{kind:?} {d} not in [v/2, v), v = {v}"
+                    )
+                }
+                Backoff::Decorrelated => {
+                    let hi = 3 * prev.max(base).0;
+                    assert!(d >= base && d.0 <= hi, "{kind:?} {d} not in [base, 3 prev]");
+                }
+                _ => unreachable!(),
+            }
+            prev = d;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn full_jitter_mean_is_half_the_envelope() -> Result<()> {
+    // Uniform(0, v): mean v/2, sd v/sqrt(12); 5 standard errors over N draws.
+    let p = RetryPolicy::new(Backoff::FullJitter, ms(10), secs(1), 10)?;
+    let mut r = rng::stream(3, domain::EXPERIMENT, 2, 0);
+    let n = 40_000;
+    let v = p.envelope(4).0 as f64; // 80 ms
+    assert_eq!(v, 80e6);
+    let mean = (0..n)
+        .map(|_| p.delay(4, SimDuration::ZERO, &mut r).unwrap().0 as f64)
+        .sum::<f64>()
+        / n as f64;
+    let se = v / 12f64.sqrt() / (n as f64).sqrt();
+    assert!(
+        (mean - v / 2.0).abs() < 5.0 * se,
+        "mean {mean} vs {}",
+        v / 2.0
+    );
+    // Equal jitter: uniform(v/2, v), mean 3v/4.
+    let e = RetryPolicy::new(Backoff::EqualJitter, ms(10), secs(1), 10)?;
+    let mean = (0..n)
+        .map(|_| e.delay(4, SimDuration::ZERO, &mut r).unwrap().0 as f64)
+        .sum::<f64>()
+        / n as f64;
+    let se = v / 2.0 / 12f64.sqrt() / (n as f64).sqrt();
+    assert!((mean - 0.75 * v).abs() < 5.0 * se);
+    Ok(())
+}
+
+#[test]
+fn retry_and_hedge_parameters_are_checked() {
+    assert!(RetryPolicy::new(Backoff::FullJitter, ms(10), ms(5), 3)
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(RetryPolicy::new(Backoff::Fixed, ms(10), ms(10), 0).is_err());
+    assert!(RetryPolicy::new(Backoff::Exponential, SimDuration::ZERO, ms(10), 3).is_err());
+    assert!(RetryPolicy::from_ms(Backoff::Fixed, -1.0, 10.0, 3).is_err());
+    assert!(RetryPolicy::from_ms(Backoff::Fixed, f64::NAN, 10.0, 3).is_err());
+    assert!(RetryPolicy::from_ms(Backoff::Fixed, 1.0, f64::INFINITY, 3).is_err());
+    assert!(RetryPolicy::from_ms(Backoff::Fixed, 1.0, 10.0, 3).is_ok());
+    assert!(RetryPolicy::default()
+        .with_timeout(SimDuration::ZERO)
+        .is_err());
+    assert!(Hedge::from_ms(-0.5).unwrap_err().is_invalid_parameter());
+    assert!(Hedge::from_ms(f64::NAN).is_err());
+}
+
+#[test]
+fn hedge_takes_the_first_answer() -> Result<()> {
+    let h = Hedge::from_ms(10.0)?;
+    // Primary answers in 5 ms: no second copy, the backup is never drawn.
+    let o = h.resolve(ms(5), || panic!("backup drawn for an unhedged request"));
+    assert_eq!((o.latency, o.hedged), (ms(5), false));
+    // Primary 30 ms; backup sent at 10 ms answers 5 ms later: 15 ms.
+    let o = h.resolve(ms(30), || ms(5));
+    assert_eq!((o.latency, o.hedged, o.backup_won), (ms(15), true, true));
+    // Backup slower: the primary still wins, but the copy was sent.
+    let o = h.resolve(ms(30), || ms(50));
+    assert_eq!((o.latency, o.hedged, o.backup_won), (ms(30), true, false));
+    assert!(h.should_hedge(ms(10), false) && !h.should_hedge(ms(10), true));
+    Ok(())
+}
+
+// ---------------------------------------------------------------- detectors
+
+#[test]
+fn heartbeat_detector_on_a_scripted_sequence() -> Result<()> {
+    let mut d = HeartbeatDetector::new(ms(200))?;
+    assert_eq!(
+        d.check(t(1000)),
+        Status::Trust,
+        "no heartbeat yet: nothing to time"
+    );
+    for x in [0, 100, 200] {
+        d.heartbeat(t(x));
+    }
+    assert_eq!(d.deadline(), Some(t(400)));
+    assert_eq!(d.check(t(399)), Status::Trust);
+    assert_eq!(d.check(t(400)), Status::Suspect); // 200 ms after the last one
+    assert_eq!(d.check(t(500)), Status::Suspect); // no new transition
+    d.heartbeat(t(520));
+    assert_eq!(d.check(t(719)), Status::Trust);
+    assert_eq!(d.check(t(720)), Status::Suspect);
+    assert_eq!(
+        d.transitions(),
+        &[
+            (t(400), Status::Suspect),
+            (t(520), Status::Trust),
+            (t(720), Status::Suspect)
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn normal_cdf_matches_tables() {
+    for (z, want) in [
+        (0.0, 0.5),
+        (1.0, 0.841_344_746),
+        (-1.959_963_985, 0.025),
+        (3.0, 0.998_650_102),
+        (-3.0, 0.001_349_898),
+    ] {
+        // erfc is good to a relative 1.2e-7, so Φ = erfc/2 to 6e-8 + table rounding.
+        let got = detector::normal_cdf(z);
+        assert!((got - want).abs() < 1e-7, "Φ({z}) = {got}, want {want}");
+    }
+    assert!((detector::erfc(1.0) / 0.157_299_207_050_285 - 1.0).abs() < 1.2e-7);
+    // Far tail: 1 − Φ(z) ≈ φ(z)/z · (1 − 1/z² + 3/z⁴) (Mills ratio), here below f64's range.
+    let z: f64 = 40.0;
+    let want = (-z * z / 2.0 - (z * (2.0 * std::f64::consts::PI).sqrt()).ln()
+        + (1.0 - 1.0 / (z * z) + 3.0 / z.powi(4)).ln())
+        / std::f64::consts::LN_10;
+    let got = detector::log10_normal_tail(z);
+    assert!((got - want).abs() < 1e-4, "{got} vs {want}");
+}
+
+#[test]
+fn phi_matches_the_formula_on_a_known_history() -> Result<()> {
+    // Heartbeats at 0, 100, 300, 400 ms: intervals 100, 200, 100.
+    // mean = 400/3, variance = (10000+40000+10000)/3 − mean² = 20000/9, sd = 141.42/3.
+    // 200 ms after the last: z = (200 − 400/3) / (141.42/3) = √2, so
+    // φ = −log10(1 − Φ(√2)) = −log10(erfc(1)/2) = −log10(0.0786496035) = 1.1043030.
+    let mut p = PhiAccrual::new(1.0, 10, ms(1))?;
+    for x in [0, 100, 300, 400] {
+        p.heartbeat(t(x));
+    }
+    let (mean, sd) = p.mean_sd_ms().unwrap();
+    assert!((mean - 400.0 / 3.0).abs() < 1e-9 && (sd - (20000f64 / 9.0).sqrt()).abs() < 1e-9);
+    let phi = p.phi(t(600));
+    assert!((phi - 1.104_303_0).abs() < 1e-6, "phi = {phi}");
+    assert_eq!(p.check(t(600)), Status::Suspect); // 1.104 >= 1.0
+    let mut q = PhiAccrual::new(1.2, 10, ms(1))?;
+    for x in [0, 100, 300, 400] {
+        q.heartbeat(t(x));
+    }
+    assert_eq!(q.check(t(600)), Status::Trust); // 1.104 < 1.2
+                                                // The window forgets: with window 1 only the last interval (100) counts,
+                                                // sd 0 is floored at 10 ms, so at t = 120 ms: z = 2, φ = −log10(0.0227501) = 1.64302.
+    let mut w = PhiAccrual::new(5.0, 1, ms(10))?;
+    for x in [0, 300, 400] {
+        w.heartbeat(t(x));
+    }
+    assert!((w.phi(t(520)) - 1.643_02).abs() < 1e-5, "{}", w.phi(t(520)));
+    // Before two heartbeats there is nothing to learn from.
+    let mut e = PhiAccrual::new(1.0, 10, ms(1))?;
+    assert_eq!(e.phi(t(5000)), 0.0);
+    e.heartbeat(t(0));
+    assert_eq!(e.check(t(5000)), Status::Trust);
+    Ok(())
+}
+
+#[test]
+fn detector_parameters_are_checked() {
+    assert!(HeartbeatDetector::new(SimDuration::ZERO)
+        .unwrap_err()
+        .is_invalid_parameter());
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert!(
+            PhiAccrual::new(bad, 100, ms(10)).is_err(),
+            "threshold {bad}"
+        );
+    }
+    assert!(PhiAccrual::new(8.0, 0, ms(10)).is_err());
+    assert!(PhiAccrual::new(8.0, 100, SimDuration::ZERO).is_err());
+}
+
+// ---------------------------------------------------------------- failure models
+
+/// Echoes requests (odd = health check) and records when it handled what.
+#[derive(Default)]
+struct Echo {
+    handled: Vec<(SimTime, u64)>,
+    answers: u64,
+}
+
+impl Service for Echo {
+    type Msg = u64;
+    fn handle<N: Node<Msg = u64>>(&mut self, ctx: &mut Ctx<'_, N>, _from: NodeId, m: u64) {
+        self.handled.push((ctx.now(), m));
+        self.answers += 1;
+    }
+    fn handle_with<N: Node<Msg = u64>>(
+        &mut self,
+        out: &mut Outbox<'_, '_, N>,
+        from: NodeId,
+        m: u64,
+    ) {
+        self.handled.push((out.now(), m));
+        if from == 0 && m < 1_000_000 {
+            out.send(0, m + 1_000_000); // answers are >= 1e6
+        } else if from == 1 {
+            self.answers += 1;
+        }
+    }
+    fn on_crash(&mut self) {}
+}
+
+fn pair(server: FailureInjector<u64>) -> Result<Sim<Faulty<Echo>>> {
+    Sim::builder().seed(5).trace(0).build(vec![
+        Faulty::new(Echo::default(), FailureInjector::new(|_| false)),
+        Faulty::new(Echo::default(), server),
+    ])
+}
+
+#[test]
+fn omission_drops_the_configured_fractions() -> Result<()> {
+    let (r, s) = (0.3, 0.2);
+    let inj = FailureInjector::new(|_: &u64| false).from(
+        SimDuration::ZERO,
+        FailureMode::Omission {
+            send: s,
+            receive: r,
+        },
+    )?;
+    let mut sim = pair(inj)?;
+    let n = 20_000u64;
+    sim.with_node(0, |_, ctx| {
+        for i in 0..n {
+            ctx.send(1, i)
+        }
+    })?;
+    sim.run_for(secs(1))?;
+    let c = sim.node(1)?.injector().counts();
+    assert!(within_sigmas(c.dropped_receives, n, r, 5.0), "{c:?}");
+    let reached = n - c.dropped_receives;
+    assert!(within_sigmas(c.dropped_sends, reached, s, 5.0), "{c:?}");
+    // Answers: Binomial(n, (1 − r)(1 − s)) = 0.56 n.
+    let answers = sim.node(0)?.inner().answers;
+    assert!(
+        within_sigmas(answers, n, (1.0 - r) * (1.0 - s), 5.0),
+        "{answers}"
+    );
+    assert_eq!(answers, reached - c.dropped_sends);
+    Ok(())
+}
+
+#[test]
+fn slow_node_handles_messages_late_and_in_order() -> Result<()> {
+    // Slow (+10 ms) during [0, 5 ms). Injected messages arrive at 0, 1, 2 ms
+    // and are handled at 10, 11, 12 ms; one arriving at 5 ms (correct mode
+    // again) must not overtake them: handled at 12 ms, after message 2.
+    let inj = FailureInjector::new(|_: &u64| false).window(
+        SimDuration::ZERO,
+        ms(5),
+        FailureMode::Slow { extra: ms(10) },
+    )?;
+    let mut sim = pair(inj)?;
+    for (m, at) in [(0, 0), (1, 1), (2, 2), (3, 5)] {
+        sim.inject(1, m, ms(at))?;
+    }
+    sim.run_for(ms(50))?;
+    assert_eq!(
+        sim.node(1)?.inner().handled,
+        vec![(t(10), 0), (t(11), 1), (t(12), 2), (t(12), 3)]
+    );
+    assert_eq!(sim.node(1)?.injector().counts().delayed, 3);
+    assert_eq!(sim.node(1)?.injector().held(), 0);
+    Ok(())
+}
+
+#[test]
+fn gray_node_answers_health_checks_only() -> Result<()> {
+    // Odd messages are health checks. Gray from 10 ms on.
+    let inj = FailureInjector::new(|m: &u64| m % 2 == 1).from(ms(10), FailureMode::Gray)?;
+    assert_eq!(inj.mode_at(t(9)), FailureMode::Correct);
+    assert_eq!(inj.mode_at(t(10)), FailureMode::Gray);
+    let mut sim = pair(inj)?;
+    for i in 0..20u64 {
+        sim.inject(1, i, ms(i))?; // arrives at i ms
+    }
+    sim.run_for(ms(100))?;
+    let handled: Vec<u64> = sim.node(1)?.inner().handled.iter().map(|h| h.1).collect();
+    // Before 10 ms (messages 0..=9): everything; from then on: odd only.
+    let want: Vec<u64> = (0..20u64).filter(|&i| i <= 9 || i % 2 == 1).collect();
+    assert_eq!(handled, want);
+    assert_eq!(sim.node(1)?.injector().counts().ignored, 5); // 10, 12, 14, 16, 18
+    Ok(())
+}
+
+#[test]
+fn failure_parameters_are_checked() {
+    let inj = || FailureInjector::new(|_: &u64| false);
+    let om = |s, r| FailureMode::Omission {
+        send: s,
+        receive: r,
+    };
+    assert!(inj()
+        .from(ms(0), om(1.5, 0.0))
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(inj().from(ms(0), om(0.0, -0.1)).is_err());
+    assert!(inj().from(ms(0), om(0.0, f64::NAN)).is_err());
+    assert!(inj().window(ms(5), ms(1), FailureMode::Gray).is_err());
+    assert!(fd::failure_modes(1, ms(1), 0.3, ms(5)).is_err());
+    assert!(fd::failure_modes(1, secs(1), 1.3, ms(5)).is_err());
+}
+
+#[test]
+fn failure_modes_demo_shows_each_model() -> Result<()> {
+    let demo = fd::failure_modes(1, secs(1), 0.3, ms(50))?;
+    let p = &demo.phases;
+    assert_eq!(p.len(), 5);
+    assert_eq!((p[0].requests_answered, p[0].health_answered), (1.0, 1.0));
+    assert_eq!((p[1].requests_answered, p[1].health_answered), (0.0, 0.0)); // crashed
+                                                                            // Omission 30 % each way: a round trip survives with 0.49; 50 requests.
+    let n: f64 = 50.0;
+    assert!((p[2].requests_answered - 0.49).abs() < 5.0 * (0.49 * 0.51 / n).sqrt());
+    assert_eq!(p[3].requests_answered, 1.0);
+    assert!(p[3].mean_rtt_ms - p[0].mean_rtt_ms > 45.0); // +50 ms, different latency draws
+    assert_eq!((p[4].requests_answered, p[4].health_answered), (0.0, 1.0)); // gray
+    Ok(())
+}
+
+// ---------------------------------------------------------------- detection experiment
+
+/// A clean network: no loss, no stalls, latency 5–15 ms.
+fn clean(seed: u64) -> Result<FailureDetection> {
+    Ok(FailureDetection {
+        seed,
+        latency: Latency::uniform(ms(5), ms(15))?,
+        loss: 0.0,
+        pause_prob: 0.0,
+        crash_at: secs(30),
+        after_crash: secs(5),
+        timeout: ms(300),
+        ..FailureDetection::default()
+    })
+}
+
+/// The detection check: the crash is detected, with no wrong suspicion,
+/// within [timeout − interval, timeout + max latency + check period].
+/// Derivation: the last heartbeat leaves in (crash − interval, crash] and
+/// arrives up to `max latency` later; suspicion starts at the first check at
+/// or after arrival + timeout.
+fn check_detection(transitions: &[(SimTime, Status)], p: &FailureDetection) -> Result<(), String> {
+    let s = fd::score(transitions, SimTime::from_start(p.crash_at));
+    let d = s.detection.ok_or("crash never detected")?;
+    let lo = p.timeout.0 - p.interval.0;
+    let hi = p.timeout.0 + ms(15).0 + p.check_every.0;
+    if s.wrong_suspicions != 0 {
+        return Err(format!("{} wrong suspicions", s.wrong_suspicions));
+    }
+    if d.0 < lo || d.0 > hi {
+        return Err(format!("detection {d} outside [{lo} ns, {hi} ns]"));
+    }
+    Ok(())
+}
+
+#[test]
+fn heartbeat_detector_detects_a_simulated_crash_in_time() -> Result<()> {
+    for seed in 1..=5 {
+        let p = clean(seed)?;
+        let run = p.run()?;
+        check_detection(run.heartbeat.transitions(), &p).map_err(|e| Error::empty(&e))?;
+    }
+    Ok(())
+}
+
+/// A detector that never suspects anyone.
+struct NeverSuspect(Vec<(SimTime, Status)>);
+impl Detector for NeverSuspect {
+    fn heartbeat(&mut self, _: SimTime) {}
+    fn status_at(&self, _: SimTime) -> Status {
+        Status::Trust
+    }
+    fn check(&mut self, _: SimTime) -> Status {
+        Status::Trust
+    }
+    fn status(&self) -> Status {
+        Status::Trust
+    }
+    fn transitions(&self) -> &[(SimTime, Status)] {
+        &self.0
+    }
+}
+
+#[test]
+fn the_detection_check_fails_for_broken_detectors() -> Result<()> {
+    let p = clean(1)?;
+    let run = p.run()?;
+    let mut never = NeverSuspect(vec![]);
+    fd::replay(&mut never, &run.arrivals, p.check_every, p.horizon())?;
+    assert_eq!(
+        check_detection(never.transitions(), &p),
+        Err("crash never detected".into())
+    );
+    // A timeout far too long detects, but too late for the check.
+    let mut slow = HeartbeatDetector::new(ms(900))?;
+    fd::replay(&mut slow, &run.arrivals, p.check_every, p.horizon())?;
+    assert!(check_detection(slow.transitions(), &p).is_err());
+    // One too short suspects wrongly.
+    let mut jumpy = HeartbeatDetector::new(ms(60))?;
+    fd::replay(&mut jumpy, &run.arrivals, p.check_every, p.horizon())?;
+    assert!(check_detection(jumpy.transitions(), &p)
+        .unwrap_err()
+        .contains("wrong suspicions"));
+    Ok(())
+}
+
+#[test]
+fn replay_gives_the_live_transitions() -> Result<()> {
+    // Default network (loss, stalls): the live monitor and a replay over its
+    // recorded arrivals agree transition for transition.
+    for seed in [1, 2] {
+        let p = FailureDetection {
+            seed,
+            ..FailureDetection::default()
+        };
+        let run = p.run()?;
+        let (mut hb, mut phi) = p.detectors()?;
+        fd::replay(&mut hb, &run.arrivals, p.check_every, p.horizon())?;
+        fd::replay(&mut phi, &run.arrivals, p.check_every, p.horizon())?;
+        assert!(!run.heartbeat.transitions().is_empty());
+        assert_eq!(hb.transitions(), run.heartbeat.transitions());
+        assert_eq!(phi.transitions(), run.phi.transitions());
+    }
+    Ok(())
+}
+
+#[test]
+fn tradeoff_is_deterministic_and_monotone_for_timeouts() -> Result<()> {
+    let base = FailureDetection {
+        crash_at: secs(600),
+        ..FailureDetection::default()
+    };
+    let timeouts = [ms(200), ms(400), ms(800)];
+    let a = fd::tradeoff(&base, &timeouts, &[2.0, 8.0], 3)?;
+    let b = fd::tradeoff(&base, &timeouts, &[2.0, 8.0], 3)?;
+    assert_eq!(a.table().to_csv(), b.table().to_csv());
+    let c = fd::tradeoff(
+        &FailureDetection {
+            seed: 99,
+            ..base.clone()
+        },
+        &timeouts,
+        &[2.0, 8.0],
+        3,
+    )?;
+    assert_ne!(a.table().to_csv(), c.table().to_csv());
+    // A longer timeout never suspects more often on the same arrivals, and
+    // detects later.
+    let h = &a.heartbeat;
+    assert!(h[0].wrong_total >= h[1].wrong_total && h[1].wrong_total >= h[2].wrong_total);
+    assert!(h[0].detection_ms.mean < h[1].detection_ms.mean);
+    assert!(h[1].detection_ms.mean < h[2].detection_ms.mean);
+    assert!(fd::tradeoff(&base, &timeouts, &[2.0], 0).is_err());
+    assert!(fd::tradeoff(&base, &[SimDuration::ZERO], &[2.0], 1).is_err());
+    let bad = FailureDetection { loss: 1.5, ..base };
+    assert!(bad.run().unwrap_err().is_invalid_parameter());
+    Ok(())
+}
+
+// ---------------------------------------------------------------- backoff
+
+fn constant_net(clients: usize, kind: Backoff, attempts: u32) -> Result<Contention> {
+    Ok(Contention {
+        seed: 1,
+        clients,
+        policy: RetryPolicy::new(kind, ms(1), secs(1), attempts)?,
+        latency: Latency::constant(ms(1)),
+    })
+}
+
+#[test]
+fn contention_matches_hand_counts() -> Result<()> {
+    // One client: read + write, done after two round trips (4 ms).
+    let one = constant_net(1, Backoff::None, 10)?.run()?;
+    assert_eq!((one.calls, one.completion, one.gave_up), (2, ms(4), 0));
+    // One attempt each, all in lock-step: one write wins, N − 1 give up.
+    let give_up = constant_net(5, Backoff::None, 1)?.run()?;
+    assert_eq!((give_up.calls, give_up.gave_up), (10, 4));
+    // No backoff, lock-step: round m has N − m + 1 clients making 2 calls and
+    // one winner, so calls = 2 (N + ... + 1) = N (N + 1), done at 4 N ms.
+    let n = 10;
+    let storm = constant_net(n, Backoff::None, 100)?.run()?;
+    assert_eq!(storm.calls, (n * (n + 1)) as u64);
+    assert_eq!(storm.completion, ms(4 * n as u64));
+    assert_eq!(storm.gave_up, 0);
+    Ok(())
+}
+
+#[test]
+fn jitter_does_less_work_than_no_backoff() -> Result<()> {
+    let curves = backoff::compare(
+        &[Backoff::None, Backoff::FullJitter],
+        &[40],
+        ms(1),
+        secs(1),
+        100,
+        1,
+        4,
+    )?;
+    let none = curves[0].points[0].calls;
+    let full = curves[1].points[0].calls;
+    assert!(
+        full.mean + full.half_width < none.mean - none.half_width,
+        "full jitter {full:?} vs none {none:?}"
+    );
+    let again = backoff::compare(
+        &[Backoff::None, Backoff::FullJitter],
+        &[40],
+        ms(1),
+        secs(1),
+        100,
+        1,
+        4,
+    )?;
+    assert_eq!(
+        backoff::table(&curves).to_csv(),
+        backoff::table(&again).to_csv()
+    );
+    assert!(backoff::compare(&[Backoff::None], &[5], ms(1), secs(1), 10, 1, 1).is_err());
+    Ok(())
+}
+
+// ---------------------------------------------------------------- fan-out and hedging
+
+#[test]
+fn fanout_matches_the_formula() -> Result<()> {
+    let f = Fanout {
+        requests: 20_000,
+        ..Fanout::default()
+    };
+    // q = 0.99 e^(−10) + 0.01 e^(−0.1) = 0.009093...
+    let q = 0.99 * (-10f64).exp() + 0.01 * (-0.1f64).exp();
+    assert!((f.q() - q).abs() < 1e-12);
+    for p in f.run(&[1, 10, 100])? {
+        assert!((p.theory - (1.0 - (1.0 - q).powi(p.n as i32))).abs() < 1e-12);
+        assert!(
+            within_sigmas(p.slow, p.requests, p.theory, 5.0),
+            "n = {}: {} slow of {}, theory {}",
+            p.n,
+            p.slow,
+            p.requests,
+            p.theory
+        );
+    }
+    assert!(Fanout {
+        requests: 0,
+        ..Fanout::default()
+    }
+    .run(&[1])
+    .is_err());
+    assert!(Fanout::default().run(&[0]).is_err());
+    Ok(())
+}
+
+#[test]
+fn hedging_extra_load_matches_the_formula() -> Result<()> {
+    let h = Hedging {
+        requests: 50_000,
+        ..Hedging::default()
+    };
+    let pts = h.run(&[20.0, 50.0, 200.0])?;
+    assert_eq!(pts[0].hedged, 0); // no hedging
+    for p in &pts[1..] {
+        let d = p.delay_ms.unwrap();
+        let s = 0.99 * (-d / 10.0).exp() + 0.01 * (-d / 1000.0).exp();
+        assert!((p.extra_theory - s).abs() < 1e-12);
+        assert!(
+            within_sigmas(p.hedged, p.requests, s, 5.0),
+            "d = {d}: {} hedged, expected {}",
+            p.hedged,
+            s * p.requests as f64
+        );
+    }
+    // Hedging at 50 ms cuts the p99.9 from about 2.3 s to under 100 ms.
+    assert!(pts[0].p999 > 1500.0 && pts[2].p999 < 100.0);
+    // The closed-form quantile without hedging: 1 − F(x) = 0.001 gives x ≈ 2302.6 ms
+    // (0.01 e^(−x/1000) = 0.001 → x = 1000 ln 10, the fast part is negligible).
+    let sl = ServerLatency::default();
+    assert!((sl.hedged_quantile(0.999, None) - 1000.0 * 10f64.ln()).abs() < 0.5);
+    assert!(Hedging {
+        requests: 10,
+        ..Hedging::default()
+    }
+    .run(&[1.0])
+    .is_err());
+    assert!(h.run(&[-1.0]).is_err());
+    Ok(())
+}
+
+#[test]
+fn charts_build() -> Result<()> {
+    let f = Fanout {
+        requests: 2_000,
+        ..Fanout::default()
+    };
+    let pts = f.run(&[1, 10])?;
+    thinkdist::models::fanout::fanout_chart(&pts, f.deadline)?.to_svg()?;
+    let h = Hedging {
+        requests: 2_000,
+        ..Hedging::default()
+    }
+    .run(&[20.0, 50.0])?;
+    thinkdist::models::fanout::hedge_chart(&h)?.to_svg()?;
+    thinkdist::models::fanout::extra_load_chart(&h)?.to_svg()?;
+    let run = FailureDetection::default().run()?;
+    run.timeline()?.to_svg()?;
+    run.phi_chart(50.0)?.to_svg()?;
+    fd::failure_modes(1, secs(1), 0.3, ms(50))?
+        .gray_diagram()?
+        .to_svg()?;
+    Ok(())
+}
