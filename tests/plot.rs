@@ -569,3 +569,30 @@ fn gallery() {
     .unwrap();
     few.save(dir, "cdf-small-linear").unwrap();
 }
+
+#[test]
+fn availability_timeline_names_its_states() {
+    let lanes = vec![
+        Lane::new("real", vec![(6.0, 10.0)]),
+        Lane::new("detector", vec![(6.5, 10.0)]),
+    ];
+    let fig = availability_timeline(
+        &lanes,
+        10.0,
+        Opts::new("states")
+            .x_label("time (s)")
+            .states("trusted", "suspected"),
+    )
+    .unwrap();
+    let svg = fig.to_svg().unwrap();
+    assert!(
+        svg.contains("suspected") && svg.contains("60% trusted"),
+        "custom state names must be drawn"
+    );
+    let plain = availability_timeline(&lanes, 10.0, Opts::new("states"))
+        .unwrap()
+        .to_svg()
+        .unwrap();
+    assert!(plain.contains("60% up") && !plain.contains("trusted"));
+    fig.save("/tmp/thinkdist-gallery", "states").unwrap();
+}

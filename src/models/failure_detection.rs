@@ -660,9 +660,10 @@ impl FdRun {
             &lanes,
             h.as_secs_f64(),
             Opts::new(format!(
-                "Crash at {crash:.0} s; red = down (top lane) or suspected",
+                "Crash at {crash:.0} s: the real state and what each detector believes",
             ))
-            .x_label("time (s)"),
+            .x_label("time (s)")
+            .states("up / trusted", "down / suspected"),
         )
     }
 

@@ -42,6 +42,7 @@ pub struct Opts {
     pub(crate) legend: Option<bool>,
     pub(crate) size: Option<(u32, u32)>,
     pub(crate) tail_view: bool,
+    pub(crate) states: Option<(String, String)>,
 }
 
 impl Opts {
@@ -52,6 +53,14 @@ impl Opts {
             title: title.into(),
             ..Opts::default()
         }
+    }
+
+    /// Names of the two states of an [`availability_timeline`](crate::plot::availability_timeline)
+    /// (default `"up"` and `"down"`), e.g. `.states("trusted", "suspected")`
+    /// for a failure detector's view.
+    pub fn states(mut self, good: impl Into<String>, bad: impl Into<String>) -> Opts {
+        self.states = Some((good.into(), bad.into()));
+        self
     }
 
     /// The x axis label; include the unit, e.g. `"latency (ms)"`.

@@ -34,6 +34,8 @@ impl Lane {
 pub(crate) struct AvailabilitySpec {
     lanes: Vec<Lane>,
     horizon: f64,
+    /// Names of the good and the bad state (`Opts::states`).
+    states: (String, String),
 }
 
 /// One lane per node from time 0 to `horizon`: green where up, red where
@@ -83,6 +85,10 @@ pub fn availability_timeline(lanes: &[Lane], horizon: f64, opts: Opts) -> Result
         Spec::Availability(AvailabilitySpec {
             lanes: out,
             horizon,
+            states: opts
+                .states
+                .clone()
+                .unwrap_or_else(|| ("up".to_string(), "down".to_string())),
         }),
         opts,
     ))
@@ -147,7 +153,11 @@ pub(crate) fn draw<DB: DrawingBackend>(
     let fsize = sz.small.min(lane_h as f64 * 0.8);
     for (i, l) in s.lanes.iter().enumerate() {
         let p = area.map_coordinate(&(s.horizon, i as f64));
-        let txt = format!("{}% up", fmt_num(100.0 * up_fraction(&l.down, s.horizon)));
+        let txt = format!(
+            "{}% {}",
+            fmt_num(100.0 * up_fraction(&l.down, s.horizon)),
+            s.states.0
+        );
         text_at(
             root,
             &txt,
@@ -162,7 +172,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
     let ky = y0 - sz.px(12.0);
     let box_sz = sz.px(14.0);
     let mut xk = x1;
-    for (name, color) in [("down", DOWN), ("up", UP)] {
+    for (name, color) in [(s.states.1.as_str(), DOWN), (s.states.0.as_str(), UP)] {
         let (tw, _) = text_size(root, name, sz.small);
         xk -= tw;
         text_at(
