@@ -659,11 +659,9 @@ impl FdRun {
         availability_timeline(
             &lanes,
             h.as_secs_f64(),
-            Opts::new(format!(
-                "Crash at {crash:.0} s: the real state and what each detector believes",
-            ))
-            .x_label("time (s)")
-            .states("up / trusted", "down / suspected"),
+            Opts::new(format!("Crash at {crash:.0} s; red = down or suspected",))
+                .x_label("time (s)")
+                .states("trusted", "suspected"),
         )
     }
 
