@@ -59,30 +59,49 @@ pub trait Detector {
     /// between heartbeats: once `Suspect` at some time, `Suspect` at every
     /// later time until the next heartbeat.
     fn status_at(&self, now: SimTime) -> Status;
+    /// The detector's record of status changes.
+    fn log(&self) -> &TransitionLog;
+    /// The detector's record of status changes, to update.
+    fn log_mut(&mut self) -> &mut TransitionLog;
     /// Evaluates the status at `now` and records a transition if it changed.
-    fn check(&mut self, now: SimTime) -> Status;
+    fn check(&mut self, now: SimTime) -> Status {
+        let s = self.status_at(now);
+        self.log_mut().set(now, s)
+    }
     /// The status after the last `heartbeat` or `check`.
-    fn status(&self) -> Status;
+    fn status(&self) -> Status {
+        self.log().status
+    }
     /// Every status change with its time, in time order (the initial `Trust`
     /// is not listed).
-    fn transitions(&self) -> &[(SimTime, Status)];
+    fn transitions(&self) -> &[(SimTime, Status)] {
+        &self.log().transitions
+    }
 }
 
-/// Shared bookkeeping: current status and its transitions.
+/// Shared bookkeeping of every detector: current status and its transitions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-struct Log {
+pub struct TransitionLog {
     status: Status,
     transitions: Vec<(SimTime, Status)>,
 }
 
-impl Log {
-    fn new() -> Log {
-        Log {
+impl Default for TransitionLog {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TransitionLog {
+    /// An empty log: status `Trust`, no transitions.
+    pub fn new() -> TransitionLog {
+        TransitionLog {
             status: Status::Trust,
             transitions: Vec::new(),
         }
     }
-    fn set(&mut self, now: SimTime, s: Status) -> Status {
+    /// Sets the status at `now`, recording a transition if it changed.
+    pub fn set(&mut self, now: SimTime, s: Status) -> Status {
         if s != self.status {
             self.status = s;
             self.transitions.push((now, s));
@@ -99,7 +118,7 @@ impl Log {
 pub struct HeartbeatDetector {
     timeout: SimDuration,
     last: Option<SimTime>,
-    log: Log,
+    log: TransitionLog,
 }
 
 impl HeartbeatDetector {
@@ -112,7 +131,7 @@ impl HeartbeatDetector {
         Ok(HeartbeatDetector {
             timeout,
             last: None,
-            log: Log::new(),
+            log: TransitionLog::new(),
         })
     }
     /// The timeout.
@@ -140,19 +159,6 @@ impl HeartbeatDetector {
             _ => Status::Trust,
         }
     }
-    /// Evaluates the status at `now`, recording a transition if it changed.
-    pub fn check(&mut self, now: SimTime) -> Status {
-        let s = self.status_at(now);
-        self.log.set(now, s)
-    }
-    /// The status after the last `heartbeat` or `check`.
-    pub fn status(&self) -> Status {
-        self.log.status
-    }
-    /// Every status change with its time (the initial `Trust` is not listed).
-    pub fn transitions(&self) -> &[(SimTime, Status)] {
-        &self.log.transitions
-    }
 }
 
 impl Detector for HeartbeatDetector {
@@ -162,14 +168,11 @@ impl Detector for HeartbeatDetector {
     fn status_at(&self, now: SimTime) -> Status {
         HeartbeatDetector::status_at(self, now)
     }
-    fn check(&mut self, now: SimTime) -> Status {
-        HeartbeatDetector::check(self, now)
+    fn log(&self) -> &TransitionLog {
+        &self.log
     }
-    fn status(&self) -> Status {
-        HeartbeatDetector::status(self)
-    }
-    fn transitions(&self) -> &[(SimTime, Status)] {
-        HeartbeatDetector::transitions(self)
+    fn log_mut(&mut self) -> &mut TransitionLog {
+        &mut self.log
     }
 }
 
@@ -200,7 +203,7 @@ pub struct PhiAccrual {
     sum: f64,
     sum_sq: f64,
     last: Option<SimTime>,
-    log: Log,
+    log: TransitionLog,
 }
 
 impl PhiAccrual {
@@ -238,7 +241,7 @@ impl PhiAccrual {
             sum: 0.0,
             sum_sq: 0.0,
             last: None,
-            log: Log::new(),
+            log: TransitionLog::new(),
         })
     }
     /// The suspicion threshold.
@@ -293,19 +296,6 @@ impl PhiAccrual {
             Status::Trust
         }
     }
-    /// Evaluates the status at `now`, recording a transition if it changed.
-    pub fn check(&mut self, now: SimTime) -> Status {
-        let s = self.status_at(now);
-        self.log.set(now, s)
-    }
-    /// The status after the last `heartbeat` or `check`.
-    pub fn status(&self) -> Status {
-        self.log.status
-    }
-    /// Every status change with its time (the initial `Trust` is not listed).
-    pub fn transitions(&self) -> &[(SimTime, Status)] {
-        &self.log.transitions
-    }
 }
 
 impl Detector for PhiAccrual {
@@ -315,14 +305,11 @@ impl Detector for PhiAccrual {
     fn status_at(&self, now: SimTime) -> Status {
         PhiAccrual::status_at(self, now)
     }
-    fn check(&mut self, now: SimTime) -> Status {
-        PhiAccrual::check(self, now)
+    fn log(&self) -> &TransitionLog {
+        &self.log
     }
-    fn status(&self) -> Status {
-        PhiAccrual::status(self)
-    }
-    fn transitions(&self) -> &[(SimTime, Status)] {
-        PhiAccrual::transitions(self)
+    fn log_mut(&mut self) -> &mut TransitionLog {
+        &mut self.log
     }
 }
 

@@ -1,6 +1,7 @@
 //! Everything a notebook cell needs, in one `use thinkdist::prelude::*;`.
 
 pub use crate::check::{self, always, eventually_within, PropertyKind, Verdict};
+pub use crate::detector::Detector;
 pub use crate::engine::rng::{self as simrng, SimRng};
 pub use crate::engine::time::{ms, ns, secs, us, SimDuration, SimTime};
 pub use crate::engine::{Builder, Ctx, Sim, Stats};

@@ -463,20 +463,17 @@ fn heartbeat_detector_detects_a_simulated_crash_in_time() -> Result<()> {
 }
 
 /// A detector that never suspects anyone.
-struct NeverSuspect(Vec<(SimTime, Status)>);
+struct NeverSuspect(detector::TransitionLog);
 impl Detector for NeverSuspect {
     fn heartbeat(&mut self, _: SimTime) {}
     fn status_at(&self, _: SimTime) -> Status {
         Status::Trust
     }
-    fn check(&mut self, _: SimTime) -> Status {
-        Status::Trust
-    }
-    fn status(&self) -> Status {
-        Status::Trust
-    }
-    fn transitions(&self) -> &[(SimTime, Status)] {
+    fn log(&self) -> &detector::TransitionLog {
         &self.0
+    }
+    fn log_mut(&mut self) -> &mut detector::TransitionLog {
+        &mut self.0
     }
 }
 
@@ -484,7 +481,7 @@ impl Detector for NeverSuspect {
 fn the_detection_check_fails_for_broken_detectors() -> Result<()> {
     let p = clean(1)?;
     let run = p.run()?;
-    let mut never = NeverSuspect(vec![]);
+    let mut never = NeverSuspect(detector::TransitionLog::new());
     fd::replay(&mut never, &run.arrivals, p.check_every, p.horizon())?;
     assert_eq!(
         check_detection(never.transitions(), &p),
