@@ -73,3 +73,17 @@ pub fn mean_ci(xs: &[f64]) -> Result<MeanCi> {
         n,
     })
 }
+
+/// Checks that an experiment asks for at least two replications (seeds):
+/// a confidence interval, and so an error band, needs two.
+pub fn check_replications(seeds: u64) -> Result<()> {
+    if seeds < 2 {
+        Err(Error::invalid(
+            "seeds",
+            seeds,
+            "at least 2 (an error band needs replications)",
+        ))
+    } else {
+        Ok(())
+    }
+}

@@ -238,13 +238,7 @@ pub fn compare(
     seed: u64,
     seeds: u64,
 ) -> Result<Vec<PolicyCurve>> {
-    if seeds < 2 {
-        return Err(Error::invalid(
-            "seeds",
-            seeds,
-            "at least 2 (for error bands)",
-        ));
-    }
+    crate::stats::check_replications(seeds)?;
     let mut points = Vec::new();
     for &k in kinds {
         let policy = RetryPolicy::new(k, base, cap, max_attempts)?;

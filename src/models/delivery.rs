@@ -496,13 +496,7 @@ pub fn sweep_loss(
     for &l in losses {
         check_probability("loss", l)?;
     }
-    if seeds < 2 {
-        return Err(Error::invalid(
-            "seeds",
-            seeds,
-            "at least 2 (for an interval)",
-        ));
-    }
+    crate::stats::check_replications(seeds as u64)?;
     let list = replication_seeds(params.seed, seeds);
     let grid: Vec<(usize, f64)> = (0..scenarios.len())
         .flat_map(|s| losses.iter().map(move |&l| (s, l)))

@@ -397,13 +397,7 @@ pub fn load_curve(
     jobs: usize,
     seeds: u64,
 ) -> Result<Vec<LoadPoint>> {
-    if seeds < 2 {
-        return Err(Error::invalid(
-            "seeds",
-            seeds,
-            "at least 2 (the error band needs replications)",
-        ));
-    }
+    crate::stats::check_replications(seeds)?;
     let mut out = Vec::with_capacity(loads.len());
     for &rho in loads {
         if !(rho > 0.0 && rho < 1.0) {
@@ -589,13 +583,7 @@ pub fn closed_curve(
     jobs: usize,
     seeds: u64,
 ) -> Result<Vec<ClosedPoint>> {
-    if seeds < 2 {
-        return Err(Error::invalid(
-            "seeds",
-            seeds,
-            "at least 2 (the error band needs replications)",
-        ));
-    }
+    crate::stats::check_replications(seeds)?;
     let think_dist = if think.0 == 0 {
         Latency::zero()
     } else {

@@ -149,9 +149,7 @@ pub fn availability_curve(
     ns: &[usize],
     seeds: u64,
 ) -> Result<Vec<AvailabilityPoint>> {
-    if seeds < 2 {
-        return Err(Error::invalid("seeds", seeds, "at least 2"));
-    }
+    crate::stats::check_replications(seeds)?;
     let mut out = Vec::new();
     for &n in ns {
         let reports: Vec<AvailabilityReport> = (0..seeds)
