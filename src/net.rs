@@ -172,21 +172,20 @@ impl Latency {
     }
 
     fn sample_ns(&self, rng: &mut SimRng) -> f64 {
-        use rand::Rng;
         match self {
             Latency::Constant { ns } => *ns,
             Latency::Uniform { lo, hi } => lo + (hi - lo) * rng::unit_f64(rng),
             Latency::Exponential { mean } => {
                 // Ziggurat sampling: no logarithm on the common path.
-                let e: f64 = rng.sample(rand_distr::Exp1);
+                let e = rng::exp1(rng);
                 mean * e
             }
             Latency::Normal { mean, sd } => {
-                let z: f64 = rng.sample(rand_distr::StandardNormal);
+                let z = rng::standard_normal(rng);
                 (mean + sd * z).max(0.0)
             }
             Latency::LogNormal { mu, sigma } => {
-                let z: f64 = rng.sample(rand_distr::StandardNormal);
+                let z = rng::standard_normal(rng);
                 (mu + sigma * z).exp()
             }
             Latency::Pareto { scale, shape } => scale * rng::open_unit_f64(rng).powf(-1.0 / shape),

@@ -19,5 +19,5 @@ pub use crate::workload::{Arrivals, ClosedLoop, ZipfKeys};
 pub use crate::{delivery, detector, failure, retry};
 
 pub use plotters;
-pub use rand::{self, Rng, RngCore, SeedableRng};
+pub use rand_core::{self, RngCore, SeedableRng};
 pub use serde_json;

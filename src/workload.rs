@@ -58,8 +58,7 @@ impl Arrivals {
     pub fn next_gap(&self, rng: &mut SimRng) -> SimDuration {
         match self {
             Arrivals::Poisson { rate } => {
-                use rand::Rng;
-                let e: f64 = rng.sample(rand_distr::Exp1);
+                let e = crate::engine::rng::exp1(rng);
                 SimDuration::from_nanos_f64_saturating(e * 1e9 / rate)
             }
             Arrivals::Periodic { interval } => *interval,

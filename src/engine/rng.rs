@@ -8,9 +8,16 @@
 //!
 //! The generator is xoshiro256++ from `rand_xoshiro`, named explicitly because
 //! `rand::rngs::StdRng` may change its algorithm between versions, which would
-//! silently change every chart.
+//! silently change every chart. Exponential and normal variates come from
+//! [`exp1`] and [`standard_normal`], a port of `rand_distr`'s ziggurat
+//! samplers (see the `ziggurat` module for why the crate does not depend on
+//! `rand` itself).
 
-use rand::SeedableRng;
+use rand_core::{RngCore, SeedableRng};
+
+mod ziggurat;
+mod ziggurat_tables;
+pub use ziggurat::{exp1, standard_normal};
 
 /// The generator used for every stream: xoshiro256++ (fast, 256-bit state,
 /// portable output across platforms and crate versions).
@@ -49,10 +56,10 @@ pub fn derive_seed(seed: u64, domain: u64, a: u64, b: u64) -> u64 {
 ///
 /// ```
 /// use thinkdist::engine::rng::{stream, domain};
-/// use rand::Rng;
+/// use thinkdist::prelude::RngCore;
 /// let mut a = stream(42, domain::EXPERIMENT, 0, 0);
 /// let mut b = stream(42, domain::EXPERIMENT, 0, 0);
-/// assert_eq!(a.random::<u64>(), b.random::<u64>());
+/// assert_eq!(a.next_u64(), b.next_u64());
 /// ```
 pub fn stream(seed: u64, domain: u64, a: u64, b: u64) -> SimRng {
     SimRng::seed_from_u64(derive_seed(seed, domain, a, b))
@@ -61,7 +68,6 @@ pub fn stream(seed: u64, domain: u64, a: u64, b: u64) -> SimRng {
 /// A uniform float in [0, 1) from 53 random bits (the standard construction).
 #[inline]
 pub fn unit_f64(rng: &mut SimRng) -> f64 {
-    use rand::RngCore;
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
@@ -75,7 +81,6 @@ pub fn open_unit_f64(rng: &mut SimRng) -> f64 {
 /// (bias below 2^-32 for any n that fits a cluster).
 #[inline]
 pub fn index(rng: &mut SimRng, n: usize) -> usize {
-    use rand::RngCore;
     ((rng.next_u64() as u128 * n as u128) >> 64) as usize
 }
 

@@ -3,7 +3,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use plotters::chart::{ChartBuilder, ChartContext, SeriesLabelPosition};
 use plotters::coord::Shift;
@@ -161,8 +160,6 @@ pub struct Figure {
     pub(crate) opts: Opts,
 }
 
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 impl Figure {
     pub(crate) fn new(spec: Spec, opts: Opts) -> Figure {
         Figure { spec, opts }
@@ -222,28 +219,20 @@ impl Figure {
     }
 
     /// Renders the chart as a PNG image (RGB, the bundled DejaVu Sans font).
+    ///
+    /// Drawn into an in-memory RGB buffer and encoded with the `png` crate
+    /// (no temporary file; plotters' own encoder would pull in the `image`
+    /// crate, which every notebook's `:dep` cell would then have to analyse).
     pub fn to_png(&self) -> Result<Vec<u8>> {
-        let size = self.checked_size()?;
+        let (w, h) = self.checked_size()?;
         ensure_font()?;
-        // plotters encodes PNG only when writing a file, so render to a
-        // private temporary file and read it back.
-        let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("thinkdist-plot-{}-{n}.png", std::process::id()));
-        let drawn = {
-            let root = BitMapBackend::new(&path, size).into_drawing_area();
-            self.draw(&root)
-        };
-        let bytes = drawn.and_then(|()| {
-            fs::read(&path).map_err(|e| {
-                Error::new(
-                    ErrorKind::Io,
-                    format!("reading back the rendered PNG {}: {e}", path.display()),
-                )
-            })
-        });
-        let _ = fs::remove_file(&path);
-        bytes
+        let mut rgb = vec![0u8; w as usize * h as usize * 3];
+        {
+            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+            self.draw(&root)?;
+            root.present().map_err(perr)?;
+        }
+        encode_png(&rgb, w, h)
     }
 
     /// Writes `name.svg` and `name.png` into `dir` (created if missing) and
@@ -300,6 +289,24 @@ impl Figure {
         }
         root.present().map_err(perr)
     }
+}
+
+/// Encodes an 8-bit RGB buffer as PNG: default deflate level and adaptive
+/// row filters, which keep chart PNGs (large flat areas) small.
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
+    let err = |e: png::EncodingError| Error::new(ErrorKind::Io, format!("encoding PNG: {e}"));
+    let mut out = Vec::with_capacity(rgb.len() / 8);
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Default);
+        enc.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+        let mut writer = enc.write_header().map_err(err)?;
+        writer.write_image_data(rgb).map_err(err)?;
+        writer.finish().map_err(err)?;
+    }
+    Ok(out)
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
