@@ -235,11 +235,30 @@ class Timer:
 
 
 def kernel_env(tmpdir: Path) -> dict[str, str]:
-    """Environment variables the evcxr kernel inherits from this process."""
+    """Environment variables the evcxr kernel inherits from this process.
+
+    The kernel builds in ``<tmpdir>/evcxr`` (kept between runs: the warm
+    cache), under ``<tmpdir>/.cargo/config.toml`` written by
+    :func:`prepare_tmpdir`.
+    """
     return {
         "EVCXR_CONFIG_DIR": str(REPO / "scripts" / "evcxr"),
-        "EVCXR_TMPDIR": str(tmpdir),
+        "EVCXR_TMPDIR": str(tmpdir / "evcxr"),
     }
+
+
+def prepare_tmpdir(tmpdir: Path) -> None:
+    """Create the kernel's build folder and the cargo settings that apply to it.
+
+    ``scripts/evcxr/cargo-config.toml`` (cell code at opt-level 0; see the
+    file for the measurements) goes to ``<tmpdir>/.cargo/config.toml``: an
+    ancestor of the build folder, where cargo looks for configuration, and not
+    the build folder itself, whose ``.cargo/config.toml`` evcxr rewrites.
+    """
+    (tmpdir / "evcxr").mkdir(parents=True, exist_ok=True)
+    (tmpdir / ".cargo").mkdir(exist_ok=True)
+    template = REPO / "scripts" / "evcxr" / "cargo-config.toml"
+    (tmpdir / ".cargo" / "config.toml").write_text(template.read_text())
 
 
 def execute(path: Path, timeout: int, tmpdir: Path, log_path: Path) -> tuple[dict, Result]:
@@ -362,7 +381,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=REPO / "build" / "executed",
                    help="where executed copies and timings.json go (default build/executed)")
     p.add_argument("--tmpdir", type=Path, default=REPO / "build" / "evcxr-tmp",
-                   help="EVCXR_TMPDIR, kept between runs (default build/evcxr-tmp)")
+                   help="the kernels' build folder, kept between runs so that they are warm; "
+                        "evcxr builds in <tmpdir>/evcxr (default build/evcxr-tmp)")
     p.add_argument("--charts-check", action="store_true",
                    help="also fail a notebook with no chart cell or that wrote nothing under charts/")
     return p.parse_args(argv)
@@ -378,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     out, tmpdir = args.out.resolve(), args.tmpdir.resolve()
     lock = acquire_lock(tmpdir)
-    tmpdir.mkdir(parents=True, exist_ok=True)
+    prepare_tmpdir(tmpdir)
     out.mkdir(parents=True, exist_ok=True)
     results = []
     for path in paths:

@@ -233,6 +233,37 @@ class NoKernelTests(unittest.TestCase):
         self.assertIn("is locked", proc.stderr)
 
 
+class CellOptLevelTests(unittest.TestCase):
+    """The kernels' build folder compiles cell code (crate `ctx`) at opt-level 0."""
+
+    def test_cargo_builds_ctx_unoptimised_below_prepared_tmpdir(self):
+        tmpdir = WORK / "opt-level"
+        rn.prepare_tmpdir(tmpdir)
+        build = Path(rn.kernel_env(tmpdir)["EVCXR_TMPDIR"])
+        self.assertTrue(build.is_relative_to(tmpdir) and build != tmpdir,
+                        "the kernel must build below the folder holding .cargo/")
+        # A crate shaped like the one evcxr writes: named ctx, profile.dev at
+        # opt-level 2. cargo must still pass no -C opt-level=2 for it.
+        (build / "src").mkdir(parents=True, exist_ok=True)
+        (build / "src" / "lib.rs").write_text("pub fn f() -> u32 { 1 }\n")
+        (build / "Cargo.toml").write_text(
+            '[package]\nname = "ctx"\nversion = "1.0.0"\nedition = "2021"\n'
+            '[lib]\npath = "src/lib.rs"\n[profile.dev]\nopt-level = 2\n')
+        proc = subprocess.run(["cargo", "build", "-v", "--offline"], cwd=build,
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        rustc = [line for line in proc.stderr.splitlines() if "--crate-name ctx" in line]
+        self.assertEqual(len(rustc), 1, proc.stderr)
+        self.assertNotIn("opt-level=2", rustc[0])
+        # Without the prepared config the same crate is optimised: the check
+        # above can fail.
+        (tmpdir / ".cargo" / "config.toml").unlink()
+        subprocess.run(["cargo", "clean", "--offline"], cwd=build, capture_output=True)
+        proc = subprocess.run(["cargo", "build", "-v", "--offline"], cwd=build,
+                              capture_output=True, text=True, timeout=120)
+        self.assertIn("opt-level=2", proc.stderr)
+
+
 def rust_kernel_installed() -> bool:
     """True when the Jupyter kernel 'rust' is registered."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
