@@ -80,6 +80,14 @@ pub enum Latency {
     },
 }
 
+/// A standard exponential draw (mean 1), by ziggurat sampling: no logarithm
+/// on the common path.
+#[inline(always)]
+fn exp1(rng: &mut SimRng) -> f64 {
+    use rand::Rng;
+    rng.sample(rand_distr::Exp1)
+}
+
 impl Latency {
     /// A constant duration.
     pub fn constant(d: SimDuration) -> Latency {
@@ -168,7 +176,13 @@ impl Latency {
     /// Draws one duration.
     #[inline]
     pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
-        SimDuration::from_nanos_f64_saturating(self.sample_ns(rng))
+        let ns = match self {
+            // The most common latency, drawn inline on the engine's hot path
+            // (the same draw as in `sample_ns`).
+            Latency::Exponential { mean } => mean * exp1(rng),
+            other => other.sample_ns(rng),
+        };
+        SimDuration::from_nanos_f64_saturating(ns)
     }
 
     fn sample_ns(&self, rng: &mut SimRng) -> f64 {
@@ -176,11 +190,7 @@ impl Latency {
         match self {
             Latency::Constant { ns } => *ns,
             Latency::Uniform { lo, hi } => lo + (hi - lo) * rng::unit_f64(rng),
-            Latency::Exponential { mean } => {
-                // Ziggurat sampling: no logarithm on the common path.
-                let e: f64 = rng.sample(rand_distr::Exp1);
-                mean * e
-            }
+            Latency::Exponential { mean } => mean * exp1(rng),
             Latency::Normal { mean, sd } => {
                 let z: f64 = rng.sample(rand_distr::StandardNormal);
                 (mean + sd * z).max(0.0)
