@@ -84,8 +84,8 @@ pub enum Latency {
 /// on the common path.
 #[inline(always)]
 fn exp1(rng: &mut SimRng) -> f64 {
-    use rand::Rng;
-    rng.sample(rand_distr::Exp1)
+    use rand_distr::Distribution;
+    rand_distr::Exp1.sample(rng)
 }
 
 impl Latency {
