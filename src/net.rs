@@ -80,6 +80,13 @@ pub enum Latency {
     },
 }
 
+/// A standard exponential draw (mean 1), by ziggurat sampling: no logarithm
+/// on the common path. Inlined whole into the engine's hot path.
+#[inline(always)]
+fn exp1(rng: &mut SimRng) -> f64 {
+    rng::exp1(rng)
+}
+
 impl Latency {
     /// A constant duration.
     pub fn constant(d: SimDuration) -> Latency {
@@ -168,18 +175,20 @@ impl Latency {
     /// Draws one duration.
     #[inline]
     pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
-        SimDuration::from_nanos_f64_saturating(self.sample_ns(rng))
+        let ns = match self {
+            // The most common latency, drawn inline on the engine's hot path
+            // (the same draw as in `sample_ns`).
+            Latency::Exponential { mean } => mean * exp1(rng),
+            other => other.sample_ns(rng),
+        };
+        SimDuration::from_nanos_f64_saturating(ns)
     }
 
     fn sample_ns(&self, rng: &mut SimRng) -> f64 {
         match self {
             Latency::Constant { ns } => *ns,
             Latency::Uniform { lo, hi } => lo + (hi - lo) * rng::unit_f64(rng),
-            Latency::Exponential { mean } => {
-                // Ziggurat sampling: no logarithm on the common path.
-                let e = rng::exp1(rng);
-                mean * e
-            }
+            Latency::Exponential { mean } => mean * exp1(rng),
             Latency::Normal { mean, sd } => {
                 let z = rng::standard_normal(rng);
                 (mean + sd * z).max(0.0)
@@ -392,6 +401,11 @@ pub struct Network {
     fifo_last: BTreeMap<(NodeId, NodeId), SimTime>,
     out_streams: Vec<SimRng>,
     seed: u64,
+    /// True when no link is partitioned or has its own configuration and the
+    /// default link neither loses, duplicates nor keeps order: then a
+    /// message's fate is one latency draw, and `decide` skips every other
+    /// check (the same draws either way).
+    plain: bool,
 }
 
 impl Network {
@@ -407,7 +421,24 @@ impl Network {
             fifo_last: BTreeMap::new(),
             out_streams,
             seed,
+            plain: false,
         }
+        .with_plain()
+    }
+
+    /// Recomputes `plain` after a change of configuration or partitions.
+    fn with_plain(mut self) -> Self {
+        self.update_plain();
+        self
+    }
+
+    fn update_plain(&mut self) {
+        let d = &self.default;
+        self.plain = self.blocked.is_empty()
+            && self.overrides.is_empty()
+            && d.loss <= 0.0
+            && d.duplicate <= 0.0
+            && !d.fifo;
     }
 
     fn check_node(&self, what: &str, id: NodeId) -> Result<()> {
@@ -423,6 +454,7 @@ impl Network {
     pub fn set_default(&mut self, cfg: LinkConfig) -> Result<()> {
         cfg.validate()?;
         self.default = cfg;
+        self.update_plain();
         Ok(())
     }
 
@@ -438,6 +470,7 @@ impl Network {
                 self.overrides.insert((from, to), (cfg, stream));
             }
         }
+        self.update_plain();
         Ok(())
     }
 
@@ -472,6 +505,7 @@ impl Network {
                 }
             }
         }
+        self.update_plain();
         Ok(())
     }
 
@@ -491,12 +525,14 @@ impl Network {
                 }
             }
         }
+        self.update_plain();
         Ok(())
     }
 
     /// Removes every partition.
     pub fn heal(&mut self) {
         self.blocked.clear();
+        self.update_plain();
     }
 
     /// True if messages from `from` to `to` are currently dropped by a partition.
@@ -510,6 +546,11 @@ impl Network {
     /// receiver's stream.
     #[inline]
     pub(crate) fn decide(&mut self, from: NodeId, to: NodeId, now: SimTime) -> Verdict {
+        if self.plain {
+            let s = if from < self.n { from } else { to };
+            let d = self.default.latency.sample(&mut self.out_streams[s]);
+            return Verdict::Deliver(d, None);
+        }
         if self.is_blocked(from, to) {
             return Verdict::Dropped(DropReason::Partition);
         }
@@ -541,5 +582,57 @@ impl Network {
             d1 = at.since(now);
         }
         Verdict::Deliver(d1, d2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `decide` takes its shortcut for plain networks only while nothing
+    /// else applies: every change of partitions or links is seen.
+    #[test]
+    fn decide_sees_every_change_of_configuration() -> Result<()> {
+        let now = SimTime::ZERO;
+        let one_ms = SimDuration(1_000_000);
+        let plain = Verdict::Deliver(one_ms, None);
+        let cut = Verdict::Dropped(DropReason::Partition);
+        let mut net = Network::new(3, LinkConfig::default(), 1);
+        assert_eq!(net.decide(0, 1, now), plain);
+        net.partition(&[vec![0], vec![1, 2]])?;
+        assert_eq!(net.decide(0, 1, now), cut);
+        net.heal();
+        assert_eq!(net.decide(0, 1, now), plain);
+        net.partition_oneway(&[0], &[1])?;
+        assert_eq!((net.decide(0, 1, now), net.decide(1, 0, now)), (cut, plain));
+        net.heal();
+        net.set_link(0, 1, LinkConfig::new(Latency::constant(SimDuration(5))))?;
+        assert_eq!(
+            net.decide(0, 1, now),
+            Verdict::Deliver(SimDuration(5), None)
+        );
+        assert_eq!(net.decide(1, 0, now), plain);
+
+        let mut net = Network::new(3, LinkConfig::default(), 1);
+        net.set_default(LinkConfig::default().loss(1.0))?;
+        assert_eq!(net.decide(0, 1, now), Verdict::Dropped(DropReason::Loss));
+        net.set_default(LinkConfig::default().duplicate(1.0))?;
+        assert_eq!(
+            net.decide(0, 1, now),
+            Verdict::Deliver(one_ms, Some(one_ms))
+        );
+        let spread = Latency::uniform(SimDuration(1), one_ms)?;
+        net.set_default(LinkConfig::new(spread).fifo(true))?;
+        let mut last = SimDuration::ZERO;
+        for _ in 0..50 {
+            let Verdict::Deliver(d, None) = net.decide(0, 1, now) else {
+                panic!("a reliable link delivers once");
+            };
+            assert!(d >= last, "FIFO link reordered");
+            last = d;
+        }
+        net.set_default(LinkConfig::default())?;
+        assert_eq!(net.decide(0, 1, now), plain);
+        Ok(())
     }
 }

@@ -102,9 +102,16 @@ impl Builder {
         if self.max_events == 0 {
             return Err(Error::invalid("max_events", 0, "at least 1"));
         }
+        if n >= EXTERNAL_SHORT as usize {
+            return Err(Error::invalid(
+                "nodes",
+                n,
+                &format!("fewer than {EXTERNAL_SHORT} nodes"),
+            ));
+        }
         let mut queue = EventQueue::with_capacity(1024);
         for i in 0..n {
-            queue.push(SimTime::ZERO, Event::Start(i));
+            queue.push(SimTime::ZERO, Event::Start(i as u32));
         }
         let plan = self.faults.sorted();
         for (i, (t, _)) in plan.iter().enumerate() {
@@ -118,7 +125,7 @@ impl Builder {
                 .map(|i| rng::stream(self.seed, rng::domain::NODE, i as u64, 0))
                 .collect(),
             up: vec![true; n],
-            incarnation: vec![0; n],
+            timers_from: vec![0; n],
             cancelled: HashSet::new(),
             next_msg: 0,
             next_timer: 0,
@@ -144,22 +151,30 @@ impl Builder {
     }
 }
 
-/// What the queue holds.
+/// What the queue holds. Node ids are stored as `u32` (see [`wide`]) so
+/// that an event with a small message fits in 24 bytes and a queue entry in
+/// 32: every event is moved a few times inside the queue, so its size is
+/// a large part of the cost per event.
 enum Event<M> {
-    Start(NodeId),
-    Deliver {
-        from: NodeId,
-        to: NodeId,
-        id: u64,
-        msg: M,
-    },
-    Timer {
-        node: NodeId,
-        incarnation: u32,
-        id: u64,
-        tag: u64,
-    },
+    Start(u32),
+    Deliver { from: u32, to: u32, id: u64, msg: M },
+    Timer { node: u32, id: u64, tag: u64 },
     Fault(usize),
+}
+
+/// [`EXTERNAL`] as stored in an [`Event`]. `Builder::build` rejects
+/// clusters with this many nodes or more, so every node id fits in a `u32`
+/// below it and is stored with a plain cast.
+const EXTERNAL_SHORT: u32 = u32::MAX;
+
+/// A sender id as stored in an [`Event`], back as a [`NodeId`].
+#[inline(always)]
+fn wide(id: u32) -> NodeId {
+    if id == EXTERNAL_SHORT {
+        EXTERNAL
+    } else {
+        id as NodeId
+    }
 }
 
 /// Everything a node's handler may touch, apart from the nodes themselves.
@@ -169,7 +184,11 @@ struct Core<N: Node> {
     net: Network,
     rngs: Vec<SimRng>,
     up: Vec<bool>,
-    incarnation: Vec<u32>,
+    /// Per node, the first timer id set since its last crash: timers with
+    /// smaller ids were set before the crash and are discarded. Timer ids
+    /// only grow, so this is all a timer needs to know, and timer events
+    /// stay small.
+    timers_from: Vec<u64>,
     cancelled: HashSet<u64>,
     next_msg: u64,
     next_timer: u64,
@@ -243,12 +262,10 @@ impl<N: Node> Ctx<'_, N> {
         let id = self.core.next_timer;
         self.core.next_timer += 1;
         let at = self.core.now + after;
-        let incarnation = self.core.incarnation[self.me];
         self.core.queue.push(
             at,
             Event::Timer {
-                node: self.me,
-                incarnation,
+                node: self.me as u32,
                 id,
                 tag,
             },
@@ -295,6 +312,7 @@ impl<N: Node> Ctx<'_, N> {
 }
 
 #[inline]
+/// `from` and `to` are node ids (not [`EXTERNAL`]).
 fn send<N: Node>(core: &mut Core<N>, stats: &mut Stats, from: NodeId, to: NodeId, msg: N::Msg) {
     let id = core.next_msg;
     core.next_msg += 1;
@@ -346,15 +364,22 @@ fn send<N: Node>(core: &mut Core<N>, stats: &mut Stats, from: NodeId, to: NodeId
                 core.queue.push(
                     now + d2,
                     Event::Deliver {
-                        from,
-                        to,
+                        from: from as u32,
+                        to: to as u32,
                         id,
                         msg: msg.clone(),
                     },
                 );
             }
-            core.queue
-                .push(now + d1, Event::Deliver { from, to, id, msg });
+            core.queue.push(
+                now + d1,
+                Event::Deliver {
+                    from: from as u32,
+                    to: to as u32,
+                    id,
+                    msg,
+                },
+            );
         }
     }
 }
@@ -493,8 +518,8 @@ impl<N: Node> Sim<N> {
         self.core.queue.push(
             at,
             Event::Deliver {
-                from: EXTERNAL,
-                to,
+                from: EXTERNAL_SHORT,
+                to: to as u32,
                 id,
                 msg,
             },
@@ -545,7 +570,7 @@ impl<N: Node> Sim<N> {
             return;
         }
         self.core.up[id] = false;
-        self.core.incarnation[id] = self.core.incarnation[id].wrapping_add(1);
+        self.core.timers_from[id] = self.core.next_timer;
         let now = self.core.now;
         let _ = self.core.updown.set_down(id, now);
         self.nodes[id].on_crash();
@@ -610,15 +635,11 @@ impl<N: Node> Sim<N> {
         self.events += 1;
         self.core.now = t;
         match ev {
-            Event::Deliver { from, to, id, msg } => self.deliver(from, to, id, msg),
-            Event::Timer {
-                node,
-                incarnation,
-                id,
-                tag,
-            } => {
+            Event::Deliver { from, to, id, msg } => self.deliver(from, to as usize, id, msg),
+            Event::Timer { node, id, tag } => {
+                let node = node as usize;
                 if self.core.up[node]
-                    && self.core.incarnation[node] == incarnation
+                    && id >= self.core.timers_from[node]
                     && (self.core.cancelled.is_empty() || !self.core.cancelled.remove(&id))
                 {
                     self.stats.timers += 1;
@@ -637,6 +658,7 @@ impl<N: Node> Sim<N> {
                 }
             }
             Event::Start(i) => {
+                let i = i as usize;
                 if self.core.up[i] {
                     let mut ctx = ctx!(self, i);
                     self.nodes[i].on_start(&mut ctx);
@@ -648,14 +670,15 @@ impl<N: Node> Sim<N> {
     }
 
     #[inline]
-    fn deliver(&mut self, from: NodeId, to: NodeId, id: u64, msg: N::Msg) {
+    fn deliver(&mut self, from: u32, to: NodeId, id: u64, msg: N::Msg) {
         let reason = if !self.core.up[to] {
             Some(DropReason::NodeDown)
-        } else if from != EXTERNAL && self.core.net.is_blocked(from, to) {
+        } else if from != EXTERNAL_SHORT && self.core.net.is_blocked(from as NodeId, to) {
             Some(DropReason::Partition)
         } else {
             None
         };
+        let from = wide(from);
         if let Some(reason) = reason {
             match reason {
                 DropReason::NodeDown => self.stats.to_down_node += 1,
@@ -769,5 +792,18 @@ impl<N: Node> Sim<N> {
     /// Consumes the simulation, returning its nodes.
     pub fn into_nodes(self) -> Vec<N> {
         self.nodes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Event;
+
+    /// An event with a message of up to 4 bytes is 24 bytes, so a queue
+    /// entry (time and event) is 32: two per cache line.
+    #[test]
+    fn events_stay_small() {
+        assert_eq!(std::mem::size_of::<Event<u32>>(), 24);
+        assert_eq!(std::mem::size_of::<Event<()>>(), 24);
     }
 }
