@@ -1,27 +1,46 @@
 #!/usr/bin/env bash
 # Open the notebooks in JupyterLab with the settings the headless runs use:
 #   bash scripts/lab.sh [jupyter lab options...]
+#   bash scripts/lab.sh --prepare   # only write build/lab/ (used by the tests)
 #
-# - EVCXR_CONFIG_DIR=scripts/evcxr: evcxr's dependency cache is on
-#   (init.evcxr), so a `:dep` cell takes seconds, not a minute; nothing is
-#   written to ~/.config/evcxr.
-# - Each kernel builds in its own folder under build/lab/ (TMPDIR), below
-#   build/lab/.cargo/config.toml (a copy of scripts/evcxr/cargo-config.toml):
+# - The `rust` kernel is started through scripts/evcxr/kernel.sh (a kernel
+#   spec in build/lab/kernels/, found first through JUPYTER_PATH; your own
+#   kernel spec is not touched): each kernel builds in a folder
+#   build/lab/slot-N that is kept between sessions, so reopening a notebook is
+#   warm; two kernels never share a folder.
+# - EVCXR_CONFIG_DIR=scripts/evcxr: the start-up settings of headless runs
+#   (scripts/evcxr/init.evcxr); nothing is written to ~/.config/evcxr.
+# - build/lab/.cargo/config.toml (a copy of scripts/evcxr/cargo-config.toml):
 #   code in cells is compiled at opt-level 0, which makes a cell about 0.6 s
-#   faster; the crate itself stays optimised. Delete that file to compile cells
-#   optimised (see the comment in it for when you would).
+#   faster; the crate itself stays optimised. Delete that file to compile
+#   cells optimised (see the comment in it for when you would).
 # Needs JupyterLab: bash scripts/setup.sh --lab
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 
+mkdir -p build/lab/.cargo
+cp scripts/evcxr/cargo-config.toml build/lab/.cargo/config.toml
+# evcxr's own kernel resources (logos, version.txt: with a matching version
+# evcxr_jupyter does not rewrite the spec at start-up), then our kernel.json.
+JUPYTER_PATH="$PWD/build/lab" evcxr_jupyter --install >/dev/null
+cat > build/lab/kernels/rust/kernel.json <<JSON
+{
+  "argv": ["bash", "$PWD/scripts/evcxr/kernel.sh", "{connection_file}"],
+  "display_name": "Rust",
+  "interrupt_mode": "message",
+  "language": "rust"
+}
+JSON
+if [ "${1:-}" = --prepare ]; then
+    echo "prepared $PWD/build/lab (kernel spec, cargo settings)"
+    exit 0
+fi
 if ! command -v jupyter >/dev/null || ! jupyter lab --version >/dev/null 2>&1; then
     echo "lab.sh: JupyterLab is not installed; run: bash scripts/setup.sh --lab" >&2
     exit 1
 fi
-mkdir -p build/lab/tmp build/lab/.cargo
-cp scripts/evcxr/cargo-config.toml build/lab/.cargo/config.toml
+export JUPYTER_PATH="$PWD/build/lab${JUPYTER_PATH:+:$JUPYTER_PATH}"
 export EVCXR_CONFIG_DIR="$PWD/scripts/evcxr"
-export TMPDIR="$PWD/build/lab/tmp"
 exec jupyter lab notebooks/ "$@"

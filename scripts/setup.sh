@@ -7,9 +7,8 @@
 #   bash scripts/setup.sh --lab   # ... plus JupyterLab (scripts/requirements-lab.txt)
 #
 # Nothing is written into your evcxr config (~/.config/evcxr). Headless runs
-# (scripts/run_notebooks.py) point EVCXR_CONFIG_DIR at scripts/evcxr, whose
-# init.evcxr turns on evcxr's dependency cache. To get the same in JupyterLab:
-#   mkdir -p ~/.config/evcxr && cp scripts/evcxr/init.evcxr ~/.config/evcxr/
+# (scripts/run_notebooks.py) and scripts/lab.sh point EVCXR_CONFIG_DIR at
+# scripts/evcxr and keep the kernels' build folders under build/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/env.sh
@@ -21,7 +20,7 @@ LAB=0
 for arg in "$@"; do
   case "$arg" in
     --lab) LAB=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done

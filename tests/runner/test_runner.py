@@ -348,3 +348,62 @@ class RunnerTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
+
+
+@unittest.skipUnless(HAVE_KERNEL, "Jupyter kernel 'rust' not registered (run scripts/setup.sh)")
+class LabKernelTests(unittest.TestCase):
+    """scripts/lab.sh's kernel spec gives each live kernel its own kept build folder."""
+
+    def test_two_kernels_get_two_slots_and_reuse_them(self):
+        from jupyter_client.manager import KernelManager
+        subprocess.run(["bash", str(REPO / "scripts" / "lab.sh"), "--prepare"], check=True,
+                       capture_output=True)
+        env = dict(os.environ, JUPYTER_PATH=str(REPO / "build" / "lab"),
+                   EVCXR_CONFIG_DIR=str(REPO / "scripts" / "evcxr"))
+
+        def tmpdirs() -> list[str]:
+            managers = []
+            saved = os.environ.get("JUPYTER_PATH")
+            try:
+                # The kernel spec is looked up in this process's environment.
+                os.environ["JUPYTER_PATH"] = env["JUPYTER_PATH"]
+                for _ in range(2):
+                    km = KernelManager(kernel_name="rust")
+                    km.start_kernel(cwd=str(REPO / "notebooks"), env=env)
+                    managers.append(km)
+                return [evaluate(km, 'std::env::var("EVCXR_TMPDIR").unwrap()')
+                        for km in managers]
+            finally:
+                if saved is None:
+                    os.environ.pop("JUPYTER_PATH", None)
+                else:
+                    os.environ["JUPYTER_PATH"] = saved
+                for km in managers:
+                    km.shutdown_kernel(now=True)
+
+        first = tmpdirs()
+        lab = str(REPO / "build" / "lab")
+        self.assertEqual(len(set(first)), 2, first)  # never shared while both live
+        for path in first:
+            self.assertTrue(path.strip('"').startswith(lab + "/slot-"), path)
+        self.assertEqual(sorted(tmpdirs()), sorted(first))  # kept: the next session is warm
+
+
+def evaluate(km, code: str, timeout: int = 120) -> str:
+    """The text/plain result of running ``code`` in a started kernel."""
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=timeout)
+        msg_id = kc.execute(code)
+        result = ""
+        while True:
+            msg = kc.get_iopub_msg(timeout=timeout)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "execute_result":
+                result = msg["content"]["data"].get("text/plain", "")
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return result
+    finally:
+        kc.stop_channels()
