@@ -94,13 +94,32 @@ pub fn fmt_num(v: f64) -> String {
     }
 }
 
+/// Log-axis tick labels: decimals below 1, whole numbers with thousands
+/// separators from 1,000 up to 999,999,999 (so an axis from 10 to 1e6 reads
+/// 10 … 100,000 1,000,000, not 100000 next to 1e6), scientific beyond.
 fn fmt_log_tick(v: f64) -> String {
-    if !(1e-4..1e6).contains(&v) {
+    if !(1e-4..1e9).contains(&v) {
         return fmt_sci(v);
+    }
+    if v >= 1000.0 && v.fract() == 0.0 {
+        return group_thousands(v as u64);
     }
     let e = v.log10().floor();
     let decimals = (-e).max(0.0) as usize;
     fmt_fixed(v, decimals)
+}
+
+/// `1234567` as "1,234,567".
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl Axis {
@@ -342,6 +361,15 @@ mod tests {
         assert!(l.contains(&"0.3".to_string()), "{l:?}");
         let a = Axis::log(0.001, 1.0);
         assert_eq!(a.tick_labels(), vec!["0.001", "0.01", "0.1", "1"]);
+        // One notation along a log axis that crosses a million.
+        let a = Axis::log(10.0, 1e6);
+        assert_eq!(
+            a.tick_labels(),
+            vec!["10", "100", "1,000", "10,000", "100,000", "1,000,000"]
+        );
+        assert_eq!(fmt_log_tick(1e9), "1e9");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(1_234_567), "1,234,567");
         assert_eq!(fmt_num(12.345), "12.3");
         assert_eq!(fmt_num(0.5), "0.5");
         assert_eq!(fmt_num(1234.0), "1234");
