@@ -21,26 +21,28 @@
 
 use std::process::Command;
 use std::time::Instant;
-use thinkdist::engine::queue::EventQueue;
-use thinkdist::engine::rng;
-use thinkdist::engine::sweep::Sweep;
 use thinkdist::prelude::*;
+use thinkdist::sim::queue::EventQueue;
+use thinkdist::sim::rng;
+use thinkdist::sim::sweep::Sweep;
 
 type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// A node that forwards every message it receives to a random node.
+#[derive(Clone)]
 struct Relay {
     n: usize,
 }
 
 impl Node for Relay {
     type Msg = u32;
+    type Timer = ();
+    type Disk = ();
     #[inline]
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, _from: NodeId, msg: u32) {
         let to = rng::index(ctx.rng(), self.n);
         ctx.send(to, msg);
     }
-    fn on_crash(&mut self) {}
 }
 
 /// One run of the workload.
@@ -103,7 +105,7 @@ fn workload(nodes: usize, inflight: usize, deliveries: u64, seed: u64) -> Result
     for _ in 0..inflight {
         let to = rng::index(&mut r, nodes);
         let after = latency.sample(&mut r);
-        sim.inject(to, 0, after)?;
+        sim.inject_exact(to, 0, after)?;
     }
     // The nodes' start events (no-ops) come first, at time zero.
     sim.run_events(nodes as u64)?;

@@ -13,16 +13,17 @@
 //! ```
 //! use thinkdist::prelude::*;
 //!
-//! #[derive(Default)]
+//! #[derive(Clone, Default)]
 //! struct Echo { answered: u64 }
 //!
 //! impl Node for Echo {
 //!     type Msg = u64;
+//!     type Timer = ();
+//!     type Disk = ();
 //!     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, n: u64) {
 //!         self.answered += 1;
 //!         if from != EXTERNAL { ctx.send(from, n + 1); }
 //!     }
-//!     fn on_crash(&mut self) {} // nothing volatile to lose
 //! }
 //!
 //! let link = LinkConfig::new(Latency::exponential(ms(5))?).loss(0.1);
@@ -31,53 +32,47 @@
 //! sim.with_node(0, |_, ctx| ctx.send(1, 0))?;  // node 0 starts a ping-pong
 //! sim.run_for(secs(1))?;
 //! assert!(sim.stats().sent >= 1);
-//! let diagram = sim.trace().sequence_diagram(&["a".into(), "b".into()], SimTime::from_start(ms(50)));
+//! let diagram = SequenceDiagram::from_trace(sim.trace(), &["a".into(), "b".into()], SimTime::from_start(ms(50)));
 //! let fig = sequence_diagram(&diagram, Opts::new("ping-pong").y_label("time (ms)"))?;
 //! assert!(fig.to_svg()?.contains("ping-pong"));
 //! # Ok::<(), thinkdist::Error>(())
 //! ```
 //!
-//! ## Map: the book's concepts and where they live
-//! | concept | module |
-//! |---|---|
-//! | virtual time, event queue, seeds, runs | [`engine`] ([`engine::time`], [`engine::queue`], [`engine::rng`]) |
-//! | nodes as state machines, durable vs volatile state | [`node`] |
-//! | network: latency, loss, duplication, reordering, partitions | [`net`] |
-//! | crashes, recoveries, partitions on a schedule | [`fault`] |
-//! | failure models: omission, slow node, gray failure | [`failure`] |
-//! | failure detectors: heartbeat timeout, phi accrual | [`detector`] |
-//! | retries, backoff, jitter, hedged requests | [`retry`] |
-//! | at-most-once, at-least-once, exactly-once processing | [`delivery`] |
-//! | open- and closed-loop workloads, key skew | [`workload`] |
-//! | latency percentiles, availability, counters, Little's law | [`metrics`] |
-//! | message traces, global and local views | [`trace`] |
-//! | safety and liveness checks | [`check`] |
-//! | closed forms: M/M/1, M/M/c, k-of-n availability, nines | [`theory`] |
-//! | confidence intervals over seeds | [`stats`] |
-//! | charts and tables | [`plot`] |
-//! | the chapters' experiments | [`models`] |
+//! ## Layout: dependencies run one way
+//! `chapters → mechanisms → check, measure → sim`; `plot` draws what any of
+//! them produce and is used only by the chapters; `sim`, the kernel, imports
+//! none of the others.
 //!
-//! Notebooks import everything with `use thinkdist::prelude::*;`.
-//! The reasons behind the design are in `DESIGN.md` at the repository root.
+//! | layer | module | what |
+//! |---|---|---|
+//! | kernel | [`sim`] | time, seeds, queue, nodes with typed timers and disks, network, faults and crash points, clients and histories, properties, sweeps |
+//! | checkers | [`check`] | safety and liveness properties, exploration of fault schedules with shrinking, every crash point, isolation anomalies |
+//! | measurements | [`measure`] | confidence intervals, closed forms (queueing, availability), workloads |
+//! | charts | [`plot`] | figures (PNG inline, SVG/PNG export), message and history diagrams, tables |
+//! | mechanisms | [`failure`] | failure models: omission, slow node, gray failure |
+//! | | [`detect`] | failure detectors: heartbeat timeout, phi accrual |
+//! | | [`retry`] | retries, backoff, jitter, hedged requests |
+//! | | [`delivery`] | at-most-once, at-least-once, exactly-once processing |
+//! | | [`txn`] | transactions: undo and redo logging, isolation levels, two-phase commit |
+//! | chapters | [`ch01`] … [`ch05`] | each notebook's experiments, named like it |
+//!
+//! Notebooks import everything with `use thinkdist::prelude::*;` and reach
+//! their chapter as `ch05::…`. The reasons behind the design are in
+//! `DESIGN.md` at the repository root.
 #![deny(missing_docs)]
 
+pub mod chapters;
 pub mod check;
 pub mod delivery;
-pub mod detector;
-pub mod engine;
+pub mod detect;
 pub mod error;
 pub mod failure;
-pub mod fault;
-pub mod metrics;
-pub mod models;
-pub mod net;
-pub mod node;
+pub mod measure;
 pub mod plot;
 pub mod prelude;
 pub mod retry;
-pub mod stats;
-pub mod theory;
-pub mod trace;
-pub mod workload;
+pub mod sim;
+pub mod txn;
 
+pub use chapters::{ch01, ch02, ch03, ch04, ch05};
 pub use error::{Error, ErrorKind, Result};

@@ -1,22 +1,28 @@
 //! Everything a notebook cell needs, in one `use thinkdist::prelude::*;`.
+//! No two items share a name.
 
-pub use crate::check::{self, always, eventually_within, PropertyKind, Verdict};
-pub use crate::detector::Detector;
-pub use crate::engine::rng::{self as simrng, SimRng};
-pub use crate::engine::time::{ms, ns, secs, us, SimDuration, SimTime};
-pub use crate::engine::{Builder, Ctx, Sim, Stats};
+pub use crate::ch01::ClientServer;
+pub use crate::ch02::{Queue, Replicas};
+pub use crate::check::{self, always, eventually_within, Verdict};
+pub use crate::detect::Detector;
 pub use crate::error::{Error, ErrorKind, Result};
-pub use crate::fault::{FaultAction, FaultPlan};
-pub use crate::metrics::*;
-pub use crate::models::{self, client_server::ClientServer, queueing::Queue, replicas::Replicas};
-pub use crate::net::{DropReason, Latency, LinkConfig, Network, NodeId};
-pub use crate::node::{Node, TimerId};
+pub use crate::measure::workload::{Arrivals, ClosedLoop, ZipfKeys};
+pub use crate::measure::{self, mean_ci, theory, MeanCi, TimeAverage};
 pub use crate::plot::*;
-pub use crate::stats::{mean_ci, MeanCi};
-pub use crate::theory;
-pub use crate::trace::{Trace, TraceEvent, TraceKind, EXTERNAL};
-pub use crate::workload::{Arrivals, ClosedLoop, ZipfKeys};
-pub use crate::{delivery, detector, failure, retry};
+pub use crate::sim::metrics::{
+    AvailabilityReport, Counters, LatencyRecorder, LatencySummary, UpDownLog,
+};
+pub use crate::sim::rng::{self as simrng, SimRng};
+pub use crate::sim::sweep::Sweep;
+pub use crate::sim::trace::{Trace, TraceEvent, TraceKind};
+pub use crate::sim::{
+    hours, minutes, ms, ns, secs, us, Builder, ClientId, CrashPoint, CrashPoints, Ctx, Disk,
+    DropReason, Fault, FaultPlan, History, Invoke, Latency, LinkConfig, Network, Node, NodeId, Op,
+    OpId, OpStatus, PartitionId, Property, PropertyKind, Request, Sim, SimDuration, SimEvent,
+    SimTime, Stats, TimerId, Violation, Workload, World, EXTERNAL,
+};
+pub use crate::{ch01, ch02, ch03, ch04, ch05};
+pub use crate::{delivery, detect, failure, retry, sim, txn};
 
 pub use plotters;
 pub use rand_core::{self, RngCore, SeedableRng};

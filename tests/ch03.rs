@@ -6,14 +6,14 @@
 //! sqrt(N p (1-p)); a sample mean within 5 standard errors sigma/sqrt(N).
 //! Everything else is compared with values derived by hand (in comments).
 
-use thinkdist::detector::{self, Detector, HeartbeatDetector, PhiAccrual, Status};
-use thinkdist::engine::rng::{self, domain};
+use thinkdist::ch03::backoff::{self, Contention};
+use thinkdist::ch03::failure_detection::{self as fd, FailureDetection};
+use thinkdist::ch03::fanout::{Fanout, Hedging, ServerLatency};
+use thinkdist::detect::{self, Detector, HeartbeatDetector, PhiAccrual, Status};
 use thinkdist::failure::{FailureInjector, FailureMode, Faulty, Outbox, Service};
-use thinkdist::models::backoff::{self, Contention};
-use thinkdist::models::failure_detection::{self as fd, FailureDetection};
-use thinkdist::models::fanout::{Fanout, Hedging, ServerLatency};
 use thinkdist::prelude::*;
 use thinkdist::retry::{Backoff, Hedge, RetryPolicy};
+use thinkdist::sim::rng::{self, domain};
 
 fn t(ms_: u64) -> SimTime {
     SimTime::from_start(ms(ms_))
@@ -207,16 +207,16 @@ fn normal_cdf_matches_tables() {
         (-3.0, 0.001_349_898),
     ] {
         // erfc is good to a relative 1.2e-7, so Φ = erfc/2 to 6e-8 + table rounding.
-        let got = detector::normal_cdf(z);
+        let got = detect::normal_cdf(z);
         assert!((got - want).abs() < 1e-7, "Φ({z}) = {got}, want {want}");
     }
-    assert!((detector::erfc(1.0) / 0.157_299_207_050_285 - 1.0).abs() < 1.2e-7);
+    assert!((detect::erfc(1.0) / 0.157_299_207_050_285 - 1.0).abs() < 1.2e-7);
     // Far tail: 1 − Φ(z) ≈ φ(z)/z · (1 − 1/z² + 3/z⁴) (Mills ratio), here below f64's range.
     let z: f64 = 40.0;
     let want = (-z * z / 2.0 - (z * (2.0 * std::f64::consts::PI).sqrt()).ln()
         + (1.0 - 1.0 / (z * z) + 3.0 / z.powi(4)).ln())
         / std::f64::consts::LN_10;
-    let got = detector::log10_normal_tail(z);
+    let got = detect::log10_normal_tail(z);
     assert!((got - want).abs() < 1e-4, "{got} vs {want}");
 }
 
@@ -273,7 +273,7 @@ fn detector_parameters_are_checked() {
 // ---------------------------------------------------------------- failure models
 
 /// Echoes requests (odd = health check) and records when it handled what.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Echo {
     handled: Vec<(SimTime, u64)>,
     answers: u64,
@@ -281,6 +281,7 @@ struct Echo {
 
 impl Service for Echo {
     type Msg = u64;
+    type Timer = ();
     fn handle<N: Node<Msg = u64>>(&mut self, ctx: &mut Ctx<'_, N>, _from: NodeId, m: u64) {
         self.handled.push((ctx.now(), m));
         self.answers += 1;
@@ -298,7 +299,6 @@ impl Service for Echo {
             self.answers += 1;
         }
     }
-    fn on_crash(&mut self) {}
 }
 
 fn pair(server: FailureInjector<u64>) -> Result<Sim<Faulty<Echo>>> {
@@ -352,7 +352,7 @@ fn slow_node_handles_messages_late_and_in_order() -> Result<()> {
     )?;
     let mut sim = pair(inj)?;
     for (m, at) in [(0, 0), (1, 1), (2, 2), (3, 5)] {
-        sim.inject(1, m, ms(at))?;
+        sim.inject_exact(1, m, ms(at))?;
     }
     sim.run_for(ms(50))?;
     assert_eq!(
@@ -463,16 +463,16 @@ fn heartbeat_detector_detects_a_simulated_crash_in_time() -> Result<()> {
 }
 
 /// A detector that never suspects anyone.
-struct NeverSuspect(detector::TransitionLog);
+struct NeverSuspect(detect::TransitionLog);
 impl Detector for NeverSuspect {
     fn heartbeat(&mut self, _: SimTime) {}
     fn status_at(&self, _: SimTime) -> Status {
         Status::Trust
     }
-    fn log(&self) -> &detector::TransitionLog {
+    fn log(&self) -> &detect::TransitionLog {
         &self.0
     }
-    fn log_mut(&mut self) -> &mut detector::TransitionLog {
+    fn log_mut(&mut self) -> &mut detect::TransitionLog {
         &mut self.0
     }
 }
@@ -481,7 +481,7 @@ impl Detector for NeverSuspect {
 fn the_detection_check_fails_for_broken_detectors() -> Result<()> {
     let p = clean(1)?;
     let run = p.run()?;
-    let mut never = NeverSuspect(detector::TransitionLog::new());
+    let mut never = NeverSuspect(detect::TransitionLog::new());
     fd::replay(&mut never, &run.arrivals, p.check_every, p.horizon())?;
     assert_eq!(
         check_detection(never.transitions(), &p),
@@ -690,14 +690,14 @@ fn charts_build() -> Result<()> {
         ..Fanout::default()
     };
     let pts = f.run(&[1, 10])?;
-    thinkdist::models::fanout::fanout_chart(&pts, f.deadline)?.to_svg()?;
+    thinkdist::ch03::fanout::fanout_chart(&pts, f.deadline)?.to_svg()?;
     let h = Hedging {
         requests: 2_000,
         ..Hedging::default()
     }
     .run(&[20.0, 50.0])?;
-    thinkdist::models::fanout::hedge_chart(&h)?.to_svg()?;
-    thinkdist::models::fanout::extra_load_chart(&h)?.to_svg()?;
+    thinkdist::ch03::fanout::hedge_chart(&h)?.to_svg()?;
+    thinkdist::ch03::fanout::extra_load_chart(&h)?.to_svg()?;
     let run = FailureDetection::default().run()?;
     run.timeline()?.to_svg()?;
     run.phi_chart(50.0)?.to_svg()?;

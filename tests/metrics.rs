@@ -3,8 +3,9 @@
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use thinkdist::engine::time::{ms, secs, SimDuration, SimTime};
-use thinkdist::metrics::{Counters, LatencyRecorder, TimeAverage, UpDownLog};
+use thinkdist::measure::TimeAverage;
+use thinkdist::sim::metrics::{Counters, LatencyRecorder, UpDownLog};
+use thinkdist::sim::time::{ms, secs, SimDuration, SimTime};
 use thinkdist::Result;
 
 fn at(s: u64) -> SimTime {
@@ -431,7 +432,7 @@ fn littles_law_on_a_deterministic_run() -> Result<()> {
         }
     }
     let l = n.mean(at(102))?;
-    let lw = thinkdist::theory::littles_law_l(100.0 / 102.0, 3.0)?;
+    let lw = thinkdist::measure::theory::littles_law_l(100.0 / 102.0, 3.0)?;
     assert!((l - lw).abs() < 1e-12, "L = {l}, λW = {lw}");
     assert_eq!(n.max(), 3);
     Ok(())

@@ -14,7 +14,7 @@
 
 use rand::{Rng, RngCore};
 use rand_distr::{Exp1, StandardNormal};
-use thinkdist::engine::rng::{domain, exp1, standard_normal, stream};
+use thinkdist::sim::rng::{domain, exp1, standard_normal, stream};
 
 const DRAWS: usize = 4_000_000;
 /// Right edges of the ziggurats' base layers (rand_distr's ZIG_EXP_R and

@@ -1,9 +1,9 @@
 //! Sweeps: thread-count independence, error propagation, bad input.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use thinkdist::engine::rng::{derive_seed, domain};
-use thinkdist::engine::sweep::{Sweep, SweepResult};
 use thinkdist::prelude::*;
+use thinkdist::sim::rng::{derive_seed, domain};
+use thinkdist::sim::sweep::{Sweep, SweepResult};
 
 /// A real simulation per job: the mean time in system of an M/M/1 queue.
 fn queue_mean(rate: f64, seed: u64) -> Result<f64> {

@@ -1,7 +1,7 @@
 //! Closed forms checked against values derived by hand from the textbook
 //! formulas (derivations in the comments), not against printed output.
 
-use thinkdist::theory::{self, QueueMetrics};
+use thinkdist::measure::theory::{self, QueueMetrics};
 use thinkdist::Result;
 
 fn close(a: f64, b: f64, tol: f64) -> bool {

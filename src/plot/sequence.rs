@@ -10,6 +10,9 @@ use super::figure::{
 };
 use super::style::{alpha, dark_color, Sizes, DOWN, INK, UP};
 use crate::error::{Error, Result};
+use crate::sim::time::SimTime;
+use crate::sim::trace::{Trace, TraceKind};
+use std::collections::BTreeMap;
 
 /// One message between two lanes of a [`SequenceDiagram`].
 #[derive(Clone, Debug, PartialEq)]
@@ -69,6 +72,12 @@ pub enum MarkKind {
     Recover,
     /// Any other annotation (grey dot).
     Note,
+    /// The process synced its disk (a small filled square: what was synced
+    /// is now durable).
+    Sync,
+    /// A property was violated here (a large warning triangle, label in
+    /// the warning colour).
+    Violation,
 }
 
 /// An event on one lane of a [`SequenceDiagram`].
@@ -419,6 +428,27 @@ pub(crate) fn draw<DB: DrawingBackend>(
                     .map_err(perr)?;
                 mark_labels.push((p, m.label.clone(), INK));
             }
+            MarkKind::Sync => {
+                let h = r * 2 / 3;
+                root.draw(&Rectangle::new(
+                    [(p.0 - h, p.1 - h), (p.0 + h, p.1 + h)],
+                    INK.filled(),
+                ))
+                .map_err(perr)?;
+                mark_labels.push((p, m.label.clone(), INK));
+            }
+            MarkKind::Violation => {
+                let t = r * 2;
+                let tri = vec![(p.0, p.1 - t), (p.0 - t, p.1 + t), (p.0 + t, p.1 + t)];
+                root.draw(&Polygon::new(tri.clone(), DOWN.filled()))
+                    .map_err(perr)?;
+                root.draw(&PathElement::new(
+                    vec![tri[0], tri[1], tri[2], tri[0]],
+                    INK.stroke_width(2),
+                ))
+                .map_err(perr)?;
+                mark_labels.push((p, m.label.clone(), DOWN));
+            }
         }
         placed.push((p.0 - r, p.1 - r, p.0 + r, p.1 + r));
     }
@@ -549,4 +579,66 @@ fn dashed<DB: DrawingBackend>(
         s = e + gap;
     }
     Ok(())
+}
+
+impl SequenceDiagram {
+    /// The message diagram of a trace, one lane per node (`lanes[i]` names
+    /// node `i`), keeping only events up to `until`. Times are in
+    /// milliseconds. Delivered messages become arrows, dropped ones lost
+    /// arrows, a duplicate a second arrow from the same send; timers,
+    /// crashes (also at a crash point), recoveries, syncs and notes become
+    /// marks. Messages from outside the cluster and client requests appear
+    /// as a note on the receiving node ("in: …"), replies to clients as a
+    /// note on the answering node.
+    pub fn from_trace(trace: &Trace, lanes: &[String], until: SimTime) -> SequenceDiagram {
+        let n = lanes.len();
+        let mut d = SequenceDiagram::new(lanes.iter().cloned());
+        // msg id -> (from, to, sent at, label)
+        let mut sends: BTreeMap<u64, (usize, usize, f64, String)> = BTreeMap::new();
+        for e in trace.events().iter().take_while(|e| e.time <= until) {
+            let t = e.time.as_ms();
+            let mark = |kind, label: String| Mark::new(e.node, t, kind, label);
+            match e.kind {
+                TraceKind::Send => {
+                    if let Some(to) = e.peer {
+                        if e.node < n && to < n {
+                            sends.insert(e.msg, (e.node, to, t, e.label.clone()));
+                        }
+                    }
+                }
+                TraceKind::Deliver => match sends.get(&e.msg) {
+                    Some((from, to, sent, label)) if e.peer == Some(*from) => {
+                        d.arrows
+                            .push(Arrow::delivered(*from, *to, *sent, t, label.clone()));
+                    }
+                    _ if e.node < n => d
+                        .marks
+                        .push(mark(MarkKind::Note, format!("in: {}", e.label))),
+                    _ => {}
+                },
+                TraceKind::Drop(_) => {
+                    if let Some((from, to, sent, label)) = sends.get(&e.msg) {
+                        if e.peer == Some(*from) {
+                            d.arrows.push(Arrow::lost(*from, *to, *sent, label.clone()));
+                        }
+                    }
+                }
+                TraceKind::Duplicate | TraceKind::Completed => {}
+                _ if e.node >= n => {}
+                TraceKind::Timer => d.marks.push(mark(MarkKind::Timer, e.label.clone())),
+                TraceKind::Crash => d.marks.push(mark(MarkKind::Crash, "crash".into())),
+                TraceKind::CrashPoint => d.marks.push(mark(MarkKind::Note, e.label.clone())),
+                TraceKind::Recover => d.marks.push(mark(MarkKind::Recover, "recover".into())),
+                TraceKind::Note => d.marks.push(mark(MarkKind::Note, e.label.clone())),
+                TraceKind::Sync => d
+                    .marks
+                    .push(mark(MarkKind::Sync, format!("sync {}", e.label))),
+                TraceKind::Request => d
+                    .marks
+                    .push(mark(MarkKind::Note, format!("in: {}", e.label))),
+                TraceKind::Reply => d.marks.push(mark(MarkKind::Note, e.label.clone())),
+            }
+        }
+        d
+    }
 }

@@ -1,0 +1,11 @@
+//! Chapter 2, *Distributed systems at a glance* (notebook
+//! `02-distributed-systems-at-a-glance`): correctness as safety and liveness,
+//! scalability as latency against load, reliability as availability of
+//! replicas.
+
+pub mod correctness;
+pub mod queueing;
+pub mod replicas;
+
+pub use queueing::Queue;
+pub use replicas::Replicas;

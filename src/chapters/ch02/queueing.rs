@@ -1,0 +1,645 @@
+//! Chapter 2, scalability: a server with `c` workers under open-loop load.
+//!
+//! Jobs arrive as a Poisson process (rate λ), wait in one FIFO queue, and are
+//! served by the first free of `c` identical workers with exponential service
+//! times (rate μ each) — the M/M/c queue, whose mean time in system has a
+//! closed form (Erlang C; see [`crate::measure::theory`]). Links have zero latency so
+//! the simulation measures exactly what the formula describes.
+//!
+//! The server also tracks the number of jobs in the system over time, so
+//! Little's law `L = λ W` can be checked on the run itself.
+
+use crate::error::{check_positive, Error, Result};
+use crate::measure::stats::{mean_ci, MeanCi};
+use crate::measure::workload::{Arrivals, ClosedLoop};
+use crate::measure::TimeAverage;
+use crate::sim::metrics::LatencyRecorder;
+use crate::sim::net::{Latency, LinkConfig, NodeId};
+use crate::sim::node::Node;
+use crate::sim::time::{SimDuration, SimTime};
+use crate::sim::{Ctx, Sim};
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// Parameters of one queueing run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Queue {
+    /// Seed.
+    pub seed: u64,
+    /// Number of workers `c` (>= 1).
+    pub servers: usize,
+    /// Arrival rate λ, jobs per second.
+    pub arrival_rate: f64,
+    /// Service rate μ of one worker, jobs per second.
+    pub service_rate: f64,
+    /// Jobs to generate in total.
+    pub jobs: usize,
+    /// Jobs at the start whose latency is not recorded (the queue starts
+    /// empty, which is not its steady state).
+    pub warmup: usize,
+    /// `None`: open loop with Poisson arrivals at `arrival_rate`.
+    /// `Some`: closed loop; `arrival_rate` is then ignored (the clients and
+    /// their think time set the rate).
+    pub closed: Option<ClosedLoop>,
+}
+
+impl Default for Queue {
+    /// One worker at 100 jobs/s, load 0.8, 50,000 jobs, 5,000 warm-up.
+    fn default() -> Self {
+        Queue {
+            seed: 1,
+            servers: 1,
+            arrival_rate: 80.0,
+            service_rate: 100.0,
+            jobs: 50_000,
+            warmup: 5_000,
+            closed: None,
+        }
+    }
+}
+
+/// Messages: a job and its completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Msg {
+    /// Job `id`, created at `created`.
+    Job {
+        /// Job id.
+        id: u64,
+        /// Creation time.
+        created: SimTime,
+    },
+    /// Job `id` is done.
+    Done {
+        /// Job id.
+        id: u64,
+        /// Creation time.
+        created: SimTime,
+    },
+}
+
+/// How jobs are generated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Workload {
+    /// Open loop: jobs arrive on their own schedule, whatever the server does.
+    Open(Arrivals),
+    /// Closed loop: `clients` clients, each sending its next job only after
+    /// the previous one is done and a think time has passed.
+    Closed(ClosedLoop),
+}
+
+/// The two roles: a source of jobs and the server.
+#[derive(Debug, Clone)]
+pub enum QNode {
+    /// Generates jobs and records their time in system.
+    Source {
+        /// Open loop (arrivals on a schedule) or closed loop (clients).
+        workload: Workload,
+        /// Jobs still to generate.
+        remaining: usize,
+        /// Next id.
+        next: u64,
+        /// Ids below this are warm-up.
+        warmup: u64,
+        /// Time in system of measured jobs.
+        latency: LatencyRecorder,
+        /// Sum of time in system of all jobs (for Little's law).
+        total_ns: u128,
+        /// Completed jobs.
+        done: u64,
+    },
+    /// `c` workers and one FIFO queue.
+    Server {
+        /// Service time of one job.
+        service: Latency,
+        /// Waiting jobs.
+        queue: VecDeque<(NodeId, u64, SimTime)>,
+        /// The job each worker is serving.
+        workers: Vec<Option<(NodeId, u64, SimTime)>>,
+        /// Number of jobs in the system over time.
+        in_system: TimeAverage,
+    },
+}
+
+impl QNode {
+    fn serve(&mut self, ctx: &mut Ctx<'_, QNode>, worker: usize, job: (NodeId, u64, SimTime)) {
+        if let QNode::Server {
+            service, workers, ..
+        } = self
+        {
+            workers[worker] = Some(job);
+            let d = service.sample(ctx.rng());
+            ctx.set_timer(d, worker);
+        }
+    }
+}
+
+impl Node for QNode {
+    type Msg = Msg;
+    /// The source's next arrival (0), or the server's worker that finishes.
+    type Timer = usize;
+    type Disk = ();
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if let QNode::Source {
+            workload,
+            remaining,
+            ..
+        } = self
+        {
+            match workload {
+                Workload::Open(arrivals) if *remaining > 0 => {
+                    let gap = arrivals.next_gap(ctx.rng());
+                    ctx.set_timer(gap, 0);
+                }
+                Workload::Closed(c) => {
+                    // Every client starts thinking; at most `remaining` jobs.
+                    for _ in 0..c.clients.min(*remaining) {
+                        let think = c.think.sample(ctx.rng());
+                        ctx.set_timer(think, 0);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, worker: usize) {
+        match self {
+            QNode::Source {
+                workload,
+                remaining,
+                next,
+                ..
+            } => {
+                if *remaining == 0 {
+                    return;
+                }
+                let id = *next;
+                *next += 1;
+                *remaining -= 1;
+                ctx.send(
+                    1,
+                    Msg::Job {
+                        id,
+                        created: ctx.now(),
+                    },
+                );
+                if let Workload::Open(arrivals) = workload {
+                    if *remaining > 0 {
+                        let gap = arrivals.next_gap(ctx.rng());
+                        ctx.set_timer(gap, 0);
+                    }
+                }
+            }
+            QNode::Server {
+                queue,
+                workers,
+                in_system,
+                ..
+            } => {
+                let w = worker;
+                if let Some((from, id, created)) = workers[w].take() {
+                    let _ = in_system.add(ctx.now(), -1);
+                    ctx.send(from, Msg::Done { id, created });
+                }
+                if let Some(job) = queue.pop_front() {
+                    self.serve(ctx, w, job);
+                }
+            }
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
+        match (&mut *self, msg) {
+            (
+                QNode::Server {
+                    queue,
+                    workers,
+                    in_system,
+                    ..
+                },
+                Msg::Job { id, created },
+            ) => {
+                let _ = in_system.add(ctx.now(), 1);
+                match workers.iter().position(Option::is_none) {
+                    Some(w) => self.serve(ctx, w, (from, id, created)),
+                    None => queue.push_back((from, id, created)),
+                }
+            }
+            (
+                QNode::Source {
+                    workload,
+                    remaining,
+                    warmup,
+                    latency,
+                    total_ns,
+                    done,
+                    ..
+                },
+                Msg::Done { id, created },
+            ) => {
+                let d = ctx.now().since(created);
+                *total_ns += d.0 as u128;
+                *done += 1;
+                if id >= *warmup {
+                    latency.record(d);
+                }
+                if let Workload::Closed(c) = workload {
+                    // This client thinks, then sends its next job.
+                    if *remaining > 0 {
+                        let think = c.think.sample(ctx.rng());
+                        ctx.set_timer(think, 0);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn label(msg: &Msg) -> String {
+        match msg {
+            Msg::Job { id, .. } => format!("job {id}"),
+            Msg::Done { id, .. } => format!("done {id}"),
+        }
+    }
+}
+
+/// The outcome of one queueing run.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueRun {
+    /// Parameters.
+    pub params: Queue,
+    /// Time in system of the measured (post-warm-up) jobs.
+    #[serde(skip)]
+    pub latency: LatencyRecorder,
+    /// Mean time in system of measured jobs (ms).
+    pub mean_ms: f64,
+    /// Time-average number of jobs in the system over the whole run (L).
+    pub l_time_average: f64,
+    /// Completed jobs divided by the run's length (λ, per second).
+    pub throughput: f64,
+    /// Mean time in system over all jobs, warm-up included (W, ms).
+    pub w_all_ms: f64,
+    /// Length of the run (until the last job left).
+    pub duration: SimDuration,
+    /// Events the engine processed.
+    pub events: u64,
+}
+
+impl Queue {
+    /// Offered load per worker, ρ = λ / (c μ).
+    pub fn load(&self) -> f64 {
+        self.arrival_rate / (self.servers as f64 * self.service_rate)
+    }
+
+    /// Checks the parameters.
+    pub fn validate(&self) -> Result<()> {
+        if self.servers == 0 {
+            return Err(Error::invalid("servers", 0, "at least 1 worker"));
+        }
+        if self.closed.is_none() {
+            check_positive("arrival_rate (jobs/s)", self.arrival_rate)?;
+        }
+        check_positive("service_rate (jobs/s)", self.service_rate)?;
+        if self.jobs <= self.warmup {
+            return Err(Error::invalid(
+                "jobs",
+                self.jobs,
+                &format!("more than warmup ({})", self.warmup),
+            ));
+        }
+        if self.jobs > 20_000_000 {
+            return Err(Error::invalid("jobs", self.jobs, "at most 20,000,000"));
+        }
+        Ok(())
+    }
+
+    /// Runs until every job has left the system.
+    pub fn run(&self) -> Result<QueueRun> {
+        self.validate()?;
+        let workload = match &self.closed {
+            Some(c) => Workload::Closed(ClosedLoop::new(c.clients, c.think.clone())?),
+            None => Workload::Open(Arrivals::poisson(self.arrival_rate)?),
+        };
+        let source = QNode::Source {
+            workload,
+            remaining: self.jobs,
+            next: 0,
+            warmup: self.warmup as u64,
+            latency: LatencyRecorder::with_capacity(self.jobs - self.warmup),
+            total_ns: 0,
+            done: 0,
+        };
+        let server = QNode::Server {
+            service: Latency::exponential_rate(self.service_rate)?,
+            queue: VecDeque::new(),
+            workers: vec![None; self.servers],
+            in_system: TimeAverage::new(SimTime::ZERO),
+        };
+        let mut sim = Sim::builder()
+            .seed(self.seed)
+            .link(LinkConfig::new(Latency::zero()))
+            .trace(0)
+            .build(vec![source, server])?;
+        sim.run_to_end()?;
+        let end = sim.now();
+        let events = sim.events_processed();
+        let mut nodes = sim.into_nodes();
+        let l = match &nodes[1] {
+            QNode::Server { in_system, .. } => in_system.mean(end)?,
+            _ => 0.0,
+        };
+        let QNode::Source {
+            latency,
+            total_ns,
+            done,
+            ..
+        } = nodes.swap_remove(0)
+        else {
+            return Err(Error::empty("source node"));
+        };
+        let secs = end.as_secs_f64();
+        Ok(QueueRun {
+            params: self.clone(),
+            mean_ms: latency.mean()?.as_ms(),
+            latency,
+            l_time_average: l,
+            throughput: done as f64 / secs,
+            w_all_ms: (total_ns as f64 / done.max(1) as f64) / 1e6,
+            duration: end.since(SimTime::ZERO),
+            events,
+        })
+    }
+}
+
+/// One point of a latency-against-load curve, over several seeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadPoint {
+    /// Offered load ρ per worker.
+    pub load: f64,
+    /// Mean time in system (ms): mean and 95 % CI over seeds.
+    pub mean_ms: MeanCi,
+    /// 99th percentile of time in system (ms) over seeds.
+    pub p99_ms: MeanCi,
+    /// Theory: mean time in system (ms).
+    pub theory_mean_ms: f64,
+}
+
+/// Latency against load for `servers` workers of rate `service_rate`:
+/// one point per load in `loads`, each the mean over `seeds` replications.
+pub fn load_curve(
+    servers: usize,
+    service_rate: f64,
+    loads: &[f64],
+    jobs: usize,
+    seeds: u64,
+) -> Result<Vec<LoadPoint>> {
+    crate::measure::stats::check_replications(seeds)?;
+    let mut out = Vec::with_capacity(loads.len());
+    for &rho in loads {
+        if !(rho > 0.0 && rho < 1.0) {
+            return Err(Error::invalid("load", rho, "a load per worker in (0, 1)"));
+        }
+        let lambda = rho * servers as f64 * service_rate;
+        let mut means = Vec::new();
+        let mut p99s = Vec::new();
+        for seed in 0..seeds {
+            let run = Queue {
+                seed,
+                servers,
+                arrival_rate: lambda,
+                service_rate,
+                jobs,
+                warmup: jobs / 10,
+                closed: None,
+            }
+            .run()?;
+            means.push(run.mean_ms);
+            p99s.push(run.latency.percentile(99.0)?.as_ms());
+        }
+        let theory = crate::measure::theory::mmc(lambda, service_rate, servers)?;
+        out.push(LoadPoint {
+            load: rho,
+            mean_ms: mean_ci(&means)?,
+            p99_ms: mean_ci(&p99s)?,
+            theory_mean_ms: theory.w * 1e3,
+        });
+    }
+    Ok(out)
+}
+
+use crate::plot::{line_chart, Figure, Opts, Series, SeriesStyle, Table};
+
+/// Mean time in system against load for several curves (label, points),
+/// simulated with 95 % bands, each with its theory curve dashed.
+pub fn load_chart(curves: &[(String, Vec<LoadPoint>)]) -> Result<Figure> {
+    let mut sims = Vec::new();
+    let mut theory = Vec::new();
+    for (label, pts) in curves {
+        sims.push(
+            Series::new(
+                format!("{label}: simulated"),
+                pts.iter().map(|p| (p.load, p.mean_ms.mean)).collect(),
+            )
+            .with_band(pts.iter().map(|p| p.mean_ms.interval()).collect())
+            .with_style(SeriesStyle::LinePoints),
+        );
+        theory.push(Series::new(
+            format!("{label}: theory"),
+            pts.iter().map(|p| (p.load, p.theory_mean_ms)).collect(),
+        ));
+    }
+    line_chart(
+        &sims,
+        &theory,
+        Opts::new("Latency against load: simulation and M/M/c theory")
+            .x_label("offered load per worker ρ")
+            .y_label("mean time in system (ms)")
+            .log_y(),
+    )
+}
+
+/// Little's law on runs: measured L against λ·W, and theory.
+pub fn littles_law_table(runs: &[QueueRun]) -> Result<Table> {
+    let mut t = Table::new(&[
+        "workers c",
+        "load ρ",
+        "L (time average)",
+        "λ (measured, /s)",
+        "W (ms)",
+        "λ·W",
+        "L theory",
+    ]);
+    for r in runs {
+        let th = crate::measure::theory::mmc(
+            r.params.arrival_rate,
+            r.params.service_rate,
+            r.params.servers,
+        )?;
+        t = t.row(vec![
+            r.params.servers.to_string(),
+            format!("{:.2}", r.params.load()),
+            format!("{:.4}", r.l_time_average),
+            format!("{:.2}", r.throughput),
+            format!("{:.3}", r.w_all_ms),
+            format!("{:.4}", r.throughput * r.w_all_ms / 1e3),
+            format!("{:.4}", th.l),
+        ]);
+    }
+    Ok(t)
+}
+
+/// A table of the load curve: simulated mean and p99 against theory.
+pub fn load_table(label: &str, pts: &[LoadPoint]) -> Table {
+    let mut t = Table::new(&[
+        "system",
+        "load ρ",
+        "mean (ms)",
+        "± 95 %",
+        "theory mean (ms)",
+        "p99 (ms)",
+    ]);
+    for p in pts {
+        t = t.row(vec![
+            label.to_string(),
+            format!("{:.2}", p.load),
+            format!("{:.3}", p.mean_ms.mean),
+            format!("{:.3}", p.mean_ms.half_width),
+            format!("{:.3}", p.theory_mean_ms),
+            format!("{:.3}", p.p99_ms.mean),
+        ]);
+    }
+    t
+}
+
+impl QueueRun {
+    /// CDF of the measured time in system, with p50/p90/p99/p99.9 marked.
+    pub fn latency_cdf(&self) -> Result<Figure> {
+        let xs = self
+            .latency
+            .samples_ms()
+            .ok_or_else(|| Error::empty("exact latency samples"))?;
+        crate::plot::cdf(
+            &[(
+                format!("c = {}, ρ = {:.2}", self.params.servers, self.params.load()),
+                xs,
+            )],
+            Opts::new("Time in system: the tail is much longer than the mean")
+                .x_label("time in system (ms)")
+                .y_label("fraction of jobs ≤ x"),
+        )
+    }
+
+    /// Simulated percentiles of the time in system against the M/M/c formula.
+    pub fn percentile_table(&self) -> Result<Table> {
+        let th = crate::measure::theory::mmc(
+            self.params.arrival_rate,
+            self.params.service_rate,
+            self.params.servers,
+        )?;
+        let mut t = Table::new(&["percentile", "simulated (ms)", "theory (ms)"]);
+        let mean = self.latency.mean()?.as_ms();
+        t = t.row(vec![
+            "mean".into(),
+            format!("{mean:.3}"),
+            format!("{:.3}", th.w * 1e3),
+        ]);
+        for q in [50.0, 90.0, 99.0, 99.9] {
+            t = t.row(vec![
+                format!("p{q}"),
+                format!("{:.3}", self.latency.percentile(q)?.as_ms()),
+                format!("{:.3}", th.time_in_system_percentile(q)? * 1e3),
+            ]);
+        }
+        Ok(t)
+    }
+}
+
+/// One point of a closed-loop curve: `clients` clients against one worker.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClosedPoint {
+    /// Number of clients.
+    pub clients: usize,
+    /// Mean time in system (ms), mean and 95 % CI over seeds.
+    pub mean_ms: MeanCi,
+    /// Throughput (jobs/s), mean and 95 % CI over seeds.
+    pub throughput: MeanCi,
+    /// Mean value analysis: time in system (ms).
+    pub theory_mean_ms: f64,
+    /// Mean value analysis: throughput (jobs/s).
+    pub theory_throughput: f64,
+}
+
+/// Closed loop: for each number of clients, one worker with exponential
+/// service at `service_rate` and exponential think time `think`, simulated
+/// over `seeds` seeds and compared with exact mean value analysis.
+pub fn closed_curve(
+    clients: &[usize],
+    service_rate: f64,
+    think: SimDuration,
+    jobs: usize,
+    seeds: u64,
+) -> Result<Vec<ClosedPoint>> {
+    crate::measure::stats::check_replications(seeds)?;
+    let think_dist = if think.0 == 0 {
+        Latency::zero()
+    } else {
+        Latency::exponential(think)?
+    };
+    let mut out = Vec::with_capacity(clients.len());
+    for &n in clients {
+        let mut means = Vec::new();
+        let mut xs = Vec::new();
+        for seed in 0..seeds {
+            let run = Queue {
+                seed,
+                servers: 1,
+                arrival_rate: 0.0,
+                service_rate,
+                jobs,
+                warmup: jobs / 10,
+                closed: Some(ClosedLoop::new(n, think_dist.clone())?),
+            }
+            .run()?;
+            means.push(run.mean_ms);
+            xs.push(run.throughput);
+        }
+        let th = crate::measure::theory::mva(n, 1.0 / service_rate, think.as_secs_f64())?;
+        out.push(ClosedPoint {
+            clients: n,
+            mean_ms: mean_ci(&means)?,
+            throughput: mean_ci(&xs)?,
+            theory_mean_ms: th.response_time * 1e3,
+            theory_throughput: th.throughput,
+        });
+    }
+    Ok(out)
+}
+
+/// Time in system against the number of closed-loop clients: simulated
+/// (95 % band) and mean value analysis (dashed).
+pub fn closed_chart(points: &[ClosedPoint]) -> Result<Figure> {
+    let sim = Series::new(
+        "closed loop: simulated",
+        points
+            .iter()
+            .map(|p| (p.clients as f64, p.mean_ms.mean))
+            .collect(),
+    )
+    .with_band(points.iter().map(|p| p.mean_ms.interval()).collect())
+    .with_style(SeriesStyle::LinePoints);
+    let theory = Series::new(
+        "mean value analysis",
+        points
+            .iter()
+            .map(|p| (p.clients as f64, p.theory_mean_ms))
+            .collect(),
+    );
+    line_chart(
+        &[sim],
+        &[theory],
+        Opts::new("Closed loop: latency grows linearly, never explodes")
+            .x_label("clients (each waits for its answer, then thinks)")
+            .y_label("mean time in system (ms)"),
+    )
+}

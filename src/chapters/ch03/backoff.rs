@@ -1,0 +1,365 @@
+//! Chapter 3, retries on a contended resource: backoff and jitter.
+//!
+//! Reproduces the experiment of Marc Brooker, "Exponential Backoff And
+//! Jitter" (AWS Architecture Blog, 2015). `N` clients start together and each
+//! wants to make one change to **one record** held by a server, with
+//! optimistic concurrency: read the record (and its version), then write it
+//! back with compare-and-set on that version. If another client wrote in
+//! between, the server answers *conflict*; the client waits as its
+//! [`RetryPolicy`] says and starts over with a fresh read.
+//!
+//! Two costs are measured for each policy and `N`: the **work** (total calls
+//! to the server, reads plus writes) and the **time until the last client is
+//! done**. Retrying at once or after a fixed wait keeps the clients in
+//! lock-step, so every round has one winner and `N − 1` losers: work grows
+//! like `N²`. Exponential backoff without jitter spreads the rounds in time
+//! but not the clients, who stay synchronised. Jitter breaks the lock-step.
+
+use crate::error::{Error, Result};
+use crate::measure::stats::MeanCi;
+use crate::plot::{line_chart, Figure, Opts, Series, SeriesStyle, Table};
+use crate::retry::{Backoff, RetryPolicy};
+use crate::sim::net::{Latency, LinkConfig, NodeId};
+use crate::sim::node::Node;
+use crate::sim::sweep::Sweep;
+use crate::sim::time::{us, SimDuration, SimTime};
+use crate::sim::{Ctx, Sim};
+use serde::Serialize;
+
+/// Messages between clients and the record's server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Read the record.
+    Read,
+    /// The record's current version.
+    Value(u64),
+    /// Write if the version is still this one.
+    Cas(u64),
+    /// The write succeeded.
+    Written,
+    /// The version changed: retry.
+    Conflict,
+}
+
+/// A client or the server.
+#[derive(Debug, Clone)]
+pub enum Party {
+    /// Holds the record's version.
+    Server {
+        /// Writes so far.
+        version: u64,
+    },
+    /// Wants one successful write.
+    Client(ClientState),
+}
+
+/// What one client did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ClientState {
+    /// Calls made (reads + writes).
+    pub calls: u64,
+    /// Conflicts seen.
+    pub failures: u32,
+    /// The last wait.
+    pub prev: SimDuration,
+    /// When it finished (wrote or gave up).
+    pub done_at: Option<SimTime>,
+    /// True if it ran out of attempts.
+    pub gave_up: bool,
+    #[serde(skip)]
+    policy: Option<RetryPolicy>,
+}
+
+impl Node for Party {
+    type Msg = Op;
+    /// A client's backoff is over.
+    type Timer = ();
+    type Disk = ();
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if let Party::Client(c) = self {
+            c.calls += 1;
+            ctx.send(0, Op::Read);
+        }
+    }
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Op) {
+        match self {
+            Party::Server { version } => match msg {
+                Op::Read => ctx.send(from, Op::Value(*version)),
+                Op::Cas(v) if v == *version => {
+                    *version += 1;
+                    ctx.send(from, Op::Written);
+                }
+                Op::Cas(_) => ctx.send(from, Op::Conflict),
+                _ => {}
+            },
+            Party::Client(c) => match msg {
+                Op::Value(v) => {
+                    c.calls += 1;
+                    ctx.send(0, Op::Cas(v));
+                }
+                Op::Written => c.done_at = Some(ctx.now()),
+                Op::Conflict => {
+                    c.failures += 1;
+                    let Some(policy) = c.policy else { return };
+                    match policy.delay(c.failures, c.prev, ctx.rng()) {
+                        None => {
+                            c.gave_up = true;
+                            c.done_at = Some(ctx.now());
+                        }
+                        Some(d) if d == SimDuration::ZERO => {
+                            c.prev = d;
+                            c.calls += 1;
+                            ctx.send(0, Op::Read);
+                        }
+                        Some(d) => {
+                            c.prev = d;
+                            ctx.set_timer(d, ());
+                        }
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: ()) {
+        if let Party::Client(c) = self {
+            c.calls += 1;
+            ctx.send(0, Op::Read);
+        }
+    }
+}
+
+/// One run: `clients` clients, one policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Contention {
+    /// Seed.
+    pub seed: u64,
+    /// Number of clients.
+    pub clients: usize,
+    /// The retry policy every client uses.
+    pub policy: RetryPolicy,
+    /// One-way network latency.
+    pub latency: Latency,
+}
+
+impl Default for Contention {
+    /// 10 clients, full jitter (base 1 ms, cap 1 s, 100 attempts), latency
+    /// uniform 0.5–1.5 ms.
+    fn default() -> Self {
+        Contention {
+            seed: 1,
+            clients: 10,
+            policy: RetryPolicy::default(),
+            latency: Latency::Uniform {
+                lo: us(500).0 as f64,
+                hi: us(1500).0 as f64,
+            },
+        }
+    }
+}
+
+/// What one run measured.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ContentionRun {
+    /// Calls to the server, all clients together.
+    pub calls: u64,
+    /// When the last client finished.
+    pub completion: SimDuration,
+    /// Clients that ran out of attempts.
+    pub gave_up: usize,
+}
+
+impl Contention {
+    /// Runs until every client has written or given up.
+    pub fn run(&self) -> Result<ContentionRun> {
+        if self.clients == 0 || self.clients > 10_000 {
+            return Err(Error::invalid("clients", self.clients, "1 to 10,000"));
+        }
+        let mut nodes = vec![Party::Server { version: 0 }];
+        nodes.extend((0..self.clients).map(|_| {
+            Party::Client(ClientState {
+                policy: Some(self.policy),
+                ..ClientState::default()
+            })
+        }));
+        let mut sim = Sim::builder()
+            .seed(self.seed)
+            .trace(0)
+            .max_events(50_000_000)
+            .link(LinkConfig::new(self.latency.clone()))
+            .build(nodes)?;
+        sim.run_to_end()?;
+        let mut out = ContentionRun {
+            calls: 0,
+            completion: SimDuration::ZERO,
+            gave_up: 0,
+        };
+        for n in sim.nodes() {
+            if let Party::Client(c) = n {
+                out.calls += c.calls;
+                out.gave_up += c.gave_up as usize;
+                let done = c.done_at.ok_or_else(|| Error::empty("a client's finish"))?;
+                out.completion = out.completion.max(done.since(SimTime::ZERO));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One policy at one `N`, over seeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyPoint {
+    /// Number of clients.
+    pub clients: usize,
+    /// Total calls.
+    pub calls: MeanCi,
+    /// Time until the last client finished (ms).
+    pub completion_ms: MeanCi,
+    /// Clients that gave up, summed over seeds.
+    pub gave_up: usize,
+}
+
+/// One policy across `N`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyCurve {
+    /// The policy.
+    pub policy: Backoff,
+    /// One point per `N`.
+    pub points: Vec<PolicyPoint>,
+}
+
+/// Runs every policy in `kinds` (with `base`, `cap`, `max_attempts`) for
+/// every client count in `clients`, on seeds `seed..seed + seeds` (the same
+/// seeds for every point: differences between policies are not seed luck).
+pub fn compare(
+    kinds: &[Backoff],
+    clients: &[usize],
+    base: SimDuration,
+    cap: SimDuration,
+    max_attempts: u32,
+    seed: u64,
+    seeds: u64,
+) -> Result<Vec<PolicyCurve>> {
+    crate::measure::stats::check_replications(seeds)?;
+    let mut points = Vec::new();
+    for &k in kinds {
+        let policy = RetryPolicy::new(k, base, cap, max_attempts)?;
+        for &n in clients {
+            points.push((policy, n));
+        }
+    }
+    let results = Sweep::new(points)
+        .seed_list((0..seeds).map(|s| seed.wrapping_add(s)).collect())
+        .progress(false)
+        .run(|&(policy, n), seed| {
+            Contention {
+                seed,
+                clients: n,
+                policy,
+                ..Contention::default()
+            }
+            .run()
+        })?;
+    let mut out: Vec<PolicyCurve> = Vec::new();
+    for r in results {
+        let kind = r.point.0.kind();
+        let p = PolicyPoint {
+            clients: r.point.1,
+            calls: r.mean_ci(|x| x.calls as f64)?,
+            completion_ms: r.mean_ci(|x| x.completion.as_ms())?,
+            gave_up: r.values.iter().map(|x| x.gave_up).sum(),
+        };
+        match out.last_mut() {
+            Some(c) if c.policy == kind => c.points.push(p),
+            _ => out.push(PolicyCurve {
+                policy: kind,
+                points: vec![p],
+            }),
+        }
+    }
+    Ok(out)
+}
+
+fn curves_chart(
+    curves: &[PolicyCurve],
+    f: impl Fn(&PolicyPoint) -> MeanCi,
+    opts: Opts,
+) -> Result<Figure> {
+    let series: Vec<Series> = curves
+        .iter()
+        .map(|c| {
+            let pts: Vec<(f64, f64)> = c
+                .points
+                .iter()
+                .map(|p| (p.clients as f64, f(p).mean))
+                .collect();
+            let band = c
+                .points
+                .iter()
+                .map(|p| {
+                    let m = f(p);
+                    (
+                        (m.mean - m.half_width).max(m.mean * 0.5),
+                        m.mean + m.half_width,
+                    )
+                })
+                .collect();
+            Series::new(c.policy.name(), pts)
+                .with_band(band)
+                .with_style(SeriesStyle::LinePoints)
+        })
+        .collect();
+    line_chart(&series, &[], opts)
+}
+
+/// Total calls against the number of clients, one line per policy (95 %
+/// band over seeds).
+pub fn calls_chart(curves: &[PolicyCurve]) -> Result<Figure> {
+    curves_chart(
+        curves,
+        |p| p.calls,
+        Opts::new("Work: calls to the contended record")
+            .x_label("clients contending for one record")
+            .y_label("total calls (reads + writes)"),
+    )
+}
+
+/// Time until the last client is done against the number of clients.
+pub fn completion_chart(curves: &[PolicyCurve]) -> Result<Figure> {
+    curves_chart(
+        curves,
+        |p| p.completion_ms,
+        Opts::new("Time until every client has written")
+            .x_label("clients contending for one record")
+            .y_label("completion time (ms)")
+            .log_y(),
+    )
+}
+
+/// Calls and completion time per policy at the largest `N`.
+pub fn table(curves: &[PolicyCurve]) -> Table {
+    let mut t = Table::new(&[
+        "policy",
+        "clients",
+        "calls (mean ± 95 %)",
+        "calls per client",
+        "completion (ms)",
+        "gave up",
+    ]);
+    for c in curves {
+        if let Some(p) = c.points.last() {
+            t.push_row(vec![
+                c.policy.name().into(),
+                p.clients.to_string(),
+                format!("{:.0} ± {:.0}", p.calls.mean, p.calls.half_width),
+                format!("{:.1}", p.calls.mean / p.clients as f64),
+                format!(
+                    "{:.0} ± {:.0}",
+                    p.completion_ms.mean, p.completion_ms.half_width
+                ),
+                p.gave_up.to_string(),
+            ]);
+        }
+    }
+    t
+}

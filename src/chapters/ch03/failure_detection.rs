@@ -1,0 +1,1049 @@
+//! Chapter 3, failure detection: a heartbeat timeout against φ accrual on the
+//! same heartbeat stream, and the failure models side by side.
+//!
+//! A **sender** sends a numbered heartbeat every `interval` over a network
+//! with variable latency and some loss. Now and then the sender stalls (a
+//! garbage-collection pause, a busy scheduler) and its next heartbeat leaves
+//! late: the main cause of wrong suspicions in practice. At `crash_at` it
+//! crashes for good. A **monitor** feeds every heartbeat that is newer than
+//! the newest it has seen into two detectors, a [`HeartbeatDetector`] and a
+//! [`PhiAccrual`] (Hayashibara et al., SRDS 2004), and checks both every
+//! `check_every`.
+//!
+//! Two numbers judge a detector: **detection time**, from the real crash to
+//! the suspicion that is never withdrawn, and **wrong suspicions per hour**
+//! while the sender was up. A shorter timeout (or lower φ threshold) detects
+//! faster and suspects wrongly more often.
+//!
+//! Detectors are passive (they only see `heartbeat(now)` and `check(now)`), so
+//! the sweep over timeouts and thresholds runs the network once per seed,
+//! records the monitor's heartbeat arrival times, and [`replay`]s every
+//! detector setting over the *same* arrivals on the same check grid; a test
+//! checks that replaying gives exactly the transitions of the live run.
+//!
+//! [`failure_modes`] shows the failure models of [`crate::failure`] on one
+//! server: crash, omission, slow and gray failure in turn, seen by a client
+//! that sends requests and health checks.
+
+use crate::detect::{Detector, HeartbeatDetector, PhiAccrual, Status};
+use crate::error::{check_probability, Error, Result};
+use crate::failure::{FailureInjector, FailureMode, Faulty, Outbox, Service};
+use crate::measure::stats::{mean_ci, MeanCi};
+use crate::plot::{
+    availability_timeline, line_chart, sequence_diagram, time_series, Figure, Lane, Opts,
+    SequenceDiagram, Series, SeriesStyle, Table, Window,
+};
+use crate::sim::fault::FaultPlan;
+use crate::sim::net::{Latency, LinkConfig, NodeId};
+use crate::sim::node::Node;
+use crate::sim::rng;
+use crate::sim::time::{ms, secs, SimDuration, SimTime};
+use crate::sim::{Ctx, Sim};
+use serde::Serialize;
+
+/// Parameters of the heartbeat experiment.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureDetection {
+    /// Seed.
+    pub seed: u64,
+    /// Time between two heartbeats.
+    pub interval: SimDuration,
+    /// One-way network latency.
+    pub latency: Latency,
+    /// Probability the network loses a heartbeat.
+    pub loss: f64,
+    /// Probability that the sender stalls before a heartbeat.
+    pub pause_prob: f64,
+    /// Mean length of a stall (exponentially distributed).
+    pub pause_mean: SimDuration,
+    /// When the sender crashes (for good).
+    pub crash_at: SimDuration,
+    /// How long to keep watching after the crash.
+    pub after_crash: SimDuration,
+    /// How often the monitor checks its detectors.
+    pub check_every: SimDuration,
+    /// Timeout of the live heartbeat detector.
+    pub timeout: SimDuration,
+    /// Threshold of the live φ accrual detector.
+    pub phi_threshold: f64,
+    /// Inter-arrival times φ accrual learns from.
+    pub phi_window: usize,
+    /// Floor of φ accrual's standard deviation.
+    pub phi_min_sd: SimDuration,
+    /// Check the detectors on a timer during the run (off for sweeps, which
+    /// replay the arrivals instead; much faster).
+    pub live: bool,
+}
+
+impl Default for FailureDetection {
+    /// Heartbeat every 100 ms; log-normal latency (median 10 ms, σ 0.5);
+    /// 1 % loss; a stall before 0.5 % of heartbeats (mean 300 ms); crash at
+    /// 60 s, 10 s watched after; checks every 10 ms; timeout 500 ms;
+    /// φ threshold 8 over a window of 100 with σ ≥ 20 ms.
+    fn default() -> Self {
+        FailureDetection {
+            seed: 1,
+            interval: ms(100),
+            latency: Latency::LogNormal {
+                mu: 1e7f64.ln(),
+                sigma: 0.5,
+            },
+            loss: 0.01,
+            pause_prob: 0.005,
+            pause_mean: ms(300),
+            crash_at: secs(60),
+            after_crash: secs(10),
+            check_every: ms(10),
+            timeout: ms(500),
+            phi_threshold: 8.0,
+            phi_window: 100,
+            phi_min_sd: ms(20),
+            live: true,
+        }
+    }
+}
+
+/// Heartbeat messages carry a sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat(pub u64);
+
+/// The two roles of the experiment.
+#[derive(Debug, Clone)]
+pub enum FdNode {
+    /// Sends heartbeats to node 1.
+    Sender {
+        /// Next sequence number.
+        seq: u64,
+        /// Heartbeat interval.
+        interval: SimDuration,
+        /// Stall probability per heartbeat.
+        pause_prob: f64,
+        /// Mean stall (ns).
+        pause_mean_ns: f64,
+    },
+    /// Runs both detectors on what arrives.
+    Monitor(Box<Monitor>),
+}
+
+/// The monitor's state.
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    /// Fixed-timeout detector.
+    pub heartbeat: HeartbeatDetector,
+    /// φ accrual detector.
+    pub phi: PhiAccrual,
+    /// Arrival time of every fresh heartbeat.
+    pub arrivals: Vec<SimTime>,
+    /// `(time s, φ)` at every check (live runs only).
+    pub phi_trace: Vec<(f64, f64)>,
+    newest: Option<u64>,
+    check_every: SimDuration,
+    live: bool,
+}
+
+/// The timers of the experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FdTimer {
+    /// The sender's next heartbeat.
+    Beat,
+    /// The monitor's periodic check of its detectors.
+    Check,
+}
+
+impl Node for FdNode {
+    type Msg = Heartbeat;
+    type Timer = FdTimer;
+    type Disk = ();
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        match self {
+            FdNode::Sender { interval, .. } => {
+                ctx.set_timer(*interval, FdTimer::Beat);
+            }
+            FdNode::Monitor(m) => {
+                if m.live {
+                    ctx.set_timer(m.check_every, FdTimer::Check);
+                }
+            }
+        }
+    }
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, _from: NodeId, msg: Heartbeat) {
+        if let FdNode::Monitor(m) = self {
+            if m.newest.is_some_and(|n| msg.0 <= n) {
+                return; // overtaken by a newer heartbeat: stale
+            }
+            m.newest = Some(msg.0);
+            let now = ctx.now();
+            m.arrivals.push(now);
+            m.heartbeat.heartbeat(now);
+            m.phi.heartbeat(now);
+        }
+    }
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: FdTimer) {
+        match self {
+            FdNode::Sender {
+                seq,
+                interval,
+                pause_prob,
+                pause_mean_ns,
+            } => {
+                ctx.send(1, Heartbeat(*seq));
+                *seq += 1;
+                let mut next = *interval;
+                if rng::chance(ctx.rng(), *pause_prob) {
+                    let e = -rng::open_unit_f64(ctx.rng()).ln();
+                    next += SimDuration((*pause_mean_ns * e) as u64);
+                }
+                ctx.set_timer(next, FdTimer::Beat);
+            }
+            FdNode::Monitor(m) => {
+                let now = ctx.now();
+                m.heartbeat.check(now);
+                m.phi.check(now);
+                m.phi_trace.push((now.as_secs_f64(), m.phi.phi(now)));
+                ctx.set_timer(m.check_every, FdTimer::Check);
+            }
+        }
+    }
+    fn label(msg: &Heartbeat) -> String {
+        format!("hb {}", msg.0)
+    }
+    fn timer_label(t: &FdTimer) -> String {
+        match t {
+            FdTimer::Beat => "beat",
+            FdTimer::Check => "check",
+        }
+        .into()
+    }
+}
+
+/// The outcome of one run.
+#[derive(Debug, Clone)]
+pub struct FdRun {
+    /// The parameters.
+    pub params: FailureDetection,
+    /// Arrival times of fresh heartbeats at the monitor.
+    pub arrivals: Vec<SimTime>,
+    /// The live heartbeat detector (its transitions).
+    pub heartbeat: HeartbeatDetector,
+    /// The live φ accrual detector.
+    pub phi: PhiAccrual,
+    /// `(time s, φ)` at every check.
+    pub phi_trace: Vec<(f64, f64)>,
+    /// Heartbeats sent / lost by the network.
+    pub sent: u64,
+    /// Heartbeats lost by the network.
+    pub lost: u64,
+}
+
+impl FailureDetection {
+    /// Checks the parameters.
+    pub fn validate(&self) -> Result<()> {
+        for (name, d) in [
+            ("interval", self.interval),
+            ("check_every", self.check_every),
+            ("crash_at", self.crash_at),
+        ] {
+            if d == SimDuration::ZERO {
+                return Err(Error::invalid(name, d, "a duration > 0"));
+            }
+        }
+        check_probability("loss", self.loss)?;
+        check_probability("pause_prob", self.pause_prob)?;
+        let total = self.crash_at + self.after_crash;
+        if total.0 / self.interval.0 > 20_000_000 {
+            return Err(Error::invalid(
+                "crash_at + after_crash",
+                total,
+                "at most 20 million heartbeat intervals",
+            ));
+        }
+        if self.live && total.0 / self.check_every.0 > 20_000_000 {
+            return Err(Error::invalid(
+                "check_every",
+                self.check_every,
+                "at most 20 million checks per live run (raise it or set live: false)",
+            ));
+        }
+        self.detectors()?;
+        Ok(())
+    }
+
+    /// Fresh detectors with this run's live settings.
+    pub fn detectors(&self) -> Result<(HeartbeatDetector, PhiAccrual)> {
+        Ok((
+            HeartbeatDetector::new(self.timeout)?,
+            PhiAccrual::new(self.phi_threshold, self.phi_window, self.phi_min_sd)?,
+        ))
+    }
+
+    /// A φ accrual detector with this run's window and floor and `threshold`.
+    pub fn phi_detector(&self, threshold: f64) -> Result<PhiAccrual> {
+        PhiAccrual::new(threshold, self.phi_window, self.phi_min_sd)
+    }
+
+    /// When the run ends.
+    pub fn horizon(&self) -> SimTime {
+        SimTime::from_start(self.crash_at + self.after_crash)
+    }
+
+    /// Runs the sender and the monitor.
+    pub fn run(&self) -> Result<FdRun> {
+        self.validate()?;
+        let (hb, phi) = self.detectors()?;
+        let monitor = Monitor {
+            heartbeat: hb,
+            phi,
+            arrivals: Vec::new(),
+            phi_trace: Vec::new(),
+            newest: None,
+            check_every: self.check_every,
+            live: self.live,
+        };
+        let nodes = vec![
+            FdNode::Sender {
+                seq: 0,
+                interval: self.interval,
+                pause_prob: self.pause_prob,
+                pause_mean_ns: self.pause_mean.0 as f64,
+            },
+            FdNode::Monitor(Box::new(monitor)),
+        ];
+        let mut sim = Sim::builder()
+            .seed(self.seed)
+            .trace(0)
+            .link(LinkConfig::new(self.latency.clone()).loss(self.loss))
+            .faults(FaultPlan::new().crash(self.crash_at, 0))
+            .build(nodes)?;
+        sim.run_until_time(self.horizon())?;
+        let stats = sim.stats();
+        let mut nodes = sim.into_nodes();
+        let Some(FdNode::Monitor(m)) = nodes.pop() else {
+            return Err(Error::empty("monitor node"));
+        };
+        Ok(FdRun {
+            params: self.clone(),
+            arrivals: m.arrivals,
+            heartbeat: m.heartbeat,
+            phi: m.phi,
+            phi_trace: m.phi_trace,
+            sent: stats.sent,
+            lost: stats.lost,
+        })
+    }
+}
+
+/// Feeds recorded heartbeat `arrivals` into `det` and checks it on the grid
+/// `k · check_every` up to `horizon`, exactly as a live monitor would
+/// (ticks strictly between two arrivals; between two arrivals the first
+/// suspecting tick is found by bisection, which is valid because a
+/// detector's status is monotone until the next heartbeat).
+pub fn replay<D: Detector>(
+    det: &mut D,
+    arrivals: &[SimTime],
+    check_every: SimDuration,
+    horizon: SimTime,
+) -> Result<()> {
+    if check_every == SimDuration::ZERO {
+        return Err(Error::invalid("check_every", check_every, "a duration > 0"));
+    }
+    let step = check_every.0;
+    for (i, &a) in arrivals.iter().enumerate() {
+        det.heartbeat(a);
+        // Ticks k with a < k·step and k·step < next (or <= horizon at the end).
+        let lo = a.0 / step + 1;
+        let hi = match arrivals.get(i + 1) {
+            Some(next) if next.0 > 0 => (next.0 - 1) / step,
+            Some(_) => 0,
+            None => horizon.0 / step,
+        };
+        if hi < lo || det.status_at(SimTime(hi * step)) == Status::Trust {
+            continue;
+        }
+        let (mut l, mut h) = (lo, hi); // answer in [l, h]
+        while l < h {
+            let mid = l + (h - l) / 2;
+            if det.status_at(SimTime(mid * step)) == Status::Suspect {
+                h = mid;
+            } else {
+                l = mid + 1;
+            }
+        }
+        det.check(SimTime(l * step));
+    }
+    Ok(())
+}
+
+/// Detection time and wrong suspicions of one detector in one run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Score {
+    /// From the crash to the start of the suspicion still held at the end
+    /// (0 if that suspicion started before the crash); `None` if the
+    /// detector trusted the crashed node at the end.
+    pub detection: Option<SimDuration>,
+    /// Suspicions that started while the node was up.
+    pub wrong_suspicions: usize,
+}
+
+/// Scores `transitions` against the real crash time.
+pub fn score(transitions: &[(SimTime, Status)], crash_at: SimTime) -> Score {
+    let wrong = transitions
+        .iter()
+        .filter(|(t, s)| *s == Status::Suspect && *t < crash_at)
+        .count();
+    let detection = match transitions.last() {
+        Some((t, Status::Suspect)) => Some(t.since(crash_at)),
+        _ => None,
+    };
+    Score {
+        detection,
+        wrong_suspicions: wrong,
+    }
+}
+
+/// One detector setting over several seeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct TradeoffPoint {
+    /// The timeout (ms) or φ threshold.
+    pub param: f64,
+    /// Detection time over the seeds that detected (ms).
+    pub detection_ms: MeanCi,
+    /// Wrong suspicions per hour of up time, over all seeds.
+    pub wrong_per_hour: f64,
+    /// Wrong suspicions in total.
+    pub wrong_total: usize,
+    /// Seeds where the crash was never detected.
+    pub missed: usize,
+}
+
+/// Both detectors' tradeoff curves.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tradeoff {
+    /// Heartbeat detector, one point per timeout.
+    pub heartbeat: Vec<TradeoffPoint>,
+    /// φ accrual, one point per threshold.
+    pub phi: Vec<TradeoffPoint>,
+    /// Up time observed per seed (hours).
+    pub hours_per_seed: f64,
+    /// Seeds.
+    pub seeds: u64,
+}
+
+fn summarize(param: f64, scores: &[Score], hours: f64) -> Result<TradeoffPoint> {
+    let det: Vec<f64> = scores
+        .iter()
+        .filter_map(|s| s.detection.map(|d| d.as_ms()))
+        .collect();
+    let wrong: usize = scores.iter().map(|s| s.wrong_suspicions).sum();
+    let detection_ms = if det.is_empty() {
+        MeanCi {
+            mean: f64::NAN,
+            half_width: f64::INFINITY,
+            sd: f64::NAN,
+            n: 0,
+        }
+    } else {
+        mean_ci(&det)?
+    };
+    Ok(TradeoffPoint {
+        param,
+        detection_ms,
+        wrong_per_hour: wrong as f64 / hours,
+        wrong_total: wrong,
+        missed: scores.len() - det.len(),
+    })
+}
+
+/// Runs `seeds` seeds (seed, seed+1, ...) of `base` and replays every
+/// heartbeat timeout in `timeouts` and φ threshold in `thresholds` over each
+/// seed's arrivals.
+pub fn tradeoff(
+    base: &FailureDetection,
+    timeouts: &[SimDuration],
+    thresholds: &[f64],
+    seeds: u64,
+) -> Result<Tradeoff> {
+    if seeds == 0 {
+        return Err(Error::invalid("seeds", 0, "at least 1"));
+    }
+    let mut hb: Vec<HeartbeatDetector> = timeouts
+        .iter()
+        .map(|&t| HeartbeatDetector::new(t))
+        .collect::<Result<_>>()?;
+    let phis: Vec<PhiAccrual> = thresholds
+        .iter()
+        .map(|&x| base.phi_detector(x))
+        .collect::<Result<_>>()?;
+    let crash = SimTime::from_start(base.crash_at);
+    let mut hb_scores = vec![Vec::new(); timeouts.len()];
+    let mut phi_scores = vec![Vec::new(); thresholds.len()];
+    for s in 0..seeds {
+        let p = FailureDetection {
+            seed: base.seed.wrapping_add(s),
+            live: false,
+            ..base.clone()
+        };
+        let run = p.run()?;
+        for (i, d) in hb.iter_mut().enumerate() {
+            let mut d = HeartbeatDetector::new(d.timeout())?;
+            replay(&mut d, &run.arrivals, p.check_every, p.horizon())?;
+            hb_scores[i].push(score(d.transitions(), crash));
+        }
+        for (i, proto) in phis.iter().enumerate() {
+            let mut d = proto.clone();
+            replay(&mut d, &run.arrivals, p.check_every, p.horizon())?;
+            phi_scores[i].push(score(d.transitions(), crash));
+        }
+    }
+    let hours = base.crash_at.as_secs_f64() / 3600.0;
+    let total_hours = hours * seeds as f64;
+    Ok(Tradeoff {
+        heartbeat: timeouts
+            .iter()
+            .zip(&hb_scores)
+            .map(|(t, sc)| summarize(t.as_ms(), sc, total_hours))
+            .collect::<Result<_>>()?,
+        phi: thresholds
+            .iter()
+            .zip(&phi_scores)
+            .map(|(x, sc)| summarize(*x, sc, total_hours))
+            .collect::<Result<_>>()?,
+        hours_per_seed: hours,
+        seeds,
+    })
+}
+
+impl Tradeoff {
+    /// Detection time (x) against wrong suspicions per hour (y, log), one
+    /// curve per detector, one point per setting. Settings that made no
+    /// wrong suspicion at all cannot sit on a log axis: they are drawn at the
+    /// measurement floor (half a suspicion over all observed hours) as a
+    /// separate "none seen" series.
+    pub fn chart(&self) -> Result<Figure> {
+        let total_hours = self.hours_per_seed * self.seeds as f64;
+        let floor = 0.5 / total_hours;
+        let mut series = Vec::new();
+        let mut none_seen = Vec::new();
+        for (label, pts) in [
+            (
+                format!(
+                    "heartbeat timeout {}–{} ms",
+                    range_label(&self.heartbeat).0,
+                    range_label(&self.heartbeat).1
+                ),
+                &self.heartbeat,
+            ),
+            (
+                format!(
+                    "φ accrual threshold {}–{}",
+                    range_label(&self.phi).0,
+                    range_label(&self.phi).1
+                ),
+                &self.phi,
+            ),
+        ] {
+            let ok: Vec<&TradeoffPoint> = pts
+                .iter()
+                .filter(|p| p.detection_ms.mean.is_finite())
+                .collect();
+            let line: Vec<(f64, f64)> = ok
+                .iter()
+                .filter(|p| p.wrong_total > 0)
+                .map(|p| (p.detection_ms.mean, p.wrong_per_hour))
+                .collect();
+            none_seen.extend(
+                ok.iter()
+                    .filter(|p| p.wrong_total == 0)
+                    .map(|p| (p.detection_ms.mean, floor)),
+            );
+            if !line.is_empty() {
+                series.push(Series::new(label, line).with_style(SeriesStyle::LinePoints));
+            }
+        }
+        if !none_seen.is_empty() {
+            none_seen.sort_by(|a, b| a.0.total_cmp(&b.0));
+            series.push(
+                Series::new(
+                    format!("no wrong suspicion in {total_hours:.0} h (drawn at floor)"),
+                    none_seen,
+                )
+                .with_style(SeriesStyle::Points),
+            );
+        }
+        line_chart(
+            &series,
+            &[],
+            Opts::new("Detect faster, suspect wrongly more often")
+                .x_label("mean detection time after the crash (ms)")
+                .y_label("wrong suspicions per hour")
+                .log_y(),
+        )
+    }
+
+    /// Every setting with its numbers.
+    pub fn table(&self) -> Table {
+        let mut t = Table::new(&[
+            "detector",
+            "setting",
+            "detection time (ms, mean ± 95 %)",
+            "wrong suspicions / h",
+            "missed crashes",
+        ])
+        .caption(format!(
+            "{} seeds × {:.1} h of heartbeats before the crash",
+            self.seeds, self.hours_per_seed
+        ));
+        for (name, pts, unit) in [
+            ("heartbeat", &self.heartbeat, " ms"),
+            ("φ accrual", &self.phi, ""),
+        ] {
+            for p in pts {
+                t.push_row(vec![
+                    name.into(),
+                    format!("{}{unit}", p.param),
+                    if p.detection_ms.n > 1 {
+                        format!(
+                            "{:.0} ± {:.0}",
+                            p.detection_ms.mean, p.detection_ms.half_width
+                        )
+                    } else {
+                        format!("{:.0}", p.detection_ms.mean)
+                    },
+                    format!("{:.2}", p.wrong_per_hour),
+                    p.missed.to_string(),
+                ]);
+            }
+        }
+        t
+    }
+}
+
+fn range_label(pts: &[TradeoffPoint]) -> (String, String) {
+    let f = |x: Option<&TradeoffPoint>| x.map_or(String::new(), |p| format!("{}", p.param));
+    (f(pts.first()), f(pts.last()))
+}
+
+fn suspicion_intervals(tr: &[(SimTime, Status)], horizon: SimTime) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    let mut open: Option<SimTime> = None;
+    for &(t, s) in tr {
+        match (s, open) {
+            (Status::Suspect, None) => open = Some(t),
+            (Status::Trust, Some(o)) => {
+                out.push((o.as_secs_f64(), t.as_secs_f64()));
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(o) = open {
+        out.push((o.as_secs_f64(), horizon.as_secs_f64()));
+    }
+    out
+}
+
+impl FdRun {
+    /// Scores of the live detectors: (heartbeat, φ accrual).
+    pub fn scores(&self) -> (Score, Score) {
+        let c = SimTime::from_start(self.params.crash_at);
+        (
+            score(self.heartbeat.transitions(), c),
+            score(self.phi.transitions(), c),
+        )
+    }
+
+    /// Three lanes over time: the node's real state, and when each detector
+    /// suspected it (red = down / suspected).
+    pub fn timeline(&self) -> Result<Figure> {
+        let h = self.params.horizon();
+        let crash = self.params.crash_at.as_secs_f64();
+        let lanes = vec![
+            Lane::new("node (real)", vec![(crash, h.as_secs_f64())]),
+            Lane::new(
+                format!("timeout {} ms", self.params.timeout.as_ms()),
+                suspicion_intervals(self.heartbeat.transitions(), h),
+            ),
+            Lane::new(
+                format!("φ accrual ≥ {}", self.params.phi_threshold),
+                suspicion_intervals(self.phi.transitions(), h),
+            ),
+        ];
+        availability_timeline(
+            &lanes,
+            h.as_secs_f64(),
+            Opts::new(format!("Crash at {crash:.0} s; red = down or suspected",))
+                .x_label("time (s)")
+                .states("trusted", "suspected"),
+        )
+    }
+
+    /// φ over time against its threshold, the crash shaded.
+    pub fn phi_chart(&self, from_s: f64) -> Result<Figure> {
+        let cap = (self.params.phi_threshold * 2.0).max(10.0);
+        let pts: Vec<(f64, f64)> = self
+            .phi_trace
+            .iter()
+            .filter(|p| p.0 >= from_s)
+            .map(|&(t, v)| (t, v.min(cap)))
+            .collect();
+        if pts.is_empty() {
+            return Err(Error::empty("φ trace (run with live: true)"));
+        }
+        let (t0, t1) = (pts[0].0, pts[pts.len() - 1].0);
+        let thr = Series::new(
+            format!("threshold {}", self.params.phi_threshold),
+            vec![
+                (t0, self.params.phi_threshold),
+                (t1, self.params.phi_threshold),
+            ],
+        );
+        let crash = self.params.crash_at.as_secs_f64();
+        time_series(
+            &[Series::new(format!("φ (capped at {cap})"), pts), thr],
+            &[Window::new(crash.max(t0), t1.max(crash + 1e-3), "crashed")],
+            Opts::new("φ accrual: suspicion grows with the silence")
+                .x_label("time (s)")
+                .y_label("φ = −log10 P(heartbeat still coming)"),
+        )
+    }
+}
+
+// ---------------------------------------------------------------------
+// Failure models on one server
+// ---------------------------------------------------------------------
+
+/// Messages of the failure-models demo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ask {
+    /// A request with its id.
+    Request(u64),
+    /// The answer to a request.
+    Reply(u64),
+    /// A health check with its id.
+    Health(u64),
+    /// The answer to a health check.
+    HealthOk(u64),
+}
+
+fn is_health(m: &Ask) -> bool {
+    matches!(m, Ask::Health(_) | Ask::HealthOk(_))
+}
+
+/// Roles of the failure-models demo.
+#[derive(Debug, Clone)]
+pub enum Role {
+    /// Sends requests and health checks to node 1, records answers.
+    Client {
+        /// Gap between requests.
+        request_every: SimDuration,
+        /// Gap between health checks.
+        health_every: SimDuration,
+        /// Send time of request i.
+        sent: Vec<SimTime>,
+        /// Answer time of request i (first answer).
+        answered: Vec<Option<SimTime>>,
+        /// Send time of health check i.
+        health_sent: Vec<SimTime>,
+        /// Answer time of health check i.
+        health_answered: Vec<Option<SimTime>>,
+    },
+    /// Answers whatever reaches it.
+    Server,
+}
+
+/// The client's timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AskTimer {
+    /// Send the next request.
+    Request,
+    /// Send the next health check.
+    Health,
+}
+
+impl Service for Role {
+    type Msg = Ask;
+    type Timer = AskTimer;
+    fn start<N: Node<Msg = Ask>>(&mut self, ctx: &mut Ctx<'_, N>)
+    where
+        N::Timer: From<AskTimer>,
+    {
+        if let Role::Client {
+            request_every,
+            health_every,
+            ..
+        } = self
+        {
+            ctx.set_timer(*request_every, AskTimer::Request.into());
+            ctx.set_timer(*health_every, AskTimer::Health.into());
+        }
+    }
+    fn handle<N: Node<Msg = Ask>>(&mut self, ctx: &mut Ctx<'_, N>, from: NodeId, msg: Ask)
+    where
+        N::Timer: From<AskTimer>,
+    {
+        let now = ctx.now();
+        match self {
+            Role::Server => match msg {
+                Ask::Request(i) => ctx.send(from, Ask::Reply(i)),
+                Ask::Health(i) => ctx.send(from, Ask::HealthOk(i)),
+                _ => {}
+            },
+            Role::Client {
+                answered,
+                health_answered,
+                ..
+            } => match msg {
+                Ask::Reply(i) => {
+                    if let Some(slot @ None) = answered.get_mut(i as usize) {
+                        *slot = Some(now);
+                    }
+                }
+                Ask::HealthOk(i) => {
+                    if let Some(slot @ None) = health_answered.get_mut(i as usize) {
+                        *slot = Some(now);
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    fn handle_with<N: Node<Msg = Ask>>(
+        &mut self,
+        out: &mut Outbox<'_, '_, N>,
+        from: NodeId,
+        msg: Ask,
+    ) where
+        N::Timer: From<AskTimer>,
+    {
+        // The server's answers go through the injector (send omission).
+        if let Role::Server = self {
+            let reply = match msg {
+                Ask::Request(i) => Ask::Reply(i),
+                Ask::Health(i) => Ask::HealthOk(i),
+                _ => return,
+            };
+            out.send(from, reply);
+        } else {
+            self.handle(out.ctx, from, msg);
+        }
+    }
+    fn timer<N: Node<Msg = Ask>>(&mut self, ctx: &mut Ctx<'_, N>, timer: AskTimer)
+    where
+        N::Timer: From<AskTimer>,
+    {
+        if let Role::Client {
+            request_every,
+            health_every,
+            sent,
+            answered,
+            health_sent,
+            health_answered,
+        } = self
+        {
+            let now = ctx.now();
+            if timer == AskTimer::Request {
+                ctx.send(1, Ask::Request(sent.len() as u64));
+                sent.push(now);
+                answered.push(None);
+                ctx.set_timer(*request_every, AskTimer::Request.into());
+            } else {
+                ctx.send(1, Ask::Health(health_sent.len() as u64));
+                health_sent.push(now);
+                health_answered.push(None);
+                ctx.set_timer(*health_every, AskTimer::Health.into());
+            }
+        }
+    }
+    fn label(msg: &Ask) -> String {
+        match msg {
+            Ask::Request(i) => format!("req {i}"),
+            Ask::Reply(i) => format!("reply {i}"),
+            Ask::Health(i) => format!("health {i}"),
+            Ask::HealthOk(i) => format!("ok {i}"),
+        }
+    }
+}
+
+/// One phase of the failure-models demo and what the client saw.
+#[derive(Debug, Clone, Serialize)]
+pub struct Phase {
+    /// The failure model in force.
+    pub model: String,
+    /// Start (s).
+    pub start_s: f64,
+    /// End (s).
+    pub end_s: f64,
+    /// Fraction of requests answered.
+    pub requests_answered: f64,
+    /// Fraction of health checks answered.
+    pub health_answered: f64,
+    /// Mean round trip of answered requests (ms).
+    pub mean_rtt_ms: f64,
+}
+
+/// The failure-models demo: one client, one server that is correct, then
+/// crashed (crash-recovery), then omitting, then slow, then gray, each for
+/// `phase` of simulated time.
+pub struct FailureModels {
+    /// The phases in order.
+    pub phases: Vec<Phase>,
+    sim: Sim<Faulty<Role>>,
+    phase: SimDuration,
+}
+
+/// Runs the failure-models demo; `phase` is each phase's length, `omission`
+/// the send and receive loss probability in the omission phase, `slow` the
+/// extra delay in the slow phase.
+pub fn failure_modes(
+    seed: u64,
+    phase: SimDuration,
+    omission: f64,
+    slow: SimDuration,
+) -> Result<FailureModels> {
+    if phase < ms(10) {
+        return Err(Error::invalid("phase", phase, "at least 10 ms"));
+    }
+    check_probability("omission", omission)?;
+    let p = |k: u64| SimDuration(phase.0 * k);
+    let injector = FailureInjector::new(is_health as fn(&Ask) -> bool)
+        .window(
+            p(2),
+            p(3),
+            FailureMode::Omission {
+                send: omission,
+                receive: omission,
+            },
+        )?
+        .window(p(3), p(4), FailureMode::Slow { extra: slow })?
+        .from(p(4), FailureMode::Gray)?;
+    let request_every = SimDuration((phase.0 / 50).max(1));
+    let client = Role::Client {
+        request_every,
+        health_every: SimDuration(request_every.0 * 5 / 2),
+        sent: vec![],
+        answered: vec![],
+        health_sent: vec![],
+        health_answered: vec![],
+    };
+    let mut sim = Sim::builder()
+        .seed(seed)
+        .trace(20_000)
+        .link(LinkConfig::new(Latency::uniform(
+            SimDuration(request_every.0 / 4),
+            SimDuration(request_every.0 / 2),
+        )?))
+        .faults(FaultPlan::new().outage(p(1), p(2), 1))
+        .build(vec![
+            Faulty::new(client, FailureInjector::new(is_health as fn(&Ask) -> bool)),
+            Faulty::new(Role::Server, injector),
+        ])?;
+    sim.run_for(p(5))?;
+    let names = [
+        "correct".to_string(),
+        "crash (then recovery)".to_string(),
+        format!("omission ({:.0} % each way)", omission * 100.0),
+        format!("slow (+{} ms)", slow.as_ms()),
+        "gray (health checks only)".to_string(),
+    ];
+    let Role::Client {
+        sent,
+        answered,
+        health_sent,
+        health_answered,
+        ..
+    } = sim.node(0)?.inner()
+    else {
+        return Err(Error::empty("client"));
+    };
+    let mut phases = Vec::new();
+    for (k, name) in names.iter().enumerate() {
+        let (a, b) = (
+            SimTime::from_start(p(k as u64)),
+            SimTime::from_start(p(k as u64 + 1)),
+        );
+        // Only requests sent early enough to be answered within the phase.
+        let b_req = SimTime(b.0.saturating_sub(slow.0 + request_every.0));
+        let frac = |s: &[SimTime], ans: &[Option<SimTime>], end: SimTime| {
+            let idx: Vec<usize> = (0..s.len()).filter(|&i| s[i] >= a && s[i] < end).collect();
+            let ok = idx.iter().filter(|&&i| ans[i].is_some()).count();
+            let rtt: Vec<f64> = idx
+                .iter()
+                .filter_map(|&i| ans[i].map(|t| t.since(s[i]).as_ms()))
+                .collect();
+            let mean = if rtt.is_empty() {
+                f64::NAN
+            } else {
+                rtt.iter().sum::<f64>() / rtt.len() as f64
+            };
+            (ok as f64 / idx.len().max(1) as f64, mean)
+        };
+        let (req, rtt) = frac(sent, answered, b_req);
+        let (hc, _) = frac(health_sent, health_answered, b_req);
+        phases.push(Phase {
+            model: name.clone(),
+            start_s: a.as_secs_f64(),
+            end_s: b.as_secs_f64(),
+            requests_answered: req,
+            health_answered: hc,
+            mean_rtt_ms: rtt,
+        });
+    }
+    Ok(FailureModels { phases, sim, phase })
+}
+
+impl FailureModels {
+    /// What the client saw in each phase.
+    pub fn table(&self) -> Table {
+        let mut t = Table::new(&[
+            "failure model",
+            "requests answered",
+            "health checks answered",
+            "mean round trip (ms)",
+        ]);
+        for p in &self.phases {
+            t.push_row(vec![
+                p.model.clone(),
+                format!("{:.0} %", p.requests_answered * 100.0),
+                format!("{:.0} %", p.health_answered * 100.0),
+                if p.mean_rtt_ms.is_finite() {
+                    format!("{:.1}", p.mean_rtt_ms)
+                } else {
+                    "—".into()
+                },
+            ]);
+        }
+        t
+    }
+
+    /// A message diagram around the switch to gray failure: health checks
+    /// keep getting answers, requests get none.
+    pub fn gray_diagram(&self) -> Result<Figure> {
+        let start = SimTime::from_start(SimDuration(self.phase.0 * 4 - self.phase.0 / 16));
+        let end = SimTime::from_start(SimDuration(self.phase.0 * 4 + self.phase.0 / 8));
+        let lanes = ["client".to_string(), "server".to_string()];
+        let mut d = SequenceDiagram::from_trace(self.sim.trace(), &lanes, end);
+        let s = start.as_ms();
+        d.arrows.retain(|a| a.sent >= s);
+        d.marks
+            .retain(|m| m.at >= s && m.kind != crate::plot::MarkKind::Timer);
+        d.marks.push(crate::plot::Mark::new(
+            1,
+            (self.phase.0 * 4) as f64 / 1e6,
+            crate::plot::MarkKind::Note,
+            "turns gray",
+        ));
+        for a in &mut d.arrows {
+            a.sent -= s;
+            if let Some(r) = a.received.as_mut() {
+                *r -= s;
+            }
+        }
+        for m in &mut d.marks {
+            m.at -= s;
+        }
+        sequence_diagram(
+            &d,
+            Opts::new("Gray failure: health checks answered, requests ignored")
+                .y_label(format!("time (ms) from {:.0} ms", s)),
+        )
+    }
+}

@@ -1,0 +1,424 @@
+//! Chapter 3, tail latency: fan-out amplification and hedged requests.
+//!
+//! Dean and Barroso, "The Tail at Scale" (CACM, 2013). A request that must
+//! wait for **all** `n` servers is as slow as the slowest one: if each server
+//! misses the deadline with probability `q`, the request misses it with
+//! probability `1 − (1 − q)^n` ([`crate::measure::theory::fanout_slow_probability`]).
+//! With `q` = 1 % and 100 servers, 63 % of requests are slow.
+//!
+//! **Hedged requests** cut the tail: send to one server; if no answer came
+//! after `d`, send a copy to a second and use the first answer
+//! ([`crate::retry::Hedge`]). The extra load is the fraction of requests
+//! still unanswered at `d`, `P(T > d)`, and the hedged latency `H` has
+//! `P(H > x) = S(x)` for `x ≤ d` and `S(x) · S(x − d)` beyond, with `S` the
+//! single-server survival function; for a mixture of exponentials both are
+//! closed forms, drawn over the simulation.
+//!
+//! Servers here have no queues (their latency does not depend on the load),
+//! as in the paper's measurements; each request's latency is then a function
+//! of its random draws alone, so the experiments draw them directly from one
+//! seeded stream per point instead of routing millions of messages through
+//! the engine (same distribution, about 100× faster). The extra load that
+//! hedging adds to real servers, and the queueing it causes, is what the
+//! "extra load" axis counts.
+
+use crate::error::{check_probability, Error, Result};
+use crate::plot::{line_chart, Figure, Opts, Series, SeriesStyle, Table};
+use crate::retry::Hedge;
+use crate::sim::net::Latency;
+use crate::sim::rng::{self, domain};
+use crate::sim::time::{ms, SimDuration};
+use serde::Serialize;
+
+/// Server latency: exponential, fast with probability `1 − p_slow`, slow
+/// (mean `slow_mean`) with probability `p_slow`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerLatency {
+    /// Probability a response comes from the slow mode.
+    pub p_slow: f64,
+    /// Mean of the fast mode.
+    pub fast_mean: SimDuration,
+    /// Mean of the slow mode.
+    pub slow_mean: SimDuration,
+}
+
+impl Default for ServerLatency {
+    /// 99 % with mean 10 ms, 1 % with mean 1 s (100× slower).
+    fn default() -> Self {
+        ServerLatency {
+            p_slow: 0.01,
+            fast_mean: ms(10),
+            slow_mean: ms(1000),
+        }
+    }
+}
+
+impl ServerLatency {
+    /// The distribution to draw from.
+    pub fn latency(&self) -> Result<Latency> {
+        check_probability("p_slow", self.p_slow)?;
+        Latency::mixture(vec![
+            (1.0 - self.p_slow, Latency::exponential(self.fast_mean)?),
+            (self.p_slow, Latency::exponential(self.slow_mean)?),
+        ])
+    }
+    /// `P(T > x_ms)`: `(1 − p) e^(−x/fast) + p e^(−x/slow)`.
+    pub fn survival(&self, x_ms: f64) -> f64 {
+        if x_ms <= 0.0 {
+            return 1.0;
+        }
+        (1.0 - self.p_slow) * (-x_ms / self.fast_mean.as_ms()).exp()
+            + self.p_slow * (-x_ms / self.slow_mean.as_ms()).exp()
+    }
+    /// The `q` quantile (q in (0, 1)) of the hedged latency with delay `d_ms`
+    /// (`None`: no hedge), by bisection on the closed-form survival.
+    pub fn hedged_quantile(&self, q: f64, d_ms: Option<f64>) -> f64 {
+        let surv = |x: f64| match d_ms {
+            Some(d) if x > d => self.survival(x) * self.survival(x - d),
+            _ => self.survival(x),
+        };
+        let target = 1.0 - q;
+        let (mut lo, mut hi) = (0.0f64, 1.0f64);
+        while surv(hi) > target && hi < 1e12 {
+            hi *= 2.0;
+        }
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            if surv(mid) > target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        0.5 * (lo + hi)
+    }
+}
+
+/// One fan-out width: simulated and theoretical share of slow requests.
+#[derive(Debug, Clone, Serialize)]
+pub struct FanoutPoint {
+    /// Servers per request.
+    pub n: usize,
+    /// Requests simulated.
+    pub requests: u64,
+    /// Requests slower than the deadline.
+    pub slow: u64,
+    /// `1 − (1 − q)^n`.
+    pub theory: f64,
+}
+
+impl FanoutPoint {
+    /// The simulated fraction.
+    pub fn fraction(&self) -> f64 {
+        self.slow as f64 / self.requests as f64
+    }
+    /// 95 % binomial (normal approximation) interval of the fraction.
+    pub fn interval(&self) -> (f64, f64) {
+        let p = self.fraction();
+        let h = 1.96 * (p * (1.0 - p) / self.requests as f64).sqrt();
+        ((p - h).max(0.0), (p + h).min(1.0))
+    }
+}
+
+/// Fan-out experiment: each request waits for all `n` servers; it is slow
+/// if the slowest answer takes longer than `deadline`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fanout {
+    /// Seed.
+    pub seed: u64,
+    /// Server latency.
+    pub server: ServerLatency,
+    /// A request slower than this is slow.
+    pub deadline: SimDuration,
+    /// Requests per fan-out width.
+    pub requests: u64,
+}
+
+impl Default for Fanout {
+    /// Default servers, 100 ms deadline, 20,000 requests per point.
+    fn default() -> Self {
+        Fanout {
+            seed: 1,
+            server: ServerLatency::default(),
+            deadline: ms(100),
+            requests: 20_000,
+        }
+    }
+}
+
+impl Fanout {
+    /// Probability that one server misses the deadline.
+    pub fn q(&self) -> f64 {
+        self.server.survival(self.deadline.as_ms())
+    }
+    /// Simulates every width in `ns`.
+    pub fn run(&self, ns: &[usize]) -> Result<Vec<FanoutPoint>> {
+        if self.requests == 0 {
+            return Err(Error::invalid("requests", 0, "at least 1"));
+        }
+        let work: u64 = ns.iter().map(|&n| n as u64).sum::<u64>() * self.requests;
+        if work > 200_000_000 {
+            return Err(Error::invalid(
+                "requests × servers",
+                work,
+                "at most 200 million server draws",
+            ));
+        }
+        let lat = self.server.latency()?;
+        ns.iter()
+            .map(|&n| {
+                if n == 0 {
+                    return Err(Error::invalid("n (servers)", 0, "at least 1"));
+                }
+                let mut r = rng::stream(self.seed, domain::EXPERIMENT, 300, n as u64);
+                let mut slow = 0;
+                for _ in 0..self.requests {
+                    let mut worst = SimDuration::ZERO;
+                    for _ in 0..n {
+                        worst = worst.max(lat.sample(&mut r));
+                    }
+                    slow += (worst > self.deadline) as u64;
+                }
+                Ok(FanoutPoint {
+                    n,
+                    requests: self.requests,
+                    slow,
+                    theory: crate::measure::theory::fanout_slow_probability(self.q(), n)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Share of slow requests against the fan-out width (log x), simulated with
+/// a 95 % binomial band and the formula dashed.
+pub fn fanout_chart(points: &[FanoutPoint], deadline: SimDuration) -> Result<Figure> {
+    let pct = |x: f64| 100.0 * x;
+    let sim = Series::new(
+        "simulated",
+        points
+            .iter()
+            .map(|p| (p.n as f64, pct(p.fraction())))
+            .collect(),
+    )
+    .with_band(
+        points
+            .iter()
+            .map(|p| {
+                let (a, b) = p.interval();
+                (pct(a), pct(b))
+            })
+            .collect(),
+    )
+    .with_style(SeriesStyle::LinePoints);
+    let theory = Series::new(
+        "1 − (1 − q)^n",
+        points.iter().map(|p| (p.n as f64, pct(p.theory))).collect(),
+    );
+    line_chart(
+        &[sim],
+        &[theory],
+        Opts::new(format!(
+            "Fan-out: waiting for all n servers, requests over {} ms",
+            deadline.as_ms()
+        ))
+        .x_label("servers per request n")
+        .y_label("slow requests (%)")
+        .log_x(),
+    )
+}
+
+/// One hedge delay: extra load and tail latency.
+#[derive(Debug, Clone, Serialize)]
+pub struct HedgePoint {
+    /// The hedge delay in ms (`None`: no hedging).
+    pub delay_ms: Option<f64>,
+    /// Requests simulated.
+    pub requests: u64,
+    /// Requests that sent a second copy.
+    pub hedged: u64,
+    /// `P(T > d)`.
+    pub extra_theory: f64,
+    /// Simulated p99 (ms).
+    pub p99: f64,
+    /// Simulated p99.9 (ms).
+    pub p999: f64,
+    /// p99 from the closed form (ms).
+    pub p99_theory: f64,
+    /// p99.9 from the closed form (ms).
+    pub p999_theory: f64,
+}
+
+impl HedgePoint {
+    /// Simulated extra load (fraction of requests hedged).
+    pub fn extra(&self) -> f64 {
+        self.hedged as f64 / self.requests as f64
+    }
+}
+
+/// Hedged requests against a baseline without hedging.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hedging {
+    /// Seed.
+    pub seed: u64,
+    /// Server latency.
+    pub server: ServerLatency,
+    /// Requests per delay.
+    pub requests: u64,
+}
+
+impl Default for Hedging {
+    /// Default servers, 200,000 requests per delay (enough for a p99.9).
+    fn default() -> Self {
+        Hedging {
+            seed: 1,
+            server: ServerLatency::default(),
+            requests: 200_000,
+        }
+    }
+}
+
+fn quantile(sorted: &[u64], q: f64) -> f64 {
+    let i = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i] as f64 / 1e6
+}
+
+impl Hedging {
+    /// Simulates no hedging, then each delay in `delays_ms`.
+    pub fn run(&self, delays_ms: &[f64]) -> Result<Vec<HedgePoint>> {
+        if self.requests < 1000 || self.requests > 10_000_000 {
+            return Err(Error::invalid(
+                "requests",
+                self.requests,
+                "1,000 to 10 million (p99.9 needs at least 1,000)",
+            ));
+        }
+        let lat = self.server.latency()?;
+        let mut plan: Vec<Option<f64>> = vec![None];
+        plan.extend(delays_ms.iter().map(|&d| Some(d)));
+        plan.iter()
+            .enumerate()
+            .map(|(k, &d)| {
+                let hedge = match d {
+                    Some(d) => Some(Hedge::from_ms(d)?),
+                    None => None,
+                };
+                let mut r = rng::stream(self.seed, domain::EXPERIMENT, 310, k as u64);
+                let mut lats = Vec::with_capacity(self.requests as usize);
+                let mut hedged = 0;
+                for _ in 0..self.requests {
+                    let primary = lat.sample(&mut r);
+                    let l = match &hedge {
+                        Some(h) => {
+                            let o = h.resolve(primary, || lat.sample(&mut r));
+                            hedged += o.hedged as u64;
+                            o.latency
+                        }
+                        None => primary,
+                    };
+                    lats.push(l.0);
+                }
+                lats.sort_unstable();
+                Ok(HedgePoint {
+                    delay_ms: d,
+                    requests: self.requests,
+                    hedged,
+                    extra_theory: d.map_or(0.0, |d| self.server.survival(d)),
+                    p99: quantile(&lats, 0.99),
+                    p999: quantile(&lats, 0.999),
+                    p99_theory: self.server.hedged_quantile(0.99, d),
+                    p999_theory: self.server.hedged_quantile(0.999, d),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Tail latency (log y) against extra load (%), one point per delay:
+/// simulated p99 and p99.9, closed forms dashed. The leftmost point (0 %)
+/// is no hedging.
+pub fn hedge_chart(points: &[HedgePoint]) -> Result<Figure> {
+    let x = |p: &HedgePoint| 100.0 * p.extra();
+    let xt = |p: &HedgePoint| 100.0 * p.extra_theory;
+    let mut pts: Vec<&HedgePoint> = points.iter().collect();
+    pts.sort_by(|a, b| a.extra().total_cmp(&b.extra()));
+    let sim = vec![
+        Series::new("p99", pts.iter().map(|p| (x(p), p.p99)).collect())
+            .with_style(SeriesStyle::LinePoints),
+        Series::new("p99.9", pts.iter().map(|p| (x(p), p.p999)).collect())
+            .with_style(SeriesStyle::LinePoints),
+    ];
+    let theory = vec![
+        Series::new("p99", pts.iter().map(|p| (xt(p), p.p99_theory)).collect()),
+        Series::new(
+            "p99.9",
+            pts.iter().map(|p| (xt(p), p.p999_theory)).collect(),
+        ),
+    ];
+    line_chart(
+        &sim,
+        &theory,
+        Opts::new("Hedged requests: a few % extra load cuts the tail")
+            .x_label("extra load: requests that sent a second copy (%)")
+            .y_label("latency (ms)")
+            .log_y(),
+    )
+}
+
+/// Extra load against the hedge delay: simulated (95 % band) and `P(T > d)`.
+pub fn extra_load_chart(points: &[HedgePoint]) -> Result<Figure> {
+    let pts: Vec<&HedgePoint> = points.iter().filter(|p| p.delay_ms.is_some()).collect();
+    if pts.is_empty() {
+        return Err(Error::empty("hedge delays"));
+    }
+    let d = |p: &HedgePoint| p.delay_ms.unwrap_or(0.0);
+    let sim = Series::new(
+        "simulated",
+        pts.iter().map(|p| (d(p), 100.0 * p.extra())).collect(),
+    )
+    .with_band(
+        pts.iter()
+            .map(|p| {
+                let e = p.extra();
+                let h = 1.96 * (e * (1.0 - e) / p.requests as f64).sqrt();
+                (100.0 * (e - h).max(0.0), 100.0 * (e + h))
+            })
+            .collect(),
+    )
+    .with_style(SeriesStyle::Points);
+    let theory = Series::new(
+        "P(T > d)",
+        pts.iter().map(|p| (d(p), 100.0 * p.extra_theory)).collect(),
+    );
+    line_chart(
+        &[sim],
+        &[theory],
+        Opts::new("Extra load of hedging = share still unanswered at the delay")
+            .x_label("hedge delay d (ms)")
+            .y_label("extra load (%)")
+            .log_x(),
+    )
+}
+
+/// Delay, extra load and tail latencies, simulated and closed form.
+pub fn hedge_table(points: &[HedgePoint]) -> Table {
+    let mut t = Table::new(&[
+        "hedge after",
+        "extra load (sim / formula)",
+        "p99 ms (sim / formula)",
+        "p99.9 ms (sim / formula)",
+    ]);
+    for p in points {
+        t.push_row(vec![
+            p.delay_ms.map_or("never".into(), |d| format!("{d} ms")),
+            format!(
+                "{:.2} % / {:.2} %",
+                100.0 * p.extra(),
+                100.0 * p.extra_theory
+            ),
+            format!("{:.1} / {:.1}", p.p99, p.p99_theory),
+            format!("{:.1} / {:.1}", p.p999, p.p999_theory),
+        ]);
+    }
+    t
+}

@@ -1,0 +1,1 @@
+//! Chapter 5, *Transactions* (notebook `05-transactions`).

@@ -1,0 +1,17 @@
+//! The book's experiments, one module per chapter, named like its notebook:
+//! `notebooks/05-transactions.ipynb` runs [`ch05`]. Each is re-exported at
+//! the crate root (`thinkdist::ch05`).
+//!
+//! | notebook | module |
+//! |---|---|
+//! | `01-thinking-in-distributed-systems` | [`ch01`] |
+//! | `02-distributed-systems-at-a-glance` | [`ch02`] |
+//! | `03-failure-tolerance` | [`ch03`] |
+//! | `04-message-delivery-and-processing` | [`ch04`] |
+//! | `05-transactions` | [`ch05`] |
+
+pub mod ch01;
+pub mod ch02;
+pub mod ch03;
+pub mod ch04;
+pub mod ch05;

@@ -1,0 +1,1 @@
+//! Isolation anomalies from transaction histories (filled in below).

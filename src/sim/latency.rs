@@ -1,0 +1,297 @@
+//! Latency distributions: how long a message, a service or a think time
+//! takes. A [`Latency`] is a value (plain data): print it, edit it,
+//! serialize it; draw from it with [`Latency::sample`] and a [`SimRng`].
+
+use super::rng::{self, SimRng};
+use super::time::SimDuration;
+use crate::error::{check_non_negative, check_positive, Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// A distribution of durations, in nanoseconds: network latency, service
+/// time, think time. A value (plain data): print it, edit it, serialize it.
+///
+/// Build it with the validating constructors ([`Latency::exponential`] etc.),
+/// which reject negative, NaN and infinite parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Latency {
+    /// Always the same duration.
+    Constant {
+        /// Nanoseconds.
+        ns: f64,
+    },
+    /// Uniform between `lo` and `hi` nanoseconds.
+    Uniform {
+        /// Lower bound (ns).
+        lo: f64,
+        /// Upper bound (ns).
+        hi: f64,
+    },
+    /// Exponential with the given mean (memoryless: the M in M/M/1).
+    Exponential {
+        /// Mean (ns).
+        mean: f64,
+    },
+    /// Normal, truncated at zero (a negative draw becomes 0).
+    Normal {
+        /// Mean (ns).
+        mean: f64,
+        /// Standard deviation (ns).
+        sd: f64,
+    },
+    /// Log-normal: `exp(mu + sigma Z)` with `exp(mu)` the median in ns.
+    LogNormal {
+        /// Log of the median (log ns).
+        mu: f64,
+        /// Shape.
+        sigma: f64,
+    },
+    /// Pareto (heavy tail): `scale * U^(-1/shape)`, never below `scale`.
+    Pareto {
+        /// Minimum (ns).
+        scale: f64,
+        /// Tail index; the mean is finite only for shape > 1.
+        shape: f64,
+    },
+    /// A mixture: with probability `weights[i] / sum` draw from `parts[i]`.
+    /// The classic use: 99 % fast, 1 % slow.
+    Mixture {
+        /// Normalised weights (sum to 1).
+        weights: Vec<f64>,
+        /// Component distributions.
+        parts: Vec<Latency>,
+    },
+}
+
+/// A standard exponential draw (mean 1), by ziggurat sampling: no logarithm
+/// on the common path. Inlined whole into the engine's hot path.
+#[inline(always)]
+fn exp1(rng: &mut SimRng) -> f64 {
+    rng::exp1(rng)
+}
+
+impl Latency {
+    /// A constant duration.
+    pub fn constant(d: SimDuration) -> Latency {
+        Latency::Constant { ns: d.0 as f64 }
+    }
+    /// No delay at all.
+    pub fn zero() -> Latency {
+        Latency::Constant { ns: 0.0 }
+    }
+    /// Uniform on `[lo, hi]`; errors if `lo > hi`.
+    pub fn uniform(lo: SimDuration, hi: SimDuration) -> Result<Latency> {
+        if lo > hi {
+            return Err(Error::invalid(
+                "uniform latency lo",
+                lo,
+                &format!("lo <= hi (hi = {hi})"),
+            ));
+        }
+        Ok(Latency::Uniform {
+            lo: lo.0 as f64,
+            hi: hi.0 as f64,
+        })
+    }
+    /// Exponential with the given mean; errors on a zero mean.
+    pub fn exponential(mean: SimDuration) -> Result<Latency> {
+        check_positive("exponential mean (ns)", mean.0 as f64)?;
+        Ok(Latency::Exponential {
+            mean: mean.0 as f64,
+        })
+    }
+    /// Exponential with a rate in events per second (service rate μ, say).
+    pub fn exponential_rate(per_sec: f64) -> Result<Latency> {
+        check_positive("exponential rate (per second)", per_sec)?;
+        Ok(Latency::Exponential {
+            mean: 1e9 / per_sec,
+        })
+    }
+    /// Normal with mean and standard deviation, truncated at zero.
+    pub fn normal(mean: SimDuration, sd: SimDuration) -> Result<Latency> {
+        Ok(Latency::Normal {
+            mean: mean.0 as f64,
+            sd: sd.0 as f64,
+        })
+    }
+    /// Log-normal with the given median and shape `sigma` (> 0).
+    pub fn log_normal(median: SimDuration, sigma: f64) -> Result<Latency> {
+        check_positive("log-normal median (ns)", median.0 as f64)?;
+        check_positive("log-normal sigma", sigma)?;
+        Ok(Latency::LogNormal {
+            mu: (median.0 as f64).ln(),
+            sigma,
+        })
+    }
+    /// Pareto with minimum `scale` and tail index `shape` (> 0).
+    pub fn pareto(scale: SimDuration, shape: f64) -> Result<Latency> {
+        check_positive("pareto scale (ns)", scale.0 as f64)?;
+        check_positive("pareto shape", shape)?;
+        Ok(Latency::Pareto {
+            scale: scale.0 as f64,
+            shape,
+        })
+    }
+    /// A mixture of `(weight, distribution)` pairs; weights must be >= 0 and
+    /// not all zero.
+    pub fn mixture(parts: Vec<(f64, Latency)>) -> Result<Latency> {
+        if parts.is_empty() {
+            return Err(Error::invalid(
+                "mixture parts",
+                "[]",
+                "at least one (weight, latency) pair",
+            ));
+        }
+        let mut total = 0.0;
+        for (w, _) in &parts {
+            check_non_negative("mixture weight", *w)?;
+            total += w;
+        }
+        if total <= 0.0 {
+            return Err(Error::invalid("mixture weights", total, "a sum > 0"));
+        }
+        let (weights, parts): (Vec<f64>, Vec<Latency>) =
+            parts.into_iter().map(|(w, l)| (w / total, l)).unzip();
+        Ok(Latency::Mixture { weights, parts })
+    }
+
+    /// Draws one duration.
+    #[inline]
+    pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
+        let ns = match self {
+            // The most common latency, drawn inline on the engine's hot path
+            // (the same draw as in `sample_ns`).
+            Latency::Exponential { mean } => mean * exp1(rng),
+            other => other.sample_ns(rng),
+        };
+        SimDuration::from_nanos_f64_saturating(ns)
+    }
+
+    fn sample_ns(&self, rng: &mut SimRng) -> f64 {
+        match self {
+            Latency::Constant { ns } => *ns,
+            Latency::Uniform { lo, hi } => lo + (hi - lo) * rng::unit_f64(rng),
+            Latency::Exponential { mean } => mean * exp1(rng),
+            Latency::Normal { mean, sd } => {
+                let z = rng::standard_normal(rng);
+                (mean + sd * z).max(0.0)
+            }
+            Latency::LogNormal { mu, sigma } => {
+                let z = rng::standard_normal(rng);
+                (mu + sigma * z).exp()
+            }
+            Latency::Pareto { scale, shape } => scale * rng::open_unit_f64(rng).powf(-1.0 / shape),
+            Latency::Mixture { weights, parts } => {
+                let u = rng::unit_f64(rng);
+                let mut acc = 0.0;
+                for (w, p) in weights.iter().zip(parts) {
+                    acc += w;
+                    if u < acc {
+                        return p.sample_ns(rng);
+                    }
+                }
+                parts.last().map_or(0.0, |p| p.sample_ns(rng))
+            }
+        }
+    }
+
+    /// The mean in nanoseconds (infinite for a Pareto with shape <= 1). For
+    /// `Normal` this is the mean before truncation at zero.
+    pub fn mean_ns(&self) -> f64 {
+        match self {
+            Latency::Constant { ns } => *ns,
+            Latency::Uniform { lo, hi } => (lo + hi) / 2.0,
+            Latency::Exponential { mean } => *mean,
+            Latency::Normal { mean, .. } => *mean,
+            Latency::LogNormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
+            Latency::Pareto { scale, shape } => {
+                if *shape <= 1.0 {
+                    f64::INFINITY
+                } else {
+                    shape * scale / (shape - 1.0)
+                }
+            }
+            Latency::Mixture { weights, parts } => weights
+                .iter()
+                .zip(parts)
+                .map(|(w, p)| w * p.mean_ns())
+                .sum(),
+        }
+    }
+
+    /// The variance in ns² (infinite for a Pareto with shape <= 2). For
+    /// `Normal` this is the variance before truncation at zero.
+    pub fn variance_ns2(&self) -> f64 {
+        match self {
+            Latency::Constant { .. } => 0.0,
+            Latency::Uniform { lo, hi } => (hi - lo).powi(2) / 12.0,
+            Latency::Exponential { mean } => mean * mean,
+            Latency::Normal { sd, .. } => sd * sd,
+            Latency::LogNormal { mu, sigma } => {
+                let s2 = sigma * sigma;
+                (s2.exp() - 1.0) * (2.0 * mu + s2).exp()
+            }
+            Latency::Pareto { scale, shape } => {
+                if *shape <= 2.0 {
+                    f64::INFINITY
+                } else {
+                    scale * scale * shape / ((shape - 1.0).powi(2) * (shape - 2.0))
+                }
+            }
+            Latency::Mixture { weights, parts } => {
+                let m = self.mean_ns();
+                weights
+                    .iter()
+                    .zip(parts)
+                    .map(|(w, p)| w * (p.variance_ns2() + p.mean_ns().powi(2)))
+                    .sum::<f64>()
+                    - m * m
+            }
+        }
+    }
+
+    /// Checks parameters of a value built by hand (not by a constructor).
+    pub fn validate(&self) -> Result<()> {
+        let ok = |name: &str, x: f64| check_non_negative(name, x).map(|_| ());
+        match self {
+            Latency::Constant { ns } => ok("constant latency (ns)", *ns),
+            Latency::Uniform { lo, hi } => {
+                ok("uniform lo (ns)", *lo)?;
+                ok("uniform hi (ns)", *hi)?;
+                if lo > hi {
+                    return Err(Error::invalid("uniform lo (ns)", lo, "lo <= hi"));
+                }
+                Ok(())
+            }
+            Latency::Exponential { mean } => {
+                check_positive("exponential mean (ns)", *mean).map(|_| ())
+            }
+            Latency::Normal { mean, sd } => {
+                ok("normal mean (ns)", *mean)?;
+                ok("normal sd (ns)", *sd)
+            }
+            Latency::LogNormal { mu, sigma } => {
+                if !mu.is_finite() {
+                    return Err(Error::invalid("log-normal mu", mu, "a finite number"));
+                }
+                check_positive("log-normal sigma", *sigma).map(|_| ())
+            }
+            Latency::Pareto { scale, shape } => {
+                check_positive("pareto scale (ns)", *scale)?;
+                check_positive("pareto shape", *shape).map(|_| ())
+            }
+            Latency::Mixture { weights, parts } => {
+                if weights.len() != parts.len() || parts.is_empty() {
+                    return Err(Error::invalid(
+                        "mixture",
+                        format!("{} weights, {} parts", weights.len(), parts.len()),
+                        "as many weights as parts, at least one",
+                    ));
+                }
+                for w in weights {
+                    ok("mixture weight", *w)?;
+                }
+                parts.iter().try_for_each(Latency::validate)
+            }
+        }
+    }
+}

@@ -1,0 +1,512 @@
+//! The network: loss, duplication, reordering, partitions and held links,
+//! per link; latencies come from [`Latency`].
+//!
+//! A message sent from `a` to `b` is, in this order: dropped if a partition
+//! separates them; dropped with the link's loss probability (and with the
+//! extra probability of any lossy window in force); otherwise delivered after
+//! a latency drawn from the link's [`Latency`]; and, with the link's
+//! duplication probability, delivered a second time after an independently
+//! drawn latency. Messages on a link are **reordered** whenever their
+//! latencies cross, which any non-constant distribution does; set
+//! [`LinkConfig::fifo`] to keep a link in order (as TCP would). A partition
+//! is checked again when a message arrives, so one that starts while a
+//! message is in flight drops it; a *held* link keeps what arrives until it
+//! is released (see [`crate::sim::Sim::hold`]).
+//!
+//! Partitions have ids and heal independently: two overlapping partitions
+//! each end at their own time, and a link is cut while any partition cuts
+//! it.
+//!
+//! Traffic from outside the cluster (injected messages, client requests and
+//! replies) crosses the default link's latency, loss and duplication;
+//! partitions separate nodes from nodes, not from the outside world.
+//!
+//! Randomness: the draws for messages sent by node `a` come from `a`'s own
+//! outgoing-network stream; those for traffic from outside to node `b` from
+//! `b`'s incoming stream; a link given its own configuration with
+//! [`Network::set_link`] gets its own stream. Keeping one stream per sender
+//! (not per link) keeps memory linear in the number of nodes (10,000 nodes
+//! would have 10^8 links) while still leaving other nodes' draws untouched
+//! when a node is added.
+
+pub use super::latency::Latency;
+use super::rng::{self, SimRng};
+use super::time::{SimDuration, SimTime};
+use crate::error::{check_probability, Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Index of a node in a simulation: `0..n`.
+pub type NodeId = usize;
+
+/// Sender id of messages from outside the simulated cluster (injected
+/// messages, client requests) and receiver id of replies to clients.
+pub const EXTERNAL: NodeId = usize::MAX;
+
+/// Names one partition, to heal it alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct PartitionId(pub u64);
+
+/// How one directed link behaves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkConfig {
+    /// One-way latency.
+    pub latency: Latency,
+    /// Probability that a message is lost.
+    pub loss: f64,
+    /// Probability that a delivered message is delivered a second time.
+    pub duplicate: f64,
+    /// Keep messages in send order (a message never overtakes an earlier one).
+    pub fifo: bool,
+}
+
+impl Default for LinkConfig {
+    /// 1 ms constant latency, no loss, no duplication, not FIFO.
+    fn default() -> Self {
+        LinkConfig {
+            latency: Latency::constant(SimDuration(1_000_000)),
+            loss: 0.0,
+            duplicate: 0.0,
+            fifo: false,
+        }
+    }
+}
+
+impl LinkConfig {
+    /// A reliable link with the given latency.
+    pub fn new(latency: Latency) -> Self {
+        LinkConfig {
+            latency,
+            ..LinkConfig::default()
+        }
+    }
+    /// Sets the loss probability (checked in [`LinkConfig::validate`]).
+    pub fn loss(mut self, p: f64) -> Self {
+        self.loss = p;
+        self
+    }
+    /// Sets the duplication probability.
+    pub fn duplicate(mut self, p: f64) -> Self {
+        self.duplicate = p;
+        self
+    }
+    /// Keeps the link in FIFO order.
+    pub fn fifo(mut self, on: bool) -> Self {
+        self.fifo = on;
+        self
+    }
+    /// Checks every parameter.
+    pub fn validate(&self) -> Result<()> {
+        check_probability("loss", self.loss)?;
+        check_probability("duplicate", self.duplicate)?;
+        self.latency.validate()
+    }
+}
+
+/// Why a message did not arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DropReason {
+    /// The link lost it (loss probability).
+    Loss,
+    /// A partition separated sender and receiver.
+    Partition,
+    /// The receiver was down when it arrived.
+    NodeDown,
+}
+
+/// What the network decided for one send: up to two delivery delays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Dropped at the sender's side.
+    Dropped(DropReason),
+    /// Delivered after the delay, and maybe a duplicate after the second.
+    Deliver(SimDuration, Option<SimDuration>),
+}
+
+/// Network state: link configurations, partitions, held links, lossy
+/// windows, and the random streams for message fates.
+#[derive(Debug, Clone)]
+pub struct Network {
+    n: usize,
+    default: LinkConfig,
+    overrides: BTreeMap<(NodeId, NodeId), (LinkConfig, SimRng)>,
+    /// Directed pairs cut, with how many partitions cut each.
+    blocked: BTreeMap<(NodeId, NodeId), u32>,
+    /// The pairs each active partition cuts.
+    partitions: BTreeMap<PartitionId, Vec<(NodeId, NodeId)>>,
+    next_partition: u64,
+    held: BTreeSet<(NodeId, NodeId)>,
+    /// Extra loss probabilities in force, by the fault that set them.
+    lossy: BTreeMap<usize, f64>,
+    /// `1 - Π (1 - p)` over `lossy`.
+    extra_loss: f64,
+    fifo_last: BTreeMap<(NodeId, NodeId), SimTime>,
+    out_streams: Vec<SimRng>,
+    in_streams: Vec<SimRng>,
+    seed: u64,
+    /// True when no link is partitioned, held, lossy or has its own
+    /// configuration and the default link neither loses, duplicates nor
+    /// keeps order: then a message's fate is one latency draw, and `decide`
+    /// skips every other check (the same draws either way).
+    plain: bool,
+}
+
+impl Network {
+    pub(crate) fn new(n: usize, default: LinkConfig, seed: u64) -> Self {
+        let streams = |d| {
+            (0..n)
+                .map(|i| rng::stream(seed, d, i as u64, 0))
+                .collect::<Vec<_>>()
+        };
+        let mut net = Network {
+            n,
+            default,
+            overrides: BTreeMap::new(),
+            blocked: BTreeMap::new(),
+            partitions: BTreeMap::new(),
+            next_partition: 0,
+            held: BTreeSet::new(),
+            lossy: BTreeMap::new(),
+            extra_loss: 0.0,
+            fifo_last: BTreeMap::new(),
+            out_streams: streams(rng::domain::NET_OUT),
+            in_streams: streams(rng::domain::NET_IN),
+            seed,
+            plain: false,
+        };
+        net.update_plain();
+        net
+    }
+
+    fn update_plain(&mut self) {
+        let d = &self.default;
+        self.plain = self.blocked.is_empty()
+            && self.held.is_empty()
+            && self.lossy.is_empty()
+            && self.overrides.is_empty()
+            && d.loss <= 0.0
+            && d.duplicate <= 0.0
+            && !d.fifo;
+    }
+
+    fn check_node(&self, what: &str, id: NodeId) -> Result<()> {
+        crate::error::check_node(what, id, self.n)
+    }
+
+    /// The configuration every link without its own uses.
+    pub fn default_link(&self) -> &LinkConfig {
+        &self.default
+    }
+
+    /// Replaces the default link configuration.
+    pub fn set_default(&mut self, cfg: LinkConfig) -> Result<()> {
+        cfg.validate()?;
+        self.default = cfg;
+        self.update_plain();
+        Ok(())
+    }
+
+    /// Gives the directed link `from → to` its own configuration and stream.
+    pub fn set_link(&mut self, from: NodeId, to: NodeId, cfg: LinkConfig) -> Result<()> {
+        self.check_node("link from", from)?;
+        self.check_node("link to", to)?;
+        cfg.validate()?;
+        let stream = rng::stream(self.seed, rng::domain::LINK, from as u64, to as u64);
+        match self.overrides.get_mut(&(from, to)) {
+            Some(e) => e.0 = cfg,
+            None => {
+                self.overrides.insert((from, to), (cfg, stream));
+            }
+        }
+        self.update_plain();
+        Ok(())
+    }
+
+    /// The configuration of `from → to`.
+    pub fn link(&self, from: NodeId, to: NodeId) -> &LinkConfig {
+        self.overrides
+            .get(&(from, to))
+            .map_or(&self.default, |(c, _)| c)
+    }
+
+    fn add_partition(&mut self, pairs: Vec<(NodeId, NodeId)>) -> PartitionId {
+        let id = PartitionId(self.next_partition);
+        self.next_partition += 1;
+        for p in &pairs {
+            *self.blocked.entry(*p).or_insert(0) += 1;
+        }
+        self.partitions.insert(id, pairs);
+        self.update_plain();
+        id
+    }
+
+    /// Splits the cluster into groups: messages between different groups are
+    /// dropped in both directions. Nodes in no group form one more group.
+    /// Returns the partition's id, to heal it alone.
+    pub fn partition(&mut self, groups: &[Vec<NodeId>]) -> Result<PartitionId> {
+        let mut group_of = vec![usize::MAX; self.n];
+        for (g, members) in groups.iter().enumerate() {
+            for &m in members {
+                self.check_node("partition member", m)?;
+                if group_of[m] != usize::MAX {
+                    return Err(Error::invalid(
+                        "partition member",
+                        m,
+                        "each node in at most one group",
+                    ));
+                }
+                group_of[m] = g;
+            }
+        }
+        let mut pairs = Vec::new();
+        for a in 0..self.n {
+            for b in 0..self.n {
+                if a != b && group_of[a] != group_of[b] {
+                    pairs.push((a, b));
+                }
+            }
+        }
+        Ok(self.add_partition(pairs))
+    }
+
+    /// Drops every message from any node in `from` to any node in `to`, but
+    /// not the other way (a one-way partition: `to` can still reach `from`).
+    pub fn partition_oneway(&mut self, from: &[NodeId], to: &[NodeId]) -> Result<PartitionId> {
+        for &a in from {
+            self.check_node("one-way partition from", a)?;
+        }
+        for &b in to {
+            self.check_node("one-way partition to", b)?;
+        }
+        let mut pairs = BTreeSet::new();
+        for &a in from {
+            for &b in to {
+                if a != b {
+                    pairs.insert((a, b));
+                }
+            }
+        }
+        Ok(self.add_partition(pairs.into_iter().collect()))
+    }
+
+    /// Ends one partition; links other partitions cut stay cut. Errors if no
+    /// partition with this id is in force.
+    pub fn heal(&mut self, id: PartitionId) -> Result<()> {
+        let Some(pairs) = self.partitions.remove(&id) else {
+            return Err(Error::invalid(
+                "partition id",
+                id.0,
+                &format!(
+                    "the id of a partition in force (in force: {:?})",
+                    self.partitions.keys().map(|p| p.0).collect::<Vec<_>>()
+                ),
+            ));
+        };
+        for p in pairs {
+            if let Some(c) = self.blocked.get_mut(&p) {
+                *c -= 1;
+                if *c == 0 {
+                    self.blocked.remove(&p);
+                }
+            }
+        }
+        self.update_plain();
+        Ok(())
+    }
+
+    /// Ends every partition.
+    pub fn heal_all(&mut self) {
+        self.blocked.clear();
+        self.partitions.clear();
+        self.update_plain();
+    }
+
+    /// The partitions in force.
+    pub fn partitions(&self) -> Vec<PartitionId> {
+        self.partitions.keys().copied().collect()
+    }
+
+    /// True if messages from `from` to `to` are currently dropped by a
+    /// partition.
+    #[inline]
+    pub fn is_blocked(&self, from: NodeId, to: NodeId) -> bool {
+        !self.blocked.is_empty() && self.blocked.contains_key(&(from, to))
+    }
+
+    /// Starts holding link `from → to`.
+    pub(crate) fn hold(&mut self, from: NodeId, to: NodeId) -> Result<()> {
+        self.check_node("held link from", from)?;
+        self.check_node("held link to", to)?;
+        self.held.insert((from, to));
+        self.update_plain();
+        Ok(())
+    }
+
+    /// Stops holding link `from → to`; true if it was held.
+    pub(crate) fn release(&mut self, from: NodeId, to: NodeId) -> bool {
+        let was = self.held.remove(&(from, to));
+        self.update_plain();
+        was
+    }
+
+    /// True if link `from → to` is held.
+    #[inline]
+    pub fn is_held(&self, from: NodeId, to: NodeId) -> bool {
+        !self.held.is_empty() && self.held.contains(&(from, to))
+    }
+
+    /// True if arriving messages must be checked for partitions or holds.
+    #[inline]
+    pub(crate) fn intercepts(&self) -> bool {
+        !self.blocked.is_empty() || !self.held.is_empty()
+    }
+
+    /// Starts (or changes) the extra loss of lossy window `key`.
+    pub(crate) fn set_lossy(&mut self, key: usize, p: f64) -> Result<()> {
+        check_probability("lossy window p", p)?;
+        self.lossy.insert(key, p);
+        self.update_lossy();
+        Ok(())
+    }
+
+    /// Ends lossy window `key`.
+    pub(crate) fn end_lossy(&mut self, key: usize) {
+        self.lossy.remove(&key);
+        self.update_lossy();
+    }
+
+    fn update_lossy(&mut self) {
+        self.extra_loss = 1.0 - self.lossy.values().map(|p| 1.0 - p).product::<f64>();
+        self.update_plain();
+    }
+
+    /// Decides the fate of one message sent at `now` (partition, loss,
+    /// latency, duplicate). `from` or `to` may be [`EXTERNAL`] (traffic from
+    /// or to outside: default link, no partitions, the node's incoming or
+    /// outgoing stream).
+    #[inline]
+    pub(crate) fn decide(&mut self, from: NodeId, to: NodeId, now: SimTime) -> Verdict {
+        if self.plain {
+            let rng = if from < self.n {
+                &mut self.out_streams[from]
+            } else {
+                &mut self.in_streams[to]
+            };
+            let d = self.default.latency.sample(rng);
+            return Verdict::Deliver(d, None);
+        }
+        if self.is_blocked(from, to) {
+            return Verdict::Dropped(DropReason::Partition);
+        }
+        let (cfg, rng) = match self.overrides.get_mut(&(from, to)) {
+            Some((c, r)) => (&*c, r),
+            None if from < self.n => (&self.default, &mut self.out_streams[from]),
+            None => (&self.default, &mut self.in_streams[to]),
+        };
+        if cfg.loss > 0.0 && rng::chance(rng, cfg.loss) {
+            return Verdict::Dropped(DropReason::Loss);
+        }
+        let external = from >= self.n || to >= self.n;
+        if self.extra_loss > 0.0 && !external && rng::chance(rng, self.extra_loss) {
+            return Verdict::Dropped(DropReason::Loss);
+        }
+        let mut d1 = cfg.latency.sample(rng);
+        let d2 = if cfg.duplicate > 0.0 && rng::chance(rng, cfg.duplicate) {
+            Some(cfg.latency.sample(rng))
+        } else {
+            None
+        };
+        if cfg.fifo {
+            let last = self.fifo_last.entry((from, to)).or_insert(SimTime::ZERO);
+            let at = (now + d1).max(*last);
+            *last = at;
+            d1 = at.since(now);
+        }
+        Verdict::Deliver(d1, d2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `decide` takes its shortcut for plain networks only while nothing
+    /// else applies: every change of partitions, holds, lossy windows or
+    /// links is seen.
+    #[test]
+    fn decide_sees_every_change_of_configuration() -> Result<()> {
+        let now = SimTime::ZERO;
+        let one_ms = SimDuration(1_000_000);
+        let plain = Verdict::Deliver(one_ms, None);
+        let cut = Verdict::Dropped(DropReason::Partition);
+        let lost = Verdict::Dropped(DropReason::Loss);
+        let mut net = Network::new(3, LinkConfig::default(), 1);
+        assert_eq!(net.decide(0, 1, now), plain);
+        let p = net.partition(&[vec![0], vec![1, 2]])?;
+        assert_eq!(net.decide(0, 1, now), cut);
+        net.heal(p)?;
+        assert_eq!(net.decide(0, 1, now), plain);
+        assert!(net.heal(p).is_err(), "healing twice is a mistake");
+        let p = net.partition_oneway(&[0], &[1])?;
+        assert_eq!((net.decide(0, 1, now), net.decide(1, 0, now)), (cut, plain));
+        net.heal(p)?;
+        net.hold(0, 1)?;
+        assert!(!net.plain && net.intercepts());
+        net.release(0, 1);
+        assert!(net.plain);
+        net.set_lossy(7, 1.0)?;
+        assert_eq!(net.decide(0, 1, now), lost);
+        assert_eq!(
+            net.decide(EXTERNAL, 1, now),
+            plain,
+            "outside traffic keeps its link"
+        );
+        net.end_lossy(7);
+        assert_eq!(net.decide(0, 1, now), plain);
+        net.set_link(0, 1, LinkConfig::new(Latency::constant(SimDuration(5))))?;
+        assert_eq!(
+            net.decide(0, 1, now),
+            Verdict::Deliver(SimDuration(5), None)
+        );
+        assert_eq!(net.decide(1, 0, now), plain);
+
+        let mut net = Network::new(3, LinkConfig::default(), 1);
+        net.set_default(LinkConfig::default().loss(1.0))?;
+        assert_eq!(net.decide(0, 1, now), lost);
+        net.set_default(LinkConfig::default().duplicate(1.0))?;
+        assert_eq!(
+            net.decide(0, 1, now),
+            Verdict::Deliver(one_ms, Some(one_ms))
+        );
+        let spread = Latency::uniform(SimDuration(1), one_ms)?;
+        net.set_default(LinkConfig::new(spread).fifo(true))?;
+        let mut last = SimDuration::ZERO;
+        for _ in 0..50 {
+            let Verdict::Deliver(d, None) = net.decide(0, 1, now) else {
+                panic!("a reliable link delivers once");
+            };
+            assert!(d >= last, "FIFO link reordered");
+            last = d;
+        }
+        net.set_default(LinkConfig::default())?;
+        assert_eq!(net.decide(0, 1, now), plain);
+        Ok(())
+    }
+
+    /// Overlapping partitions heal independently: a link cut by two stays
+    /// cut until both end.
+    #[test]
+    fn overlapping_partitions_heal_independently() -> Result<()> {
+        let now = SimTime::ZERO;
+        let cut = Verdict::Dropped(DropReason::Partition);
+        let mut net = Network::new(3, LinkConfig::default(), 1);
+        let a = net.partition(&[vec![0], vec![1, 2]])?;
+        let b = net.partition(&[vec![0, 2], vec![1]])?;
+        net.heal(a)?;
+        assert_eq!(net.decide(0, 1, now), cut, "b still cuts 0 → 1");
+        assert!(matches!(net.decide(0, 2, now), Verdict::Deliver(..)));
+        net.heal(b)?;
+        assert!(matches!(net.decide(0, 1, now), Verdict::Deliver(..)));
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! Crash points: which operations are numbered, and the record of those a
+//! run reached. See [`crate::sim::fault`] for how a plan crashes a node at
+//! one.
+
+use super::net::NodeId;
+use super::time::{SimDuration, SimTime};
+use serde::Serialize;
+
+/// Which operations are crash points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum CrashPoints {
+    /// Every [`crate::sim::Ctx::sync`] (the default).
+    #[default]
+    Syncs,
+    /// Every sync, every send and every reply to a client: a crash between
+    /// two sends of one handler can then be expressed.
+    SyncsAndSends,
+}
+
+/// What kind of operation a crash point is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PointKind {
+    /// A disk sync.
+    Sync,
+    /// A send to a node.
+    Send,
+    /// A reply to a client.
+    Reply,
+}
+
+/// One crash point a run reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrashPoint {
+    /// Its number (0 is the first of the run).
+    pub index: u64,
+    /// The node that reached it.
+    pub node: NodeId,
+    /// When.
+    pub time: SimTime,
+    /// A sync, a send or a reply.
+    pub kind: PointKind,
+    /// What was synced (the argument of `sync`), or the label of the message.
+    pub label: String,
+}
+
+/// The engine's crash-point state.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Points {
+    /// The number the next point gets.
+    pub next: u64,
+    /// Crash at this point, if set.
+    pub crash_at: Option<u64>,
+    /// Restart the crashed node after this long.
+    pub restart_after: Option<SimDuration>,
+    /// Sends and replies are points too.
+    pub sends: bool,
+    /// Keep a record of every point reached.
+    pub record: bool,
+    /// The record (when `record`).
+    pub log: Vec<CrashPoint>,
+    /// The point the run crashed at, once reached.
+    pub hit: Option<CrashPoint>,
+}
+
+impl Points {
+    /// Numbers one operation of `node`; true if the node crashes here.
+    #[inline]
+    pub fn reach(
+        &mut self,
+        node: NodeId,
+        time: SimTime,
+        kind: PointKind,
+        label: impl FnOnce() -> String,
+    ) -> bool {
+        let index = self.next;
+        self.next += 1;
+        let crash = self.crash_at == Some(index);
+        if self.record || crash {
+            let p = CrashPoint {
+                index,
+                node,
+                time,
+                kind,
+                label: label(),
+            };
+            if self.record {
+                self.log.push(p.clone());
+            }
+            if crash {
+                self.hit = Some(p);
+            }
+        }
+        crash
+    }
+}

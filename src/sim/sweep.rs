@@ -1,0 +1,350 @@
+//! Parameter sweeps: one experiment over a grid of points × seeds, on all
+//! cores, with results that do not depend on the number of threads.
+//!
+//! A sweep is a list of *jobs*, one per `(point, seed)` pair, numbered point
+//! by point (job `i * seeds + j` is point `i` with seed `j`). Worker threads
+//! take the next job number from one atomic counter and store each result at
+//! its job's index, so the output is exactly what running the jobs one by one
+//! in order would give, whatever the thread count and however the operating
+//! system schedules the threads. The seeds come either from a list you give
+//! ([`Sweep::seed_list`], the same seeds at every point: common random
+//! numbers) or are derived from a base seed and the job's indices
+//! ([`Sweep::seeds`]: `derive_seed(base, domain::SWEEP, point, seed_index)`).
+//!
+//! Progress goes to **stdout** (a notebook's headless run treats stderr output
+//! as a failure), and only for sweeps that take longer than about 2 s, at most
+//! ten lines:
+//!
+//! ```text
+//! sweep: 32/64 runs (32 points × 2 seeds), 3.1 s elapsed, ~3.1 s left
+//! ```
+//!
+//! ```
+//! use thinkdist::prelude::*;
+//! use thinkdist::sim::sweep::Sweep;
+//!
+//! // Mean time in system of an M/M/1 queue at three arrival rates, 2 seeds each.
+//! let rates = vec![20.0, 50.0, 80.0];
+//! let results = Sweep::new(rates)
+//!     .seeds(2)
+//!     .progress(false)
+//!     .run(|&rate, seed| {
+//!         let run = Queue { seed, arrival_rate: rate, jobs: 2_000, warmup: 200, ..Default::default() }
+//!             .run()?;
+//!         Ok(run.mean_ms)
+//!     })?;
+//! assert_eq!(results.len(), 3);
+//! for r in &results {
+//!     let ci = r.mean_ci(|&m| m)?;
+//!     println!("λ = {:>4}: {:.1} ± {:.1} ms", r.point, ci.mean, ci.half_width);
+//! }
+//! // Busier queues wait longer.
+//! assert!(results[2].values[0] > results[0].values[0]);
+//! # Ok::<(), thinkdist::Error>(())
+//! ```
+
+use crate::error::{Error, Result};
+use crate::measure::stats::{mean_ci, MeanCi};
+use crate::sim::rng::{derive_seed, domain};
+use std::any::Any;
+use std::io::Write;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Sweeps shorter than this print no progress at all.
+const QUIET_FOR: Duration = Duration::from_secs(2);
+/// At most this many progress lines (one per tenth of the jobs done).
+const MAX_LINES: usize = 10;
+
+/// Where the seeds of each point come from.
+#[derive(Debug, Clone)]
+enum Seeds {
+    /// `n` seeds per point, derived from the base seed and the job's indices.
+    Derived { base: u64, n: usize },
+    /// The same explicit seeds at every point.
+    List(Vec<u64>),
+}
+
+/// A sweep of one experiment over `points` × seeds; see the [module
+/// docs](self).
+///
+/// Defaults: one derived seed per point (base seed 0), as many threads as
+/// [`std::thread::available_parallelism`] reports, progress on.
+#[derive(Debug, Clone)]
+pub struct Sweep<P> {
+    points: Vec<P>,
+    seeds: Seeds,
+    threads: Option<usize>,
+    progress: bool,
+}
+
+/// The results of one point of a sweep, in seed order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepResult<P, R> {
+    /// The point's position in the list given to [`Sweep::new`].
+    pub index: usize,
+    /// The point itself.
+    pub point: P,
+    /// The seed of each run at this point.
+    pub seeds: Vec<u64>,
+    /// The result of each run, `values[j]` for `seeds[j]`.
+    pub values: Vec<R>,
+}
+
+impl<P, R> SweepResult<P, R> {
+    /// Mean and 95 % confidence interval of `f(value)` over the seeds.
+    pub fn mean_ci(&self, f: impl Fn(&R) -> f64) -> Result<MeanCi> {
+        let xs: Vec<f64> = self.values.iter().map(f).collect();
+        mean_ci(&xs)
+    }
+}
+
+/// How one job ended: a value, an error, or a panic to re-raise.
+enum Outcome<R> {
+    Done(Result<R>),
+    Panicked(Box<dyn Any + Send>),
+    /// Not run because an earlier job (lower index) already failed.
+    Skipped,
+}
+
+impl<P: Sync> Sweep<P> {
+    /// A sweep over `points` (one derived seed each until [`Sweep::seeds`]
+    /// or [`Sweep::seed_list`] says otherwise).
+    pub fn new(points: Vec<P>) -> Self {
+        Sweep {
+            points,
+            seeds: Seeds::Derived { base: 0, n: 1 },
+            threads: None,
+            progress: true,
+        }
+    }
+
+    /// Runs every point with `n` seeds derived from the base seed (see
+    /// [`Sweep::base_seed`]); `n = 0` makes [`Sweep::run`] fail.
+    pub fn seeds(mut self, n: usize) -> Self {
+        let base = match self.seeds {
+            Seeds::Derived { base, .. } => base,
+            Seeds::List(_) => 0,
+        };
+        self.seeds = Seeds::Derived { base, n };
+        self
+    }
+
+    /// The seed the derived seeds come from (default 0).
+    pub fn base_seed(mut self, base: u64) -> Self {
+        let n = match &self.seeds {
+            Seeds::Derived { n, .. } => *n,
+            Seeds::List(l) => l.len(),
+        };
+        self.seeds = Seeds::Derived { base, n };
+        self
+    }
+
+    /// Runs every point with exactly these seeds (common random numbers);
+    /// an empty list makes [`Sweep::run`] fail.
+    pub fn seed_list(mut self, seeds: Vec<u64>) -> Self {
+        self.seeds = Seeds::List(seeds);
+        self
+    }
+
+    /// Uses `k` worker threads (default: the number of cores); the results
+    /// do not depend on it. `k = 0` makes [`Sweep::run`] fail.
+    pub fn threads(mut self, k: usize) -> Self {
+        self.threads = Some(k);
+        self
+    }
+
+    /// Prints progress to stdout for sweeps longer than about 2 s (default
+    /// on).
+    pub fn progress(mut self, on: bool) -> Self {
+        self.progress = on;
+        self
+    }
+
+    /// How many seeds each point runs with.
+    pub fn seeds_per_point(&self) -> usize {
+        match &self.seeds {
+            Seeds::Derived { n, .. } => *n,
+            Seeds::List(l) => l.len(),
+        }
+    }
+
+    /// The seed of point `point` in run `j`.
+    fn seed_of(&self, point: usize, j: usize) -> u64 {
+        match &self.seeds {
+            Seeds::Derived { base, .. } => {
+                derive_seed(*base, domain::SWEEP, point as u64, j as u64)
+            }
+            Seeds::List(l) => l[j],
+        }
+    }
+
+    /// Runs `f(point, seed)` for every point and seed and returns one
+    /// [`SweepResult`] per point, in the order of the points.
+    ///
+    /// If some runs fail, returns the error of the failed run with the lowest
+    /// job index (runs after it may be skipped). A run that panics re-raises
+    /// its panic here, by the same rule. Errors: zero seeds, zero threads.
+    pub fn run<R, F>(self, f: F) -> Result<Vec<SweepResult<P, R>>>
+    where
+        R: Send,
+        F: Fn(&P, u64) -> Result<R> + Sync,
+    {
+        let per = self.seeds_per_point();
+        if per == 0 {
+            return Err(Error::invalid(
+                "sweep seeds",
+                0,
+                "at least 1 seed per point",
+            ));
+        }
+        let threads = match self.threads {
+            Some(0) => {
+                return Err(Error::invalid("sweep threads", 0, "at least 1 thread"));
+            }
+            Some(k) => k,
+            None => std::thread::available_parallelism().map_or(1, |k| k.get()),
+        };
+        let jobs = self.points.len() * per;
+        let seeds: Vec<u64> = (0..jobs).map(|k| self.seed_of(k / per, k % per)).collect();
+        let progress = Progress::new(self.progress, jobs, self.points.len(), per);
+
+        // Lowest index of a failed job so far (`jobs` if none): later jobs
+        // are skipped, earlier ones still run, so the reported failure is
+        // the same for every thread count.
+        let first_failure = AtomicUsize::new(jobs);
+        let run_job = |k: usize| -> Outcome<R> {
+            if k > first_failure.load(Ordering::Relaxed) {
+                return Outcome::Skipped;
+            }
+            let point = &self.points[k / per];
+            let out = match catch_unwind(AssertUnwindSafe(|| f(point, seeds[k]))) {
+                Ok(r) => Outcome::Done(r),
+                Err(p) => Outcome::Panicked(p),
+            };
+            if !matches!(out, Outcome::Done(Ok(_))) {
+                first_failure.fetch_min(k, Ordering::Relaxed);
+            }
+            progress.job_done();
+            out
+        };
+
+        let mut outcomes: Vec<Option<Outcome<R>>> = (0..jobs).map(|_| None).collect();
+        let workers = threads.min(jobs);
+        if workers <= 1 {
+            for (k, slot) in outcomes.iter_mut().enumerate() {
+                *slot = Some(run_job(k));
+            }
+        } else {
+            let next = AtomicUsize::new(0);
+            let parts: Vec<Vec<(usize, Outcome<R>)>> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..workers)
+                    .map(|_| {
+                        s.spawn(|| {
+                            let mut mine = Vec::new();
+                            loop {
+                                let k = next.fetch_add(1, Ordering::Relaxed);
+                                if k >= jobs {
+                                    break;
+                                }
+                                mine.push((k, run_job(k)));
+                            }
+                            mine
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    // Jobs catch their own panics, so this never re-raises.
+                    .map(|h| h.join().unwrap_or_else(|p| resume_unwind(p)))
+                    .collect()
+            });
+            for (k, out) in parts.into_iter().flatten() {
+                outcomes[k] = Some(out);
+            }
+        }
+
+        let mut results: Vec<SweepResult<P, R>> = Vec::with_capacity(self.points.len());
+        let mut outcomes = outcomes.into_iter();
+        for (index, point) in self.points.into_iter().enumerate() {
+            let mut values = Vec::with_capacity(per);
+            for _ in 0..per {
+                match outcomes.next().flatten() {
+                    Some(Outcome::Done(Ok(v))) => values.push(v),
+                    Some(Outcome::Done(Err(e))) => return Err(e),
+                    Some(Outcome::Panicked(p)) => resume_unwind(p),
+                    // Only jobs after a failure are skipped, and the failure
+                    // returns above before they are reached.
+                    Some(Outcome::Skipped) | None => {
+                        unreachable!("sweep job skipped without an earlier failure")
+                    }
+                }
+            }
+            results.push(SweepResult {
+                index,
+                point,
+                seeds: seeds[index * per..(index + 1) * per].to_vec(),
+                values,
+            });
+        }
+        Ok(results)
+    }
+}
+
+/// Progress lines on stdout: silent for the first ~2 s, then at most one line
+/// per tenth of the jobs.
+struct Progress {
+    on: bool,
+    start: Instant,
+    jobs: usize,
+    points: usize,
+    per: usize,
+    done: AtomicUsize,
+    /// Tenths already reported.
+    printed: Mutex<usize>,
+}
+
+impl Progress {
+    fn new(on: bool, jobs: usize, points: usize, per: usize) -> Self {
+        Progress {
+            on,
+            start: Instant::now(),
+            jobs,
+            points,
+            per,
+            done: AtomicUsize::new(0),
+            printed: Mutex::new(0),
+        }
+    }
+
+    fn job_done(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if !self.on || self.jobs == 0 {
+            return;
+        }
+        let elapsed = self.start.elapsed();
+        if elapsed < QUIET_FOR {
+            return;
+        }
+        let tenth = done * MAX_LINES / self.jobs;
+        let Ok(mut printed) = self.printed.lock() else {
+            return;
+        };
+        if tenth <= *printed {
+            return;
+        }
+        *printed = tenth;
+        let secs = elapsed.as_secs_f64();
+        let left = secs * (self.jobs - done) as f64 / done as f64;
+        let mut out = std::io::stdout().lock();
+        // Progress is a courtesy: a closed stdout must not fail the sweep.
+        let _ = writeln!(
+            out,
+            "sweep: {done}/{} runs ({} points × {} seeds), {secs:.1} s elapsed, ~{left:.1} s left",
+            self.jobs, self.points, self.per
+        );
+        let _ = out.flush();
+    }
+}

@@ -1,0 +1,2 @@
+//! Transactions: atomicity and durability by logging, isolation levels,
+//! two-phase commit.
