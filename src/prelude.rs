@@ -18,8 +18,8 @@ pub use crate::sim::trace::{Trace, TraceEvent, TraceKind};
 pub use crate::sim::{
     hours, minutes, ms, ns, secs, us, Builder, ClientId, CrashPoint, CrashPoints, Ctx, Disk,
     DropReason, Fault, FaultPlan, History, Invoke, Latency, LinkConfig, Network, Node, NodeId, Op,
-    OpId, OpStatus, PartitionId, Property, PropertyKind, Request, Sim, SimDuration, SimEvent,
-    SimTime, Stats, TimerId, Violation, Workload, World, EXTERNAL,
+    OpId, OpStatus, PartitionId, PointKind, Property, PropertyKind, Request, Sim, SimDuration,
+    SimEvent, SimTime, Stats, TimerId, Violation, Workload, World, EXTERNAL,
 };
 pub use crate::{ch01, ch02, ch03, ch04, ch05};
 pub use crate::{delivery, detect, failure, retry, sim, txn};

@@ -46,6 +46,7 @@ impl Node for Probe {
     }
     fn on_recover(&mut self, ctx: &mut Ctx<'_, Self>) {
         ctx.count("recovered");
+        self.on_start(ctx);
     }
 }
 
@@ -707,5 +708,557 @@ fn closed_loop_matches_mean_value_analysis() -> Result<()> {
     // complete at most 100 jobs/s.
     assert!(pts[2].throughput.mean <= 100.0 * 1.02);
     assert!(ClosedLoop::new(0, Latency::zero()).is_err());
+    Ok(())
+}
+
+// ---------- typed timers and composition ----------
+
+/// A node that owns both a failure injector (slow mode: holds messages and
+/// releases them on its own timer) and an at-least-once sender (resends on
+/// its own timer). With timer tags packed into `u64` bits the two used to
+/// collide (the release tag had the sender's bit set); typed timers keep
+/// them apart.
+mod composed {
+    use thinkdist::delivery::{Resend, ResendTimer, Sender, Wire};
+    use thinkdist::failure::{FailureInjector, FailureMode, ReleaseTimer};
+    use thinkdist::prelude::*;
+
+    #[derive(Debug, Clone)]
+    pub enum Timer {
+        Release(ReleaseTimer),
+        Resend(ResendTimer),
+    }
+    impl From<ReleaseTimer> for Timer {
+        fn from(t: ReleaseTimer) -> Self {
+            Timer::Release(t)
+        }
+    }
+    impl From<ResendTimer> for Timer {
+        fn from(t: ResendTimer) -> Self {
+            Timer::Resend(t)
+        }
+    }
+
+    #[derive(Clone)]
+    pub struct Both {
+        pub injector: FailureInjector<Wire<u32>>,
+        pub sender: Sender<u32>,
+        pub handled: Vec<u32>,
+    }
+
+    impl Node for Both {
+        type Msg = Wire<u32>;
+        type Timer = Timer;
+        type Disk = ();
+        fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Wire<u32>) {
+            if let Some((from, msg)) = self.injector.receive(ctx, from, msg) {
+                self.handle(ctx, from, msg);
+            }
+        }
+        fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, t: Timer) {
+            // The sender is asked first, as the old tag-based code did.
+            match t {
+                Timer::Resend(r) => self.sender.on_timer(ctx, r),
+                Timer::Release(_) => {
+                    if let Some((from, msg)) = self.injector.release(ctx) {
+                        self.handle(ctx, from, msg);
+                    }
+                }
+            }
+        }
+    }
+
+    impl Both {
+        fn handle(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Wire<u32>) {
+            match msg {
+                Wire::Data { id, payload, .. } => {
+                    self.handled.push(payload);
+                    ctx.send(from, Wire::Ack { id });
+                }
+                Wire::Ack { id } => {
+                    self.sender.on_ack(ctx, id);
+                }
+            }
+        }
+    }
+
+    pub fn pair() -> Result<Vec<Both>> {
+        let slow = FailureInjector::new(|_: &Wire<u32>| false)
+            .from(SimDuration::ZERO, FailureMode::Slow { extra: ms(30) })?;
+        let sender = Sender::at_least_once(Resend::new(ms(20), 10)?);
+        let a = Both {
+            injector: FailureInjector::new(|_| false),
+            sender: sender.clone(),
+            handled: vec![],
+        };
+        let b = Both {
+            injector: slow,
+            sender,
+            handled: vec![],
+        };
+        Ok(vec![a, b])
+    }
+}
+
+#[test]
+fn a_node_with_an_injector_and_a_sender_releases_held_messages() -> Result<()> {
+    let mut sim = Sim::builder().build(composed::pair()?)?;
+    for k in 0..3 {
+        sim.with_node(0, |n, ctx| {
+            n.sender.send(ctx, 1, k);
+        })?;
+    }
+    sim.run_for(secs(1))?;
+    let b = sim.node(1)?;
+    assert_eq!(b.injector.held(), 0, "every held message was released");
+    // Held 30 ms, resent every 20 ms: each message is handled, some twice.
+    for k in 0..3 {
+        assert!(b.handled.contains(&k), "{k} never handled: {:?}", b.handled);
+    }
+    assert_eq!(sim.node(0)?.sender.unacked(), 0, "every message acked");
+    assert_eq!(b.injector.counts().delayed as usize, b.handled.len());
+    Ok(())
+}
+
+#[test]
+fn timers_come_back_as_the_typed_values_set() -> Result<()> {
+    #[derive(Debug, Clone, PartialEq)]
+    enum T {
+        Election,
+        Heartbeat(u32),
+    }
+    #[derive(Clone, Default)]
+    struct Raftish(Vec<(f64, T)>);
+    impl Node for Raftish {
+        type Msg = ();
+        type Timer = T;
+        type Disk = ();
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            ctx.set_timer(ms(3), T::Election);
+            ctx.set_timer(ms(1), T::Heartbeat(1));
+            let t = ctx.set_timer(ms(2), T::Heartbeat(2));
+            assert!(ctx.cancel_timer(t));
+            assert!(!ctx.cancel_timer(t), "cancelling twice does nothing");
+        }
+        fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
+        fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, t: T) {
+            self.0.push((ctx.now().as_ms(), t));
+        }
+        fn timer_label(t: &T) -> String {
+            format!("{t:?}").to_lowercase()
+        }
+    }
+    let mut sim = Sim::builder().build(vec![Raftish::default()])?;
+    sim.run_for(ms(10))?;
+    assert_eq!(
+        sim.node(0)?.0,
+        vec![(1.0, T::Heartbeat(1)), (3.0, T::Election)]
+    );
+    let labels: Vec<&str> = sim
+        .trace()
+        .events()
+        .iter()
+        .filter(|e| e.kind == TraceKind::Timer)
+        .map(|e| e.label.as_str())
+        .collect();
+    assert_eq!(labels, ["heartbeat(1)", "election"]);
+    assert_eq!(sim.timers_pending(), 0);
+    Ok(())
+}
+
+#[test]
+fn cancelling_fired_timers_leaves_nothing_pending() -> Result<()> {
+    let mut sim = Sim::builder().build(probes(1))?;
+    let mut ids = Vec::new();
+    for i in 0..1000 {
+        ids.push(sim.with_node(0, |_, ctx| ctx.set_timer(us(i), i))?);
+    }
+    sim.run_for(ms(5))?;
+    assert_eq!(sim.node(0)?.timers.len(), 1000);
+    for id in ids {
+        assert!(!sim.with_node(0, |_, ctx| ctx.cancel_timer(id))?);
+    }
+    assert_eq!(sim.timers_pending(), 0);
+    // A new timer reuses a slot, and no stale id cancels it.
+    let t = sim.with_node(0, |_, ctx| ctx.set_timer(ms(1), 7))?;
+    assert_eq!(sim.timers_pending(), 1);
+    sim.run_for(ms(2))?;
+    assert_eq!(sim.node(0)?.timers.last().map(|x| x.1), Some(7));
+    assert!(!sim.with_node(0, |_, ctx| ctx.cancel_timer(t))?);
+    Ok(())
+}
+
+// ---------- defects fixed ----------
+
+#[test]
+fn inject_follows_the_link_rules_and_inject_exact_does_not() -> Result<()> {
+    let link = LinkConfig::new(Latency::constant(ms(5)));
+    let mut sim = Sim::builder().link(link.clone()).build(probes(1))?;
+    sim.inject(0, 1, ms(1))?;
+    sim.inject_exact(0, 2, ms(1))?;
+    sim.run_for(ms(10))?;
+    let got: Vec<(f64, u64)> = sim
+        .node(0)?
+        .got
+        .iter()
+        .map(|g| (g.0.as_ms(), g.2))
+        .collect();
+    assert_eq!(got, vec![(1.0, 2), (6.0, 1)]);
+    let mut lossy = Sim::builder().link(link.loss(1.0)).build(probes(1))?;
+    lossy.inject(0, 1, ms(1))?;
+    lossy.run_for(ms(10))?;
+    assert!(lossy.node(0)?.got.is_empty());
+    assert_eq!(lossy.stats().lost, 1);
+    Ok(())
+}
+
+#[test]
+fn a_node_crashed_at_time_zero_does_not_start_until_it_recovers() -> Result<()> {
+    let mut nodes = probes(2);
+    nodes[0].send_on_start = vec![(1, 5)];
+    let plan = FaultPlan::new().outage(SimDuration::ZERO, ms(10), 0);
+    let mut sim = Sim::builder().faults(plan).build(nodes)?;
+    sim.run_for(ms(5))?;
+    assert!(sim.node(1)?.got.is_empty(), "node 0 never acted while down");
+    assert_eq!(sim.stats().sent, 0);
+    sim.run_for(ms(10))?;
+    assert_eq!(
+        sim.node(1)?.got.len(),
+        1,
+        "on recovery it starts (on_start)"
+    );
+    assert_eq!(sim.node(1)?.got[0].0, SimTime::from_start(ms(11)));
+    Ok(())
+}
+
+#[test]
+fn with_node_refuses_a_down_node() -> Result<()> {
+    let mut sim = Sim::builder().build(probes(1))?;
+    sim.crash(0)?;
+    let e = sim.with_node(0, |_, ctx| ctx.send(0, 1)).unwrap_err();
+    assert!(
+        e.is_invalid_parameter() && e.message().contains("down"),
+        "{e}"
+    );
+    Ok(())
+}
+
+// ---------- link control ----------
+
+#[test]
+fn overlapping_partitions_heal_independently_in_runs_and_charts() -> Result<()> {
+    // One partition 0–100 ms cuts node 0 off; another 50–500 ms cuts node 1
+    // off. At 200 ms node 1 is still cut off, whatever the first one did.
+    let plan = FaultPlan::new()
+        .partition(SimDuration::ZERO, ms(100), vec![vec![0], vec![1, 2]])
+        .partition(ms(50), ms(500), vec![vec![1], vec![0, 2]]);
+    let mut sim = Sim::builder().faults(plan.clone()).build(probes(3))?;
+    sim.run_for(ms(200))?;
+    sim.with_node(2, |_, ctx| {
+        ctx.send(1, 1);
+        ctx.send(0, 2);
+    })?;
+    sim.run_for(ms(10))?;
+    assert!(
+        sim.node(1)?.got.is_empty(),
+        "the second partition still cuts 2 → 1"
+    );
+    assert_eq!(sim.node(0)?.got.len(), 1, "the first partition has healed");
+    sim.run_for(ms(400))?;
+    sim.with_node(2, |_, ctx| ctx.send(1, 3))?;
+    sim.run_for(ms(10))?;
+    assert_eq!(sim.node(1)?.got.len(), 1);
+    let w = plan.windows(SimTime::from_start(secs(1)));
+    let spans: Vec<(f64, f64)> = w.iter().map(|x| (x.0.as_ms(), x.1.as_ms())).collect();
+    assert_eq!(spans, vec![(0.0, 100.0), (50.0, 500.0)]);
+    Ok(())
+}
+
+#[test]
+fn held_link_keeps_messages_in_order_until_released() -> Result<()> {
+    let mut sim = Sim::builder().build(probes(3))?;
+    sim.hold(0, 1)?;
+    for m in [1, 2, 3] {
+        sim.with_node(0, |_, ctx| ctx.send(1, m))?;
+    }
+    sim.with_node(2, |_, ctx| ctx.send(1, 9))?; // another link: not held
+    sim.run_for(ms(10))?;
+    assert_eq!(
+        sim.node(1)?.got.iter().map(|g| g.2).collect::<Vec<_>>(),
+        vec![9]
+    );
+    assert_eq!(sim.held_messages(), 3);
+    assert_eq!(sim.release(0, 1)?, 3);
+    sim.run_for(ms(1))?;
+    let got: Vec<(f64, u64)> = sim
+        .node(1)?
+        .got
+        .iter()
+        .map(|g| (g.0.as_ms(), g.2))
+        .collect();
+    assert_eq!(got, vec![(1.0, 9), (10.0, 1), (10.0, 2), (10.0, 3)]);
+    assert_eq!(sim.stats().held, 3);
+    // The same from a fault plan.
+    let mut nodes = probes(2);
+    nodes[0].send_on_start = vec![(1, 4), (1, 5)];
+    let plan = FaultPlan::new().hold(SimDuration::ZERO, ms(30), 0, 1);
+    let mut sim = Sim::builder().faults(plan).build(nodes)?;
+    sim.run_for(ms(50))?;
+    let got: Vec<(f64, u64)> = sim
+        .node(1)?
+        .got
+        .iter()
+        .map(|g| (g.0.as_ms(), g.2))
+        .collect();
+    assert_eq!(got, vec![(30.0, 4), (30.0, 5)]);
+    Ok(())
+}
+
+#[test]
+fn a_lossy_window_loses_messages_only_while_it_lasts() -> Result<()> {
+    let plan = FaultPlan::new().lossy(ms(10), ms(20), 1.0);
+    let mut sim = Sim::builder().faults(plan).build(probes(2))?;
+    for at in [5, 15, 25] {
+        sim.run_until_time(SimTime::from_start(ms(at)))?;
+        sim.with_node(0, |_, ctx| ctx.send(1, at))?;
+    }
+    sim.run_for(ms(10))?;
+    assert_eq!(
+        sim.node(1)?.got.iter().map(|g| g.2).collect::<Vec<_>>(),
+        vec![5, 25]
+    );
+    assert_eq!(sim.stats().lost, 1);
+    Ok(())
+}
+
+// ---------- disks and crash points ----------
+
+/// Writes `k` to its disk on message `k`; syncs only even ones.
+#[derive(Clone, Default)]
+struct Writer;
+impl Node for Writer {
+    type Msg = u64;
+    type Timer = ();
+    type Disk = Vec<u64>;
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, _: NodeId, k: u64) {
+        if k >= 1000 {
+            return; // its own echo
+        }
+        ctx.disk().push(k);
+        if k % 2 == 0 {
+            ctx.sync("even");
+            ctx.send(0, 1000 + k); // a send after the sync
+        }
+    }
+}
+
+#[test]
+fn a_crash_loses_exactly_the_unsynced_writes() -> Result<()> {
+    let mut sim = Sim::builder().build(vec![Writer])?;
+    for k in [1, 2, 3] {
+        sim.inject_exact(0, k, ms(k))?;
+    }
+    sim.run_for(ms(5))?;
+    assert_eq!(sim.disk(0)?.working(), &vec![1, 2, 3]);
+    assert_eq!(sim.disk(0)?.synced(), &vec![1, 2]);
+    sim.bounce(0)?;
+    assert_eq!(sim.disk(0)?.working(), &vec![1, 2], "3 was never synced");
+    assert_eq!(sim.disk(0)?.syncs(), 1);
+    Ok(())
+}
+
+#[test]
+fn a_crash_at_a_point_discards_the_rest_of_the_handler_and_restarts() -> Result<()> {
+    // Points: sync of 2 (point 0), send 1002 (1), sync of 4 (2), send 1004 (3).
+    let run = |plan: FaultPlan, which: CrashPoints| -> Result<Sim<Writer>> {
+        let mut sim = Sim::builder()
+            .faults(plan)
+            .crash_points(which)
+            .record_crash_points(true)
+            .build(vec![Writer])?;
+        for k in [2, 4] {
+            sim.inject_exact(0, k, ms(k))?;
+        }
+        sim.run_for(ms(20))?;
+        Ok(sim)
+    };
+    let all = run(FaultPlan::new(), CrashPoints::SyncsAndSends)?;
+    let kinds: Vec<(PointKind, &str)> = all
+        .crash_points()
+        .iter()
+        .map(|p| (p.kind, p.label.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (PointKind::Sync, "even"),
+            (PointKind::Send, "1002"),
+            (PointKind::Sync, "even"),
+            (PointKind::Send, "1004")
+        ]
+    );
+    assert_eq!(
+        run(FaultPlan::new(), CrashPoints::Syncs)?.crash_points_reached(),
+        2
+    );
+    // Crash at point 2 (the sync of 4), restart 5 ms later.
+    let sim = run(
+        FaultPlan::new().crash_at_point(2, Some(ms(5))),
+        CrashPoints::SyncsAndSends,
+    )?;
+    let hit = sim.crashed_at_point().expect("reached");
+    assert_eq!(
+        (hit.index, hit.node, hit.time),
+        (2, 0, SimTime::from_start(ms(4)))
+    );
+    assert_eq!(sim.disk(0)?.synced(), &vec![2], "4 was written, not synced");
+    assert_eq!(sim.disk(0)?.working(), &vec![2]);
+    assert_eq!(
+        sent_labels(&sim),
+        ["1002"],
+        "the send after the crash point never left"
+    );
+    assert!(sim.is_up(0), "restarted");
+    let r = sim.updown().finish(sim.now())?;
+    assert_eq!(
+        r.down_intervals(0)?,
+        &[(SimTime::from_start(ms(4)), SimTime::from_start(ms(9)))]
+    );
+    Ok(())
+}
+
+/// The labels of the messages sent in a run, from its trace.
+fn sent_labels<N: Node>(sim: &Sim<N>) -> Vec<String> {
+    sim.trace()
+        .events()
+        .iter()
+        .filter(|e| e.kind == TraceKind::Send)
+        .map(|e| e.label.clone())
+        .collect()
+}
+
+// ---------- clients and histories ----------
+
+/// A register that answers reads and writes; refuses negative writes.
+#[derive(Clone, Default)]
+struct Register {
+    value: i64,
+}
+impl Node for Register {
+    type Msg = Option<i64>;
+    type Timer = ();
+    type Disk = ();
+    fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: Option<i64>) {}
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, req: Request, op: Option<i64>) {
+        match op {
+            Some(v) if v < 0 => ctx.reply_failed(req, None),
+            Some(v) => {
+                self.value = v;
+                ctx.reply(req, Some(v));
+            }
+            None => ctx.reply(req, Some(self.value)),
+        }
+    }
+}
+
+#[test]
+fn the_history_records_ok_failed_and_unknown_outcomes_with_times() -> Result<()> {
+    let link = LinkConfig::new(Latency::constant(ms(1)));
+    let mut sim = Sim::builder().link(link).build(vec![Register::default()])?;
+    sim.invoke(0, Invoke::new(0, Some(5)))?;
+    sim.invoke(1, Invoke::new(0, Some(-1)).after(ms(10)))?;
+    sim.invoke(2, Invoke::new(0, None).after(ms(20)).timeout(ms(1)))?; // gives up before the reply
+    sim.run_for(ms(50))?;
+    let ops = sim.history().ops();
+    assert_eq!(ops.len(), 3);
+    assert_eq!(
+        (ops[0].status, ops[0].invoked, ops[0].completed),
+        (
+            OpStatus::Ok,
+            SimTime::ZERO,
+            Some(SimTime::from_start(ms(2)))
+        )
+    );
+    assert_eq!(ops[0].reply, Some(Some(5)));
+    assert_eq!(
+        (ops[1].status, ops[1].reply.clone()),
+        (OpStatus::Failed, Some(None))
+    );
+    assert_eq!(
+        ops[2].status,
+        OpStatus::Unknown,
+        "a timeout is not a failure"
+    );
+    assert_eq!(ops[2].gave_up, Some(SimTime::from_start(ms(21))));
+    assert_eq!(ops[2].late_reply, Some(SimTime::from_start(ms(22))));
+    assert_eq!(sim.history().counts(), (1, 1, 1));
+    assert_eq!(sim.history().clients(), vec![0, 1, 2]);
+    Ok(())
+}
+
+#[test]
+fn a_lost_reply_leaves_the_outcome_unknown_though_the_write_happened() -> Result<()> {
+    let mut sim = Sim::builder().build(vec![Register::default()])?;
+    sim.set_default_link(LinkConfig::default())?;
+    sim.invoke(0, Invoke::new(0, Some(3)))?;
+    // The request arrives at 1 ms; cut the way back before the reply leaves.
+    sim.run_for(us(500))?;
+    sim.set_default_link(LinkConfig::default().loss(1.0))?;
+    sim.run_for(ms(10))?;
+    assert_eq!(sim.node(0)?.value, 3, "the write took effect");
+    assert_eq!(sim.history().ops()[0].status, OpStatus::Unknown);
+    Ok(())
+}
+
+#[test]
+fn a_workload_runs_each_client_closed_loop() -> Result<()> {
+    let mut sim = Sim::builder().build(vec![Register::default()])?;
+    sim.set_workload(
+        3,
+        |c: ClientId, _now: SimTime, _r: &mut SimRng, last: Option<&Op<Option<i64>>>| {
+            let n = last.map_or(0, |o| o.id + 1);
+            (n < 12).then(|| Invoke::new(0, Some(c as i64)).after(ms(1)))
+        },
+    )?;
+    sim.run_for(secs(1))?;
+    let h = sim.history();
+    for c in 0..3 {
+        let ops: Vec<&Op<Option<i64>>> = h.of_client(c).collect();
+        assert!(!ops.is_empty());
+        for w in ops.windows(2) {
+            assert!(
+                w[1].invoked >= w[0].completed.unwrap(),
+                "one operation at a time"
+            );
+        }
+    }
+    assert!(h.ops().iter().all(|o| o.status == OpStatus::Ok));
+    Ok(())
+}
+
+#[test]
+fn same_seed_same_history_and_violations() -> Result<()> {
+    let run = |seed: u64| -> Result<String> {
+        let link = LinkConfig::new(Latency::exponential(ms(2))?).loss(0.2);
+        let mut sim = Sim::builder()
+            .seed(seed)
+            .link(link)
+            .build(vec![Register::default()])?;
+        sim.set_workload(
+            4,
+            |c: ClientId, _: SimTime, r: &mut SimRng, _: Option<&Op<Option<i64>>>| {
+                let v = (simrng::unit_f64(r) * 100.0) as i64 - 10;
+                Some(
+                    Invoke::new(0, Some(v + c as i64))
+                        .after(ms(1))
+                        .timeout(ms(20)),
+                )
+            },
+        )?;
+        sim.run_for(ms(300))?;
+        Ok(serde_json::to_string(sim.history()).unwrap_or_default())
+    };
+    assert_eq!(run(1)?, run(1)?);
+    assert_ne!(run(1)?, run(2)?);
     Ok(())
 }

@@ -12,8 +12,7 @@
 //! reader can follow on a message diagram
 //! (`plot::counterexample_diagram`).
 //!
-//! Seeds are derived from a base seed and the trial's index, trials run on
-//! all cores through [`crate::sim::sweep::Sweep`], and shrinking is
+//! Trial `i` runs seed `base + i`, trials run on all cores through [`crate::sim::sweep::Sweep`], and shrinking is
 //! sequential: the result is the same for any number of threads.
 //!
 //! ```
@@ -54,7 +53,7 @@
 //! ```
 
 use crate::error::{check_probability, Error, Result};
-use crate::sim::rng::{self, derive_seed, domain, SimRng};
+use crate::sim::rng::{self, domain, SimRng};
 use crate::sim::sweep::Sweep;
 use crate::sim::time::{ms, SimDuration, SimTime};
 use crate::sim::trace::Trace;
@@ -67,7 +66,8 @@ use std::collections::BTreeMap;
 /// Defaults from [`FaultSpace::new`]: up to 2 outages of 10–200 ms on any
 /// node, up to 1 partition (a random split in two) of 10–200 ms, up to 1
 /// lossy window of 10–200 ms losing up to 30 % of messages, all starting in
-/// the first 80 % of the horizon.
+/// the first 80 % of the horizon; no crash at a crash point (set
+/// [`FaultSpace::crash_points`] to draw one in half of the runs).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FaultSpace {
     /// Nodes of the cluster.
@@ -90,6 +90,11 @@ pub struct FaultSpace {
     pub max_loss: f64,
     /// Shortest and longest lossy window.
     pub lossy_len: (SimDuration, SimDuration),
+    /// In half of the runs, crash at a crash point drawn from `0..k` and
+    /// restart after the given time: `Some((k, restart_after))`. Finds what
+    /// a crash between two instructions breaks, which crashes at random
+    /// times (between events) never do.
+    pub crash_points: Option<(u64, SimDuration)>,
 }
 
 impl FaultSpace {
@@ -106,6 +111,7 @@ impl FaultSpace {
             max_lossy: 1,
             max_loss: 0.3,
             lossy_len: (ms(10), ms(200)),
+            crash_points: None,
         };
         s.validate()?;
         Ok(s)
@@ -189,6 +195,11 @@ impl FaultSpace {
             let from = start(&mut r);
             let to = from + len(&mut r, self.lossy_len);
             plan = plan.with(Fault::Lossy { p, from, to });
+        }
+        if let Some((k, restart)) = self.crash_points {
+            if k > 0 && rng::chance(&mut r, 0.5) {
+                plan = plan.crash_at_point(uniform(&mut r, 0, k - 1), Some(restart));
+            }
         }
         plan
     }
@@ -349,9 +360,10 @@ impl Explore {
         self
     }
 
-    /// The seed of trial `i`.
+    /// The seed of trial `i`: the base seed plus `i` (seeds a reader can
+    /// type: "seed 4217 fails").
     pub fn seed_of(&self, i: usize) -> u64 {
-        derive_seed(self.base_seed, domain::SWEEP, 0, i as u64)
+        self.base_seed.wrapping_add(i as u64)
     }
 
     /// Runs `scenario` on every seed with the plan `space` draws for it.

@@ -1,0 +1,504 @@
+//! Two-phase commit (Gray 1978; presumed abort, Mohan & Lindsay 1983),
+//! with durable logs at the coordinator and the participants.
+//!
+//! Node 0 coordinates; nodes `1..=k` are participants. A client sends a
+//! transaction to the coordinator ([`Msg::Begin`]), which asks every
+//! participant to prepare. A participant votes yes only after it has
+//! written and synced a *prepared* record (it promises to commit if told
+//! to, whatever crashes in between); it may vote no. With every vote yes,
+//! the coordinator writes and syncs *commit* before it tells anyone, and
+//! repeats the commit to each participant until that participant
+//! acknowledges it (also after a restart of the coordinator); on a no vote
+//! or a timeout it aborts (and need not log it: a coordinator with no record
+//! of a transaction presumes it aborted). Participants apply the decision
+//! durably. A participant that is prepared but has no decision is *in
+//! doubt*: it may neither commit nor abort on its own, so it asks the
+//! coordinator again and again until it learns the outcome.
+//!
+//! Two broken variants show what each rule buys:
+//! - [`Variant::ForgetVote`]: a participant votes yes without syncing its
+//!   prepared record. A crash after the vote makes it forget the promise;
+//!   when the commit arrives it has nothing to commit, and aborts, while
+//!   the others commit.
+//! - [`Variant::DecideBeforeLog`]: the coordinator sends its commit decision
+//!   before syncing it. A crash at that sync leaves participants committed
+//!   and a coordinator that, after restarting, presumes abort for anyone
+//!   who asks.
+//!
+//! The safety property is **atomicity**: no transaction is committed at one
+//! participant and aborted at another ([`atomicity`], checked on what the
+//! participants' disks hold after every event).
+
+use crate::check::property::invariant;
+use crate::error::{check_probability, Error, Result};
+use crate::sim::rng;
+use crate::sim::time::{ms, SimDuration};
+use crate::sim::{Ctx, Invoke, Node, NodeId, Property, Request, World};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A transaction's id.
+pub type TxnId = u64;
+
+/// What a transaction ended as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Outcome {
+    /// Its writes are in.
+    Committed,
+    /// Its writes are not.
+    Aborted,
+}
+
+/// The protocol, correct or deliberately broken (see the [module
+/// docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Variant {
+    /// Textbook two-phase commit with presumed abort.
+    Correct,
+    /// Participants vote yes without syncing their prepared record.
+    ForgetVote,
+    /// The coordinator sends commit before syncing it.
+    DecideBeforeLog,
+}
+
+/// Messages of the protocol and of its clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Msg {
+    /// A client's transaction, to the coordinator.
+    Begin(TxnId),
+    /// Coordinator → participant: can you commit?
+    Prepare(TxnId),
+    /// Participant → coordinator: its vote.
+    Vote(TxnId, bool),
+    /// Coordinator → participant: the outcome.
+    Decision(TxnId, Outcome),
+    /// Participant → coordinator: what became of this transaction?
+    Query(TxnId),
+    /// Participant → coordinator: I applied your commit.
+    Ack(TxnId),
+    /// Coordinator → client: the outcome.
+    Done(TxnId, Outcome),
+}
+
+/// Timers of the protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// The coordinator stops waiting for votes on a transaction.
+    Votes(TxnId),
+    /// An in-doubt participant asks again.
+    Ask(TxnId),
+    /// The coordinator repeats a commit to whoever has not acknowledged it.
+    Repeat(TxnId),
+}
+
+/// A node's log: what it knows about each transaction, durably once synced.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Log {
+    /// Participant: transactions it voted yes for (its promise).
+    pub prepared: BTreeSet<TxnId>,
+    /// Decisions: the coordinator's, or what a participant applied.
+    pub decided: BTreeMap<TxnId, Outcome>,
+}
+
+/// Parameters of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TwoPhase {
+    /// Participants (nodes `1..=participants`).
+    pub participants: usize,
+    /// Probability that a participant votes no on a transaction.
+    pub no_vote: f64,
+    /// How long the coordinator waits for votes before aborting.
+    pub vote_timeout: SimDuration,
+    /// How often an in-doubt participant asks the coordinator.
+    pub ask_every: SimDuration,
+    /// Correct or broken.
+    pub variant: Variant,
+}
+
+impl Default for TwoPhase {
+    /// 2 participants, 10 % no votes, 50 ms vote timeout, ask every 20 ms,
+    /// correct.
+    fn default() -> Self {
+        TwoPhase {
+            participants: 2,
+            no_vote: 0.1,
+            vote_timeout: ms(50),
+            ask_every: ms(20),
+            variant: Variant::Correct,
+        }
+    }
+}
+
+impl TwoPhase {
+    /// Checks the parameters.
+    pub fn validate(&self) -> Result<()> {
+        if self.participants == 0 || self.participants > 1_000 {
+            return Err(Error::invalid(
+                "participants",
+                self.participants,
+                "1 to 1,000 participants",
+            ));
+        }
+        check_probability("no_vote", self.no_vote)?;
+        for (name, d) in [
+            ("vote_timeout", self.vote_timeout),
+            ("ask_every", self.ask_every),
+        ] {
+            if d.0 == 0 {
+                return Err(Error::invalid(name, d, "a duration > 0"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The nodes: the coordinator, then the participants.
+    pub fn nodes(&self) -> Result<Vec<TwoPc>> {
+        self.validate()?;
+        let mut v = vec![TwoPc::Coordinator(Coordinator {
+            cfg: self.clone(),
+            active: BTreeMap::new(),
+            unacked: BTreeMap::new(),
+        })];
+        for _ in 0..self.participants {
+            v.push(TwoPc::Participant(Participant { cfg: self.clone() }));
+        }
+        Ok(v)
+    }
+
+    /// Lane names for diagrams.
+    pub fn lanes(&self) -> Vec<String> {
+        let mut v = vec!["coordinator".to_string()];
+        v.extend((1..=self.participants).map(|i| format!("participant {i}")));
+        v
+    }
+}
+
+/// A transaction the coordinator is collecting votes for (memory only).
+#[derive(Debug, Clone)]
+pub struct Active {
+    req: Request,
+    yes: BTreeSet<NodeId>,
+}
+
+/// The coordinator's memory.
+#[derive(Debug, Clone)]
+pub struct Coordinator {
+    cfg: TwoPhase,
+    active: BTreeMap<TxnId, Active>,
+    /// Commits not yet acknowledged, by the participants still to ack.
+    unacked: BTreeMap<TxnId, BTreeSet<NodeId>>,
+}
+
+/// A participant's memory (everything it knows is on its disk).
+#[derive(Debug, Clone)]
+pub struct Participant {
+    cfg: TwoPhase,
+}
+
+/// A node of the protocol.
+#[derive(Debug, Clone)]
+pub enum TwoPc {
+    /// Node 0.
+    Coordinator(Coordinator),
+    /// Nodes `1..`.
+    Participant(Participant),
+}
+
+impl Coordinator {
+    fn decide(&mut self, ctx: &mut Ctx<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
+        let Some(a) = self.active.remove(&txn) else {
+            return;
+        };
+        let tell = |ctx: &mut Ctx<'_, TwoPc>| {
+            for p in 1..=self.cfg.participants {
+                ctx.send(p, Msg::Decision(txn, outcome));
+            }
+        };
+        match (outcome, self.cfg.variant) {
+            (Outcome::Committed, Variant::DecideBeforeLog) => {
+                tell(ctx);
+                ctx.disk().decided.insert(txn, outcome);
+                ctx.sync("commit");
+            }
+            (Outcome::Committed, _) => {
+                ctx.disk().decided.insert(txn, outcome);
+                ctx.sync("commit");
+                tell(ctx);
+            }
+            // Presumed abort: nothing to log.
+            (Outcome::Aborted, _) => tell(ctx),
+        }
+        match outcome {
+            Outcome::Committed => {
+                self.repeat_until_acked(ctx, txn);
+                ctx.reply(a.req, Msg::Done(txn, outcome));
+            }
+            Outcome::Aborted => ctx.reply_failed(a.req, Msg::Done(txn, outcome)),
+        }
+    }
+
+    fn repeat_until_acked(&mut self, ctx: &mut Ctx<'_, TwoPc>, txn: TxnId) {
+        self.unacked
+            .insert(txn, (1..=self.cfg.participants).collect());
+        ctx.set_timer(self.cfg.ask_every, Timer::Repeat(txn));
+    }
+}
+
+impl Participant {
+    fn apply(&self, ctx: &mut Ctx<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
+        let log = ctx.disk();
+        if log.decided.contains_key(&txn) {
+            return;
+        }
+        // Without its prepared record a participant has nothing to commit.
+        let outcome = if log.prepared.contains(&txn) {
+            outcome
+        } else {
+            Outcome::Aborted
+        };
+        log.decided.insert(txn, outcome);
+        ctx.sync(match outcome {
+            Outcome::Committed => "committed",
+            Outcome::Aborted => "aborted",
+        });
+    }
+}
+
+impl Node for TwoPc {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Disk = Log;
+
+    fn on_recover(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if let TwoPc::Coordinator(c) = self {
+            // Repeat every logged commit: some participant may not know it.
+            let commits: Vec<TxnId> = ctx
+                .disk()
+                .decided
+                .iter()
+                .filter(|(_, &o)| o == Outcome::Committed)
+                .map(|(&t, _)| t)
+                .collect();
+            for t in commits {
+                c.repeat_until_acked(ctx, t);
+            }
+        }
+        if let TwoPc::Participant(p) = self {
+            // Ask about every transaction still in doubt.
+            let log = ctx.disk();
+            let doubt: Vec<TxnId> = log
+                .prepared
+                .iter()
+                .filter(|t| !log.decided.contains_key(t))
+                .copied()
+                .collect();
+            for t in doubt {
+                ctx.set_timer(p.cfg.ask_every, Timer::Ask(t));
+            }
+        }
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, req: Request, msg: Msg) {
+        let (TwoPc::Coordinator(c), Msg::Begin(txn)) = (self, msg) else {
+            return;
+        };
+        if c.active.contains_key(&txn) || ctx.disk().decided.contains_key(&txn) {
+            return;
+        }
+        c.active.insert(
+            txn,
+            Active {
+                req,
+                yes: BTreeSet::new(),
+            },
+        );
+        for p in 1..=c.cfg.participants {
+            ctx.send(p, Msg::Prepare(txn));
+        }
+        ctx.set_timer(c.cfg.vote_timeout, Timer::Votes(txn));
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
+        match (self, msg) {
+            (TwoPc::Coordinator(c), Msg::Vote(txn, yes)) => {
+                if !yes {
+                    c.decide(ctx, txn, Outcome::Aborted);
+                    return;
+                }
+                let all = match c.active.get_mut(&txn) {
+                    Some(a) => {
+                        a.yes.insert(from);
+                        a.yes.len() == c.cfg.participants
+                    }
+                    None => false,
+                };
+                if all {
+                    c.decide(ctx, txn, Outcome::Committed);
+                }
+            }
+            (TwoPc::Coordinator(c), Msg::Ack(txn)) => {
+                if let Some(left) = c.unacked.get_mut(&txn) {
+                    left.remove(&from);
+                    if left.is_empty() {
+                        c.unacked.remove(&txn);
+                    }
+                }
+            }
+            (TwoPc::Coordinator(c), Msg::Query(txn)) => {
+                // Still collecting votes: the participant asks again later.
+                if c.active.contains_key(&txn) {
+                    return;
+                }
+                let outcome = ctx
+                    .disk()
+                    .decided
+                    .get(&txn)
+                    .copied()
+                    .unwrap_or(Outcome::Aborted);
+                ctx.send(from, Msg::Decision(txn, outcome));
+            }
+            (TwoPc::Participant(p), Msg::Prepare(txn)) => {
+                let log = ctx.disk();
+                if let Some(&o) = log.decided.get(&txn) {
+                    ctx.send(from, Msg::Vote(txn, o == Outcome::Committed));
+                    return;
+                }
+                if log.prepared.contains(&txn) {
+                    ctx.send(from, Msg::Vote(txn, true));
+                    return;
+                }
+                if rng::chance(ctx.rng(), p.cfg.no_vote) {
+                    ctx.disk().decided.insert(txn, Outcome::Aborted);
+                    ctx.sync("vote no");
+                    ctx.send(from, Msg::Vote(txn, false));
+                    return;
+                }
+                ctx.disk().prepared.insert(txn);
+                if p.cfg.variant != Variant::ForgetVote {
+                    ctx.sync("prepared");
+                }
+                ctx.send(from, Msg::Vote(txn, true));
+                ctx.set_timer(p.cfg.ask_every, Timer::Ask(txn));
+            }
+            (TwoPc::Participant(p), Msg::Decision(txn, outcome)) => {
+                p.apply(ctx, txn, outcome);
+                if outcome == Outcome::Committed {
+                    ctx.send(from, Msg::Ack(txn));
+                }
+            }
+            _ => ctx.count("unexpected message"),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Timer) {
+        match (self, timer) {
+            (TwoPc::Coordinator(c), Timer::Votes(txn)) => c.decide(ctx, txn, Outcome::Aborted),
+            (TwoPc::Coordinator(c), Timer::Repeat(txn)) => {
+                if let Some(left) = c.unacked.get(&txn) {
+                    for &p in left {
+                        ctx.send(p, Msg::Decision(txn, Outcome::Committed));
+                    }
+                    ctx.set_timer(c.cfg.ask_every, Timer::Repeat(txn));
+                }
+            }
+            (TwoPc::Participant(p), Timer::Ask(txn)) => {
+                if !ctx.disk().decided.contains_key(&txn) {
+                    ctx.send(0, Msg::Query(txn));
+                    ctx.set_timer(p.cfg.ask_every, Timer::Ask(txn));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn label(msg: &Msg) -> String {
+        let o = |o: &Outcome| match o {
+            Outcome::Committed => "commit",
+            Outcome::Aborted => "abort",
+        };
+        match msg {
+            Msg::Begin(t) => format!("begin T{t}"),
+            Msg::Prepare(t) => format!("prepare T{t}"),
+            Msg::Vote(t, y) => format!("vote {} T{t}", if *y { "yes" } else { "no" }),
+            Msg::Decision(t, d) => format!("{} T{t}", o(d)),
+            Msg::Query(t) => format!("query T{t}"),
+            Msg::Ack(t) => format!("ack T{t}"),
+            Msg::Done(t, d) => format!("{} T{t}", o(d)),
+        }
+    }
+
+    fn timer_label(t: &Timer) -> String {
+        match t {
+            Timer::Votes(t) => format!("vote timeout T{t}"),
+            Timer::Ask(t) => format!("ask T{t}"),
+            Timer::Repeat(t) => format!("repeat T{t}"),
+        }
+    }
+}
+
+/// Atomicity, on what the participants' disks hold (synced): no
+/// transaction committed at one participant and aborted at another.
+pub fn atomicity() -> impl Property<TwoPc> {
+    invariant("atomicity", |w: &World<'_, TwoPc>| {
+        let mut seen: BTreeMap<TxnId, (Outcome, NodeId)> = BTreeMap::new();
+        for (i, d) in w.disks.iter().enumerate().skip(1) {
+            for (&t, &o) in &d.synced().decided {
+                match seen.get(&t) {
+                    Some(&(o2, j)) if o2 != o => {
+                        return Err(format!(
+                            "T{t} is {o2:?} at participant {j} and {o:?} at participant {i}"
+                        ))
+                    }
+                    _ => {
+                        seen.insert(t, (o, i));
+                    }
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// A closed-loop workload: each client runs transactions one after another
+/// (ids `client * 1_000_000 + k`), waiting `think` between them, `txns`
+/// each.
+pub fn clients(txns: u64, think: SimDuration) -> impl crate::sim::Workload<Msg> {
+    let mut done: BTreeMap<usize, u64> = BTreeMap::new();
+    move |client: usize, _now, _rng: &mut rng::SimRng, _last: Option<&crate::sim::Op<Msg>>| {
+        let k = done.entry(client).or_insert(0);
+        if *k >= txns {
+            return None;
+        }
+        let id = client as u64 * 1_000_000 + *k;
+        *k += 1;
+        Some(Invoke::new(0, Msg::Begin(id)).after(think).timeout(ms(500)))
+    }
+}
+
+impl TwoPhase {
+    /// One explored run (see [`crate::check::explore`]): `clients` clients
+    /// each run `txns` transactions, one after another, against this
+    /// protocol, `think` apart, under the trial's faults, for at most
+    /// `horizon`; atomicity
+    /// is checked after every event. Every sync and every send is a crash
+    /// point.
+    pub fn trial(
+        &self,
+        t: &crate::check::Trial,
+        clients: usize,
+        txns: u64,
+        think: SimDuration,
+        horizon: SimDuration,
+    ) -> Result<crate::check::TrialRun> {
+        let mut sim = crate::sim::Sim::builder()
+            .seed(t.seed)
+            .faults(t.plan.clone())
+            .trace(t.trace_cap)
+            .crash_points(crate::sim::CrashPoints::SyncsAndSends)
+            .build(self.nodes()?)?;
+        sim.check(atomicity());
+        sim.set_workload(clients, self::clients(txns, think))?;
+        sim.run_for(horizon)?;
+        Ok(crate::check::TrialRun::new(&mut sim, self.lanes()))
+    }
+}
