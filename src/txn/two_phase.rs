@@ -401,11 +401,9 @@ impl Node for TwoPc {
                     ctx.set_timer(c.cfg.ask_every, Timer::Repeat(txn));
                 }
             }
-            (TwoPc::Participant(p), Timer::Ask(txn)) => {
-                if !ctx.disk().decided.contains_key(&txn) {
-                    ctx.send(0, Msg::Query(txn));
-                    ctx.set_timer(p.cfg.ask_every, Timer::Ask(txn));
-                }
+            (TwoPc::Participant(p), Timer::Ask(txn)) if !ctx.disk().decided.contains_key(&txn) => {
+                ctx.send(0, Msg::Query(txn));
+                ctx.set_timer(p.cfg.ask_every, Timer::Ask(txn));
             }
             _ => {}
         }
