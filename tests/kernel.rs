@@ -1181,7 +1181,7 @@ fn the_history_records_ok_failed_and_unknown_outcomes_with_times() -> Result<()>
     );
     assert_eq!(ops[0].reply, Some(Some(5)));
     assert_eq!(
-        (ops[1].status, ops[1].reply.clone()),
+        (ops[1].status, ops[1].reply),
         (OpStatus::Failed, Some(None))
     );
     assert_eq!(
