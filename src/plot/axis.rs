@@ -150,6 +150,33 @@ impl Axis {
         }
     }
 
+    /// An axis for `n` numbered columns at 0..n-1 (from -0.5 to n-0.5),
+    /// ticks at whole numbers 1, 2 or 5 × 10^k apart, about `target` of them.
+    pub fn integers(n: usize, target: usize) -> Axis {
+        let hi = n.max(1) as f64 - 0.5;
+        let raw = (n as f64 / target.max(1) as f64).max(1.0);
+        let mag = 10f64.powf(raw.log10().floor());
+        let step = [1.0, 2.0, 5.0, 10.0]
+            .into_iter()
+            .map(|m| m * mag)
+            .find(|s| *s >= raw)
+            .unwrap_or(10.0 * mag);
+        let major = (0..)
+            .map(|k| k as f64 * step)
+            .take_while(|v| *v <= hi)
+            .collect();
+        Axis {
+            lo: -0.5,
+            hi,
+            log: false,
+            reversed: false,
+            major,
+            minor: Vec::new(),
+            labels: None,
+            decimals: 0,
+        }
+    }
+
     /// A linear axis covering `lo..hi`, widened to whole tick steps.
     pub fn linear_nice(lo: f64, hi: f64, target: usize) -> Axis {
         let (lo, hi) = widen(lo, hi);

@@ -11,7 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
 use super::style::{ensure_font, Sizes, FONT_FAMILY, GRID, INK};
-use super::{bar, cdf, histogram, line, sequence, timeline};
+use super::{bar, cdf, grid, histogram, history, line, sequence, timeline};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Default figure width in pixels.
@@ -130,6 +130,8 @@ pub(crate) enum Spec {
     Availability(timeline::AvailabilitySpec),
     Sequence(sequence::SequenceSpec),
     Bar(bar::BarSpec),
+    Grid(grid::GridSpec),
+    History(history::HistorySpec),
 }
 
 /// A chart: plain data plus [`Opts`], rendered on demand to SVG or PNG.
@@ -286,6 +288,8 @@ impl Figure {
             Spec::Availability(s) => timeline::draw(s, &self.opts, root, &sz)?,
             Spec::Sequence(s) => sequence::draw(s, &self.opts, root, &sz)?,
             Spec::Bar(s) => bar::draw(s, &self.opts, root, &sz)?,
+            Spec::Grid(s) => grid::draw(s, &self.opts, root, &sz)?,
+            Spec::History(s) => history::draw(s, &self.opts, root, &sz)?,
         }
         root.present().map_err(perr)
     }

@@ -1,4 +1,6 @@
-//! Charts for notebooks and slides.
+//! Charts for notebooks and slides, and the conversions from what runs
+//! and checkers produce (traces, histories, crash-point reports,
+//! counterexamples) into charts.
 //!
 //! Every chart function takes plain data (slices of numbers, [`Series`],
 //! [`Lane`], [`SequenceDiagram`], ...) plus [`Opts`] and returns a
@@ -22,13 +24,19 @@
 //! | [`line_chart()`] | series vs a parameter, error bands, theory overlays |
 //! | [`sequence_diagram()`] | message (Lamport) diagram |
 //! | [`bar_chart()`] | grouped bars |
+//! | [`grid_chart()`], [`crash_point_chart()`] | pass/fail grid: properties × crash points |
+//! | [`history_chart()`] | client operations as intervals, one lane per client |
+//! | [`counterexample_diagram()`] | a shrunk counterexample around its violation |
 
 mod axis;
 mod bar;
 mod cdf;
 mod charts;
+mod counterexample;
 mod figure;
+mod grid;
 mod histogram;
+mod history;
 mod line;
 mod sequence;
 mod style;
@@ -39,8 +47,11 @@ pub use axis::fmt_num;
 pub use bar::{bar_chart, BarSeries};
 pub use cdf::{cdf, percentile_name, MARKED_PERCENTILES};
 pub use charts::Charts;
+pub use counterexample::counterexample_diagram;
 pub use figure::{Figure, Opts, DEFAULT_HEIGHT, DEFAULT_WIDTH};
+pub use grid::{crash_point_chart, grid_chart, Grid};
 pub use histogram::histogram;
+pub use history::{history_chart, HistoryChart, OpBar};
 pub use line::{line_chart, time_series, Series, SeriesStyle, Window};
 pub use sequence::{sequence_diagram, Arrow, Mark, MarkKind, SequenceDiagram};
 pub use style::{series_color, FONT_FAMILY, PALETTE};

@@ -167,6 +167,14 @@ impl<N: Node> Ctx<'_, N> {
             label: text.into(),
         });
     }
+    /// Writes a note built only if the trace keeps it (for notes that cost
+    /// a `format!`: nothing is allocated when tracing is off).
+    pub fn note_with(&mut self, text: impl FnOnce() -> String) {
+        if self.core.dead || !self.core.trace.wants() {
+            return;
+        }
+        self.note(text());
+    }
     /// Asks the simulation to stop after this event (`run_*` returns Ok).
     pub fn stop(&mut self) {
         if !self.core.dead {

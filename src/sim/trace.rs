@@ -38,12 +38,17 @@ pub enum TraceKind {
     Sync,
     /// `node` crashed at crash point `msg` (inside a handler).
     CrashPoint,
+    /// A client sent operation `msg`'s request towards `node`.
+    Invoke,
     /// A client's request (operation `msg`) reached `node`.
     Request,
     /// `node` answered operation `msg` (the reply may still be lost).
     Reply,
     /// A reply reached its client (operation `msg`, answered by `node`).
     Completed,
+    /// Client traffic of operation `msg` was lost: its request on the way
+    /// to `node` (`peer` is [`EXTERNAL`]) or `node`'s reply (`peer` is `None`).
+    ClientDrop(DropReason),
 }
 
 /// One event of a run.
@@ -128,7 +133,11 @@ impl Trace {
                 e.node == node
                     && !matches!(
                         e.kind,
-                        TraceKind::Drop(_) | TraceKind::Duplicate | TraceKind::Completed
+                        TraceKind::Drop(_)
+                            | TraceKind::Duplicate
+                            | TraceKind::Completed
+                            | TraceKind::Invoke
+                            | TraceKind::ClientDrop(_)
                     )
             })
             .cloned()

@@ -415,7 +415,12 @@ impl<N: Node> Core<N> {
             }
         });
         match self.net.decide(from, EXTERNAL, self.now) {
-            Verdict::Dropped(reason) => self.dropped_at_send(reason, from, EXTERNAL, op, &msg),
+            Verdict::Dropped(reason) => {
+                self.count_drop(reason);
+                self.trace_event(TraceKind::ClientDrop(reason), from, None, op, || {
+                    N::label(&msg)
+                });
+            }
             Verdict::Deliver(d1, d2) => {
                 let ev = |msg| Ev::Reply {
                     from: from as u32,
@@ -1191,14 +1196,14 @@ impl<N: Node> Sim<N> {
         };
         self.core.stats.sent += 1;
         self.core
-            .trace_event(TraceKind::Send, EXTERNAL, Some(node), op as u64, || {
+            .trace_event(TraceKind::Invoke, node, Some(EXTERNAL), op as u64, || {
                 N::label(&msg)
             });
         match self.core.net.decide(EXTERNAL, node, self.core.now) {
             Verdict::Dropped(reason) => {
                 self.core.count_drop(reason);
                 self.core.trace_event(
-                    TraceKind::Drop(reason),
+                    TraceKind::ClientDrop(reason),
                     node,
                     Some(EXTERNAL),
                     op as u64,
@@ -1225,7 +1230,7 @@ impl<N: Node> Sim<N> {
         if !self.core.up[to] {
             self.core.count_drop(DropReason::NodeDown);
             self.core.trace_event(
-                TraceKind::Drop(DropReason::NodeDown),
+                TraceKind::ClientDrop(DropReason::NodeDown),
                 to,
                 Some(EXTERNAL),
                 op as u64,

@@ -457,18 +457,19 @@ pub fn atomicity() -> impl Property<TwoPc> {
     })
 }
 
-/// A closed-loop workload: each client runs transactions one after another
-/// (ids `client * 1_000_000 + k`), waiting `think` between them, `txns`
-/// each.
+/// A closed-loop workload: each client runs `txns` transactions, one after
+/// another, `think` apart, numbered `T0, T1, …` in the order they start.
 pub fn clients(txns: u64, think: SimDuration) -> impl crate::sim::Workload<Msg> {
     let mut done: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut next: TxnId = 0;
     move |client: usize, _now, _rng: &mut rng::SimRng, _last: Option<&crate::sim::Op<Msg>>| {
         let k = done.entry(client).or_insert(0);
         if *k >= txns {
             return None;
         }
-        let id = client as u64 * 1_000_000 + *k;
         *k += 1;
+        let id = next;
+        next += 1;
         Some(Invoke::new(0, Msg::Begin(id)).after(think).timeout(ms(500)))
     }
 }

@@ -1,0 +1,53 @@
+//! A counterexample on a message diagram: the shrunk run around its
+//! violation, the violation marked where and when it happened.
+
+use super::figure::{Figure, Opts};
+use super::sequence::{sequence_diagram, Mark, MarkKind, SequenceDiagram};
+use crate::check::explore::Counterexample;
+use crate::error::{Error, Result};
+use crate::sim::time::SimTime;
+
+/// The message diagram of a [`Counterexample`]: the last `window_ms`
+/// milliseconds before its violation (and a little after), client traffic
+/// on a "clients" lane, the violation marked on the node where it happened.
+/// The title names the seed and the property; the shrunk schedule is in
+/// `cx.plan` (`Fault::describe` says each fault in words).
+///
+/// Errors: a window that is not a finite number > 0; a counterexample
+/// without a trace (explore with a trace cap > 0).
+pub fn counterexample_diagram(cx: &Counterexample, window_ms: f64) -> Result<Figure> {
+    if !(window_ms.is_finite() && window_ms > 0.0) {
+        return Err(Error::invalid("window_ms", window_ms, "a finite time > 0"));
+    }
+    if cx.trace.events().is_empty() {
+        return Err(Error::empty(
+            "counterexample trace (explore with .trace_cap(n), n > 0)",
+        ));
+    }
+    let v = &cx.violation;
+    let at = v.time.as_ms();
+    let from = (at - window_ms).max(0.0);
+    let until = SimTime::from_start(crate::sim::time::SimDuration::from_ms_f64(
+        at + window_ms * 0.05,
+    )?);
+    let mut d = SequenceDiagram::from_trace_with_clients(&cx.trace, &cx.lanes, until);
+    d.arrows.retain(|a| a.sent >= from);
+    d.marks
+        .retain(|m| m.at >= from && m.kind != MarkKind::Timer);
+    let lane = v.node.filter(|&n| n < cx.lanes.len()).unwrap_or(0);
+    d.marks.push(Mark::new(
+        lane,
+        at,
+        MarkKind::Violation,
+        format!("{} violated", v.property),
+    ));
+    let title = format!(
+        "Seed {}: {} violated ({} fault{})",
+        cx.seed,
+        v.property,
+        cx.plan.len(),
+        if cx.plan.len() == 1 { "" } else { "s" }
+    );
+    let (w, h) = (1200, 820);
+    sequence_diagram(&d, Opts::new(title).y_label("time (ms)").size(w, h))
+}

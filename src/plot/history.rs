@@ -1,0 +1,245 @@
+//! History chart: one lane per client, each operation a bar from its
+//! invocation to its completion. A success is a solid green bar, a definite
+//! failure a grey bar with a dark outline and an "✗", an operation of
+//! unknown outcome an open, dashed bar that runs to where the client gave
+//! up (or the end of the chart) and ends in "?": three shapes, not only
+//! three colours.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::axis::Axis;
+use super::figure::{
+    check_finite, frame, overlaps, perr, text_at, text_size, Figure, Opts, PxRect, Spec, XAxisAt,
+};
+use super::style::{Sizes, GRID, INK, UP};
+use crate::error::{Error, Result};
+use crate::sim::{History, OpStatus};
+
+/// One operation on a [`history_chart`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpBar {
+    /// Lane (client) index.
+    pub lane: usize,
+    /// Invocation time.
+    pub start: f64,
+    /// Completion time (for an unknown outcome: when the client gave up,
+    /// or `None` if it never did).
+    pub end: Option<f64>,
+    /// How it ended.
+    pub status: OpStatus,
+    /// Text on the bar, e.g. `"w(x)=3 → ok"`.
+    pub label: String,
+}
+
+/// The data of a history chart: lane names and operations.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HistoryChart {
+    /// Lane names, top to bottom.
+    pub lanes: Vec<String>,
+    /// The operations.
+    pub ops: Vec<OpBar>,
+    /// Where the time axis ends (an open operation runs to here).
+    pub until: f64,
+}
+
+impl HistoryChart {
+    /// The chart of a run's client history up to `until_ms` milliseconds:
+    /// one lane per client, labels from `label(request, reply)`.
+    pub fn from_history<M>(
+        h: &History<M>,
+        until_ms: f64,
+        label: impl Fn(&M, Option<&M>) -> String,
+    ) -> HistoryChart {
+        let clients = h.clients();
+        let lane_of = |c| clients.iter().position(|&x| x == c).unwrap_or(0);
+        let ops = h
+            .ops()
+            .iter()
+            .filter(|o| o.invoked.as_ms() <= until_ms)
+            .map(|o| OpBar {
+                lane: lane_of(o.client),
+                start: o.invoked.as_ms(),
+                end: o.ended().map(|t| t.as_ms().min(until_ms)),
+                status: o.status,
+                label: label(&o.request, o.reply.as_ref()),
+            })
+            .collect();
+        HistoryChart {
+            lanes: clients.iter().map(|c| format!("client {c}")).collect(),
+            ops,
+            until: until_ms,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct HistorySpec {
+    h: HistoryChart,
+    t0: f64,
+}
+
+/// Draws a [`HistoryChart`]: time (label it with [`Opts::x_label`]) left to
+/// right, lanes top to bottom.
+///
+/// Errors: no lanes or no operations ([`Error::is_empty_data`]); a lane
+/// index out of range, NaN/infinite times, an end before its start, or a
+/// log axis ([`Error::is_invalid_parameter`]).
+pub fn history_chart(h: &HistoryChart, opts: Opts) -> Result<Figure> {
+    if h.lanes.is_empty() || h.ops.is_empty() {
+        return Err(Error::empty("history operations"));
+    }
+    check_finite(
+        "history times",
+        h.ops
+            .iter()
+            .flat_map(|o| [o.start].into_iter().chain(o.end))
+            .chain([h.until]),
+    )?;
+    for o in &h.ops {
+        if o.lane >= h.lanes.len() {
+            return Err(Error::invalid(
+                "operation lane",
+                o.lane,
+                &format!("a lane index < {}", h.lanes.len()),
+            ));
+        }
+        if o.end.is_some_and(|e| e < o.start) {
+            return Err(Error::invalid(
+                &format!("end of operation `{}`", o.label),
+                o.end.unwrap_or(0.0),
+                &format!("a time >= its start {}", o.start),
+            ));
+        }
+    }
+    if opts.log_x || opts.log_y {
+        return Err(Error::invalid(
+            "log axis",
+            "log_x/log_y",
+            "linear time for a history: remove .log_x()/.log_y()",
+        ));
+    }
+    let t0 = h.ops.iter().map(|o| o.start).fold(f64::INFINITY, f64::min);
+    Ok(Figure::new(
+        Spec::History(HistorySpec { h: h.clone(), t0 }),
+        opts,
+    ))
+}
+
+pub(crate) fn draw<DB: DrawingBackend>(
+    s: &HistorySpec,
+    opts: &Opts,
+    root: &DrawingArea<DB, Shift>,
+    sz: &Sizes,
+) -> Result<()> {
+    let h = &s.h;
+    let t1 = h
+        .ops
+        .iter()
+        .filter_map(|o| o.end)
+        .fold(h.until.max(s.t0), f64::max);
+    let x = Axis::linear_nice(s.t0.min(t1), t1.max(s.t0 + 1e-9), 8);
+    let y = Axis::categorical(h.lanes.clone()).reversed();
+    let mut chart = frame(root, opts, sz, x.clone(), y, XAxisAt::Bottom, true)?;
+    let hb = 0.3;
+    let lw = sz.px(2.0).max(1) as u32;
+    for o in &h.ops {
+        let yl = o.lane as f64;
+        let end = o.end.unwrap_or(x.hi());
+        let rect = [(o.start, yl - hb), (end.max(o.start), yl + hb)];
+        match o.status {
+            OpStatus::Ok => {
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(rect, UP.filled())))
+                    .map_err(perr)?;
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(rect, INK.stroke_width(lw))))
+                    .map_err(perr)?;
+            }
+            OpStatus::Failed => {
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(rect, GRID.filled())))
+                    .map_err(perr)?;
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(rect, INK.stroke_width(lw))))
+                    .map_err(perr)?;
+            }
+            OpStatus::Unknown => {
+                // An open bar: dashed top and bottom, no end.
+                let area = chart.plotting_area();
+                let a = area.map_coordinate(&(o.start, yl - hb));
+                let b = area.map_coordinate(&(end.max(o.start), yl + hb));
+                let dash = sz.px(8.0);
+                for yy in [a.1, b.1] {
+                    let mut xx = a.0;
+                    while xx < b.0 {
+                        let e = (xx + dash).min(b.0);
+                        root.draw(&PathElement::new(
+                            vec![(xx, yy), (e, yy)],
+                            INK.stroke_width(lw),
+                        ))
+                        .map_err(perr)?;
+                        xx = e + dash / 2;
+                    }
+                }
+                root.draw(&PathElement::new(
+                    vec![(a.0, a.1), (a.0, b.1)],
+                    INK.stroke_width(lw),
+                ))
+                .map_err(perr)?;
+            }
+        }
+    }
+    // Labels: inside the bar if they fit, else beside it, above or below
+    // it: the first place that covers no bar and no other label.
+    let area = chart.plotting_area();
+    let fsize = sz.small;
+    let px = |t: f64, l: f64| area.map_coordinate(&(t, l));
+    let mut placed: Vec<PxRect> = h
+        .ops
+        .iter()
+        .map(|o| {
+            let a = px(o.start, o.lane as f64 - hb);
+            let b = px(o.end.unwrap_or(x.hi()).max(o.start), o.lane as f64 + hb);
+            (a.0.min(b.0), a.1.min(b.1), a.0.max(b.0), a.1.max(b.1))
+        })
+        .collect();
+    for (k, o) in h.ops.iter().enumerate() {
+        let yl = o.lane as f64;
+        let end = o.end.unwrap_or(x.hi());
+        let a = px(o.start, yl);
+        let b = px(end.max(o.start), yl);
+        let mark = match o.status {
+            OpStatus::Ok => "",
+            OpStatus::Failed => " ✗",
+            OpStatus::Unknown => " ?",
+        };
+        let text = format!("{}{mark}", o.label);
+        let (tw, th) = text_size(root, &text, fsize);
+        let rect = |x0: i32, yc: i32| (x0 - 2, yc - th / 2 - 2, x0 + tw + 2, yc + th / 2 + 2);
+        let half = (px(o.start, yl - hb).1 - a.1).abs();
+        let inside = tw + sz.px(8.0) <= b.0 - a.0;
+        let beside = b.0 + sz.px(4.0);
+        let cands = [
+            (a.0 + sz.px(4.0), a.1, inside),
+            (beside, a.1, true),
+            (a.0, a.1 - half - th, true),
+            (a.0, a.1 + half + th, true),
+        ];
+        let others = |r: PxRect| {
+            placed
+                .iter()
+                .enumerate()
+                .any(|(j, &q)| j != k && overlaps(r, q))
+        };
+        let pos = cands
+            .iter()
+            .find(|c| c.2 && !others(rect(c.0, c.1)))
+            .or_else(|| cands.iter().find(|c| c.2))
+            .map_or((beside, a.1), |c| (c.0, c.1));
+        placed.push(rect(pos.0, pos.1));
+        text_at(root, &text, pos, fsize, INK, (HPos::Left, VPos::Center))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! Chapter 5: atomicity and durability by logging, checked at every crash
+//! point; the broken variants fail exactly where they should.
+
+use thinkdist::ch05::logging::{compare, compare_table, LoggingParams};
+use thinkdist::prelude::*;
+use thinkdist::txn::logging::{check_store, Logging, Record, Store};
+
+fn report(logging: Logging) -> Result<thinkdist::check::CrashPointReport> {
+    LoggingParams {
+        logging,
+        ..Default::default()
+    }
+    .every_crash_point()
+}
+
+#[test]
+fn undo_and_redo_logging_recover_at_every_crash_point() -> Result<()> {
+    for (logging, syncs_per_transfer) in [(Logging::Undo, 4), (Logging::Redo, 2)] {
+        let r = report(logging)?;
+        assert!(r.baseline.iter().all(|v| v.holds));
+        assert_eq!(
+            r.recovered(),
+            r.points().len(),
+            "{logging:?}: {:?}",
+            r.first_failure()
+        );
+        // Every transfer that gets through reaches all its syncs; crash
+        // points = syncs of the uncrashed run (no recovery sync in it).
+        assert_eq!(r.points().len() % syncs_per_transfer, 0, "{logging:?}");
+        assert!(r.points().len() >= 2 * syncs_per_transfer);
+    }
+    Ok(())
+}
+
+#[test]
+fn a_balance_synced_before_its_undo_record_breaks_conservation_right_after() -> Result<()> {
+    let r = report(Logging::UndoDataFirst)?;
+    let failed: Vec<&str> = r
+        .points()
+        .iter()
+        .filter(|o| !o.recovered())
+        .map(|o| o.point.label.as_str())
+        .collect();
+    assert!(!failed.is_empty());
+    // Exactly the crashes between the "debit" sync and the next one.
+    assert!(
+        failed.iter().all(|l| *l == "undo records, credit"),
+        "{failed:?}"
+    );
+    let n_credit = r
+        .points()
+        .iter()
+        .filter(|o| o.point.label == "undo records, credit")
+        .count();
+    assert_eq!(failed.len(), n_credit);
+    for o in r.points().iter().filter(|o| !o.recovered()) {
+        assert!(o.failed().contains(&"money conserved"), "{:?}", o.failed());
+        assert!(!o.failed().contains(&"acknowledged transfers are committed"));
+    }
+    Ok(())
+}
+
+#[test]
+fn an_acknowledgement_before_the_commit_sync_loses_acknowledged_transfers() -> Result<()> {
+    let r = report(Logging::RedoAckFirst)?;
+    for o in r.points() {
+        let at_commit = o.point.label == "commit";
+        assert_eq!(
+            !o.recovered(),
+            at_commit,
+            "point {} ({})",
+            o.point.index,
+            o.point.label
+        );
+        if at_commit {
+            assert_eq!(o.failed(), ["acknowledged transfers are committed"]);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_comparison_table_has_a_row_per_scheme() -> Result<()> {
+    let reports = compare(&LoggingParams::default(), &Logging::ALL)?;
+    let t = compare_table(&reports);
+    assert_eq!(t.rows().len(), 4);
+    assert_eq!(t.rows()[0][3], "0", "undo: no failed point");
+    assert_ne!(t.rows()[2][3], "0", "broken undo fails somewhere");
+    Ok(())
+}
+
+#[test]
+fn crash_diagrams_and_grids_draw() -> Result<()> {
+    let p = LoggingParams {
+        logging: Logging::RedoAckFirst,
+        ..Default::default()
+    };
+    let fig = p.crash_diagram(0)?;
+    let svg = fig.to_svg()?;
+    assert!(
+        svg.contains("acknowledged, then lost"),
+        "the verdict is on the diagram"
+    );
+    assert!(
+        p.crash_diagram(10_000).is_err(),
+        "a point the run never reaches"
+    );
+    let r = p.every_crash_point()?;
+    let g = thinkdist::ch05::logging::grid(p.logging, &r)?;
+    assert_eq!(&g.to_png()?[1..4], b"PNG");
+    Ok(())
+}
+
+#[test]
+fn check_store_judges_a_disk_against_the_history() -> Result<()> {
+    // Two accounts of 10; nothing happened: all checks hold.
+    let empty = thinkdist::sim::History::default();
+    let ok = Store::new(2, 10);
+    assert!(check_store(&ok, 10, &empty)?.iter().all(|v| v.holds));
+    // Money appeared from nowhere, no committed transfer explains it.
+    let bad = Store {
+        balances: vec![10, 11],
+        log: vec![Record::Commit(7)],
+    };
+    let v = check_store(&bad, 10, &empty)?;
+    assert!(!v[0].holds && v[1].holds && !v[2].holds, "{v:?}");
+    assert!(check_store(&Store::default(), 10, &empty).is_err());
+    Ok(())
+}
+
+#[test]
+fn bad_logging_parameters_are_errors() {
+    let bad = [
+        LoggingParams {
+            accounts: 1,
+            ..Default::default()
+        },
+        LoggingParams {
+            clients: 0,
+            ..Default::default()
+        },
+        LoggingParams {
+            transfers: 0,
+            ..Default::default()
+        },
+        LoggingParams {
+            initial: 0,
+            ..Default::default()
+        },
+        LoggingParams {
+            timeout: SimDuration::ZERO,
+            ..Default::default()
+        },
+    ];
+    for p in bad {
+        let e = p.every_crash_point().unwrap_err();
+        assert!(e.is_invalid_parameter(), "{e}");
+    }
+}
+
+#[test]
+fn same_parameters_same_report() -> Result<()> {
+    let a = serde_json::to_string(&report(Logging::UndoDataFirst)?).unwrap_or_default();
+    let b = serde_json::to_string(&report(Logging::UndoDataFirst)?).unwrap_or_default();
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+    Ok(())
+}
