@@ -11,6 +11,8 @@
 //! | `floor [iters=1000000] [size=1000]` | bare `EventQueue` pop-one-push-one cost |
 //! | `scaling [reps=3] [dir=charts/bench]` | the scaling table and charts (one process per run) |
 //! | `sweep [points=64]` | speedup of a 64-point sweep on all cores over one thread |
+//! | `explore [seeds=10000]` | two-phase commit (3 nodes) explored over random fault schedules with crash points |
+//! | `crashpoints [clients=4] [transfers=25]` | chapter 5's bank crashed at every crash point, all four logging schemes |
 //!
 //! The standard workload: 100 nodes; 1,000 messages in flight; each delivered
 //! after an exponential latency (mean 10 ms); on delivery the receiver sends
@@ -415,6 +417,56 @@ fn mode_sweep(args: &[String]) -> BoxResult<()> {
     Ok(())
 }
 
+/// 10,000 seeds of two-phase commit (coordinator + 2 participants, 2
+/// clients of 10 transactions), each with its own random outages,
+/// partition, lossy window and, in half the runs, a crash at a crash point;
+/// atomicity checked after every event; all cores.
+fn mode_explore(args: &[String]) -> BoxResult<()> {
+    use thinkdist::check::{Explore, FaultSpace, Trial};
+    use thinkdist::txn::two_phase::TwoPhase;
+    let seeds: usize = arg(args, "seeds", 10_000);
+    let mut space = FaultSpace::new(3, ms(1000))?;
+    space.crash_points = Some((300, ms(30)));
+    let p = TwoPhase::default();
+    let t = Instant::now();
+    let found = Explore::new(seeds)
+        .progress(false)
+        .run(&space, |t: &Trial| p.trial(t, 2, 10, ms(50), ms(1500)))?;
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "explore protocol=two-phase-commit nodes=3 seeds={seeds} failed={} seconds={secs:.2} seeds_per_s={:.0}",
+        found.failed(),
+        seeds as f64 / secs
+    );
+    Ok(())
+}
+
+/// Every crash point of chapter 5's bank, for each logging scheme.
+fn mode_crashpoints(args: &[String]) -> BoxResult<()> {
+    use thinkdist::ch05::logging::LoggingParams;
+    use thinkdist::txn::logging::Logging;
+    let clients: usize = arg(args, "clients", 4);
+    let transfers: usize = arg(args, "transfers", 25);
+    for logging in Logging::ALL {
+        let p = LoggingParams {
+            logging,
+            clients,
+            transfers,
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let r = p.every_crash_point()?;
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "crashpoints logging={:?} clients={clients} transfers={transfers} points={} recovered={} seconds={secs:.3}",
+            logging,
+            r.points().len(),
+            r.recovered()
+        );
+    }
+    Ok(())
+}
+
 fn mode_all() -> BoxResult<()> {
     let mut eps = vec![];
     let mut last = String::new();
@@ -431,7 +483,9 @@ fn mode_all() -> BoxResult<()> {
     );
     mode_floor(&[])?;
     mode_scaling(&[])?;
-    mode_sweep(&[])
+    mode_sweep(&[])?;
+    mode_explore(&[])?;
+    mode_crashpoints(&[])
 }
 
 fn main() -> BoxResult<()> {
@@ -446,9 +500,12 @@ fn main() -> BoxResult<()> {
         Some("floor") => mode_floor(rest),
         Some("scaling") => mode_scaling(rest),
         Some("sweep") => mode_sweep(rest),
+        Some("explore") => mode_explore(rest),
+        Some("crashpoints") => mode_crashpoints(rest),
         None => mode_all(),
-        Some(other) => {
-            Err(format!("unknown mode `{other}`: expected engine, floor, scaling or sweep").into())
-        }
+        Some(other) => Err(format!(
+            "unknown mode `{other}`: expected engine, floor, scaling, sweep, explore or crashpoints"
+        )
+        .into()),
     }
 }

@@ -6,7 +6,9 @@
 # three times on each side, alternating, each run in its own process; prints
 # the medians (events/s over wall time and over on-CPU time), the ratio, peak
 # memory, the priority-queue floor, the scaling table (charts in
-# charts/bench/) and the sweep speedup. The last line is `ratio: N.N`, the
+# charts/bench/), the sweep speedup, and the checkers' speed (10,000 explored
+# seeds of two-phase commit; every crash point of chapter 5's bank). The last
+# line is `ratio: N.N`, the
 # crate's events/s over SimPy's (medians of on-CPU rates, which other load on
 # the machine does not distort; the wall-clock ratio is printed above it).
 set -euo pipefail
@@ -83,5 +85,22 @@ kv = dict(w.split("=") for w in open(sys.argv[1]).read().split()[1:])
 print(f"sweep: {kv['points']} points (M/M/1 queue, 20,000 jobs each) on {kv['cores']} cores: "
       f"{float(kv['one_thread_s']):.2f} s on 1 thread, {float(kv['all_threads_s']):.2f} s "
       f"on {kv['cores']} threads: speedup {float(kv['speedup']):.2f}x (results identical: {kv['identical']})")
+PYEOF
+echo
+"$BIN" explore > "$TMP/explore.txt"
+"$BIN" crashpoints > "$TMP/points.txt"
+"$PY" - "$TMP/explore.txt" "$TMP/points.txt" <<'PYEOF'
+import sys
+kv = dict(w.split("=") for w in open(sys.argv[1]).read().split()[1:])
+print(f"explore: {int(kv['seeds']):,} seeds of two-phase commit (3 nodes, random outages, partitions, "
+      f"loss and crash points; atomicity after every event): {float(kv['seconds']):.2f} s, "
+      f"{float(kv['seeds_per_s']):,.0f} seeds/s, {kv['failed']} failed")
+total, secs = 0, 0.0
+for line in open(sys.argv[2]):
+    kv = dict(w.split("=") for w in line.split()[1:])
+    total += int(kv["points"]); secs += float(kv["seconds"])
+    print(f"crash points: bank, {kv['logging']:<14} {int(kv['points']):>4} points, "
+          f"{int(kv['recovered']):>4} recovered, {float(kv['seconds']):.3f} s")
+print(f"crash points: {total} runs in {secs:.2f} s")
 PYEOF
 echo "ratio: $RATIO"

@@ -19,6 +19,11 @@ stderr), so a notebook fails on any of:
 * a cell timeout or a dead kernel;
 * a notebook with no cells, or one committed with outputs.
 
+With ``--twice`` every notebook runs a second time, in a fresh kernel, and
+fails unless every cell shows the same outputs both times (same text, same
+image bytes; sweep progress lines, which report wall-clock time, are left out
+of the comparison): same seed, same results.
+
 Execution of a notebook stops at its first failing cell. The last line printed
 is always ``N passed, M failed``; the exit status is non-zero if M > 0 or if
 no notebook was found.
@@ -176,6 +181,41 @@ def check_notebook(nb: dict) -> list[Failure]:
     for index, cell in enumerate(nb["cells"]):
         failures.extend(check_cell(cell, index))
     return failures
+
+
+PROGRESS_LINE = re.compile(r"^(sweep|explore): .*(elapsed|left).*$", re.MULTILINE)
+
+
+def cell_outputs(cell: dict) -> list:
+    """What a code cell showed, normalised for comparing two runs: output
+    types, MIME bundles and stream text, without execution counts, metadata
+    or wall-clock progress lines."""
+    shown = []
+    for out in cell.get("outputs", []):
+        kind = out.get("output_type")
+        if kind == "stream":
+            text = PROGRESS_LINE.sub("", as_text(out.get("text", "")))
+            shown.append((kind, out.get("name"), text.strip("\n")))
+        elif kind in ("display_data", "execute_result"):
+            data = out.get("data", {})
+            shown.append((kind, sorted((k, as_text(v)) for k, v in data.items())))
+        else:
+            shown.append((kind, out.get("ename"), out.get("evalue")))
+    return shown
+
+
+def compare_runs(first: dict, second: dict) -> list[Failure]:
+    """--twice: a failure for the first code cell whose outputs differ."""
+    a, b = first.get("cells", []), second.get("cells", [])
+    for index, (x, y) in enumerate(zip(a, b)):
+        if x.get("cell_type") != "code":
+            continue
+        if cell_outputs(x) != cell_outputs(y):
+            return [Failure("--twice: the second run shows different outputs (not deterministic)",
+                            index, first_line(x))]
+    if len(a) != len(b):
+        return [Failure("--twice: the two runs have different numbers of cells")]
+    return []
 
 
 def count_charts(nb: dict) -> int:
@@ -385,6 +425,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         "evcxr builds in <tmpdir>/evcxr (default build/evcxr-tmp)")
     p.add_argument("--charts-check", action="store_true",
                    help="also fail a notebook with no chart cell or that wrote nothing under charts/")
+    p.add_argument("--twice", action="store_true",
+                   help="run every notebook twice and fail if any cell's outputs differ")
     return p.parse_args(argv)
 
 
@@ -411,6 +453,11 @@ def main(argv: list[str] | None = None) -> int:
             nb, result = execute(path, args.timeout, tmpdir, out / f"{path.stem}.kernel.log")
             if args.charts_check and result.passed:
                 result.failures += check_charts_exported(nb, since)
+            if args.twice and result.passed:
+                again, second = execute(path, args.timeout, tmpdir,
+                                        out / f"{path.stem}.kernel.log")
+                result.seconds += second.seconds
+                result.failures += second.failures or compare_runs(nb, again)
             nbformat.write(nb, out / path.name)
         results.append(result)
         print(summary_line(result), flush=True)

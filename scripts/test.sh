@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command for the whole project (CI runs it through .ci/run):
 #   setup (idempotent) -> cargo fmt --check -> cargo clippy -D warnings ->
-#   cargo test --release -> runner self-test -> every notebook, headless.
+#   cargo test --release -> runner self-test -> every notebook, headless, run
+#   twice with identical outputs.
 # Stops at the first failing step. Ends with a summary of each step's status and
 # time, and a closing line `N passed, M failed` that sums everything: each step
 # before the notebooks counts as one check, each notebook as one more.
@@ -55,7 +56,7 @@ check "cargo test --release" cargo test --release
 check "runner self-test (tests/runner)" "$PYTHON" -m unittest discover -s tests/runner -v
 
 # The notebooks count one check each, taken from the runner's closing line.
-step "notebooks (scripts/run_notebooks.py)" "$PYTHON" scripts/run_notebooks.py
+step "notebooks, each run twice (scripts/run_notebooks.py --twice)" "$PYTHON" scripts/run_notebooks.py --twice
 counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$LOG" | tail -n 1 || true)
 if [ -n "$counts" ]; then
   PASSED=$((PASSED + ${counts%% passed*}))

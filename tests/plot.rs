@@ -236,6 +236,46 @@ fn bar_fig() -> Figure {
     .unwrap()
 }
 
+fn grid_fig() -> Figure {
+    grid_chart(
+        &Grid {
+            rows: vec!["money conserved".into(), "acked are committed".into()],
+            cells: vec![
+                vec![Some(true), Some(false), Some(true), None],
+                vec![Some(true), Some(true), Some(false), Some(true)],
+            ],
+            groups: vec![(0, 1, "T1".into()), (2, 3, "T2".into())],
+            group_title: "transfer".into(),
+        },
+        Opts::new("Recovery at every crash point").x_label("crash point"),
+    )
+    .unwrap()
+}
+
+fn history_fig() -> Figure {
+    use thinkdist::sim::OpStatus;
+    let op = |lane, start, end: Option<f64>, status, label: &str| OpBar {
+        lane,
+        start,
+        end,
+        status,
+        label: label.into(),
+    };
+    history_chart(
+        &HistoryChart {
+            lanes: vec!["client 0".into(), "client 1".into()],
+            ops: vec![
+                op(0, 0.0, Some(4.0), OpStatus::Ok, "w(x)=1"),
+                op(0, 5.0, Some(6.0), OpStatus::Failed, "w(x)=-1"),
+                op(1, 1.0, Some(9.0), OpStatus::Unknown, "r(x)"),
+            ],
+            until: 10.0,
+        },
+        Opts::new("Client history").x_label("time (ms)"),
+    )
+    .unwrap()
+}
+
 fn all_figs() -> Vec<(&'static str, Figure, [&'static str; 2])> {
     vec![
         ("histogram", hist_fig(), ["latency (ms)", "requests"]),
@@ -259,6 +299,8 @@ fn all_figs() -> Vec<(&'static str, Figure, [&'static str; 2])> {
             bar_fig(),
             ["client policy", "count per 10k requests"],
         ),
+        ("grid", grid_fig(), ["crash point", "acked are committed"]),
+        ("history", history_fig(), ["time (ms)", "client 1"]),
     ]
 }
 
@@ -468,6 +510,34 @@ fn log_axis_with_zero_is_an_invalid_parameter_error() {
     .unwrap()
     .to_png()
     .is_ok());
+}
+
+#[test]
+fn grid_and_history_reject_bad_input() {
+    use thinkdist::sim::OpStatus;
+    let g = Grid {
+        rows: vec!["a".into()],
+        cells: vec![vec![Some(true)], vec![Some(false)]],
+        ..Grid::default()
+    };
+    assert!(grid_chart(&g, Opts::new("x")).unwrap_err().is_invalid_parameter());
+    assert!(grid_chart(&Grid::default(), Opts::new("x")).unwrap_err().is_empty_data());
+    let g = Grid {
+        rows: vec!["a".into()],
+        cells: vec![vec![Some(true)]],
+        groups: vec![(0, 3, "too far".into())],
+        ..Grid::default()
+    };
+    assert!(grid_chart(&g, Opts::new("x")).unwrap_err().is_invalid_parameter());
+    let bad = |lane, start, end| HistoryChart {
+        lanes: vec!["c".into()],
+        ops: vec![OpBar { lane, start, end, status: OpStatus::Ok, label: "op".into() }],
+        until: 10.0,
+    };
+    assert!(history_chart(&bad(1, 0.0, Some(1.0)), Opts::new("x")).unwrap_err().is_invalid_parameter());
+    assert!(history_chart(&bad(0, 2.0, Some(1.0)), Opts::new("x")).unwrap_err().is_invalid_parameter());
+    assert!(history_chart(&bad(0, f64::NAN, None), Opts::new("x")).unwrap_err().is_invalid_parameter());
+    assert!(history_chart(&HistoryChart::default(), Opts::new("x")).unwrap_err().is_empty_data());
 }
 
 #[test]

@@ -149,6 +149,28 @@ class CheckTests(unittest.TestCase):
             finally:
                 rn.REPO = saved
 
+    def test_compare_runs_ignores_progress_and_counts(self):
+        a = new_notebook(cells=[code("x", new_output("stream", name="stdout",
+                                                     text="sweep: 5/10 runs, 2.1 s elapsed, ~2.1 s left\nresult 7\n")),
+                                code("y", image())])
+        b = new_notebook(cells=[code("x", new_output("stream", name="stdout",
+                                                     text="sweep: 5/10 runs, 3.9 s elapsed, ~3.0 s left\nresult 7\n")),
+                                code("y", image())])
+        b.cells[0].execution_count = 5
+        self.assertEqual(rn.compare_runs(a, b), [])
+
+    def test_compare_runs_catches_a_different_number_or_image(self):
+        a = new_notebook(cells=[code("x", new_output("stream", name="stdout", text="result 7\n")),
+                                code("y", image())])
+        b = new_notebook(cells=[code("x", new_output("stream", name="stdout", text="result 8\n")),
+                                code("y", image())])
+        failures = rn.compare_runs(a, b)
+        self.assertEqual(len(failures), 1)
+        self.assertEqual(failures[0].cell_index, 0)
+        c = new_notebook(cells=[code("x", new_output("stream", name="stdout", text="result 7\n")),
+                                code("y", image(data=PNG[:-4] + "AAAA"))])
+        self.assertEqual(rn.compare_runs(a, c)[0].cell_index, 1)
+
     def test_summary_line_shape(self):
         result = rn.Result("01-x.ipynb", seconds=23.44, code_cells=18, charts=6,
                            cell_times=[(1, 0.5), (5, 7.08)])

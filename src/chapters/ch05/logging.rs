@@ -11,12 +11,13 @@
 use crate::check::crash_points::{every_point, CrashPointReport, CrashPointRun};
 use crate::error::{Error, Result};
 use crate::plot::{
-    crash_point_chart, sequence_diagram, Figure, Mark, MarkKind, Opts, SequenceDiagram, Table,
+    crash_point_chart, history_chart, sequence_diagram, HistoryChart, Figure, Mark, MarkKind, Opts, SequenceDiagram, Table,
 };
 use crate::sim::rng::{self, SimRng};
 use crate::sim::time::{ms, SimDuration};
 use crate::sim::trace::TraceKind;
 use crate::sim::{ClientId, FaultPlan, Invoke, Op, Sim, SimTime};
+use crate::sim::Node;
 use crate::txn::logging::{check_store, Bank, Logging, Msg, Store};
 use serde::Serialize;
 
@@ -251,6 +252,41 @@ impl LoggingParams {
             .y_label("step (events in the order they happened)")
             .size(1100, 900),
         )
+    }
+}
+
+impl LoggingParams {
+    /// The clients' transfers in the run crashed at point `k` (or in the
+    /// run without a crash): one lane per client, each transfer from its
+    /// request to its answer; those whose answer never came are of unknown
+    /// outcome, whatever the bank did with them.
+    pub fn history_chart(&self, k: Option<u64>) -> Result<Figure> {
+        let plan = match k {
+            Some(k) => FaultPlan::new().crash_at_point(k, Some(self.restart_after)),
+            None => FaultPlan::new(),
+        };
+        let run = self.run(&plan, false, 0)?;
+        let end = run
+            .history
+            .ops()
+            .iter()
+            .filter_map(|o| o.ended())
+            .max()
+            .unwrap_or(SimTime::ZERO)
+            .as_ms();
+        let h = HistoryChart::from_history(&run.history, end + 2.0, |req, reply| {
+            let outcome = match reply {
+                Some(Msg::Done) => " ok",
+                Some(Msg::Refused) => " refused",
+                _ => "",
+            };
+            format!("{}{outcome}", Bank::label(req))
+        });
+        let title = match k {
+            Some(k) => format!("{}: the clients' view, crash at point {k}", self.logging.name()),
+            None => format!("{}: the clients' view", self.logging.name()),
+        };
+        history_chart(&h, Opts::new(title).x_label("time (ms)").size(1100, 500))
     }
 }
 
