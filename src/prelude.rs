@@ -7,7 +7,7 @@ pub use crate::check::{self, always, eventually_within, Verdict};
 pub use crate::detect::Detector;
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::measure::workload::{Arrivals, ClosedLoop, ZipfKeys};
-pub use crate::measure::{self, mean_ci, theory, MeanCi, TimeAverage};
+pub use crate::measure::{self, mean_ci, theory, MeanCi, SweepCi, TimeAverage};
 pub use crate::plot::*;
 pub use crate::sim::metrics::{
     AvailabilityReport, Counters, LatencyRecorder, LatencySummary, UpDownLog,

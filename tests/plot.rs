@@ -520,24 +520,44 @@ fn grid_and_history_reject_bad_input() {
         cells: vec![vec![Some(true)], vec![Some(false)]],
         ..Grid::default()
     };
-    assert!(grid_chart(&g, Opts::new("x")).unwrap_err().is_invalid_parameter());
-    assert!(grid_chart(&Grid::default(), Opts::new("x")).unwrap_err().is_empty_data());
+    assert!(grid_chart(&g, Opts::new("x"))
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(grid_chart(&Grid::default(), Opts::new("x"))
+        .unwrap_err()
+        .is_empty_data());
     let g = Grid {
         rows: vec!["a".into()],
         cells: vec![vec![Some(true)]],
         groups: vec![(0, 3, "too far".into())],
         ..Grid::default()
     };
-    assert!(grid_chart(&g, Opts::new("x")).unwrap_err().is_invalid_parameter());
+    assert!(grid_chart(&g, Opts::new("x"))
+        .unwrap_err()
+        .is_invalid_parameter());
     let bad = |lane, start, end| HistoryChart {
         lanes: vec!["c".into()],
-        ops: vec![OpBar { lane, start, end, status: OpStatus::Ok, label: "op".into() }],
+        ops: vec![OpBar {
+            lane,
+            start,
+            end,
+            status: OpStatus::Ok,
+            label: "op".into(),
+        }],
         until: 10.0,
     };
-    assert!(history_chart(&bad(1, 0.0, Some(1.0)), Opts::new("x")).unwrap_err().is_invalid_parameter());
-    assert!(history_chart(&bad(0, 2.0, Some(1.0)), Opts::new("x")).unwrap_err().is_invalid_parameter());
-    assert!(history_chart(&bad(0, f64::NAN, None), Opts::new("x")).unwrap_err().is_invalid_parameter());
-    assert!(history_chart(&HistoryChart::default(), Opts::new("x")).unwrap_err().is_empty_data());
+    assert!(history_chart(&bad(1, 0.0, Some(1.0)), Opts::new("x"))
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(history_chart(&bad(0, 2.0, Some(1.0)), Opts::new("x"))
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(history_chart(&bad(0, f64::NAN, None), Opts::new("x"))
+        .unwrap_err()
+        .is_invalid_parameter());
+    assert!(history_chart(&HistoryChart::default(), Opts::new("x"))
+        .unwrap_err()
+        .is_empty_data());
 }
 
 #[test]

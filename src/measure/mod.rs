@@ -16,4 +16,4 @@ pub mod theory;
 pub mod workload;
 
 pub use little::TimeAverage;
-pub use stats::{mean_ci, MeanCi};
+pub use stats::{mean_ci, MeanCi, SweepCi};

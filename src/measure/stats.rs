@@ -87,3 +87,18 @@ pub fn check_replications(seeds: u64) -> Result<()> {
         Ok(())
     }
 }
+
+/// `mean_ci` on the results of one point of a [`Sweep`](crate::sim::sweep::Sweep):
+/// the sweep lives in the kernel, the statistics here, so the method comes
+/// with this trait (in the prelude).
+pub trait SweepCi<R> {
+    /// Mean and 95 % confidence interval of `f(value)` over the point's seeds.
+    fn mean_ci(&self, f: impl Fn(&R) -> f64) -> Result<MeanCi>;
+}
+
+impl<P, R> SweepCi<R> for crate::sim::sweep::SweepResult<P, R> {
+    fn mean_ci(&self, f: impl Fn(&R) -> f64) -> Result<MeanCi> {
+        let xs: Vec<f64> = self.values.iter().map(f).collect();
+        mean_ci(&xs)
+    }
+}

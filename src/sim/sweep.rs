@@ -20,7 +20,7 @@
 //! ```
 //!
 //! ```
-//! use thinkdist::prelude::*;
+//! use thinkdist::prelude::*; // brings `SweepCi`, for `mean_ci` on results
 //! use thinkdist::sim::sweep::Sweep;
 //!
 //! // Mean time in system of an M/M/1 queue at three arrival rates, 2 seeds each.
@@ -44,7 +44,6 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::measure::stats::{mean_ci, MeanCi};
 use crate::sim::rng::{derive_seed, domain};
 use std::any::Any;
 use std::io::Write;
@@ -91,14 +90,6 @@ pub struct SweepResult<P, R> {
     pub seeds: Vec<u64>,
     /// The result of each run, `values[j]` for `seeds[j]`.
     pub values: Vec<R>,
-}
-
-impl<P, R> SweepResult<P, R> {
-    /// Mean and 95 % confidence interval of `f(value)` over the seeds.
-    pub fn mean_ci(&self, f: impl Fn(&R) -> f64) -> Result<MeanCi> {
-        let xs: Vec<f64> = self.values.iter().map(f).collect();
-        mean_ci(&xs)
-    }
 }
 
 /// How one job ended: a value, an error, or a panic to re-raise.

@@ -17,6 +17,7 @@
 
 use crate::error::{Error, Result};
 use crate::measure::stats::MeanCi;
+use crate::measure::SweepCi;
 use crate::plot::{line_chart, Figure, Opts, Series, SeriesStyle, Table};
 use crate::retry::{Backoff, RetryPolicy};
 use crate::sim::net::{Latency, LinkConfig, NodeId};

@@ -26,6 +26,7 @@ use crate::delivery::{
 };
 use crate::error::{check_probability, Error, Result};
 use crate::measure::stats::MeanCi;
+use crate::measure::SweepCi;
 use crate::plot::{
     line_chart, sequence_diagram, Figure, Opts, SequenceDiagram, Series, SeriesStyle, Table,
 };

@@ -11,13 +11,14 @@
 use crate::check::crash_points::{every_point, CrashPointReport, CrashPointRun};
 use crate::error::{Error, Result};
 use crate::plot::{
-    crash_point_chart, history_chart, sequence_diagram, HistoryChart, Figure, Mark, MarkKind, Opts, SequenceDiagram, Table,
+    crash_point_chart, history_chart, sequence_diagram, Figure, HistoryChart, Mark, MarkKind, Opts,
+    SequenceDiagram, Table,
 };
 use crate::sim::rng::{self, SimRng};
 use crate::sim::time::{ms, SimDuration};
 use crate::sim::trace::TraceKind;
-use crate::sim::{ClientId, FaultPlan, Invoke, Op, Sim, SimTime};
 use crate::sim::Node;
+use crate::sim::{ClientId, FaultPlan, Invoke, Op, Sim, SimTime};
 use crate::txn::logging::{check_store, Bank, Logging, Msg, Store};
 use serde::Serialize;
 
@@ -283,7 +284,10 @@ impl LoggingParams {
             format!("{}{outcome}", Bank::label(req))
         });
         let title = match k {
-            Some(k) => format!("{}: the clients' view, crash at point {k}", self.logging.name()),
+            Some(k) => format!(
+                "{}: the clients' view, crash at point {k}",
+                self.logging.name()
+            ),
             None => format!("{}: the clients' view", self.logging.name()),
         };
         history_chart(&h, Opts::new(title).x_label("time (ms)").size(1100, 500))
