@@ -1262,3 +1262,32 @@ fn same_seed_same_history_and_violations() -> Result<()> {
     assert_ne!(run(1)?, run(2)?);
     Ok(())
 }
+
+#[test]
+fn properties_see_the_event_before_the_crash_it_ends_in() -> Result<()> {
+    use std::sync::{Arc, Mutex};
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let mut sim = Sim::builder()
+        .faults(FaultPlan::new().crash_at_point(0, None))
+        .build(vec![Writer])?;
+    sim.check(check::never(
+        "log",
+        move |e: &SimEvent<Writer>, w: &World<Writer>| {
+            let what = match e {
+                SimEvent::Deliver { msg, .. } => format!("deliver {msg} (up: {})", w.up[0]),
+                SimEvent::Crash { .. } => "crash".to_string(),
+                _ => return None,
+            };
+            if let Ok(mut v) = log.lock() {
+                v.push(what);
+            }
+            None
+        },
+    ));
+    sim.inject_exact(0, 2, ms(1))?;
+    sim.run_for(ms(5))?;
+    let v = seen.lock().map(|v| v.clone()).unwrap_or_default();
+    assert_eq!(v, ["deliver 2 (up: true)", "crash"]);
+    Ok(())
+}

@@ -523,8 +523,9 @@ enum Seen<M, T> {
     Fault(usize),
 }
 
-/// Runs a handler of node `$i` with a fresh context, then crashes the node
-/// if the handler reached the crash point the plan names.
+/// Runs a handler of node `$i` with a fresh context. If the handler reaches
+/// the crash point the plan names, the node crashes when the event is over
+/// ([`Sim::settle`]), after the properties have seen the event itself.
 macro_rules! handle {
     ($self:ident, $i:expr, |$node:ident, $ctx:ident| $body:expr) => {{
         let i: NodeId = $i;
@@ -533,11 +534,7 @@ macro_rules! handle {
             core: &mut $self.core,
         };
         let $node = &mut $self.nodes[i];
-        let out = $body;
-        if $self.core.dead {
-            $self.crash_at_point(i);
-        }
-        out
+        $body
     }};
 }
 
@@ -929,6 +926,7 @@ impl<N: Node> Sim<N> {
     pub fn recover(&mut self, id: NodeId) -> Result<()> {
         self.check_node("recover node", id)?;
         self.do_recover(id);
+        self.settle();
         Ok(())
     }
     /// Crash and immediately restart node `id` (turmoil's "bounce").
@@ -1013,10 +1011,17 @@ impl<N: Node> Sim<N> {
         }
     }
 
-    /// The handler of node `id` reached the plan's crash point.
-    fn crash_at_point(&mut self, id: NodeId) {
+    /// Ends an event: if a handler reached the plan's crash point, its node
+    /// crashes now (and restarts later if the plan says so).
+    fn settle(&mut self) {
+        if !self.core.dead {
+            return;
+        }
         self.core.dead = false;
         self.core.watch_sends = self.core.points.sends;
+        let Some(id) = self.core.points.hit.as_ref().map(|p| p.node) else {
+            return;
+        };
         self.do_crash(id);
         if let Some(d) = self.core.points.restart_after {
             self.core
@@ -1118,6 +1123,7 @@ impl<N: Node> Sim<N> {
             Ev::Timeout(op) => self.timeout(op as usize),
             Ev::ClientNext(c) => self.client_next(c as usize)?,
         }
+        self.settle();
         Ok(Some(t))
     }
 
@@ -1422,7 +1428,9 @@ impl<N: Node> Sim<N> {
                 "a node that is up (this one is down: recover it first)",
             ));
         }
-        Ok(handle!(self, id, |node, ctx| f(node, &mut ctx)))
+        let out = handle!(self, id, |node, ctx| f(node, &mut ctx));
+        self.settle();
+        Ok(out)
     }
 
     /// Consumes the simulation, returning its nodes.

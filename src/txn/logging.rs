@@ -111,6 +111,17 @@ pub enum Record {
     Abort(TxnId),
 }
 
+impl Record {
+    /// An undo record: `account` held `old` before `txn`.
+    pub fn undo(txn: TxnId, account: Account, old: i64) -> Record {
+        Record::Undo { txn, account, old }
+    }
+    /// A redo record: `txn` sets `account` to `new`.
+    pub fn redo(txn: TxnId, account: Account, new: i64) -> Record {
+        Record::Redo { txn, account, new }
+    }
+}
+
 /// The bank's disk: the balances (the data pages) and the log.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Store {
@@ -185,24 +196,10 @@ impl Bank {
         let (a2, b2) = (a - amount, b + amount);
         match self.logging {
             Logging::Undo => {
-                log(
-                    ctx,
-                    Record::Undo {
-                        txn: t,
-                        account: from,
-                        old: a,
-                    },
-                );
+                log(ctx, Record::undo(t, from, a));
                 ctx.sync("undo record, debit");
                 set(ctx, from, a2);
-                log(
-                    ctx,
-                    Record::Undo {
-                        txn: t,
-                        account: to,
-                        old: b,
-                    },
-                );
+                log(ctx, Record::undo(t, to, b));
                 ctx.sync("undo record, credit");
                 set(ctx, to, b2);
                 ctx.sync("balances");
@@ -213,45 +210,17 @@ impl Bank {
             Logging::UndoDataFirst => {
                 set(ctx, from, a2);
                 ctx.sync("debit");
-                log(
-                    ctx,
-                    Record::Undo {
-                        txn: t,
-                        account: from,
-                        old: a,
-                    },
-                );
+                log(ctx, Record::undo(t, from, a));
                 set(ctx, to, b2);
-                log(
-                    ctx,
-                    Record::Undo {
-                        txn: t,
-                        account: to,
-                        old: b,
-                    },
-                );
+                log(ctx, Record::undo(t, to, b));
                 ctx.sync("undo records, credit");
                 log(ctx, Record::Commit(t));
                 ctx.sync("commit");
                 ctx.reply(req, Msg::Done);
             }
             Logging::Redo | Logging::RedoAckFirst => {
-                log(
-                    ctx,
-                    Record::Redo {
-                        txn: t,
-                        account: from,
-                        new: a2,
-                    },
-                );
-                log(
-                    ctx,
-                    Record::Redo {
-                        txn: t,
-                        account: to,
-                        new: b2,
-                    },
-                );
+                log(ctx, Record::redo(t, from, a2));
+                log(ctx, Record::redo(t, to, b2));
                 log(ctx, Record::Commit(t));
                 if self.logging == Logging::RedoAckFirst {
                     ctx.reply(req, Msg::Done);
