@@ -3,6 +3,8 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`isolation`] | a database running concurrent transactions at four isolation levels (and a broken one), recording the history the isolation checker reads |
 //! | [`two_phase`] | two-phase commit with durable logs, presumed abort, and two broken variants |
 
+pub mod isolation;
 pub mod two_phase;

@@ -1,1 +1,3 @@
 //! Chapter 5, *Transactions* (notebook `05-transactions`).
+
+pub mod isolation;
