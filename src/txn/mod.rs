@@ -4,7 +4,9 @@
 //! | module | what |
 //! |---|---|
 //! | [`logging`] | atomicity and durability: undo and redo logging, and two broken variants |
+//! | [`isolation`] | a database running concurrent transactions at four isolation levels (and a broken one), recording the history the isolation checker reads |
 //! | [`two_phase`] | two-phase commit with durable logs, presumed abort, and two broken variants |
 
+pub mod isolation;
 pub mod logging;
 pub mod two_phase;

@@ -1,7 +1,9 @@
 //! Chapter 5, *Transactions* (notebook `05-transactions`): atomicity and
-//! durability by logging, crashed at every crash point; isolation levels
-//! and the anomalies each allows, found from the recorded history.
+//! durability by logging, crashed at every crash point ([`logging`]);
+//! isolation levels and the anomalies each allows, found from the recorded
+//! history by dependency cycles ([`isolation`]).
 
+pub mod isolation;
 pub mod logging;
 
 pub use logging::LoggingParams;
