@@ -133,6 +133,8 @@ pub(crate) fn draw<DB: DrawingBackend>(
     }
     let area = chart.plotting_area();
     let top = area.map_coordinate(&(0.0, first as f64 - h)).1;
+    // Group labels on the row named `group_title`, brackets just below.
+    let label_y = area.map_coordinate(&(0.0, 0.0)).1;
     for (i, (a, b, label)) in s.g.groups.iter().enumerate() {
         let pa = area.map_coordinate(&(*a as f64 - w, 0.0)).0;
         let pb = area.map_coordinate(&(*b as f64 + w, 0.0)).0;
@@ -150,14 +152,14 @@ pub(crate) fn draw<DB: DrawingBackend>(
         let (tw, _) = text_size(root, label, sz.small);
         // Stagger labels that would not fit over their bracket.
         let lift = if tw > pb - pa && i % 2 == 1 {
-            sz.px(18.0)
+            sz.px(20.0)
         } else {
             0
         };
         text_at(
             root,
             label,
-            ((pa + pb) / 2, yb - sz.px(10.0) - lift),
+            ((pa + pb) / 2, label_y - lift),
             sz.small,
             INK,
             (HPos::Center, VPos::Center),

@@ -205,7 +205,8 @@ impl AnomalyCounts {
     }
 
     /// One row per level: anomalies of each kind (runs showing it in
-    /// parentheses), and runs that conserved money.
+    /// parentheses), and runs that kept the workload's invariant: money
+    /// conserved (transfers), a doctor of every pair on call (on-call).
     pub fn table(&self) -> Table {
         let mut headers: Vec<String> = vec!["level".into()];
         headers.extend(
@@ -213,7 +214,17 @@ impl AnomalyCounts {
                 .iter()
                 .map(|a| format!("{} ({})", a.name(), a.adya())),
         );
-        headers.push("money conserved".into());
+        // The invariant the workload's programs keep when run alone.
+        let (transfers, on_call) = (
+            self.params.mix.transfer > 0.0,
+            self.params.mix.on_call > 0.0,
+        );
+        if transfers {
+            headers.push("money conserved".into());
+        }
+        if on_call {
+            headers.push("a doctor always on call".into());
+        }
         let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
         let mut t = Table::new(&refs);
         let n = self.seeds.len();
@@ -224,7 +235,12 @@ impl AnomalyCounts {
                     .iter()
                     .map(|a| format!("{} ({})", self.totals[i][a], self.runs_with[i][a])),
             );
-            row.push(format!("{} of {n}", self.money_conserved[i]));
+            if transfers {
+                row.push(format!("{} of {n}", self.money_conserved[i]));
+            }
+            if on_call {
+                row.push(format!("{} of {n}", self.on_call_kept[i]));
+            }
             t.push_row(row);
         }
         t.caption(format!(
