@@ -93,7 +93,22 @@ pub(crate) fn draw<DB: DrawingBackend>(
     } else {
         let lo = lo.min(0.0);
         let hi = hi.max(0.0);
-        (0.0, Axis::linear_nice(lo, hi + (hi - lo) * 0.1, 6))
+        // Room above the tallest bar for the legend, so that it never
+        // covers a bar: the legend's share of the plot's height.
+        let room = if opts.show_legend(s.series.len()) && lo >= 0.0 {
+            let (_, h) = root.dim_in_pixel();
+            let plot_h = f64::from(h)
+                - sz.title * 1.5
+                - sz.tick * 1.6
+                - sz.label * 1.6
+                - f64::from(sz.margin) * 2.0;
+            let legend_h = s.series.len() as f64 * sz.tick * 1.45 + f64::from(sz.px(40.0));
+            (legend_h / plot_h.max(1.0)).min(0.6)
+        } else {
+            0.0
+        };
+        let top = (hi + (hi - lo) * 0.1) / (1.0 - room);
+        (0.0, Axis::linear_nice(lo, top, 6))
     };
     let x = Axis::categorical(s.categories.clone());
     let mut chart = frame(root, opts, sz, x.clone(), y.clone(), XAxisAt::Bottom, false)?;
