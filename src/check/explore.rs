@@ -211,10 +211,7 @@ fn uniform(r: &mut SimRng, lo: u64, hi: u64) -> u64 {
         return lo;
     }
     let span = hi - lo;
-    if span == u64::MAX {
-        return rng::unit_f64(r).to_bits();
-    }
-    lo + (rng::unit_f64(r) * (span + 1) as f64).min(span as f64) as u64
+    lo + (rng::unit_f64(r) * (span as f64 + 1.0)).min(span as f64) as u64
 }
 
 /// One explored run: the seed, its fault plan, and how much trace to keep
