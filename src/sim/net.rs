@@ -149,6 +149,9 @@ pub struct Network {
     /// keeps order: then a message's fate is one latency draw, and `decide`
     /// skips every other check (the same draws either way).
     plain: bool,
+    /// True when some link is partitioned or held: arriving messages must
+    /// be checked.
+    intercepting: bool,
 }
 
 impl Network {
@@ -173,12 +176,14 @@ impl Network {
             in_streams: streams(rng::domain::NET_IN),
             seed,
             plain: false,
+            intercepting: false,
         };
         net.update_plain();
         net
     }
 
     fn update_plain(&mut self) {
+        self.intercepting = !self.blocked.is_empty() || !self.held.is_empty();
         let d = &self.default;
         self.plain = self.blocked.is_empty()
             && self.held.is_empty()
@@ -358,7 +363,7 @@ impl Network {
     /// True if arriving messages must be checked for partitions or holds.
     #[inline]
     pub(crate) fn intercepts(&self) -> bool {
-        !self.blocked.is_empty() || !self.held.is_empty()
+        self.intercepting
     }
 
     /// Starts (or changes) the extra loss of lossy window `key`.
@@ -384,7 +389,7 @@ impl Network {
     /// latency, duplicate). `from` or `to` may be [`EXTERNAL`] (traffic from
     /// or to outside: default link, no partitions, the node's incoming or
     /// outgoing stream).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn decide(&mut self, from: NodeId, to: NodeId, now: SimTime) -> Verdict {
         if self.plain {
             let rng = if from < self.n {
@@ -395,6 +400,13 @@ impl Network {
             let d = self.default.latency.sample(rng);
             return Verdict::Deliver(d, None);
         }
+        self.decide_in_full(from, to, now)
+    }
+
+    /// [`Network::decide`] for a network that is not plain: kept out of
+    /// line so that the plain path stays small enough to inline.
+    #[inline(never)]
+    fn decide_in_full(&mut self, from: NodeId, to: NodeId, now: SimTime) -> Verdict {
         if self.is_blocked(from, to) {
             return Verdict::Dropped(DropReason::Partition);
         }

@@ -74,6 +74,9 @@ pub struct Trace {
     cap: usize,
     events: Vec<TraceEvent>,
     overflow: u64,
+    /// `cap - events.len()`: one load tells the hot path whether to record.
+    #[serde(skip)]
+    room: usize,
 }
 
 impl Trace {
@@ -83,13 +86,14 @@ impl Trace {
             cap,
             events: Vec::new(),
             overflow: 0,
+            room: cap,
         }
     }
 
     /// True if events are being recorded (cap not yet reached, not off).
     #[inline]
     pub fn wants(&self) -> bool {
-        self.events.len() < self.cap
+        self.room > 0
     }
 
     /// True if tracing is switched on at all.
@@ -99,7 +103,8 @@ impl Trace {
 
     /// Records one event (or counts it as overflow past the cap).
     pub fn push(&mut self, e: TraceEvent) {
-        if self.events.len() < self.cap {
+        if self.room > 0 {
+            self.room -= 1;
             self.events.push(e);
         } else {
             self.overflow += 1;

@@ -1013,10 +1013,15 @@ impl<N: Node> Sim<N> {
 
     /// Ends an event: if a handler reached the plan's crash point, its node
     /// crashes now (and restarts later if the plan says so).
+    #[inline]
     fn settle(&mut self) {
-        if !self.core.dead {
-            return;
+        if self.core.dead {
+            self.crash_at_point();
         }
+    }
+
+    #[cold]
+    fn crash_at_point(&mut self) {
         self.core.dead = false;
         self.core.watch_sends = self.core.points.sends;
         let Some(id) = self.core.points.hit.as_ref().map(|p| p.node) else {
@@ -1141,12 +1146,11 @@ impl<N: Node> Sim<N> {
             .trace_event(TraceKind::Timer, node, None, key.id().0, || {
                 N::timer_label(&timer)
             });
-        if self.watching() {
-            let copy = timer.clone();
-            handle!(self, node, |n, ctx| n.on_timer(&mut ctx, timer));
+        // One call site, so the handler inlines into the event loop.
+        let copy = self.watching().then(|| timer.clone());
+        handle!(self, node, |n, ctx| n.on_timer(&mut ctx, timer));
+        if let Some(copy) = copy {
             self.observe(Seen::Timer(node, copy));
-        } else {
-            handle!(self, node, |n, ctx| n.on_timer(&mut ctx, timer));
         }
     }
 
@@ -1185,12 +1189,11 @@ impl<N: Node> Sim<N> {
         self.core.stats.delivered += 1;
         self.core
             .trace_event(TraceKind::Deliver, to, Some(from), id, || N::label(&msg));
-        if self.watching() {
-            let copy = msg.clone();
-            handle!(self, to, |node, ctx| node.on_message(&mut ctx, from, msg));
+        // One call site, so the handler inlines into the event loop.
+        let copy = self.watching().then(|| msg.clone());
+        handle!(self, to, |node, ctx| node.on_message(&mut ctx, from, msg));
+        if let Some(copy) = copy {
             self.observe(Seen::Deliver(from, to, copy));
-        } else {
-            handle!(self, to, |node, ctx| node.on_message(&mut ctx, from, msg));
         }
     }
 
@@ -1341,8 +1344,17 @@ impl<N: Node> Sim<N> {
         Ok(())
     }
 
+    /// True when a `run_*` call must stop: a node called `Ctx::stop`, or a
+    /// property was violated (and violations stop runs).
+    #[inline]
     fn halted(&self) -> bool {
-        self.core.stop || (self.stop_on_violation && !self.violations.is_empty())
+        self.core.stop
+    }
+
+    /// Starts a `run_*` call: forget a `Ctx::stop` of an earlier call, but
+    /// not a violation that stops runs.
+    fn resume(&mut self) {
+        self.core.stop = self.stop_on_violation && !self.violations.is_empty();
     }
 
     /// Runs until virtual time reaches `now + d` (events at exactly that time
@@ -1356,7 +1368,7 @@ impl<N: Node> Sim<N> {
     /// to `end` (if it is later than now). Stops early if a node calls
     /// `Ctx::stop` or a property is violated.
     pub fn run_until_time(&mut self, end: SimTime) -> Result<&mut Self> {
-        self.core.stop = false;
+        self.resume();
         while let Some(t) = self.core.queue.peek_time() {
             if t > end || self.halted() {
                 break;
@@ -1371,7 +1383,7 @@ impl<N: Node> Sim<N> {
 
     /// Processes at most `n` more events (fewer if the queue empties).
     pub fn run_events(&mut self, n: u64) -> Result<&mut Self> {
-        self.core.stop = false;
+        self.resume();
         for _ in 0..n {
             if self.halted() || self.step()?.is_none() {
                 break;
@@ -1390,7 +1402,7 @@ impl<N: Node> Sim<N> {
         mut done: impl FnMut(&Self) -> bool,
     ) -> Result<bool> {
         let end = self.core.now + deadline;
-        self.core.stop = false;
+        self.resume();
         loop {
             if done(self) {
                 return Ok(true);
@@ -1407,7 +1419,7 @@ impl<N: Node> Sim<N> {
     /// Runs until the queue is empty, a node calls `Ctx::stop` or a property
     /// is violated.
     pub fn run_to_end(&mut self) -> Result<&mut Self> {
-        self.core.stop = false;
+        self.resume();
         while !self.halted() && self.step()?.is_some() {}
         Ok(self)
     }
