@@ -7,7 +7,7 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`property`] | properties checked while a run goes, on typed events: [`invariant`], [`never`], [`eventually`] |
+//! | [`property`] | properties checked while a run goes, on typed events: [`invariant`], [`never()`], [`eventually`] |
 //! | [`verdict`] | verdicts for tables: [`Verdict`], [`verdicts`], and post-hoc [`always`] / [`eventually_within`] over data |
 //! | [`explore`] | many seeds, each with a random fault schedule, on all cores; shrinking a failing schedule to a smallest one |
 //! | [`crash_points`] | a scenario crashed at each of its crash points in turn, recovery judged at each |

@@ -3,7 +3,7 @@
 //!
 //! - [`invariant`]: a predicate on the world that must hold after every
 //!   event (safety), such as "the accounts always sum to the same total".
-//! - [`never`]: an event that must never happen, judged with the world
+//! - [`never()`]: an event that must never happen, judged with the world
 //!   around it (safety), such as "the server never processes a request
 //!   twice".
 //! - [`eventually`]: every obligation an event opens must be met by a later
