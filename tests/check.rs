@@ -112,6 +112,27 @@ fn exploration_with_crash_points_catches_a_coordinator_that_decides_before_loggi
 }
 
 #[test]
+fn the_counterexample_is_drawn_around_its_violation() -> Result<()> {
+    let e = explore_2pc(Variant::ForgetVote, 300, 2)?;
+    let cx = e.counterexample.as_ref().expect("a counterexample");
+    let fig = counterexample_diagram(cx, 60.0)?;
+    let svg = fig.to_svg()?;
+    assert!(
+        svg.contains("atomicity violated"),
+        "the violation is marked"
+    );
+    assert!(svg.contains(&format!("Seed {}", cx.seed)));
+    assert!(svg.contains("clients"), "client traffic has its lane");
+    assert!(counterexample_diagram(cx, f64::NAN).is_err());
+    let mut bare = cx.clone();
+    bare.trace = thinkdist::sim::trace::Trace::with_cap(0);
+    assert!(counterexample_diagram(&bare, 60.0)
+        .unwrap_err()
+        .is_empty_data());
+    Ok(())
+}
+
+#[test]
 fn exploration_results_do_not_depend_on_thread_count() -> Result<()> {
     let a = explore_2pc(Variant::ForgetVote, 120, 1)?;
     let b = explore_2pc(Variant::ForgetVote, 120, 2)?;
