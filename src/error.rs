@@ -49,11 +49,34 @@ impl Error {
         }
     }
 
-    /// A parameter out of range: names the parameter, the value and the range.
+    /// A parameter out of range: names the parameter, the value (in a short
+    /// form: `1e300`, not 301 digits) and the range.
     pub fn invalid(param: &str, value: impl fmt::Display, expected: &str) -> Self {
         Error::new(
             ErrorKind::InvalidParameter,
-            format!("invalid `{param}` = {value}: expected {expected}"),
+            format!(
+                "invalid `{param}` = {}: expected {expected}",
+                short_value(&value.to_string())
+            ),
+        )
+    }
+
+    /// A request for more than a notebook cell can hold or compute: names
+    /// the parameter, its value, what it counts and the most allowed.
+    pub fn too_big(
+        param: &str,
+        value: impl fmt::Display,
+        what: &str,
+        max: impl fmt::Display,
+    ) -> Self {
+        Error::new(
+            ErrorKind::InvalidParameter,
+            format!(
+                "invalid `{param}` = {}: more {what} than a notebook cell can hold or compute; \
+                 lower it to at most {}",
+                short_value(&value.to_string()),
+                short_value(&max.to_string())
+            ),
         )
     }
 
@@ -100,6 +123,80 @@ impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::new(ErrorKind::Io, e.to_string())
     }
+}
+
+/// A value as a reader can read it: a number of more than 15 characters in
+/// short scientific form (`1e300`, `1.8e19`), anything else cut at 80
+/// characters.
+pub fn short_value(v: &str) -> String {
+    let t = v.trim();
+    if t.len() > 15 {
+        if let Ok(x) = t.parse::<f64>() {
+            if x.is_finite() && x != 0.0 {
+                let e = x.abs().log10().floor() as i32;
+                let m = x / 10f64.powi(e);
+                let m = format!("{m:.3}");
+                let m = m.trim_end_matches('0').trim_end_matches('.');
+                return format!("{m}e{e}");
+            }
+        }
+    }
+    if t.chars().count() > 80 {
+        return t.chars().take(77).collect::<String>() + "…";
+    }
+    t.to_string()
+}
+
+/// The limits on what one call may allocate or compute, so that no input
+/// can make a notebook's kernel run out of memory or compute for hours. An
+/// input beyond a limit is an error that names the parameter and the limit
+/// ([`Error::too_big`]).
+pub mod limits {
+    /// Nodes in one simulation.
+    pub const NODES: usize = 100_000;
+    /// Items a parameter may ask to keep in memory at once (samples, keys,
+    /// a window, requests, messages).
+    pub const ITEMS: usize = 10_000_000;
+    /// Faults in one fault plan (generated or given).
+    pub const FAULTS: usize = 1_000_000;
+    /// Runs (points × seeds) in one sweep.
+    pub const RUNS: usize = 1_000_000;
+    /// Seeds (replications) one function may be asked to run.
+    pub const SEEDS: usize = 100_000;
+    /// Client operations one simulation records in its history.
+    pub const OPS: usize = 5_000_000;
+    /// Events one experiment call may plan to process, all runs together
+    /// (about a minute of work on a laptop core).
+    pub const EVENTS: f64 = 2e9;
+}
+
+/// Checks that a count is at least `min` and at most `max`.
+pub fn check_count(param: &str, n: usize, min: usize, max: usize, what: &str) -> Result<usize> {
+    if n < min {
+        return Err(Error::invalid(param, n, &format!("at least {min} {what}")));
+    }
+    if n > max {
+        return Err(Error::too_big(param, n, what, max));
+    }
+    Ok(n)
+}
+
+/// Checks that one call's planned work (about `events` simulated events, all
+/// runs together) fits in a notebook cell; `params` names the parameters
+/// that multiply into it, for the message.
+pub fn check_work(params: &str, events: f64) -> Result<()> {
+    if events.is_finite() && events <= limits::EVENTS {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::InvalidParameter,
+        format!(
+            "this call would simulate about {} events ({params}), more than a notebook \
+             cell should compute (at most {}); lower one of them",
+            short_value(&format!("{events:.0}")),
+            short_value(&format!("{:.0}", limits::EVENTS))
+        ),
+    ))
 }
 
 /// Checks that `p` is a probability in [0, 1].

@@ -127,6 +127,28 @@ fn streaming_within_relative_error_of_exact() -> Result<()> {
 }
 
 #[test]
+fn an_exact_recorder_switches_to_the_histogram_past_its_limit() -> Result<()> {
+    use thinkdist::sim::metrics::latency::EXACT_LIMIT;
+    let mut r = LatencyRecorder::exact();
+    let n = EXACT_LIMIT as u64 + 1000;
+    for i in 1..=n {
+        r.record(SimDuration(i * 1_000));
+    }
+    assert!(!r.is_exact());
+    assert_eq!(r.switched_at(), Some(EXACT_LIMIT as u64));
+    assert_eq!(r.count(), n);
+    assert!(r.samples_ms().is_none());
+    // Percentiles keep 3 significant digits: within 0.1 % of the exact rank.
+    let p50 = r.percentile(50.0)?.0 as f64;
+    let exact = (n as f64 / 2.0).ceil() * 1_000.0;
+    assert!((p50 / exact - 1.0).abs() <= 1e-3, "{p50} vs {exact}");
+    // A huge capacity hint reserves no more than the limit.
+    let big = LatencyRecorder::with_capacity(usize::MAX);
+    assert!(big.is_exact());
+    Ok(())
+}
+
+#[test]
 fn merge_recorders() -> Result<()> {
     let mut a = LatencyRecorder::exact();
     let mut b = LatencyRecorder::exact();

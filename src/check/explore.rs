@@ -310,7 +310,7 @@ pub struct Explore {
 }
 
 /// Most seeds one exploration may run.
-pub const MAX_SEEDS: usize = 10_000_000;
+pub const MAX_SEEDS: usize = crate::error::limits::RUNS;
 
 impl Explore {
     /// Explore `seeds` seeds (derived from base seed 0), shrink the first

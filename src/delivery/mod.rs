@@ -202,13 +202,13 @@ impl Resend {
                 "a duration > 0 (longer than a round trip)",
             ));
         }
-        if self.max_attempts == 0 {
-            return Err(Error::invalid(
-                "max_attempts",
-                0,
-                "at least 1 send per message",
-            ));
-        }
+        crate::error::check_count(
+            "max_attempts",
+            self.max_attempts as usize,
+            1,
+            10_000,
+            "sends per message",
+        )?;
         Ok(())
     }
 }
@@ -681,7 +681,7 @@ pub mod theory {
         check(p, 0.0, k)?;
         Ok(match semantics {
             Semantics::AtMostOnce => p,
-            Semantics::AtLeastOnce => p.powi(k as i32),
+            Semantics::AtLeastOnce => p.powf(f64::from(k)),
         })
     }
 
@@ -692,23 +692,54 @@ pub mod theory {
     /// (`p^(j-1) (1-p)`), the network does not duplicate it (`1-d`), and
     /// then either its ack returns (`1-p`) or the ack is lost and all `k-j`
     /// later attempts are lost too (`p · p^(k-j)`). So
-    /// `P(>1) = 1 - p^k - Σ_j p^(j-1) (1-p)(1-d) [(1-p) + p^(k-j+1)]`.
+    /// `P(>1) = 1 - p^k - Σ_j p^(j-1) (1-p)(1-d) [(1-p) + p^(k-j+1)]`;
+    /// the sum has the closed form `(1-d)(1-p)(1 - p^k + k p^k)` (two
+    /// geometric sums), so the answer takes constant time for any `k`.
     /// At `p = 0` this is `d`: the network's own duplicates.
     pub fn delivered_more_than_once(p: f64, d: f64, k: u32) -> Result<f64> {
         check(p, d, k)?;
-        let mut once = 0.0;
-        for j in 1..=k {
-            once += p.powi(j as i32 - 1)
-                * (1.0 - p)
-                * (1.0 - d)
-                * ((1.0 - p) + p.powi((k - j + 1) as i32));
-        }
-        Ok((1.0 - p.powi(k as i32) - once).max(0.0))
+        let k = f64::from(k);
+        let pk = p.powf(k);
+        let once = (1.0 - d) * (1.0 - p) * (1.0 - pk + k * pk);
+        Ok((1.0 - pk - once).clamp(0.0, 1.0))
     }
 
     /// Expected copies delivered per at-most-once message: `(1-p)(1+d)`.
     pub fn at_most_once_copies(p: f64, d: f64) -> Result<f64> {
         check(p, d, 1)?;
         Ok((1.0 - p) * (1.0 + d))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::theory::delivered_more_than_once;
+
+    /// The closed form equals the sum it replaces, and stays a probability
+    /// for any number of attempts.
+    #[test]
+    fn closed_form_matches_the_sum() {
+        let cases: [(f64, f64); 5] = [(0.0, 0.05), (0.1, 0.0), (0.3, 0.05), (0.9, 0.2), (1.0, 0.5)];
+        for &(p, d) in &cases {
+            for k in 1u32..=40 {
+                let mut once = 0.0;
+                for j in 1..=k {
+                    once += p.powi(j as i32 - 1)
+                        * (1.0 - p)
+                        * (1.0 - d)
+                        * ((1.0 - p) + p.powi((k - j + 1) as i32));
+                }
+                let sum = (1.0 - p.powi(k as i32) - once).max(0.0);
+                let closed = delivered_more_than_once(p, d, k).unwrap_or(f64::NAN);
+                assert!(
+                    (sum - closed).abs() < 1e-12,
+                    "p={p} d={d} k={k}: {sum} vs {closed}"
+                );
+            }
+        }
+        let huge = delivered_more_than_once(0.5, 0.05, u32::MAX).unwrap_or(f64::NAN);
+        assert!((0.0..=1.0).contains(&huge));
+        let lost = super::theory::lost(super::Semantics::AtLeastOnce, 0.5, u32::MAX);
+        assert_eq!(lost.ok(), Some(0.0));
     }
 }

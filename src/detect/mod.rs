@@ -219,13 +219,13 @@ impl PhiAccrual {
                 "a finite number > 0 (typical: 1 to 16)",
             ));
         }
-        if window == 0 {
-            return Err(Error::invalid(
-                "window",
-                0,
-                "at least 1 inter-arrival time (typical: 100 to 1000)",
-            ));
-        }
+        crate::error::check_count(
+            "window",
+            window,
+            1,
+            crate::error::limits::ITEMS,
+            "inter-arrival times (typical: 100 to 1000)",
+        )?;
         if min_sd == SimDuration::ZERO {
             return Err(Error::invalid(
                 "min_sd",

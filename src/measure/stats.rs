@@ -54,6 +54,13 @@ pub fn mean_ci(xs: &[f64]) -> Result<MeanCi> {
     if xs.is_empty() {
         return Err(Error::empty("replications"));
     }
+    if let Some(x) = xs.iter().find(|x| !x.is_finite()) {
+        return Err(Error::invalid(
+            "replication value",
+            x,
+            "finite numbers (a NaN or infinite replication has no mean)",
+        ));
+    }
     let n = xs.len();
     let mean = xs.iter().sum::<f64>() / n as f64;
     let sd = if n > 1 {
@@ -74,14 +81,22 @@ pub fn mean_ci(xs: &[f64]) -> Result<MeanCi> {
     })
 }
 
-/// Checks that an experiment asks for at least two replications (seeds):
-/// a confidence interval, and so an error band, needs two.
+/// Checks that an experiment asks for at least two replications (seeds),
+/// since a confidence interval, and so an error band, needs two; and at most
+/// [`limits::SEEDS`](crate::error::limits::SEEDS).
 pub fn check_replications(seeds: u64) -> Result<()> {
     if seeds < 2 {
         Err(Error::invalid(
             "seeds",
             seeds,
             "at least 2 (an error band needs replications)",
+        ))
+    } else if seeds > crate::error::limits::SEEDS as u64 {
+        Err(Error::too_big(
+            "seeds",
+            seeds,
+            "replications",
+            crate::error::limits::SEEDS,
         ))
     } else {
         Ok(())

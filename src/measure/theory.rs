@@ -81,6 +81,7 @@ impl QueueMetrics {
     /// ```
     pub fn time_in_system_percentile(&self, q: f64) -> Result<f64> {
         let tail = tail_fraction("q", q)?;
+        self.check_stable()?;
         if self.servers == 1 {
             return Ok(-tail.ln() / (self.mu - self.lambda));
         }
@@ -98,7 +99,11 @@ impl QueueMetrics {
         // Upper bracket: T is stochastically below S + X with the slower of the
         // two rates; double until the survival function drops below `tail`.
         let mut hi = 1.0 / mu.min(theta);
-        while survival(hi) > tail {
+        // Doubling 2,000 times covers any f64; the cap only guards the loop.
+        for _ in 0..2_000 {
+            if survival(hi) <= tail || !hi.is_finite() {
+                break;
+            }
             hi *= 2.0;
         }
         let mut lo = 0.0;
@@ -121,11 +126,36 @@ impl QueueMetrics {
     /// `ln(C / (1 − q/100)) / (cμ − λ)` otherwise.
     pub fn wait_percentile(&self, q: f64) -> Result<f64> {
         let tail = tail_fraction("q", q)?;
+        self.check_stable()?;
         if tail >= self.p_wait {
             return Ok(0.0);
         }
         let theta = self.servers as f64 * self.mu - self.lambda;
         Ok((self.p_wait / tail).ln() / theta)
+    }
+}
+
+impl QueueMetrics {
+    /// Checks a (possibly hand-edited) result: rates finite and positive,
+    /// 1 to `MAX_SERVERS` servers, and a stable queue (λ < cμ), without
+    /// which no steady-state percentile exists.
+    fn check_stable(&self) -> Result<()> {
+        check_servers(self.servers)?;
+        check_positive("mu", self.mu)?;
+        check_non_negative("lambda", self.lambda)?;
+        check_probability("p_wait", self.p_wait)?;
+        if self.lambda >= self.servers as f64 * self.mu {
+            return Err(Error::invalid(
+                "lambda",
+                self.lambda,
+                &format!(
+                    "an arrival rate below c·μ = {} (the queue is unstable: it grows \
+                     without bound, so it has no steady-state percentiles)",
+                    crate::error::short_value(&(self.servers as f64 * self.mu).to_string())
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -365,9 +395,9 @@ pub fn k_of_n_unavailability(n: usize, k: usize, p_up: f64) -> Result<f64> {
 
 /// Returns (P(X ≥ k), P(X < k)) for X ~ Binomial(n, p).
 fn k_of_n_tails(n: usize, k: usize, p: f64) -> Result<(f64, f64)> {
-    if n == 0 {
-        return Err(Error::invalid("n", n, "at least 1 replica"));
-    }
+    // One term per replica count: bounded, so the answer comes in well under
+    // a second.
+    crate::error::check_count("n", n, 1, MAX_SERVERS, "replicas")?;
     if k == 0 || k > n {
         return Err(Error::invalid(
             "k",

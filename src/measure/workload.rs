@@ -8,7 +8,7 @@
 //! a think time; it can never overload the system, which is why closed-loop
 //! benchmarks hide tail latency (coordinated omission).
 
-use crate::error::{check_positive, Error, Result};
+use crate::error::{Error, Result};
 use crate::sim::net::Latency;
 use crate::sim::rng::{self, SimRng};
 use crate::sim::time::SimDuration;
@@ -32,7 +32,9 @@ pub enum Arrivals {
 impl Arrivals {
     /// Poisson arrivals at `rate` requests per second (> 0).
     pub fn poisson(rate: f64) -> Result<Arrivals> {
-        check_positive("arrival rate (requests/s)", rate)?;
+        // The same bound as an exponential latency's: a mean gap of at most
+        // 1e18 ns.
+        crate::sim::Latency::exponential_rate_named("arrival rate (requests/s)", rate)?;
         Ok(Arrivals::Poisson { rate })
     }
     /// One request every `interval` (> 0).
@@ -97,9 +99,7 @@ pub struct ZipfKeys {
 impl ZipfKeys {
     /// A Zipf key generator over `n` keys (n >= 1) with exponent `s` (>= 0).
     pub fn new(n: usize, s: f64) -> Result<ZipfKeys> {
-        if n == 0 {
-            return Err(Error::invalid("number of keys", 0, "at least 1"));
-        }
+        crate::error::check_count("number of keys", n, 1, crate::error::limits::ITEMS, "keys")?;
         if !(s.is_finite() && s >= 0.0) {
             return Err(Error::invalid("zipf exponent", s, "a finite number >= 0"));
         }

@@ -60,6 +60,9 @@ pub(crate) fn fmt_fixed(v: f64, decimals: usize) -> String {
 }
 
 fn fmt_sci(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
     let e = v.abs().log10().floor() as i32;
     let m = v / 10f64.powi(e);
     let m = format!("{m:.2}");
@@ -124,20 +127,23 @@ fn group_thousands(n: u64) -> String {
 
 impl Axis {
     /// A linear axis from exactly `lo` to `hi` with about `target` ticks.
+    /// Any finite data works: the range is kept within ±1e300 (beyond, a
+    /// span overflows), and a degenerate tick grid falls back to its ends.
     pub fn linear(lo: f64, hi: f64, target: usize) -> Axis {
         let (lo, hi) = widen(lo, hi);
         let (step, decimals) = nice_step((hi - lo) / target.max(2) as f64);
-        let k0 = (lo / step - 1e-9).ceil() as i64;
-        let k1 = (hi / step + 1e-9).floor() as i64;
-        let major: Vec<f64> = (k0..=k1)
-            .map(|k| clean(k as f64 * step, decimals))
-            .collect();
-        let half = step / 2.0;
-        let j0 = (lo / half - 1e-9).ceil() as i64;
-        let j1 = (hi / half + 1e-9).floor() as i64;
-        let minor = (j0..=j1)
-            .map(|k| clean(k as f64 * half, decimals + 1))
-            .collect();
+        let grid = |step: f64, decimals: usize| -> Vec<f64> {
+            let k0 = (lo / step - 1e-9).ceil();
+            let k1 = (hi / step + 1e-9).floor();
+            if !(k0.is_finite() && k1.is_finite()) || k1 - k0 > 10_000.0 || k1 < k0 {
+                return vec![lo, hi];
+            }
+            (k0 as i64..=k1 as i64)
+                .map(|k| clean(k as f64 * step, decimals))
+                .collect()
+        };
+        let major = grid(step, decimals);
+        let minor = grid(step / 2.0, decimals + 1);
         Axis {
             lo,
             hi,
@@ -180,14 +186,26 @@ impl Axis {
     /// A linear axis covering `lo..hi`, widened to whole tick steps.
     pub fn linear_nice(lo: f64, hi: f64, target: usize) -> Axis {
         let (lo, hi) = widen(lo, hi);
+        if !((hi - lo).is_finite() && (hi - lo) > 0.0) {
+            return Axis::linear(lo, hi, target);
+        }
         let (step, _) = nice_step((hi - lo) / target.max(2) as f64);
         let nlo = (lo / step + 1e-9).floor() * step;
         let nhi = (hi / step - 1e-9).ceil() * step;
         Axis::linear(nlo, nhi, target)
     }
 
-    /// A base-10 logarithmic axis from `lo` to `hi` (both > 0).
+    /// A base-10 logarithmic axis from `lo` to `hi` (both > 0), kept within
+    /// 1e-300..1e300 (subnormal and overflowing decades have no ticks).
     pub fn log(lo: f64, hi: f64) -> Axis {
+        let clamp = |v: f64| {
+            if v.is_finite() && v > 0.0 {
+                v.clamp(1e-300, 1e300)
+            } else {
+                1.0
+            }
+        };
+        let (lo, hi) = (clamp(lo), clamp(hi));
         let (lo, hi) = if hi > lo * 1.0001 {
             (lo, hi)
         } else {
@@ -244,6 +262,11 @@ impl Axis {
                 (lo / 2.0, hi * 2.0)
             };
             let pad = (hi / lo).powf(0.03);
+            let pad = if pad.is_finite() && pad > 1.0 {
+                pad
+            } else {
+                1.0
+            };
             Axis::log(lo / pad, hi * pad)
         } else {
             Axis::linear_nice(lo, hi, target)
@@ -333,6 +356,14 @@ impl Axis {
 }
 
 fn widen(lo: f64, hi: f64) -> (f64, f64) {
+    let keep = |v: f64| {
+        if v.is_finite() {
+            v.clamp(-1e300, 1e300)
+        } else {
+            0.0
+        }
+    };
+    let (lo, hi) = (keep(lo), keep(hi));
     if hi > lo {
         (lo, hi)
     } else if lo == 0.0 {
@@ -345,7 +376,12 @@ fn widen(lo: f64, hi: f64) -> (f64, f64) {
 
 fn clean(v: f64, decimals: usize) -> f64 {
     let p = 10f64.powi(decimals.min(15) as i32);
-    (v * p).round() / p
+    let c = (v * p).round() / p;
+    if c.is_finite() {
+        c
+    } else {
+        v
+    }
 }
 
 impl Ranged for Axis {

@@ -27,7 +27,8 @@ pub fn counterexample_diagram(cx: &Counterexample, window_ms: f64) -> Result<Fig
     let v = &cx.violation;
     let at = v.time.as_ms();
     let from = (at - window_ms).max(0.0);
-    let until = SimTime::from_start(crate::sim::time::SimDuration::from_ms_f64(
+    let until = SimTime::from_start(crate::sim::time::SimDuration::from_ms_named(
+        "window_ms",
         at + window_ms * 0.05,
     )?);
     let mut d = SequenceDiagram::from_trace_with_clients(&cx.trace, &cx.lanes, until);

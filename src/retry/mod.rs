@@ -153,7 +153,7 @@ impl RetryPolicy {
     pub fn from_ms(kind: Backoff, base_ms: f64, cap_ms: f64, max_attempts: u32) -> Result<Self> {
         let check = |name: &str, v: f64| {
             if v.is_finite() && v >= 0.0 {
-                SimDuration::from_ms_f64(v)
+                SimDuration::from_ms_named(name, v)
             } else {
                 Err(Error::invalid(name, v, "a finite number of ms >= 0"))
             }
@@ -272,7 +272,10 @@ impl Hedge {
                 "a finite number of ms >= 0",
             ));
         }
-        Ok(Hedge::new(SimDuration::from_ms_f64(delay_ms)?))
+        Ok(Hedge::new(SimDuration::from_ms_named(
+            "hedge delay (ms)",
+            delay_ms,
+        )?))
     }
     /// The delay before the second copy.
     pub fn delay(&self) -> SimDuration {

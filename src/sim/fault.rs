@@ -517,6 +517,14 @@ impl FaultPlan {
                 Ok(())
             }
         };
+        if self.faults.len() > crate::error::limits::FAULTS {
+            return Err(Error::too_big(
+                "faults",
+                self.faults.len(),
+                "faults in one plan",
+                crate::error::limits::FAULTS,
+            ));
+        }
         let mut points = 0;
         for f in &self.faults {
             match f {

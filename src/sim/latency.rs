@@ -5,6 +5,30 @@
 use super::rng::{self, SimRng};
 use super::time::SimDuration;
 use crate::error::{check_non_negative, check_positive, Error, Result};
+
+/// Largest mean, scale or bound a [`Latency`] may have, in nanoseconds:
+/// 1e18 ns, about 31.7 years. Beyond it draws would saturate at the end of
+/// virtual time (584 years) and every number computed from them would be
+/// meaningless.
+pub const MAX_NS: f64 = 1e18;
+
+/// Checks a duration parameter in nanoseconds: finite, >= 0 (or > 0 when
+/// `positive`), at most [`MAX_NS`].
+fn check_ns(param: &str, x: f64, positive: bool) -> Result<f64> {
+    if positive {
+        check_positive(param, x)?;
+    } else {
+        check_non_negative(param, x)?;
+    }
+    if x > MAX_NS {
+        return Err(Error::invalid(
+            param,
+            x,
+            "at most 1e18 ns (about 31.7 years): longer durations saturate virtual time",
+        ));
+    }
+    Ok(x)
+}
 use serde::{Deserialize, Serialize};
 
 /// A distribution of durations, in nanoseconds: network latency, service
@@ -87,49 +111,70 @@ impl Latency {
                 &format!("lo <= hi (hi = {hi})"),
             ));
         }
-        Ok(Latency::Uniform {
+        Latency::Uniform {
             lo: lo.0 as f64,
             hi: hi.0 as f64,
-        })
+        }
+        .checked()
     }
-    /// Exponential with the given mean; errors on a zero mean.
+    /// Exponential with the given mean; errors on a zero mean or one over
+    /// [`MAX_NS`].
     pub fn exponential(mean: SimDuration) -> Result<Latency> {
-        check_positive("exponential mean (ns)", mean.0 as f64)?;
-        Ok(Latency::Exponential {
+        Latency::Exponential {
             mean: mean.0 as f64,
-        })
+        }
+        .checked()
     }
-    /// Exponential with a rate in events per second (service rate μ, say).
+    /// The value if [`Latency::validate`] accepts it.
+    fn checked(self) -> Result<Latency> {
+        self.validate()?;
+        Ok(self)
+    }
+    /// Exponential with a rate in events per second (service rate μ, say);
+    /// errors unless the rate is finite, > 0 and its mean `1/rate` at most
+    /// [`MAX_NS`].
     pub fn exponential_rate(per_sec: f64) -> Result<Latency> {
-        check_positive("exponential rate (per second)", per_sec)?;
-        Ok(Latency::Exponential {
-            mean: 1e9 / per_sec,
-        })
+        Self::exponential_rate_named("exponential rate (per second)", per_sec)
+    }
+    /// [`Latency::exponential_rate`] with the error naming the parameter as
+    /// the reader wrote it (`service_rate`).
+    pub fn exponential_rate_named(param: &str, per_sec: f64) -> Result<Latency> {
+        check_positive(param, per_sec)?;
+        let mean = 1e9 / per_sec;
+        if mean > MAX_NS {
+            return Err(Error::invalid(
+                param,
+                per_sec,
+                "a rate of at least 1e-9 per second (a mean of at most 1e18 ns, about \
+                 31.7 years)",
+            ));
+        }
+        Ok(Latency::Exponential { mean })
     }
     /// Normal with mean and standard deviation, truncated at zero.
     pub fn normal(mean: SimDuration, sd: SimDuration) -> Result<Latency> {
-        Ok(Latency::Normal {
+        Latency::Normal {
             mean: mean.0 as f64,
             sd: sd.0 as f64,
-        })
+        }
+        .checked()
     }
     /// Log-normal with the given median and shape `sigma` (> 0).
     pub fn log_normal(median: SimDuration, sigma: f64) -> Result<Latency> {
-        check_positive("log-normal median (ns)", median.0 as f64)?;
-        check_positive("log-normal sigma", sigma)?;
-        Ok(Latency::LogNormal {
+        check_ns("log-normal median (ns)", median.0 as f64, true)?;
+        Latency::LogNormal {
             mu: (median.0 as f64).ln(),
             sigma,
-        })
+        }
+        .checked()
     }
     /// Pareto with minimum `scale` and tail index `shape` (> 0).
     pub fn pareto(scale: SimDuration, shape: f64) -> Result<Latency> {
-        check_positive("pareto scale (ns)", scale.0 as f64)?;
-        check_positive("pareto shape", shape)?;
-        Ok(Latency::Pareto {
+        Latency::Pareto {
             scale: scale.0 as f64,
             shape,
-        })
+        }
+        .checked()
     }
     /// A mixture of `(weight, distribution)` pairs; weights must be >= 0 and
     /// not all zero.
@@ -142,12 +187,17 @@ impl Latency {
             ));
         }
         let mut total = 0.0;
-        for (w, _) in &parts {
+        for (w, l) in &parts {
             check_non_negative("mixture weight", *w)?;
+            l.validate()?;
             total += w;
         }
-        if total <= 0.0 {
-            return Err(Error::invalid("mixture weights", total, "a sum > 0"));
+        if !(total > 0.0 && total.is_finite()) {
+            return Err(Error::invalid(
+                "mixture weights",
+                total,
+                "weights whose sum is finite and > 0",
+            ));
         }
         let (weights, parts): (Vec<f64>, Vec<Latency>) =
             parts.into_iter().map(|(w, l)| (w / total, l)).unzip();
@@ -251,7 +301,7 @@ impl Latency {
 
     /// Checks parameters of a value built by hand (not by a constructor).
     pub fn validate(&self) -> Result<()> {
-        let ok = |name: &str, x: f64| check_non_negative(name, x).map(|_| ());
+        let ok = |name: &str, x: f64| check_ns(name, x, false).map(|_| ());
         match self {
             Latency::Constant { ns } => ok("constant latency (ns)", *ns),
             Latency::Uniform { lo, hi } => {
@@ -263,20 +313,32 @@ impl Latency {
                 Ok(())
             }
             Latency::Exponential { mean } => {
-                check_positive("exponential mean (ns)", *mean).map(|_| ())
+                check_ns("exponential mean (ns)", *mean, true).map(|_| ())
             }
             Latency::Normal { mean, sd } => {
                 ok("normal mean (ns)", *mean)?;
                 ok("normal sd (ns)", *sd)
             }
             Latency::LogNormal { mu, sigma } => {
-                if !mu.is_finite() {
-                    return Err(Error::invalid("log-normal mu", mu, "a finite number"));
+                if !(mu.is_finite() && *mu <= MAX_NS.ln()) {
+                    return Err(Error::invalid(
+                        "log-normal mu",
+                        mu,
+                        "a finite number at most ln(1e18 ns), about 41.4",
+                    ));
                 }
-                check_positive("log-normal sigma", *sigma).map(|_| ())
+                check_positive("log-normal sigma", *sigma)?;
+                if *sigma > 10.0 {
+                    return Err(Error::invalid(
+                        "log-normal sigma",
+                        sigma,
+                        "at most 10 (a wider spread saturates virtual time)",
+                    ));
+                }
+                Ok(())
             }
             Latency::Pareto { scale, shape } => {
-                check_positive("pareto scale (ns)", *scale)?;
+                check_ns("pareto scale (ns)", *scale, true)?;
                 check_positive("pareto shape", *shape).map(|_| ())
             }
             Latency::Mixture { weights, parts } => {
@@ -288,7 +350,15 @@ impl Latency {
                     ));
                 }
                 for w in weights {
-                    ok("mixture weight", *w)?;
+                    check_non_negative("mixture weight", *w)?;
+                }
+                let total: f64 = weights.iter().sum();
+                if !(total > 0.0 && total.is_finite()) {
+                    return Err(Error::invalid(
+                        "mixture weights",
+                        total,
+                        "weights whose sum is finite and > 0",
+                    ));
                 }
                 parts.iter().try_for_each(Latency::validate)
             }

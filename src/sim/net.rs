@@ -123,6 +123,26 @@ pub enum Verdict {
     Deliver(SimDuration, Option<SimDuration>),
 }
 
+/// What one partition cuts.
+#[derive(Debug, Clone)]
+enum Cut {
+    /// Each node's group (`u32::MAX`: in no group, which is one more
+    /// group); links between groups are cut both ways.
+    Groups(Vec<u32>),
+    /// Per node: bit 1 if it is a sender cut off, bit 2 if a receiver cut
+    /// off; links from the first to the second are cut.
+    OneWay(Vec<u8>),
+}
+
+impl Cut {
+    fn cuts(&self, from: NodeId, to: NodeId) -> bool {
+        match self {
+            Cut::Groups(g) => g[from] != g[to],
+            Cut::OneWay(side) => side[from] & 1 != 0 && side[to] & 2 != 0,
+        }
+    }
+}
+
 /// Network state: link configurations, partitions, held links, lossy
 /// windows, and the random streams for message fates.
 #[derive(Debug, Clone)]
@@ -130,17 +150,20 @@ pub struct Network {
     n: usize,
     default: LinkConfig,
     overrides: BTreeMap<(NodeId, NodeId), (LinkConfig, SimRng)>,
-    /// Directed pairs cut, with how many partitions cut each.
-    blocked: BTreeMap<(NodeId, NodeId), u32>,
-    /// The pairs each active partition cuts.
-    partitions: BTreeMap<PartitionId, Vec<(NodeId, NodeId)>>,
+    /// The partitions in force, each as the groups it makes (memory linear
+    /// in the nodes: 10,000 nodes would have 10^8 pairs).
+    partitions: BTreeMap<PartitionId, Cut>,
     next_partition: u64,
     held: BTreeSet<(NodeId, NodeId)>,
     /// Extra loss probabilities in force, by the fault that set them.
     lossy: BTreeMap<usize, f64>,
     /// `1 - Π (1 - p)` over `lossy`.
     extra_loss: f64,
+    /// Per FIFO link with a message in flight: when its last message
+    /// arrives. Entries in the past constrain nothing and are pruned when
+    /// the map doubles, so it stays as small as the messages in flight.
     fifo_last: BTreeMap<(NodeId, NodeId), SimTime>,
+    fifo_prune_at: usize,
     out_streams: Vec<SimRng>,
     in_streams: Vec<SimRng>,
     seed: u64,
@@ -165,13 +188,13 @@ impl Network {
             n,
             default,
             overrides: BTreeMap::new(),
-            blocked: BTreeMap::new(),
             partitions: BTreeMap::new(),
             next_partition: 0,
             held: BTreeSet::new(),
             lossy: BTreeMap::new(),
             extra_loss: 0.0,
             fifo_last: BTreeMap::new(),
+            fifo_prune_at: 1024,
             out_streams: streams(rng::domain::NET_OUT),
             in_streams: streams(rng::domain::NET_IN),
             seed,
@@ -183,9 +206,9 @@ impl Network {
     }
 
     fn update_plain(&mut self) {
-        self.intercepting = !self.blocked.is_empty() || !self.held.is_empty();
+        self.intercepting = !self.partitions.is_empty() || !self.held.is_empty();
         let d = &self.default;
-        self.plain = self.blocked.is_empty()
+        self.plain = self.partitions.is_empty()
             && self.held.is_empty()
             && self.lossy.is_empty()
             && self.overrides.is_empty()
@@ -234,13 +257,10 @@ impl Network {
             .map_or(&self.default, |(c, _)| c)
     }
 
-    fn add_partition(&mut self, pairs: Vec<(NodeId, NodeId)>) -> PartitionId {
+    fn add_partition(&mut self, cut: Cut) -> PartitionId {
         let id = PartitionId(self.next_partition);
         self.next_partition += 1;
-        for p in &pairs {
-            *self.blocked.entry(*p).or_insert(0) += 1;
-        }
-        self.partitions.insert(id, pairs);
+        self.partitions.insert(id, cut);
         self.update_plain();
         id
     }
@@ -249,55 +269,42 @@ impl Network {
     /// dropped in both directions. Nodes in no group form one more group.
     /// Returns the partition's id, to heal it alone.
     pub fn partition(&mut self, groups: &[Vec<NodeId>]) -> Result<PartitionId> {
-        let mut group_of = vec![usize::MAX; self.n];
+        let mut group_of = vec![u32::MAX; self.n];
         for (g, members) in groups.iter().enumerate() {
             for &m in members {
                 self.check_node("partition member", m)?;
-                if group_of[m] != usize::MAX {
+                if group_of[m] != u32::MAX {
                     return Err(Error::invalid(
                         "partition member",
                         m,
                         "each node in at most one group",
                     ));
                 }
-                group_of[m] = g;
+                group_of[m] = g as u32;
             }
         }
-        let mut pairs = Vec::new();
-        for a in 0..self.n {
-            for b in 0..self.n {
-                if a != b && group_of[a] != group_of[b] {
-                    pairs.push((a, b));
-                }
-            }
-        }
-        Ok(self.add_partition(pairs))
+        Ok(self.add_partition(Cut::Groups(group_of)))
     }
 
     /// Drops every message from any node in `from` to any node in `to`, but
     /// not the other way (a one-way partition: `to` can still reach `from`).
     pub fn partition_oneway(&mut self, from: &[NodeId], to: &[NodeId]) -> Result<PartitionId> {
+        let mut side = vec![0u8; self.n];
         for &a in from {
             self.check_node("one-way partition from", a)?;
+            side[a] |= 1;
         }
         for &b in to {
             self.check_node("one-way partition to", b)?;
+            side[b] |= 2;
         }
-        let mut pairs = BTreeSet::new();
-        for &a in from {
-            for &b in to {
-                if a != b {
-                    pairs.insert((a, b));
-                }
-            }
-        }
-        Ok(self.add_partition(pairs.into_iter().collect()))
+        Ok(self.add_partition(Cut::OneWay(side)))
     }
 
     /// Ends one partition; links other partitions cut stay cut. Errors if no
     /// partition with this id is in force.
     pub fn heal(&mut self, id: PartitionId) -> Result<()> {
-        let Some(pairs) = self.partitions.remove(&id) else {
+        if self.partitions.remove(&id).is_none() {
             return Err(Error::invalid(
                 "partition id",
                 id.0,
@@ -306,14 +313,6 @@ impl Network {
                     self.partitions.keys().map(|p| p.0).collect::<Vec<_>>()
                 ),
             ));
-        };
-        for p in pairs {
-            if let Some(c) = self.blocked.get_mut(&p) {
-                *c -= 1;
-                if *c == 0 {
-                    self.blocked.remove(&p);
-                }
-            }
         }
         self.update_plain();
         Ok(())
@@ -321,7 +320,6 @@ impl Network {
 
     /// Ends every partition.
     pub fn heal_all(&mut self) {
-        self.blocked.clear();
         self.partitions.clear();
         self.update_plain();
     }
@@ -335,7 +333,11 @@ impl Network {
     /// partition.
     #[inline]
     pub fn is_blocked(&self, from: NodeId, to: NodeId) -> bool {
-        !self.blocked.is_empty() && self.blocked.contains_key(&(from, to))
+        !self.partitions.is_empty()
+            && from != to
+            && from < self.n
+            && to < self.n
+            && self.partitions.values().any(|c| c.cuts(from, to))
     }
 
     /// Starts holding link `from → to`.
@@ -433,6 +435,10 @@ impl Network {
             let at = (now + d1).max(*last);
             *last = at;
             d1 = at.since(now);
+            if self.fifo_last.len() >= self.fifo_prune_at {
+                self.fifo_last.retain(|_, t| *t > now);
+                self.fifo_prune_at = (2 * self.fifo_last.len()).max(1024);
+            }
         }
         Verdict::Deliver(d1, d2)
     }

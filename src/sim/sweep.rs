@@ -198,7 +198,15 @@ impl<P: Sync> Sweep<P> {
             Some(k) => k,
             None => std::thread::available_parallelism().map_or(1, |k| k.get()),
         };
-        let jobs = self.points.len() * per;
+        let jobs = self.points.len().saturating_mul(per);
+        if jobs > crate::error::limits::RUNS {
+            return Err(Error::too_big(
+                "points × seeds",
+                format!("{} × {per}", self.points.len()),
+                "runs",
+                crate::error::limits::RUNS,
+            ));
+        }
         let seeds: Vec<u64> = (0..jobs).map(|k| self.seed_of(k / per, k % per)).collect();
         let progress = Progress::new(self.progress, jobs, self.points.len(), per);
 

@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::ops::{Add, AddAssign, Sub};
+use std::ops::{Add, AddAssign, Mul, Sub};
 
 /// An instant of virtual time, in nanoseconds since the run started.
 #[derive(
@@ -95,21 +95,40 @@ impl SimDuration {
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1e9
     }
-    /// From fractional milliseconds; errors on negative, NaN or infinite input.
+    /// From fractional milliseconds; errors on negative, NaN, infinite or
+    /// too large (over about 584 years) input.
     pub fn from_ms_f64(x: f64) -> Result<SimDuration> {
-        Self::from_scaled("duration (ms)", x, 1e6)
+        Self::from_ms_named("duration (ms)", x)
     }
-    /// From fractional seconds; errors on negative, NaN or infinite input.
+    /// From fractional seconds; errors as [`SimDuration::from_ms_f64`].
     pub fn from_secs_f64(x: f64) -> Result<SimDuration> {
-        Self::from_scaled("duration (s)", x, 1e9)
+        Self::from_scaled("duration (s)", x, 1e9, "s")
     }
-    fn from_scaled(param: &str, x: f64, scale: f64) -> Result<SimDuration> {
+    /// [`SimDuration::from_ms_f64`] with the error naming the parameter as
+    /// the reader wrote it (`until_ms`, `delay_ms`).
+    pub fn from_ms_named(param: &str, x: f64) -> Result<SimDuration> {
+        Self::from_scaled(param, x, 1e6, "ms")
+    }
+    fn from_scaled(param: &str, x: f64, scale: f64, unit: &str) -> Result<SimDuration> {
         let v = x * scale;
-        if x.is_finite() && x >= 0.0 && v < u64::MAX as f64 {
-            Ok(SimDuration(v.round() as u64))
-        } else {
-            Err(Error::invalid(param, x, "a finite, non-negative number"))
+        if !(x.is_finite() && x >= 0.0) {
+            return Err(Error::invalid(
+                param,
+                x,
+                &format!("a finite, non-negative number of {unit}"),
+            ));
         }
+        if v >= u64::MAX as f64 {
+            return Err(Error::invalid(
+                param,
+                x,
+                &format!(
+                    "at most {} {unit} (about 584 years of virtual time)",
+                    crate::error::short_value(&format!("{:.0}", u64::MAX as f64 / scale))
+                ),
+            ));
+        }
+        Ok(SimDuration(v.round() as u64))
     }
     /// Rounds a non-negative float number of nanoseconds, saturating. Used on
     /// the hot path where the input is already known to be valid.
@@ -144,6 +163,13 @@ impl Add for SimDuration {
     type Output = SimDuration;
     fn add(self, d: SimDuration) -> SimDuration {
         SimDuration(self.0.saturating_add(d.0))
+    }
+}
+/// `d * k`: `k` times as long, saturating at [`SimDuration::MAX`].
+impl Mul<u64> for SimDuration {
+    type Output = SimDuration;
+    fn mul(self, k: u64) -> SimDuration {
+        SimDuration(self.0.saturating_mul(k))
     }
 }
 impl AddAssign for SimDuration {

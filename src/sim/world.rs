@@ -121,21 +121,18 @@ impl Builder {
     /// Builds the simulation over `nodes` (node `i` gets id `i`); each node's
     /// disk starts as `Disk::default()` (see [`Sim::set_disk`]).
     pub fn build<N: Node>(self, nodes: Vec<N>) -> Result<Sim<N>> {
-        if nodes.is_empty() {
-            return Err(Error::invalid("nodes", 0, "at least one node"));
-        }
+        crate::error::check_count(
+            "nodes",
+            nodes.len(),
+            1,
+            crate::error::limits::NODES,
+            "nodes",
+        )?;
         self.link.validate()?;
         let n = nodes.len();
         self.faults.validate(n)?;
         if self.max_events == 0 {
             return Err(Error::invalid("max_events", 0, "at least 1"));
-        }
-        if n >= EXTERNAL_SHORT as usize {
-            return Err(Error::invalid(
-                "nodes",
-                n,
-                &format!("fewer than {EXTERNAL_SHORT} nodes"),
-            ));
         }
         let mut queue = EventQueue::with_capacity(1024);
         // Faults first: one scheduled at time zero (a node down from the
@@ -245,8 +242,9 @@ pub(crate) enum Ev<M, T> {
 }
 
 /// [`EXTERNAL`] as stored in an [`Ev`]. `Builder::build` rejects clusters
-/// with this many nodes or more, so every node id fits in a `u32` below it
-/// and is stored with a plain cast.
+/// of more than [`limits::NODES`](crate::error::limits::NODES) nodes, far
+/// below it, so every node id fits in a `u32` and is stored with a plain
+/// cast.
 const EXTERNAL_SHORT: u32 = u32::MAX;
 
 /// A sender id as stored in an [`Ev`], back as a [`NodeId`].
@@ -717,6 +715,14 @@ impl<N: Node> Sim<N> {
     /// Returns the operation's id.
     pub fn invoke(&mut self, client: ClientId, inv: Invoke<N::Msg>) -> Result<OpId> {
         self.check_node("invoke at node", inv.node)?;
+        if self.core.history.len() >= crate::error::limits::OPS {
+            return Err(Error::too_big(
+                "operations invoked",
+                self.core.history.len() + 1,
+                "client operations (each is kept in the history)",
+                crate::error::limits::OPS,
+            ));
+        }
         let invoked = self.core.now + inv.after;
         let id = self.core.history.len();
         self.core.history.push(Op {
@@ -1101,6 +1107,16 @@ impl<N: Node> Sim<N> {
         let Some((t, ev)) = self.core.queue.pop() else {
             return Ok(None);
         };
+        if t == SimTime::MAX {
+            // Every event pushed past the end of time lands here, at one
+            // instant: running them would spend the whole event budget there.
+            return Err(Error::new(
+                ErrorKind::BudgetExhausted,
+                "virtual time reached its end (about 584 years): some duration \
+                 (a timer, a latency, a fault time) is too large or keeps growing; \
+                 use durations of at most a few years",
+            ));
+        }
         self.events += 1;
         self.core.now = t;
         match ev {

@@ -445,7 +445,7 @@ impl ClientServerRun {
     /// The global view: every node's events on one message diagram, up to
     /// `until_ms` milliseconds.
     pub fn global_view(&self, until_ms: f64) -> Result<Figure> {
-        let until = SimTime::from_start(SimDuration::from_ms_f64(until_ms)?);
+        let until = SimTime::from_start(SimDuration::from_ms_named("until_ms", until_ms)?);
         let d = SequenceDiagram::from_trace(&self.trace, &Self::lanes(), until);
         sequence_diagram(
             &d,
@@ -458,7 +458,7 @@ impl ClientServerRun {
     /// the answers it got, its timers), up to `until_ms`. The server and the
     /// network are invisible to it; a lost message looks exactly like a slow one.
     pub fn local_view(&self, until_ms: f64) -> Result<Figure> {
-        let until = SimTime::from_start(SimDuration::from_ms_f64(until_ms)?);
+        let until = SimTime::from_start(SimDuration::from_ms_named("until_ms", until_ms)?);
         let mut d = SequenceDiagram::new(["client (all it can see)"]);
         for e in self.trace.local_view(0) {
             if e.time > until {

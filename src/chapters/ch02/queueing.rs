@@ -9,7 +9,7 @@
 //! The server also tracks the number of jobs in the system over time, so
 //! Little's law `L = λ W` can be checked on the run itself.
 
-use crate::error::{check_positive, Error, Result};
+use crate::error::{Error, Result};
 use crate::measure::stats::{mean_ci, MeanCi};
 use crate::measure::workload::{Arrivals, ClosedLoop};
 use crate::measure::TimeAverage;
@@ -294,13 +294,11 @@ impl Queue {
 
     /// Checks the parameters.
     pub fn validate(&self) -> Result<()> {
-        if self.servers == 0 {
-            return Err(Error::invalid("servers", 0, "at least 1 worker"));
-        }
+        crate::error::check_count("servers", self.servers, 1, 10_000, "workers")?;
         if self.closed.is_none() {
-            check_positive("arrival_rate (jobs/s)", self.arrival_rate)?;
+            Latency::exponential_rate_named("arrival_rate (jobs/s)", self.arrival_rate)?;
         }
-        check_positive("service_rate (jobs/s)", self.service_rate)?;
+        Latency::exponential_rate_named("service_rate (jobs/s)", self.service_rate)?;
         if self.jobs <= self.warmup {
             return Err(Error::invalid(
                 "jobs",
@@ -308,9 +306,7 @@ impl Queue {
                 &format!("more than warmup ({})", self.warmup),
             ));
         }
-        if self.jobs > 20_000_000 {
-            return Err(Error::invalid("jobs", self.jobs, "at most 20,000,000"));
-        }
+        crate::error::check_count("jobs", self.jobs, 1, 20_000_000, "jobs")?;
         Ok(())
     }
 
@@ -331,7 +327,7 @@ impl Queue {
             done: 0,
         };
         let server = QNode::Server {
-            service: Latency::exponential_rate(self.service_rate)?,
+            service: Latency::exponential_rate_named("service_rate (jobs/s)", self.service_rate)?,
             queue: VecDeque::new(),
             workers: vec![None; self.servers],
             in_system: TimeAverage::new(SimTime::ZERO),
@@ -395,6 +391,11 @@ pub fn load_curve(
     seeds: u64,
 ) -> Result<Vec<LoadPoint>> {
     crate::measure::stats::check_replications(seeds)?;
+    // About three events per job (arrival, service, departure).
+    crate::error::check_work(
+        "loads × seeds × jobs",
+        loads.len() as f64 * seeds as f64 * jobs as f64 * 3.0,
+    )?;
     let mut out = Vec::with_capacity(loads.len());
     for &rho in loads {
         if !(rho > 0.0 && rho < 1.0) {
@@ -532,23 +533,31 @@ impl QueueRun {
 
     /// Simulated percentiles of the time in system against the M/M/c formula.
     pub fn percentile_table(&self) -> Result<Table> {
-        let th = crate::measure::theory::mmc(
-            self.params.arrival_rate,
-            self.params.service_rate,
-            self.params.servers,
-        )?;
+        let p = &self.params;
+        // An overloaded open queue (arrival_rate ≥ servers × service_rate)
+        // has no steady state: the simulated column stands alone.
+        let th = if p.closed.is_none() && p.arrival_rate < p.servers as f64 * p.service_rate {
+            crate::measure::theory::mmc(p.arrival_rate, p.service_rate, p.servers).ok()
+        } else {
+            None
+        };
+        let dash = || "— (no steady state)".to_string();
         let mut t = Table::new(&["percentile", "simulated (ms)", "theory (ms)"]);
         let mean = self.latency.mean()?.as_ms();
         t = t.row(vec![
             "mean".into(),
             format!("{mean:.3}"),
-            format!("{:.3}", th.w * 1e3),
+            th.map_or_else(dash, |th| format!("{:.3}", th.w * 1e3)),
         ]);
         for q in [50.0, 90.0, 99.0, 99.9] {
+            let theory = match &th {
+                Some(th) => format!("{:.3}", th.time_in_system_percentile(q)? * 1e3),
+                None => dash(),
+            };
             t = t.row(vec![
                 format!("p{q}"),
                 format!("{:.3}", self.latency.percentile(q)?.as_ms()),
-                format!("{:.3}", th.time_in_system_percentile(q)? * 1e3),
+                theory,
             ]);
         }
         Ok(t)
@@ -581,6 +590,10 @@ pub fn closed_curve(
     seeds: u64,
 ) -> Result<Vec<ClosedPoint>> {
     crate::measure::stats::check_replications(seeds)?;
+    crate::error::check_work(
+        "clients × seeds × jobs",
+        clients.len() as f64 * seeds as f64 * jobs as f64 * 3.0,
+    )?;
     let think_dist = if think.0 == 0 {
         Latency::zero()
     } else {

@@ -80,15 +80,28 @@ impl Replicas {
         check_positive("mttf (ns)", self.mttf.0 as f64)?;
         check_positive("mttr (ns)", self.mttr.0 as f64)?;
         check_positive("horizon (ns)", self.horizon.0 as f64)?;
-        let cycles = self.horizon.0 as f64 / (self.mttf.0 + self.mttr.0) as f64;
-        if cycles * self.n as f64 > 5e7 {
+        // Two faults (a crash, a recovery) per failure cycle of each replica.
+        let faults = 2.0 * self.n as f64 * self.cycles();
+        let most = crate::error::limits::FAULTS as f64 / 2.0;
+        if faults > most {
             return Err(Error::invalid(
                 "horizon",
                 self.horizon,
-                "at most about 50 million failure cycles in total (shorten the horizon)",
+                &format!(
+                    "a horizon shorter than {:.0} × (mttf + mttr) / n: this one gives about \
+                     {} crashes and recoveries, more than {most:.0}",
+                    most / 2.0,
+                    crate::error::short_value(&format!("{faults:.0}"))
+                ),
             ));
         }
         Ok(())
+    }
+
+    /// Expected failure cycles (up, then down) of one replica over the
+    /// horizon.
+    fn cycles(&self) -> f64 {
+        self.horizon.0 as f64 / (self.mttf.0 as f64 + self.mttr.0 as f64)
     }
 
     /// The crash/repair schedule: per replica, alternating exponential up and
@@ -105,6 +118,14 @@ impl Replicas {
                 t += -(self.mttf.0 as f64) * rng::open_unit_f64(&mut r).ln();
                 if t >= end {
                     break;
+                }
+                if plan.len() >= crate::error::limits::FAULTS {
+                    return Err(Error::too_big(
+                        "horizon",
+                        self.horizon,
+                        "failures (a rare draw of the schedule)",
+                        "about half as long",
+                    ));
                 }
                 plan = plan.crash(SimDuration(t as u64), node);
                 t += -(self.mttr.0 as f64) * rng::open_unit_f64(&mut r).ln();
@@ -151,6 +172,11 @@ pub fn availability_curve(
     seeds: u64,
 ) -> Result<Vec<AvailabilityPoint>> {
     crate::measure::stats::check_replications(seeds)?;
+    let work: f64 = ns
+        .iter()
+        .map(|&n| 2.0 * n as f64 * Replicas { n, ..base.clone() }.cycles())
+        .sum();
+    crate::error::check_work("seeds × replicas × failure cycles", seeds as f64 * work)?;
     let mut out = Vec::new();
     for &n in ns {
         let reports: Vec<AvailabilityReport> = (0..seeds)

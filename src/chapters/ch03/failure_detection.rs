@@ -899,11 +899,18 @@ pub fn failure_modes(
     omission: f64,
     slow: SimDuration,
 ) -> Result<FailureModels> {
-    if phase < ms(10) {
-        return Err(Error::invalid("phase", phase, "at least 10 ms"));
+    if phase < ms(10) || phase > crate::sim::time::hours(1000) {
+        return Err(Error::invalid("phase", phase, "10 ms to 1,000 hours"));
+    }
+    if slow > phase {
+        return Err(Error::invalid(
+            "slow",
+            slow,
+            &format!("an extra delay of at most one phase ({phase})"),
+        ));
     }
     check_probability("omission", omission)?;
-    let p = |k: u64| SimDuration(phase.0 * k);
+    let p = |k: u64| phase * k;
     let injector = FailureInjector::new(is_health as fn(&Ask) -> bool)
         .window(
             p(2),
@@ -1017,8 +1024,8 @@ impl FailureModels {
     /// A message diagram around the switch to gray failure: health checks
     /// keep getting answers, requests get none.
     pub fn gray_diagram(&self) -> Result<Figure> {
-        let start = SimTime::from_start(SimDuration(self.phase.0 * 4 - self.phase.0 / 16));
-        let end = SimTime::from_start(SimDuration(self.phase.0 * 4 + self.phase.0 / 8));
+        let start = SimTime::from_start(SimDuration((self.phase * 4).0 - self.phase.0 / 16));
+        let end = SimTime::from_start(self.phase * 4 + SimDuration(self.phase.0 / 8));
         let lanes = ["client".to_string(), "server".to_string()];
         let mut d = SequenceDiagram::from_trace(self.sim.trace(), &lanes, end);
         let s = start.as_ms();
@@ -1027,7 +1034,7 @@ impl FailureModels {
             .retain(|m| m.at >= s && m.kind != crate::plot::MarkKind::Timer);
         d.marks.push(crate::plot::Mark::new(
             1,
-            (self.phase.0 * 4) as f64 / 1e6,
+            (self.phase * 4).as_ms(),
             crate::plot::MarkKind::Note,
             "turns gray",
         ));

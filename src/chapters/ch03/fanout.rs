@@ -57,9 +57,18 @@ impl ServerLatency {
     /// The distribution to draw from.
     pub fn latency(&self) -> Result<Latency> {
         check_probability("p_slow", self.p_slow)?;
+        let mode = |name: &str, mean: SimDuration| {
+            Latency::exponential(mean).map_err(|_| {
+                Error::invalid(
+                    name,
+                    mean,
+                    "a mean > 0 and at most 1e18 ns (about 31.7 years)",
+                )
+            })
+        };
         Latency::mixture(vec![
-            (1.0 - self.p_slow, Latency::exponential(self.fast_mean)?),
-            (self.p_slow, Latency::exponential(self.slow_mean)?),
+            (1.0 - self.p_slow, mode("fast_mean", self.fast_mean)?),
+            (self.p_slow, mode("slow_mean", self.slow_mean)?),
         ])
     }
     /// `P(T > x_ms)`: `(1 − p) e^(−x/fast) + p e^(−x/slow)`.
@@ -156,11 +165,12 @@ impl Fanout {
         if self.requests == 0 {
             return Err(Error::invalid("requests", 0, "at least 1"));
         }
-        let work: u64 = ns.iter().map(|&n| n as u64).sum::<u64>() * self.requests;
-        if work > 200_000_000 {
+        // In floats: a sum of huge widths must not wrap past the guard.
+        let work: f64 = ns.iter().map(|&n| n as f64).sum::<f64>() * self.requests as f64;
+        if work > 2e8 {
             return Err(Error::invalid(
                 "requests × servers",
-                work,
+                format!("{work:.0}"),
                 "at most 200 million server draws",
             ));
         }
@@ -291,6 +301,13 @@ impl Hedging {
                 "requests",
                 self.requests,
                 "1,000 to 10 million (p99.9 needs at least 1,000)",
+            ));
+        }
+        if let Some(d) = delays_ms.iter().find(|d| !(d.is_finite() && **d > 0.0)) {
+            return Err(Error::invalid(
+                "delays_ms",
+                d,
+                "delays > 0 ms (the chart's delay axis is logarithmic)",
             ));
         }
         let lat = self.server.latency()?;

@@ -340,19 +340,54 @@ impl DeliveryParams {
                 ),
             ));
         }
+        let outages = self.horizon().0 as f64 / self.crash_every.0 as f64;
+        let most = crate::error::limits::FAULTS as f64 / 2.0;
+        if outages > most {
+            return Err(Error::invalid(
+                "crash_every",
+                self.crash_every,
+                &format!(
+                    "a longer interval: the run would crash the consumer about {} times, \
+                     more than {most:.0}",
+                    crate::error::short_value(&format!("{outages:.0}"))
+                ),
+            ));
+        }
+        // Each message: its sends, acks and timers, a few events each.
+        crate::error::check_work(
+            "messages × max_attempts",
+            self.messages as f64 * f64::from(self.resend.max_attempts) * 4.0,
+        )?;
         Ok(())
     }
 
+    /// When the last possible resend happens: the last message's first
+    /// send plus every resend interval (saturating: a huge `gap` or
+    /// interval means "forever", not a wrap).
+    fn horizon(&self) -> SimDuration {
+        self.gap * self.messages as u64 + self.resend.interval * u64::from(self.resend.max_attempts)
+    }
+
     /// The consumer's outages: down for `downtime` every `crash_every`,
-    /// until the last possible resend.
+    /// until the last possible resend (empty if the parameters are
+    /// invalid: [`DeliveryParams::validate`] says why).
     pub fn crash_plan(&self) -> FaultPlan {
-        let horizon = self.gap.0 * self.messages as u64
-            + self.resend.interval.0 * self.resend.max_attempts as u64;
+        if self.validate().is_err() {
+            return FaultPlan::new();
+        }
+        let horizon = self.horizon().0;
         let mut plan = FaultPlan::new();
         let mut t = self.crash_every.0;
         while t < horizon {
-            plan = plan.outage(SimDuration(t), SimDuration(t + self.downtime.0), 1);
-            t += self.crash_every.0;
+            plan = plan.outage(
+                SimDuration(t),
+                SimDuration(t.saturating_add(self.downtime.0)),
+                1,
+            );
+            t = t.saturating_add(self.crash_every.0);
+            if t == u64::MAX {
+                break;
+            }
         }
         plan
     }
@@ -446,7 +481,7 @@ impl DeliveryRun {
     /// The run's message diagram up to `until_ms` (all of it if `None`).
     pub fn diagram(&self, title: &str, until_ms: Option<f64>) -> Result<Figure> {
         let until = match until_ms {
-            Some(t) => SimTime::from_start(SimDuration::from_ms_f64(t)?),
+            Some(t) => SimTime::from_start(SimDuration::from_ms_named("until_ms", t)?),
             None => self.end,
         };
         let mut d = SequenceDiagram::from_trace(

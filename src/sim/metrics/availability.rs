@@ -49,13 +49,7 @@ impl UpDownLog {
     /// A log for `nodes` nodes (numbered `0..nodes`), all up at `start`.
     /// Errors if `nodes` is 0.
     pub fn new(nodes: usize, start: SimTime) -> Result<Self> {
-        if nodes == 0 {
-            return Err(Error::invalid(
-                "nodes",
-                nodes,
-                "a cluster of at least 1 node",
-            ));
-        }
+        crate::error::check_count("nodes", nodes, 1, crate::error::limits::NODES, "nodes")?;
         Ok(UpDownLog {
             start,
             last: start,

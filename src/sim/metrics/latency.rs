@@ -9,6 +9,10 @@
 //!
 //! Both modes track count, sum, min and max exactly, so `count`, `mean`,
 //! `min` and `max` agree across modes; only percentiles differ.
+//!
+//! An exact recorder switches itself to the histogram once it holds
+//! [`EXACT_LIMIT`] samples (8 MB), so the default setting stays bounded on
+//! runs of any length; [`LatencyRecorder::switched_at`] says when it did.
 
 use crate::error::{Error, Result};
 use crate::sim::time::SimDuration;
@@ -26,6 +30,10 @@ pub const STREAMING_MAX_NANOS: u64 = (i64::MAX / 2) as u64;
 /// a histogram update, and a 100 s stall at a 1 ns interval would otherwise
 /// freeze a notebook that cannot be interrupted.
 pub const MAX_CORRECTION_SAMPLES: u64 = 10_000_000;
+
+/// Samples an exact recorder keeps before it switches to the histogram
+/// (1 million: 8 MB).
+pub const EXACT_LIMIT: usize = 1_000_000;
 
 /// Significant decimal digits kept by the streaming mode.
 pub const STREAMING_SIGFIG: u8 = 3;
@@ -66,6 +74,8 @@ enum Store {
 #[derive(Debug, Clone)]
 pub struct LatencyRecorder {
     store: Store,
+    /// The sample count at which an exact recorder switched to streaming.
+    switched_at: Option<u64>,
     count: u64,
     sum_ns: u128,
     min_ns: u64,
@@ -154,6 +164,7 @@ impl LatencyRecorder {
     fn with_store(store: Store) -> Self {
         LatencyRecorder {
             store,
+            switched_at: None,
             count: 0,
             sum_ns: 0,
             min_ns: u64::MAX,
@@ -169,9 +180,11 @@ impl LatencyRecorder {
     }
 
     /// An exact recorder with room for `n` samples before it reallocates,
-    /// for when the number of requests is known up front.
+    /// for when the number of requests is known up front (at most
+    /// [`EXACT_LIMIT`] are reserved: past it the recorder switches to the
+    /// histogram anyway).
     pub fn with_capacity(n: usize) -> Self {
-        Self::with_store(Store::Exact(Vec::with_capacity(n)))
+        Self::with_store(Store::Exact(Vec::with_capacity(n.min(EXACT_LIMIT))))
     }
 
     /// A recorder with bounded memory: an HdrHistogram with 3 significant
@@ -182,9 +195,32 @@ impl LatencyRecorder {
     }
 
     /// True for a recorder built with [`exact`](Self::exact) or
-    /// [`with_capacity`](Self::with_capacity).
+    /// [`with_capacity`](Self::with_capacity) that has not switched to the
+    /// histogram.
     pub fn is_exact(&self) -> bool {
         matches!(self.store, Store::Exact(_))
+    }
+
+    /// The sample count at which an exact recorder switched to the
+    /// histogram (it had reached [`EXACT_LIMIT`] samples); `None` if it did
+    /// not. From then on percentiles have 3 significant digits and
+    /// [`samples_ms`](Self::samples_ms) is `None`.
+    pub fn switched_at(&self) -> Option<u64> {
+        self.switched_at
+    }
+
+    /// Moves an exact recorder's samples into a histogram.
+    #[cold]
+    fn switch_to_streaming(&mut self) {
+        let Store::Exact(xs) = &self.store else {
+            return;
+        };
+        let mut h = new_histogram();
+        for &v in xs {
+            hist_record(&mut h, v.min(STREAMING_MAX_NANOS));
+        }
+        self.store = Store::Streaming(Box::new(h));
+        self.switched_at = Some(self.count);
     }
 
     fn note(&mut self, v: u64) {
@@ -199,7 +235,11 @@ impl LatencyRecorder {
     pub fn record(&mut self, d: SimDuration) {
         let mut v = d.as_nanos();
         match &mut self.store {
-            Store::Exact(xs) => xs.push(v),
+            Store::Exact(xs) if xs.len() < EXACT_LIMIT => xs.push(v),
+            Store::Exact(_) => {
+                self.switch_to_streaming();
+                return self.record(d);
+            }
             Store::Streaming(h) => {
                 v = v.min(STREAMING_MAX_NANOS);
                 hist_record(h, v);
@@ -279,6 +319,9 @@ impl LatencyRecorder {
             self.count += m;
             self.sum_ns += m128 * v128 - i128_ * m128 * (m128 + 1) / 2;
             self.min_ns = self.min_ns.min(v - m * i);
+        }
+        if matches!(&self.store, Store::Exact(xs) if xs.len() > EXACT_LIMIT) {
+            self.switch_to_streaming();
         }
         Ok(())
     }
@@ -475,6 +518,9 @@ impl LatencyRecorder {
             self.sum_ns += other.sum_ns;
             self.min_ns = self.min_ns.min(omin);
             self.max_ns = self.max_ns.max(omax);
+        }
+        if matches!(&self.store, Store::Exact(xs) if xs.len() > EXACT_LIMIT) {
+            self.switch_to_streaming();
         }
         Ok(())
     }
