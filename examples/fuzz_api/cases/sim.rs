@@ -349,7 +349,57 @@ fn traces(c: &mut Cases) {
     }
 }
 
+fn queues(c: &mut Cases) {
+    use thinkdist::sim::queue::EventQueue;
+    for &(n, k) in USIZE {
+        c.add(
+            format!("sim::queue::EventQueue::with_capacity({n}), push, pop"),
+            move || {
+                let mut q = EventQueue::with_capacity(k);
+                q.push(SimTime(5), 0u8);
+                let _ = q.pop();
+                ensure(q.is_empty(), || "not empty".into())
+            },
+        );
+    }
+    let orders: [(&str, [usize; 5]); 3] = [
+        ("ascending", [0, 1, 2, 3, 4]),
+        ("descending", [4, 3, 2, 1, 0]),
+        ("interleaved", [4, 0, 3, 1, 2]),
+    ];
+    for (on, order) in orders {
+        c.add(
+            format!("sim::queue::EventQueue: push every TIME {on}, pop half, push again, pop all"),
+            move || {
+                let mut q = EventQueue::new();
+                for &i in &order {
+                    q.push(TIME[i].1, i);
+                }
+                let mut last = SimTime::ZERO;
+                let mut popped = 0;
+                for _ in 0..2 {
+                    let (t, _) = q.pop().ok_or_else(|| Fail::Wrong("queue ran dry".into()))?;
+                    ensure(t >= last, || format!("popped {t} after {last}"))?;
+                    last = t;
+                    popped += 1;
+                }
+                for &i in &order {
+                    q.push(TIME[i].1, i);
+                }
+                while let Some((t, _)) = q.pop() {
+                    ensure(t >= last, || format!("popped {t} after {last}"))?;
+                    last = t;
+                    popped += 1;
+                }
+                let _ = (q.peek_time(), q.len(), q.pushed());
+                ensure(popped == 10, || format!("{popped} of 10 events popped"))
+            },
+        );
+    }
+}
+
 pub fn add(c: &mut Cases) {
+    queues(c);
     sim_methods(c);
     properties(c);
     sweeps(c);
