@@ -89,22 +89,22 @@ pub struct Verdict {
 
 /// Whether an error message is unclear for a notebook reader: too long, or
 /// with a number of more than [`MAX_NUMBER_DIGITS`] digits (counting the
-/// digits of a decimal on both sides of its point).
+/// digits of a decimal on both sides of its point; `1..2` is two numbers).
 pub fn unclear_reason(msg: &str) -> Option<String> {
     let chars = msg.chars().count();
     if chars > MAX_MESSAGE_CHARS {
         return Some(format!("{chars} characters"));
     }
-    let mut run = 0usize;
-    let mut longest = 0usize;
-    for c in msg.chars() {
-        if c.is_ascii_digit() {
-            run += 1;
-            longest = longest.max(run);
-        } else if c != '.' {
-            run = 0;
-        }
-    }
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).count();
+    let longest = msg
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .flat_map(|token| token.split(".."))
+        .map(|n| match n.matches('.').count() {
+            0 | 1 => digits(n),
+            _ => n.split('.').map(digits).max().unwrap_or(0),
+        })
+        .max()
+        .unwrap_or(0);
     (longest > MAX_NUMBER_DIGITS).then(|| format!("a number of {longest} digits"))
 }
 

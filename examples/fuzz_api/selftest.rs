@@ -68,6 +68,16 @@ pub fn cases() -> Vec<Expect> {
                 )))
             },
         ),
+        case(
+            "returns an error with a range u64::MAX-3..u64::MAX",
+            Class::Error,
+            || {
+                let r = u64::MAX - 3..u64::MAX;
+                Err(Fail::Error(format!(
+                    "invalid `seeds` = {r:?}: expected 1.2.3"
+                )))
+            },
+        ),
         case("returns a 400-character error", Class::Error, || {
             Err(Fail::Error("x".repeat(400)))
         }),
@@ -138,7 +148,7 @@ pub fn drive(lim: &Limits) -> i32 {
         let ok = v.class == e.class;
         bad += usize::from(!ok);
         println!(
-            "  {} {:<40} expected {:<8} got {:<8} {}",
+            "  {} {:<52} expected {:<8} got {:<8} {}",
             if ok { "ok  " } else { "FAIL" },
             e.run.name,
             e.class.name(),
