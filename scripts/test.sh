@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one test command for the whole project (CI runs it through .ci/run):
 #   setup (idempotent) -> cargo fmt --check -> cargo clippy -D warnings ->
-#   cargo test --release -> runner self-test -> every notebook, headless, run
-#   twice with identical outputs.
+#   cargo test --release -> runner self-test -> fuzz test of the public API ->
+#   every notebook, headless, run twice with identical outputs.
 # Stops at the first failing step. Ends with a summary of each step's status and
 # time, and a closing line `N passed, M failed` that sums everything: each step
 # before the notebooks counts as one check, each notebook as one more.
@@ -31,7 +31,7 @@ step() {
   local name=$1 start=$SECONDS rc=0
   shift
   echo
-  echo "==> [$(( ${#NAMES[@]} + 1 ))/6] $name"
+  echo "==> [$(( ${#NAMES[@]} + 1 ))/7] $name"
   "$@" 2>&1 | tee "$LOG" || rc=${PIPESTATUS[0]}
   NAMES+=("$name") TIMES+=($((SECONDS - start)))
   if [ "$rc" -eq 0 ]; then STATUS+=(ok); else STATUS+=(FAIL); fi
@@ -54,6 +54,7 @@ check "cargo fmt --all -- --check" cargo fmt --all -- --check
 check "cargo clippy --all-targets -- -D warnings" cargo clippy --all-targets -- -D warnings
 check "cargo test --release" cargo test --release
 check "runner self-test (tests/runner)" "$PYTHON" -m unittest discover -s tests/runner -v
+check "fuzz the public API (scripts/fuzz.sh)" bash scripts/fuzz.sh
 
 # The notebooks count one check each, taken from the runner's closing line.
 step "notebooks, each run twice (scripts/run_notebooks.py --twice)" "$PYTHON" scripts/run_notebooks.py --twice

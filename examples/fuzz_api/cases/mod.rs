@@ -1,0 +1,30 @@
+//! Every case, module by module of the crate, in a fixed order.
+
+mod ch01_02;
+mod ch03;
+mod ch04_05;
+mod check;
+pub mod kernel;
+mod measure;
+mod mechanisms;
+pub mod plot;
+mod plot_more;
+mod sim;
+
+use crate::harness::Cases;
+
+/// The full, deterministic list of cases.
+pub fn all() -> Cases {
+    let mut c = Cases::default();
+    kernel::add(&mut c);
+    sim::add(&mut c);
+    measure::add(&mut c);
+    mechanisms::add(&mut c);
+    check::add(&mut c);
+    plot::add(&mut c);
+    plot_more::add(&mut c);
+    ch01_02::add(&mut c);
+    ch03::add(&mut c);
+    ch04_05::add(&mut c);
+    c
+}
