@@ -126,18 +126,14 @@ impl From<std::io::Error> for Error {
 }
 
 /// A value as a reader can read it: a number of more than 15 characters in
-/// short scientific form (`1e300`, `1.8e19`), anything else cut at 80
-/// characters.
+/// short form (`1e300`, `1.798e308`, `5e-324`, `0.333333`), anything else
+/// cut at 80 characters.
 pub fn short_value(v: &str) -> String {
     let t = v.trim();
     if t.len() > 15 {
         if let Ok(x) = t.parse::<f64>() {
-            if x.is_finite() && x != 0.0 {
-                let e = x.abs().log10().floor() as i32;
-                let m = x / 10f64.powi(e);
-                let m = format!("{m:.3}");
-                let m = m.trim_end_matches('0').trim_end_matches('.');
-                return format!("{m}e{e}");
+            if x.is_finite() {
+                return short_float(x);
             }
         }
     }
@@ -145,6 +141,41 @@ pub fn short_value(v: &str) -> String {
         return t.chars().take(77).collect::<String>() + "…";
     }
     t.to_string()
+}
+
+/// A number for an error message: as Rust prints it when that is short,
+/// otherwise in the short form of [`short_value`] (never 300 digits).
+///
+/// ```
+/// use thinkdist::error::num;
+/// assert_eq!(num(0.5), "0.5");
+/// assert_eq!(num(1e300), "1e300");
+/// assert_eq!(num(f64::MAX), "1.798e308");
+/// assert_eq!(num(5e-324), "4.941e-324");
+/// assert_eq!(num(1.0 / 3.0), "0.333333");
+/// ```
+pub fn num(x: f64) -> String {
+    short_value(&x.to_string())
+}
+
+fn short_float(x: f64) -> String {
+    fn trim(m: &str) -> &str {
+        if m.contains('.') {
+            m.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            m
+        }
+    }
+    let a = x.abs();
+    if a != 0.0 && (1e-3..1e6).contains(&a) {
+        return trim(&format!("{x:.6}")).to_string();
+    }
+    // `{:e}` handles subnormals (5e-324) that `10^exponent` cannot.
+    let s = format!("{x:.3e}");
+    match s.split_once('e') {
+        Some((m, e)) => format!("{}e{e}", trim(m)),
+        None => s,
+    }
 }
 
 /// The limits on what one call may allocate or compute, so that no input
@@ -163,11 +194,18 @@ pub mod limits {
     pub const RUNS: usize = 1_000_000;
     /// Seeds (replications) one function may be asked to run.
     pub const SEEDS: usize = 100_000;
+    /// Clients of one simulation (each has its own random stream).
+    pub const CLIENTS: usize = 1_000_000;
     /// Client operations one simulation records in its history.
-    pub const OPS: usize = 5_000_000;
+    pub const OPS: usize = 1_000_000;
     /// Events one experiment call may plan to process, all runs together
-    /// (about a minute of work on a laptop core).
-    pub const EVENTS: f64 = 2e9;
+    /// (5 to 25 seconds of one core in a notebook cell, at 50 to 250 ns
+    /// per event).
+    pub const EVENTS: f64 = 1e8;
+    /// Bytes of events one simulation may hold pending at once (messages
+    /// in flight, timers): a node that sends faster than its messages
+    /// arrive fills the queue without bound.
+    pub const PENDING_BYTES: usize = 512 << 20;
 }
 
 /// Checks that a count is at least `min` and at most `max`.
@@ -193,8 +231,8 @@ pub fn check_work(params: &str, events: f64) -> Result<()> {
         format!(
             "this call would simulate about {} events ({params}), more than a notebook \
              cell should compute (at most {}); lower one of them",
-            short_value(&format!("{events:.0}")),
-            short_value(&format!("{:.0}", limits::EVENTS))
+            short_float(events.round()),
+            short_float(limits::EVENTS)
         ),
     ))
 }

@@ -220,7 +220,7 @@ fn volatile_dedup_with_a_crash_processes_twice() -> Result<()> {
     assert_eq!(effects.processed_more_than_once(), 1);
     let t: Vec<f64> = effects.log().iter().map(|(t, _)| t.as_ms()).collect();
     assert_eq!(t, vec![5.0, 55.0]);
-    assert!(!check_exactly_once([(0, 0)], effects.log())[0].holds);
+    assert!(!check_exactly_once([(0, 0)], &effects.log())[0].holds);
     // The same schedule with a durable store: skipped, once.
     let (r, _) = crash_between_processing_and_resend(DedupStore::Durable, true)?;
     assert_eq!((r.processed, r.suppressed, r.deliveries), (1, 1, 2));

@@ -115,12 +115,12 @@ fn crash_diagrams_and_grids_draw() -> Result<()> {
 fn check_store_judges_a_disk_against_the_history() -> Result<()> {
     // Two accounts of 10; nothing happened: all checks hold.
     let empty = thinkdist::sim::History::default();
-    let ok = Store::new(2, 10);
+    let ok = Store::new(2, 10).unwrap();
     assert!(check_store(&ok, 10, &empty)?.iter().all(|v| v.holds));
     // Money appeared from nowhere, no committed transfer explains it.
     let bad = Store {
         balances: vec![10, 11],
-        log: vec![Record::Commit(7)],
+        log: vec![Record::Commit(7)].into(),
     };
     let v = check_store(&bad, 10, &empty)?;
     assert!(!v[0].holds && v[1].holds && !v[2].holds, "{v:?}");

@@ -243,6 +243,7 @@ fn every_crash_point_refuses_a_scenario_that_fails_without_crashes() {
             points: vec![],
             crashed: None,
             verdicts: vec![Verdict::new("x", PropertyKind::Safety, Some("no".into()))],
+            events: 1,
         })
     };
     let e = every_point(always_bad, ms(1)).unwrap_err();

@@ -66,6 +66,9 @@ pub struct CrashPointRun {
     pub crashed: Option<CrashPoint>,
     /// The scenario's checks, judged at the end of the run.
     pub verdicts: Vec<Verdict>,
+    /// Events the run processed (with the number of points, what crashing
+    /// at every point will cost).
+    pub events: u64,
 }
 
 impl CrashPointRun {
@@ -76,6 +79,7 @@ impl CrashPointRun {
             points: sim.crash_points().to_vec(),
             crashed: sim.crashed_at_point().cloned(),
             verdicts,
+            events: sim.events_processed(),
         }
     }
     /// True if every verdict holds.
@@ -183,6 +187,10 @@ where
             &format!("at most {MAX_POINTS}: shorten the scenario"),
         ));
     }
+    crate::error::check_work(
+        "the scenario's crash points × the events of its run: shorten the scenario",
+        base.points.len() as f64 * base.events.max(1) as f64,
+    )?;
     let runs = Sweep::new(base.points.clone())
         .seed_list(vec![0])
         .run(|p, _| {
@@ -200,6 +208,7 @@ where
                     points: Vec::new(),
                     crashed: None,
                     verdicts: Vec::new(),
+                    events: 0,
                 });
             PointOutcome {
                 point: r.point,

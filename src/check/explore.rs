@@ -100,6 +100,7 @@ pub struct FaultSpace {
 impl FaultSpace {
     /// The default space for `nodes` nodes over `horizon`.
     pub fn new(nodes: usize, horizon: SimDuration) -> Result<FaultSpace> {
+        crate::error::check_count("nodes", nodes, 1, crate::error::limits::NODES, "nodes")?;
         let s = FaultSpace {
             nodes,
             horizon,
@@ -120,9 +121,7 @@ impl FaultSpace {
     /// Checks the space: at least one node, a horizon, ranges with
     /// `lo <= hi`, crashable nodes that exist, a loss in [0, 1].
     pub fn validate(&self) -> Result<()> {
-        if self.nodes == 0 {
-            return Err(Error::invalid("nodes", 0, "at least 1 node"));
-        }
+        crate::error::check_count("nodes", self.nodes, 1, crate::error::limits::NODES, "nodes")?;
         if self.horizon.0 == 0 {
             return Err(Error::invalid("horizon", self.horizon, "a duration > 0"));
         }

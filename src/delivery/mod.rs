@@ -101,7 +101,7 @@ use crate::sim::node::{Node, TimerId};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::Ctx;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A message id, unique per sender (0, 1, 2, ...). Together with the
 /// sender's node id it is the message's idempotence key.
@@ -457,12 +457,17 @@ impl ReceiverStats {
 /// The durable part of a [`Receiver`], on its node's disk: the record of
 /// effects (which key was processed when: the world's state) and, for a
 /// durable or windowed store, the keys it remembers.
+///
+/// Persistent collections ([`imbl`]): a sync copies the disk, and these copy
+/// in O(1) by sharing structure, so a receiver that syncs after every
+/// message costs O(log n) per message, not O(n) (with `BTreeSet` and `Vec`
+/// 30,000 messages took 20 s, quadratic in the message count).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ReceiverDisk {
-    seen: BTreeSet<Key>,
-    window: VecDeque<Key>,
-    times: BTreeMap<Key, u32>,
-    log: Vec<(SimTime, Key)>,
+    seen: imbl::OrdSet<Key>,
+    window: imbl::Vector<Key>,
+    times: imbl::OrdMap<Key, u32>,
+    log: imbl::Vector<(SimTime, Key)>,
 }
 
 impl AsMut<ReceiverDisk> for ReceiverDisk {
@@ -472,13 +477,17 @@ impl AsMut<ReceiverDisk> for ReceiverDisk {
 }
 
 impl ReceiverDisk {
-    /// Every application of the effect: `(time, key)`, in order.
-    pub fn log(&self) -> &[(SimTime, Key)] {
-        &self.log
+    /// Every application of the effect: `(time, key)`, in order (a copy).
+    pub fn log(&self) -> Vec<(SimTime, Key)> {
+        self.log.iter().copied().collect()
     }
-    /// How often each key was processed.
-    pub fn times_processed(&self) -> &BTreeMap<Key, u32> {
-        &self.times
+    /// How often each key was processed (a copy).
+    pub fn times_processed(&self) -> BTreeMap<Key, u32> {
+        self.times.iter().map(|(&k, &c)| (k, c)).collect()
+    }
+    /// How many distinct keys were processed.
+    pub fn keys_processed(&self) -> usize {
+        self.times.len()
     }
     /// Keys processed more than once.
     pub fn processed_more_than_once(&self) -> usize {
@@ -542,7 +551,8 @@ impl Receiver {
                 if n == 0 {
                     return;
                 }
-                if disk.seen.insert(key) {
+                // imbl's insert returns the value it replaced: None if new.
+                if disk.seen.insert(key).is_none() {
                     disk.window.push_back(key);
                     while disk.window.len() > n {
                         if let Some(old) = disk.window.pop_front() {
@@ -587,7 +597,7 @@ impl Receiver {
             let c = disk.times.entry(key).or_insert(0);
             *c += 1;
             let again = *c > 1;
-            disk.log.push((now, key));
+            disk.log.push_back((now, key));
             ctx.sync("effect and key");
             ctx.count(counter::PROCESSED);
             if again {

@@ -184,8 +184,10 @@ fn check_load(lambda: f64, mu: f64, servers: usize) -> Result<f64> {
             "lambda",
             lambda,
             &format!(
-                "a value below mu = {mu}: offered load ρ = λ/μ = {rho} must be < 1, \
-                 otherwise the queue grows without bound"
+                "a value below mu = {}: offered load ρ = λ/μ = {} must be < 1, \
+                 otherwise the queue grows without bound",
+                crate::error::num(mu),
+                crate::error::num(rho)
             ),
         ))
     } else {
@@ -193,9 +195,10 @@ fn check_load(lambda: f64, mu: f64, servers: usize) -> Result<f64> {
             "lambda",
             lambda,
             &format!(
-                "a value below c·mu = {}: offered load ρ = λ/(cμ) = {rho} must be < 1, \
+                "a value below c·mu = {}: offered load ρ = λ/(cμ) = {} must be < 1, \
                  otherwise the queue grows without bound",
-                servers as f64 * mu
+                crate::error::num(servers as f64 * mu),
+                crate::error::num(rho)
             ),
         ))
     }
@@ -339,7 +342,18 @@ pub fn mmc(lambda: f64, mu: f64, c: usize) -> Result<QueueMetrics> {
 pub fn littles_law_l(lambda: f64, w: f64) -> Result<f64> {
     check_non_negative("lambda", lambda)?;
     check_non_negative("w", w)?;
-    Ok(lambda * w)
+    let l = lambda * w;
+    if !l.is_finite() {
+        return Err(Error::invalid(
+            "lambda",
+            lambda,
+            &format!(
+                "a rate whose product with w = {} is finite",
+                crate::error::num(w)
+            ),
+        ));
+    }
+    Ok(l)
 }
 
 /// Little's law solved for the time, W = L / λ: mean time in the system from
@@ -575,6 +589,17 @@ pub fn mva(clients: usize, service: f64, think: f64) -> Result<ClosedMetrics> {
     }
     check_positive("service time (s)", service)?;
     check_non_negative("think time (s)", think)?;
+    // Beyond these the recursion's products overflow or underflow to NaN.
+    if !(1e-15..=1e12).contains(&service) {
+        return Err(Error::invalid(
+            "service time (s)",
+            service,
+            "a time between 1e-15 s and 1e12 s",
+        ));
+    }
+    if think > 1e12 {
+        return Err(Error::invalid("think time (s)", think, "at most 1e12 s"));
+    }
     let (mut q, mut r, mut x) = (0.0f64, 0.0f64, 0.0f64);
     for k in 1..=clients {
         r = service * (1.0 + q);

@@ -35,6 +35,10 @@ pub(crate) struct CdfSpec {
 
 /// The name of a marked percentile: `0.999` gives `"p99.9"`.
 pub fn percentile_name(q: f64) -> String {
+    if !(0.0..=1.0).contains(&q) {
+        // Not a quantile; still a short label (never 300 digits).
+        return format!("p{}", super::axis::fmt_num(q * 100.0));
+    }
     let p = format!("{:.1}", q * 100.0);
     format!("p{}", p.trim_end_matches('0').trim_end_matches('.'))
 }

@@ -74,6 +74,9 @@ impl HistoryChart {
     }
 }
 
+/// Most operations a history chart labels (see [`history_chart`]).
+pub(crate) const MAX_LABELLED_OPS: usize = 300;
+
 #[derive(Clone, Debug)]
 pub(crate) struct HistorySpec {
     h: HistoryChart,
@@ -81,7 +84,8 @@ pub(crate) struct HistorySpec {
 }
 
 /// Draws a [`HistoryChart`]: time (label it with [`Opts::x_label`]) left to
-/// right, lanes top to bottom.
+/// right, lanes top to bottom. Each bar carries its label (cut at 80
+/// characters) when there are at most 300 operations.
 ///
 /// Errors: no lanes or no operations ([`Error::is_empty_data`]); a lane
 /// index out of range, NaN/infinite times, an end before its start, or a
@@ -192,7 +196,12 @@ pub(crate) fn draw<DB: DrawingBackend>(
         }
     }
     // Labels: inside the bar if they fit, else beside it, above or below
-    // it: the first place that covers no bar and no other label.
+    // it: the first place that covers no bar and no other label. Placing
+    // is quadratic in the operations, and past a few hundred bars labels
+    // cannot be read anyway: then the bars go unlabelled.
+    if h.ops.len() > MAX_LABELLED_OPS {
+        return Ok(());
+    }
     let area = chart.plotting_area();
     let fsize = sz.small;
     let px = |t: f64, l: f64| area.map_coordinate(&(t, l));
@@ -215,7 +224,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
             OpStatus::Failed => " ✗",
             OpStatus::Unknown => " ?",
         };
-        let text = format!("{}{mark}", o.label);
+        let text = format!("{}{mark}", crate::error::short_value(&o.label));
         let (tw, th) = text_size(root, &text, fsize);
         let rect = |x0: i32, yc: i32| (x0 - 2, yc - th / 2 - 2, x0 + tw + 2, yc + th / 2 + 2);
         let half = (px(o.start, yl - hb).1 - a.1).abs();

@@ -646,7 +646,7 @@ fn convert(trace: &Trace, lanes: &[String], window: Window, clients: bool) -> Se
     let events = trace.events();
     let (skip, take) = match window {
         Window::Until(until) => (0, events.iter().take_while(|e| e.time <= until).count()),
-        Window::Steps(first, last) => (first, last.saturating_sub(first) + 1),
+        Window::Steps(first, last) => (first, last.saturating_sub(first).saturating_add(1)),
     };
     // In steps, only events that show (or start an arrow) take a step.
     let mut step = 0.0;

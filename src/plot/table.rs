@@ -179,11 +179,13 @@ impl fmt::Display for Table {
         let line = |f: &mut fmt::Formatter<'_>, r: &[String]| -> fmt::Result {
             let cells: Vec<String> = (0..n)
                 .map(|i| {
+                    // Padded by hand: `{:>w$}` panics for widths past 65,535.
                     let c = Self::cell(r, i);
+                    let pad = " ".repeat(widths[i].saturating_sub(c.chars().count()));
                     if is_numeric(c) {
-                        format!("{c:>w$}", w = widths[i])
+                        format!("{pad}{c}")
                     } else {
-                        format!("{c:<w$}", w = widths[i])
+                        format!("{c}{pad}")
                     }
                 })
                 .collect();

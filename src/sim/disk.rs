@@ -41,7 +41,9 @@ impl<D: Clone> Disk<D> {
     pub fn synced(&self) -> &D {
         &self.synced
     }
-    /// How many syncs this disk has taken.
+    /// How many syncs this disk has taken (an installed image counts as
+    /// one): the synced copy changes only when this number does, so a
+    /// checker can skip disks whose count has not moved.
     pub fn syncs(&self) -> u64 {
         self.syncs
     }
@@ -61,5 +63,6 @@ impl<D: Clone> Disk<D> {
     pub(crate) fn install(&mut self, d: D) {
         self.synced = d.clone();
         self.working = d;
+        self.syncs += 1;
     }
 }

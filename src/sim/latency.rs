@@ -257,7 +257,8 @@ impl Latency {
                 if *shape <= 1.0 {
                     f64::INFINITY
                 } else {
-                    shape * scale / (shape - 1.0)
+                    // Divided first: shape * scale overflows for huge shapes.
+                    scale * (shape / (shape - 1.0))
                 }
             }
             Latency::Mixture { weights, parts } => weights
@@ -284,7 +285,7 @@ impl Latency {
                 if *shape <= 2.0 {
                     f64::INFINITY
                 } else {
-                    scale * scale * shape / ((shape - 1.0).powi(2) * (shape - 2.0))
+                    scale * scale * (shape / (shape - 1.0)) / ((shape - 1.0) * (shape - 2.0))
                 }
             }
             Latency::Mixture { weights, parts } => {
@@ -303,7 +304,20 @@ impl Latency {
     pub fn validate(&self) -> Result<()> {
         let ok = |name: &str, x: f64| check_ns(name, x, false).map(|_| ());
         match self {
-            Latency::Constant { ns } => ok("constant latency (ns)", *ns),
+            // Any duration is a valid constant (what `Latency::constant`
+            // takes): one past the end of virtual time saturates there,
+            // the message never arrives within a run.
+            Latency::Constant { ns } => {
+                check_non_negative("constant latency (ns)", *ns)?;
+                if *ns > u64::MAX as f64 {
+                    return Err(Error::invalid(
+                        "constant latency (ns)",
+                        ns,
+                        "at most u64::MAX ns (the end of virtual time)",
+                    ));
+                }
+                Ok(())
+            }
             Latency::Uniform { lo, hi } => {
                 ok("uniform lo (ns)", *lo)?;
                 ok("uniform hi (ns)", *hi)?;

@@ -197,6 +197,8 @@ impl Builder {
             seed: self.seed,
             events: 0,
             max_events: self.max_events,
+            max_pending: crate::error::limits::PENDING_BYTES
+                / (std::mem::size_of::<Ev<N::Msg, N::Timer>>() + 8),
         })
     }
 }
@@ -485,6 +487,8 @@ pub struct Sim<N: Node> {
     seed: u64,
     events: u64,
     max_events: u64,
+    /// Most events pending at once ([`crate::error::limits::PENDING_BYTES`]).
+    max_pending: usize,
 }
 
 impl Sim<NoNode> {
@@ -715,6 +719,14 @@ impl<N: Node> Sim<N> {
     /// Returns the operation's id.
     pub fn invoke(&mut self, client: ClientId, inv: Invoke<N::Msg>) -> Result<OpId> {
         self.check_node("invoke at node", inv.node)?;
+        if client >= crate::error::limits::CLIENTS {
+            // Each client id up to the largest gets its own random stream.
+            return Err(Error::invalid(
+                "client",
+                client,
+                &format!("a client id below {}", crate::error::limits::CLIENTS),
+            ));
+        }
         if self.core.history.len() >= crate::error::limits::OPS {
             return Err(Error::too_big(
                 "operations invoked",
@@ -753,7 +765,7 @@ impl<N: Node> Sim<N> {
         clients: usize,
         workload: impl Workload<N::Msg> + 'static,
     ) -> Result<()> {
-        if clients == 0 || clients > 1_000_000 {
+        if clients == 0 || clients > crate::error::limits::CLIENTS {
             return Err(Error::invalid("clients", clients, "1 to 1,000,000 clients"));
         }
         self.workload = Some(Box::new(workload));
@@ -1101,6 +1113,19 @@ impl<N: Node> Sim<N> {
                     "the run processed its budget of {} events (at {}); raise it with \
                      Builder::max_events or shorten the run",
                     self.max_events, self.core.now
+                ),
+            ));
+        }
+        if self.core.queue.len() > self.max_pending {
+            return Err(Error::new(
+                ErrorKind::BudgetExhausted,
+                format!(
+                    "{} events are pending at {} (messages in flight and timers), more \
+                     than a notebook can hold: some node sends or sets timers faster than \
+                     they are delivered (a short timer or resend interval, a long latency); \
+                     lengthen that interval or shorten the latency",
+                    self.core.queue.len(),
+                    self.core.now
                 ),
             ));
         }

@@ -306,6 +306,17 @@ impl Mix {
     }
 }
 
+/// Most programs (clients × transactions per client) in one run: the run
+/// keeps the whole history and the checker a graph over it.
+pub const MAX_PROGRAMS: usize = 20_000;
+
+/// Most clients × programs in one run (see [`IsolationParams::validate`]).
+pub const MAX_OVERLAP: usize = 1_000_000;
+
+/// Most money in one account or one transfer, so that no sum overflows
+/// (money created by lost updates included).
+pub const MAX_MONEY: i64 = 1_000_000_000;
+
 /// Parameters of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IsolationParams {
@@ -376,8 +387,12 @@ impl IsolationParams {
                 "2 to 100,000 accounts (a transfer needs two)",
             ));
         }
-        if self.initial < 0 {
-            return Err(Error::invalid("initial", self.initial, "a balance >= 0"));
+        if !(0..=MAX_MONEY).contains(&self.initial) {
+            return Err(Error::invalid(
+                "initial",
+                self.initial,
+                "a balance from 0 to 1,000,000,000",
+            ));
         }
         if !(1..=1_000).contains(&self.clients) {
             return Err(Error::invalid(
@@ -386,11 +401,30 @@ impl IsolationParams {
                 "1 to 1,000 clients",
             ));
         }
-        if self.txns_per_client == 0 || self.clients * self.txns_per_client > 1_000_000 {
+        let programs = self.clients.saturating_mul(self.txns_per_client);
+        if self.txns_per_client == 0 || programs > MAX_PROGRAMS {
             return Err(Error::invalid(
                 "txns_per_client",
                 self.txns_per_client,
-                "at least 1, and at most 1,000,000 programs over all clients",
+                &format!(
+                    "at least 1, and at most {} programs over all clients \
+                     (clients × txns_per_client; the checker holds the whole history)",
+                    MAX_PROGRAMS
+                ),
+            ));
+        }
+        // The checker's cycle search grows with the history and with how
+        // many transactions overlap (about clients × programs).
+        if programs.saturating_mul(self.clients) > MAX_OVERLAP {
+            return Err(Error::invalid(
+                "clients",
+                self.clients,
+                &format!(
+                    "clients × clients × txns_per_client at most {} (here {} × {} × {}): \
+                     the anomaly search grows with the number of concurrent clients; \
+                     lower clients or txns_per_client",
+                    MAX_OVERLAP, self.clients, self.clients, self.txns_per_client
+                ),
             ));
         }
         self.step.validate()?;
@@ -409,11 +443,11 @@ impl IsolationParams {
                 &format!("1 to `accounts` ({})", self.accounts),
             ));
         }
-        if self.max_amount < 1 {
+        if !(1..=MAX_MONEY).contains(&self.max_amount) {
             return Err(Error::invalid(
                 "max_amount",
                 self.max_amount,
-                "an amount >= 1",
+                "an amount from 1 to 1,000,000,000",
             ));
         }
         check_probability("rollback", self.rollback)?;
@@ -442,6 +476,16 @@ impl IsolationParams {
     pub fn database(&self) -> Result<Database> {
         self.validate()?;
         Database::new(self.level, self.initial_values(), self.step.clone())
+    }
+
+    /// About how much one run costs, in simulated events (the run's steps
+    /// plus the checker's search, which grows with clients × programs);
+    /// for [`crate::error::check_work`] on calls that run many.
+    pub fn work(&self) -> f64 {
+        let programs = self.clients as f64 * self.txns_per_client as f64;
+        let steps = (self.audit_size.max(4) + 3) as f64;
+        programs * (f64::from(self.retries) + 1.0) * steps * 8.0
+            + 50.0 * programs * self.clients as f64
     }
 
     /// Runs every client's programs to the end and checks the history.
@@ -518,7 +562,9 @@ impl IsolationRun {
     /// move money, they never make or destroy it, unless an update is
     /// lost or an abort wipes out a committed write.
     pub fn money_conserved(&self) -> bool {
-        self.balances.iter().sum::<i64>() == self.params.initial * self.params.accounts as i64
+        // In i128: a run without isolation can create money.
+        self.balances.iter().map(|&b| i128::from(b)).sum::<i128>()
+            == i128::from(self.params.initial) * self.params.accounts as i128
     }
 
     /// True if every pair of doctors still has one on call.

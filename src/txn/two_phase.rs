@@ -92,12 +92,16 @@ pub enum Timer {
 }
 
 /// A node's log: what it knows about each transaction, durably once synced.
+///
+/// Persistent collections ([`imbl`]): a sync copies the disk in O(1), and
+/// the atomicity checker compares a synced log with its previous copy by
+/// visiting only what changed.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Log {
     /// Participant: transactions it voted yes for (its promise).
-    pub prepared: BTreeSet<TxnId>,
+    pub prepared: imbl::OrdSet<TxnId>,
     /// Decisions: the coordinator's, or what a participant applied.
-    pub decided: BTreeMap<TxnId, Outcome>,
+    pub decided: imbl::OrdMap<TxnId, Outcome>,
 }
 
 /// Parameters of a run.
@@ -289,7 +293,7 @@ impl Node for TwoPc {
             let doubt: Vec<TxnId> = log
                 .prepared
                 .iter()
-                .filter(|t| !log.decided.contains_key(t))
+                .filter(|t| !log.decided.contains_key(*t))
                 .copied()
                 .collect();
             for t in doubt {
@@ -437,18 +441,48 @@ impl Node for TwoPc {
 /// Atomicity, on what the participants' disks hold (synced): no
 /// transaction committed at one participant and aborted at another.
 pub fn atomicity() -> impl Property<TwoPc> {
-    invariant("atomicity", |w: &World<'_, TwoPc>| {
-        let mut seen: BTreeMap<TxnId, (Outcome, NodeId)> = BTreeMap::new();
-        for (i, d) in w.disks.iter().enumerate().skip(1) {
-            for (&t, &o) in &d.synced().decided {
-                match seen.get(&t) {
-                    Some(&(o2, j)) if o2 != o => {
-                        return Err(format!(
-                            "T{t} is {o2:?} at participant {j} and {o:?} at participant {i}"
-                        ))
-                    }
-                    _ => {
-                        seen.insert(t, (o, i));
+    // Incremental: a participant's synced decisions change only when its
+    // sync count moves, and then only the entries that changed since its
+    // previous copy are compared with the other participants (comparing
+    // every map after every event was quadratic in the transactions).
+    let mut syncs: Vec<Option<u64>> = Vec::new();
+    let mut decided: Vec<imbl::OrdMap<TxnId, Outcome>> = Vec::new();
+    invariant("atomicity", move |w: &World<'_, TwoPc>| {
+        let n = w.disks.len();
+        if syncs.len() != n {
+            syncs = vec![None; n];
+            decided = vec![imbl::OrdMap::new(); n];
+        }
+        for i in 1..n {
+            let disk = &w.disks[i];
+            if syncs[i] == Some(disk.syncs()) {
+                continue;
+            }
+            syncs[i] = Some(disk.syncs());
+            let now = disk.synced().decided.clone();
+            let changed: Vec<(TxnId, Outcome)> = decided[i]
+                .diff(&now)
+                .filter_map(|d| match d {
+                    imbl::ordmap::DiffItem::Add(&t, &o)
+                    | imbl::ordmap::DiffItem::Update { new: (&t, &o), .. } => Some((t, o)),
+                    imbl::ordmap::DiffItem::Remove(..) => None,
+                })
+                .collect();
+            decided[i] = now;
+            for (t, o) in changed {
+                for (j, other) in decided.iter().enumerate().skip(1) {
+                    match other.get(&t) {
+                        Some(&o2) if j != i && o2 != o => {
+                            let ((a, oa), (b, ob)) = if j < i {
+                                ((j, o2), (i, o))
+                            } else {
+                                ((i, o), (j, o2))
+                            };
+                            return Err(format!(
+                                "T{t} is {oa:?} at participant {a} and {ob:?} at participant {b}"
+                            ));
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -489,6 +523,16 @@ impl TwoPhase {
         think: SimDuration,
         horizon: SimDuration,
     ) -> Result<crate::check::TrialRun> {
+        self.validate()?;
+        // Each transaction: a request, prepare, vote, decision and ack per
+        // participant, a reply; an in-doubt participant asks every
+        // `ask_every` (at worst for the whole horizon).
+        let per_txn = 4.0 * self.participants as f64 + 4.0;
+        let asks = 2.0 * self.participants as f64 * horizon.0 as f64 / self.ask_every.0 as f64;
+        crate::error::check_work(
+            "clients × txns × participants, and participants × horizon / ask_every",
+            clients as f64 * txns as f64 * per_txn + asks,
+        )?;
         let mut sim = crate::sim::Sim::builder()
             .seed(t.seed)
             .faults(t.plan.clone())

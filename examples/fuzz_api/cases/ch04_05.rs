@@ -191,7 +191,7 @@ fn delivery(c: &mut Cases) {
         c.add(
             format!("ch04::delivery::replication_seeds(1, {n})"),
             move || {
-                let v = dl::replication_seeds(1, k);
+                let v = dl::replication_seeds(1, k)?;
                 ensure(v.len() == k, || "wrong number of seeds".into())
             },
         );

@@ -208,6 +208,7 @@ fn crash_points(c: &mut Cases) {
                             PropertyKind::Safety,
                             Some("y".repeat(1000)),
                         )],
+                        events: 1,
                     })
                 },
                 ms(1),
@@ -222,6 +223,7 @@ fn crash_points(c: &mut Cases) {
                     points: vec![],
                     crashed: None,
                     verdicts: vec![],
+                    events: 1,
                 })
             },
             ms(1),

@@ -438,13 +438,13 @@ fn txn(c: &mut Cases) {
     }
     for &(vn, v) in I64 {
         c.add(format!("txn::logging::Store::new(2, {vn})"), move || {
-            let _ = Store::new(2, v).committed();
+            let _ = Store::new(2, v)?.committed();
             Ok(())
         });
     }
     for &(n, k) in USIZE {
         c.add(format!("txn::logging::Store::new({n}, 100)"), move || {
-            let _ = Store::new(k, 100).committed();
+            let _ = Store::new(k, 100)?.committed();
             Ok(())
         });
         c.add(

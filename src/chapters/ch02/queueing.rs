@@ -472,11 +472,16 @@ pub fn littles_law_table(runs: &[QueueRun]) -> Result<Table> {
         "L theory",
     ]);
     for r in runs {
-        let th = crate::measure::theory::mmc(
+        // An overloaded queue has no steady state, so no theory to show.
+        let l_theory = crate::measure::theory::mmc(
             r.params.arrival_rate,
             r.params.service_rate,
             r.params.servers,
-        )?;
+        )
+        .map_or_else(
+            |_| "— (no steady state)".to_string(),
+            |th| format!("{:.4}", th.l),
+        );
         t = t.row(vec![
             r.params.servers.to_string(),
             format!("{:.2}", r.params.load()),
@@ -484,7 +489,7 @@ pub fn littles_law_table(runs: &[QueueRun]) -> Result<Table> {
             format!("{:.2}", r.throughput),
             format!("{:.3}", r.w_all_ms),
             format!("{:.4}", r.throughput * r.w_all_ms / 1e3),
-            format!("{:.4}", th.l),
+            l_theory,
         ]);
     }
     Ok(t)

@@ -242,6 +242,12 @@ pub fn compare(
     seeds: u64,
 ) -> Result<Vec<PolicyCurve>> {
     crate::measure::stats::check_replications(seeds)?;
+    // Each attempt of each client: a request, a reply, a backoff timer.
+    let clients_total: f64 = clients.iter().map(|&n| n as f64).sum();
+    crate::error::check_work(
+        "seeds × policies × clients × max_attempts",
+        seeds as f64 * kinds.len() as f64 * clients_total * f64::from(max_attempts) * 3.0,
+    )?;
     let mut points = Vec::new();
     for &k in kinds {
         let policy = RetryPolicy::new(k, base, cap, max_attempts)?;

@@ -281,6 +281,17 @@ impl FailureDetection {
         PhiAccrual::new(threshold, self.phi_window, self.phi_min_sd)
     }
 
+    /// About how many events one run processes: two per heartbeat (its
+    /// send and its arrival) and, live, one per check.
+    pub fn work(&self) -> f64 {
+        let total = (self.crash_at + self.after_crash).0 as f64;
+        let mut w = 2.0 * total / self.interval.0.max(1) as f64;
+        if self.live {
+            w += total / self.check_every.0.max(1) as f64;
+        }
+        w
+    }
+
     /// When the run ends.
     pub fn horizon(&self) -> SimTime {
         SimTime::from_start(self.crash_at + self.after_crash)
@@ -350,7 +361,13 @@ pub fn replay<D: Detector>(
     for (i, &a) in arrivals.iter().enumerate() {
         det.heartbeat(a);
         // Ticks k with a < k·step and k·step < next (or <= horizon at the end).
-        let lo = a.0 / step + 1;
+        // No tick after the end of virtual time.
+        let Some(lo) = (a.0 / step)
+            .checked_add(1)
+            .filter(|k| k.checked_mul(step).is_some())
+        else {
+            continue;
+        };
         let hi = match arrivals.get(i + 1) {
             Some(next) if next.0 > 0 => (next.0 - 1) / step,
             Some(_) => 0,
@@ -462,9 +479,30 @@ pub fn tradeoff(
     thresholds: &[f64],
     seeds: u64,
 ) -> Result<Tradeoff> {
+    base.validate()?;
     if seeds == 0 {
         return Err(Error::invalid("seeds", 0, "at least 1"));
     }
+    if seeds > crate::error::limits::SEEDS as u64 {
+        return Err(Error::too_big(
+            "seeds",
+            seeds,
+            "seeds",
+            crate::error::limits::SEEDS,
+        ));
+    }
+    // Each seed: its run without live checks, then a replay of its
+    // heartbeats per detector.
+    let replays = (timeouts.len() + thresholds.len()) as f64;
+    let run = FailureDetection {
+        live: false,
+        ..base.clone()
+    }
+    .work();
+    crate::error::check_work(
+        "seeds × (timeouts + thresholds) × heartbeats per run",
+        seeds as f64 * run * (1.0 + replays),
+    )?;
     let mut hb: Vec<HeartbeatDetector> = timeouts
         .iter()
         .map(|&t| HeartbeatDetector::new(t))

@@ -316,11 +316,11 @@ pub struct DeliveryRun {
 impl DeliveryParams {
     /// Checks every parameter.
     pub fn validate(&self) -> Result<()> {
-        if self.messages == 0 || self.messages > 1_000_000 {
+        if self.messages == 0 || self.messages > 100_000 {
             return Err(Error::invalid(
                 "messages",
                 self.messages,
-                "1 to 1,000,000 messages",
+                "1 to 100,000 messages",
             ));
         }
         if self.gap.0 == 0 {
@@ -353,12 +353,14 @@ impl DeliveryParams {
                 ),
             ));
         }
-        // Each message: its sends, acks and timers, a few events each.
-        crate::error::check_work(
-            "messages × max_attempts",
-            self.messages as f64 * f64::from(self.resend.max_attempts) * 4.0,
-        )?;
+        crate::error::check_work("messages × max_attempts", self.work())?;
         Ok(())
+    }
+
+    /// About how many events one run processes, at worst: each attempt of
+    /// each message is a send, an arrival, an ack and a timer.
+    pub fn work(&self) -> f64 {
+        self.messages as f64 * f64::from(self.resend.max_attempts) * 4.0
     }
 
     /// When the last possible resend happens: the last message's first
@@ -448,7 +450,7 @@ impl DeliveryParams {
             return Err(Error::invalid("roles", "swapped", "producer 0, consumer 1"));
         };
         let s = sender.stats();
-        let processed_keys = effects.times_processed().len() as u64;
+        let processed_keys = effects.keys_processed() as u64;
         let outcome = Outcome {
             messages: s.messages,
             lost: s.messages - processed_keys,
@@ -463,7 +465,7 @@ impl DeliveryParams {
             sender: s,
             receiver: r,
             net,
-            log: effects.log().to_vec(),
+            log: effects.log(),
             crashes,
             trace,
             end,
@@ -526,11 +528,13 @@ pub struct LossSweep {
     pub seeds: Vec<u64>,
 }
 
-/// The seeds of replications `0..n` under `base`.
-pub fn replication_seeds(base: u64, n: usize) -> Vec<u64> {
-    (0..n as u64)
+/// The seeds of replications `0..n` under `base`. Errors if `n` is above
+/// [`crate::error::limits::SEEDS`].
+pub fn replication_seeds(base: u64, n: usize) -> Result<Vec<u64>> {
+    crate::error::check_count("seeds", n, 0, crate::error::limits::SEEDS, "seeds")?;
+    Ok((0..n as u64)
         .map(|j| derive_seed(base, domain::EXPERIMENT, j, 0))
-        .collect()
+        .collect())
 }
 
 /// Runs every scenario at every loss rate with `seeds` seeds each (derived
@@ -553,7 +557,11 @@ pub fn sweep_loss(
         check_probability("loss", l)?;
     }
     crate::measure::stats::check_replications(seeds as u64)?;
-    let list = replication_seeds(params.seed, seeds);
+    crate::error::check_work(
+        "scenarios × loss rates × seeds × messages × max_attempts",
+        scenarios.len() as f64 * losses.len() as f64 * seeds as f64 * params.work(),
+    )?;
+    let list = replication_seeds(params.seed, seeds)?;
     let grid: Vec<(usize, f64)> = (0..scenarios.len())
         .flat_map(|s| losses.iter().map(move |&l| (s, l)))
         .collect();
@@ -819,15 +827,17 @@ pub fn exactly_once_over_seeds(
     seeds: usize,
 ) -> Result<SeedCheck> {
     params.validate()?;
-    if seeds == 0 {
-        return Err(Error::invalid("seeds", 0, "at least 1 seed"));
-    }
+    crate::error::check_count("seeds", seeds, 1, crate::error::limits::SEEDS, "seeds")?;
+    crate::error::check_work(
+        "seeds × messages × max_attempts",
+        seeds as f64 * params.work(),
+    )?;
     let base = DeliveryParams {
         trace_cap: 0,
         ..params.clone()
     };
     let res = Sweep::new(vec![()])
-        .seed_list(replication_seeds(params.seed, seeds))
+        .seed_list(replication_seeds(params.seed, seeds)?)
         .run(|_, seed| {
             let run = DeliveryParams {
                 seed,

@@ -87,9 +87,11 @@ pub struct AnomalyCounts {
 /// ```
 pub fn anomalies_by_level(base: &IsolationParams, seeds: usize) -> Result<AnomalyCounts> {
     base.validate()?;
-    if seeds == 0 {
-        return Err(Error::invalid("seeds", 0, "at least 1 seed"));
-    }
+    crate::error::check_count("seeds", seeds, 1, crate::error::limits::SEEDS, "seeds")?;
+    crate::error::check_work(
+        "4 levels × seeds × the run's clients and programs",
+        4.0 * seeds as f64 * base.work(),
+    )?;
     let list = seeds_for(base.seed, seeds);
     let levels = Level::ALL.to_vec();
     let results = Sweep::new(levels.clone())
@@ -300,6 +302,10 @@ pub fn price_of_isolation(
     for &n in accounts {
         at(base.level, n, base.seed).validate()?;
     }
+    crate::error::check_work(
+        "4 levels × account counts × seeds × the run's clients and programs",
+        4.0 * accounts.len() as f64 * seeds as f64 * base.work(),
+    )?;
     let grid: Vec<(Level, usize)> = Level::ALL
         .iter()
         .flat_map(|&l| accounts.iter().map(move |&n| (l, n)))
@@ -448,6 +454,19 @@ pub fn one_anomaly(
             "a non-empty range such as 0..100",
         ));
     }
+    let n = seeds.end - seeds.start;
+    if n > crate::error::limits::SEEDS as u64 {
+        return Err(Error::too_big(
+            "seeds",
+            format!("{seeds:?}"),
+            "seeds in the range",
+            crate::error::limits::SEEDS,
+        ));
+    }
+    crate::error::check_work(
+        "the seeds in the range × the run's clients and programs",
+        n as f64 * base.work(),
+    )?;
     for seed in seeds.clone() {
         let run: IsolationRun = IsolationParams {
             seed,

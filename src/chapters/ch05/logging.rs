@@ -128,7 +128,7 @@ impl LoggingParams {
             .build(vec![Bank {
                 logging: self.logging,
             }])?;
-        sim.set_disk(0, Store::new(self.accounts, self.initial))?;
+        sim.set_disk(0, Store::new(self.accounts, self.initial)?)?;
         let (accounts, most, transfers) = (self.accounts, self.initial / 2, self.transfers);
         let (think, timeout) = (self.think, self.timeout);
         let mut sent = vec![0usize; self.clients];
@@ -164,6 +164,13 @@ impl LoggingParams {
     /// [`crate::check::crash_points`]).
     pub fn every_crash_point(&self) -> Result<CrashPointReport> {
         self.validate()?;
+        // About 4 crash points and 10 events per transfer; one run per
+        // point: quadratic in the transfers.
+        let t = self.clients as f64 * self.transfers as f64;
+        crate::error::check_work(
+            "(clients × transfers)²: one run of every transfer per crash point",
+            40.0 * t * t,
+        )?;
         every_point(
             |plan: &FaultPlan, record: bool| Ok(self.run(plan, record, 0)?.checks),
             self.restart_after,

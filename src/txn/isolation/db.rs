@@ -85,8 +85,8 @@ impl Txn {
                 0 => Action::Read(*from),
                 1 => Action::Read(*to),
                 2 if read(from) < *amount => Action::Abort(AbortReason::InsufficientFunds),
-                2 => Action::Write(*from, read(from) - amount),
-                3 => Action::Write(*to, read(to) + amount),
+                2 => Action::Write(*from, read(from).saturating_sub(*amount)),
+                3 => Action::Write(*to, read(to).saturating_add(*amount)),
                 _ => Action::Finish,
             },
             Program::Audit { keys } => keys
