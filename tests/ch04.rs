@@ -393,5 +393,39 @@ fn bad_parameters_are_errors() -> Result<()> {
     assert!(sweep_loss(&ok, &[], &[0.1], 3).is_err_and(|e| e.is_empty_data()));
     assert!(sweep_loss(&ok, &all, &[0.1], 1).is_err_and(|e| e.is_invalid_parameter()));
     assert!(exactly_once_over_seeds(&ok, sc, 0).is_err_and(|e| e.is_invalid_parameter()));
+    // Too much work is refused before the first run, naming what to lower.
+    for e in [
+        exactly_once_over_seeds(&ok, sc, usize::MAX).unwrap_err(),
+        sweep_loss(&ok, &all, &[0.1; 1000], 100_000).unwrap_err(),
+    ] {
+        assert!(
+            e.is_invalid_parameter() && e.message().contains("seeds"),
+            "{e}"
+        );
+    }
+    // A durable receiver syncs per message; with persistent collections a
+    // sync costs O(1), so the largest allowed run stays fast (it was
+    // quadratic: 30,000 messages took 17 s). Not timed here: a regression
+    // would take minutes, and the fuzz test runs this size (with crashes)
+    // under its 10 s limit.
+    let big = DeliveryParams {
+        messages: 100_000,
+        gap: us(10),
+        loss: 0.0,
+        duplicate: 0.0,
+        ..ok.clone()
+    };
+    let run = big.run(&Scenario::new(
+        Semantics::AtLeastOnce,
+        DedupStore::Durable,
+        false,
+    ))?;
+    assert_eq!(run.outcome.more_than_once, 0);
+    assert!(DeliveryParams {
+        messages: 100_001,
+        ..ok.clone()
+    }
+    .run(sc)
+    .is_err_and(|e| e.message().contains("`messages`")));
     Ok(())
 }

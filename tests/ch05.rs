@@ -156,6 +156,16 @@ fn bad_logging_parameters_are_errors() {
         let e = p.every_crash_point().unwrap_err();
         assert!(e.is_invalid_parameter(), "{e}");
     }
+    // Every crash point reruns every transfer: too many is refused before
+    // the first run, naming what to lower.
+    let e = LoggingParams {
+        clients: 100,
+        transfers: 1_000,
+        ..Default::default()
+    }
+    .every_crash_point()
+    .unwrap_err();
+    assert!(e.message().contains("transfers"), "{e}");
 }
 
 #[test]

@@ -392,6 +392,47 @@ fn bad_parameters_are_errors_not_panics() {
         assert!(anomalies_by_level(&p, 2).is_err());
     }
     assert!(anomalies_by_level(&ok, 0).is_err());
+    // Sizes a run cannot afford are refused before it starts, naming the
+    // parameter to lower.
+    let too_big = [
+        (
+            IsolationParams {
+                clients: 1_000,
+                txns_per_client: 1_000,
+                ..ok.clone()
+            },
+            "txns_per_client",
+        ),
+        (
+            IsolationParams {
+                clients: 1_000,
+                txns_per_client: 2,
+                ..ok.clone()
+            },
+            "clients",
+        ),
+        (
+            IsolationParams {
+                txns_per_client: usize::MAX,
+                ..ok.clone()
+            },
+            "txns_per_client",
+        ),
+        (
+            IsolationParams {
+                initial: i64::MAX,
+                ..ok.clone()
+            },
+            "initial",
+        ),
+    ];
+    for (p, name) in too_big {
+        let e = p.run().expect_err("must be rejected");
+        assert!(e.message().contains(&format!("`{name}`")), "{e}");
+    }
+    let e = anomalies_by_level(&ok, 100_000).expect_err("too much work");
+    assert!(e.message().contains("seeds"), "{e}");
+    assert!(one_anomaly(&ok, Level::Serializable, Anomaly::WriteSkew, 0..u64::MAX).is_err());
     assert!(price_of_isolation(&ok, &[], 3).is_err());
     assert!(
         price_of_isolation(&ok, &[10], 1).is_err(),

@@ -316,6 +316,52 @@ fn run_bounds_hold() -> Result<()> {
     Ok(())
 }
 
+#[test]
+fn a_node_that_sends_faster_than_messages_arrive_is_stopped_by_the_pending_cap() -> Result<()> {
+    // Every microsecond a message that takes a second to arrive: a
+    // million in flight after a second, growing for as long as it runs.
+    #[derive(Clone, Default)]
+    struct Flood;
+    impl Node for Flood {
+        type Msg = ();
+        type Timer = ();
+        type Disk = ();
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            ctx.set_timer(us(1), ());
+        }
+        fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
+        fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: ()) {
+            ctx.send(0, ());
+            ctx.set_timer(us(1), ());
+        }
+    }
+    let mut sim = Sim::builder()
+        .link(LinkConfig::new(Latency::constant(secs(1))))
+        .max_pending(10_000)
+        .build(vec![Flood])?;
+    let err = sim
+        .run_for(secs(10))
+        .err()
+        .expect("the pending cap must stop the flood");
+    assert!(err.is_budget_exhausted(), "{err}");
+    assert!(err.message().contains("pending"), "{err}");
+    assert!(sim.pending() <= 10_001 && sim.pending() > 9_000);
+    // The same node with messages that arrive in time runs to the end.
+    let mut ok = Sim::builder()
+        .link(LinkConfig::new(Latency::constant(ns(500))))
+        .max_pending(10_000)
+        .build(vec![Flood])?;
+    ok.run_for(ms(100))?;
+    // Bad settings are errors at build time.
+    assert!(Sim::builder().max_pending(0).build(vec![Flood]).is_err());
+    assert!(Sim::builder()
+        .max_pending(usize::MAX)
+        .build(vec![Flood])
+        .is_err());
+    assert!(Sim::builder().trace(usize::MAX).build(vec![Flood]).is_err());
+    Ok(())
+}
+
 // ---------- loss, duplication: rates within binomial bounds ----------
 
 fn within_binomial(count: u64, n: u64, p: f64) -> bool {

@@ -42,6 +42,7 @@ pub struct Builder {
     link: LinkConfig,
     trace_cap: usize,
     max_events: u64,
+    max_pending: Option<usize>,
     streaming_latency: bool,
     faults: FaultPlan,
     crash_points: CrashPoints,
@@ -56,6 +57,7 @@ impl Default for Builder {
             link: LinkConfig::default(),
             trace_cap: 10_000,
             max_events: 200_000_000,
+            max_pending: None,
             streaming_latency: false,
             faults: FaultPlan::new(),
             crash_points: CrashPoints::Syncs,
@@ -87,6 +89,14 @@ impl Builder {
     /// together; past it they return an error.
     pub fn max_events(mut self, n: u64) -> Self {
         self.max_events = n;
+        self
+    }
+    /// The most events that may be pending at once (messages in flight,
+    /// timers); past it a run returns an error. The default holds
+    /// [`crate::error::limits::PENDING_BYTES`] of events, which only a node
+    /// that sends or sets timers faster than they fire reaches.
+    pub fn max_pending(mut self, n: usize) -> Self {
+        self.max_pending = Some(n);
         self
     }
     /// Record latencies into a bounded histogram instead of keeping every
@@ -134,6 +144,23 @@ impl Builder {
         if self.max_events == 0 {
             return Err(Error::invalid("max_events", 0, "at least 1"));
         }
+        // Every trace event is kept (about 100 bytes each, with its label).
+        crate::error::check_count("trace", self.trace_cap, 0, 1_000_000, "trace events")?;
+        let most_pending =
+            crate::error::limits::PENDING_BYTES / (std::mem::size_of::<Ev<N::Msg, N::Timer>>() + 8);
+        let max_pending = match self.max_pending {
+            Some(0) => return Err(Error::invalid("max_pending", 0, "at least 1")),
+            Some(m) if m > most_pending => {
+                return Err(Error::too_big(
+                    "max_pending",
+                    m,
+                    "pending events",
+                    most_pending,
+                ))
+            }
+            Some(m) => m,
+            None => most_pending,
+        };
         let mut queue = EventQueue::with_capacity(1024);
         // Faults first: one scheduled at time zero (a node down from the
         // start) happens before the nodes start.
@@ -197,8 +224,7 @@ impl Builder {
             seed: self.seed,
             events: 0,
             max_events: self.max_events,
-            max_pending: crate::error::limits::PENDING_BYTES
-                / (std::mem::size_of::<Ev<N::Msg, N::Timer>>() + 8),
+            max_pending,
         })
     }
 }

@@ -140,6 +140,14 @@ fn delivery(c: &mut Cases) {
                 ..base.clone()
             },
         ),
+        (
+            "messages: 100,000 (the most), gap: 1ns",
+            DeliveryParams {
+                messages: 100_000,
+                gap: ns(1),
+                ..base.clone()
+            },
+        ),
     ];
     for (n, p) in combos {
         let crashing = Scenario::new(Semantics::AtLeastOnce, DedupStore::Durable, true);
