@@ -16,6 +16,9 @@ stderr), so a notebook fails on any of:
 * an output of type ``error`` (compile error, kernel-side error);
 * a ``stderr`` stream, unless the cell carries the tag ``allow-stderr``;
 * a cell tagged ``chart`` without an ``image/png`` or ``image/svg+xml`` output;
+* a cell whose value shows as a ``Debug`` dump (``Table { headers: …``, plain
+  text only) instead of its table or chart: evcxr does that to a cell ending in
+  ``expr?``; end it with ``let t = expr?;`` and ``t`` instead;
 * a cell timeout or a dead kernel;
 * a notebook with no cells, or one committed with outputs.
 
@@ -135,6 +138,21 @@ def has_image(cell: dict) -> bool:
     return False
 
 
+# `Name { field: …` or `Name(…`: how `{:?}` prints a struct or a tuple struct.
+DEBUG_DUMP = re.compile(r"^[A-Z][A-Za-z0-9_]*(<[^>]*>)? ?[{(]")
+
+
+def debug_dump(cell: dict) -> str | None:
+    """The text of a value shown only as plain text that reads as a Debug dump."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") in ("display_data", "execute_result"):
+            data = out.get("data", {})
+            text = as_text(data.get("text/plain", ""))
+            if set(data) == {"text/plain"} and DEBUG_DUMP.match(text.strip()):
+                return text
+    return None
+
+
 def check_cell(cell: dict, index: int) -> list[Failure]:
     """Failures of one executed code cell: errors, stderr, missing chart."""
     if cell.get("cell_type") != "code":
@@ -153,6 +171,11 @@ def check_cell(cell: dict, index: int) -> list[Failure]:
     if stderr and "allow-stderr" not in tags:
         failures.append(Failure("output on stderr (a panic? tag the cell allow-stderr if expected)",
                                 index, src, stderr))
+    dump = debug_dump(cell)
+    if dump is not None:
+        failures.append(Failure("the cell's value shows as a Debug dump, not as its table or chart "
+                                "(a final `expr?`: write `let t = expr?;` then `t`)",
+                                index, src, dump))
     if "chart" in tags and not has_image(cell):
         failures.append(Failure("cell tagged chart has no image/png or image/svg+xml output",
                                 index, src))

@@ -354,16 +354,21 @@ fn save_writes_svg_and_png_with_requested_size() {
     assert_eq!(fig.size(), (1280, 720));
     let paths = fig.save(&dir, "seq").unwrap();
     assert_eq!(paths, vec![dir.join("seq.svg"), dir.join("seq.png")]);
+    // The file is for slides: twice the figure's size, the same chart.
     let png = std::fs::read(dir.join("seq.png")).unwrap();
-    assert_eq!(png_size(&png), (1280, 720));
+    assert_eq!(png_size(&png), (2560, 1440));
+    assert_eq!(png, fig.clone().with_size(2560, 1440).to_png().unwrap());
     let svg = std::fs::read_to_string(dir.join("seq.svg")).unwrap();
     assert!(svg.contains("<svg") && svg.contains("width=\"1280\""));
     let small = hist_fig().with_size(400, 300);
     small.save_png(dir.join("sub/h.png")).unwrap();
     assert_eq!(
         png_size(&std::fs::read(dir.join("sub/h.png")).unwrap()),
-        (400, 300)
+        (800, 600)
     );
+    // Capped at 10000 px a side: a 6000 px figure is written as it is.
+    let wide = hist_fig().with_size(6000, 300);
+    assert_eq!(png_size(&wide.to_export_png().unwrap()), (6000, 300));
     assert!(fig.save(&dir, "a/b").unwrap_err().is_invalid_parameter());
     assert!(hist_fig()
         .with_size(0, 10)

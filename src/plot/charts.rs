@@ -83,7 +83,8 @@ impl Charts {
         &self.dir
     }
 
-    /// Writes every kept figure as `name.svg` and `name.png` into the
+    /// Writes every kept figure as `name.svg` and `name.png` (slide-sized,
+    /// [`Figure::to_export_png`]) into the
     /// directory (created if missing) and returns a table of the files
     /// written with their sizes in bytes.
     ///

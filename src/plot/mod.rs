@@ -48,7 +48,7 @@ pub use bar::{bar_chart, BarSeries};
 pub use cdf::{cdf, percentile_name, MARKED_PERCENTILES};
 pub use charts::Charts;
 pub use counterexample::counterexample_diagram;
-pub use figure::{Figure, Opts, DEFAULT_HEIGHT, DEFAULT_WIDTH};
+pub use figure::{Figure, Opts, DEFAULT_HEIGHT, DEFAULT_WIDTH, EXPORT_SCALE};
 pub use grid::{crash_point_chart, grid_chart, Grid};
 pub use histogram::histogram;
 pub use history::{history_chart, HistoryChart, OpBar};

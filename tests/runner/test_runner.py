@@ -96,6 +96,19 @@ class CheckTests(unittest.TestCase):
         result = new_output("execute_result", data={"image/png": PNG}, execution_count=1)
         self.assertEqual(self.reasons(code("f", result, tags=["chart"])), [])
 
+    def test_debug_dump_fails_but_plain_values_pass(self):
+        def value(text, **more):
+            return new_output("execute_result", data={"text/plain": text, **more},
+                              execution_count=1)
+        dump = value('Table { headers: ["a"], rows: [["1"]], caption: None }')
+        self.assertIn("Debug dump", self.reasons(code("t(&x)?", dump))[0])
+        self.assertEqual(len(self.reasons(code("f()?", value("Figure(Spec { x: 1 })")))), 1)
+        # A table rendered as HTML, a number, a string: fine.
+        html = value("Table {…}", **{"text/html": "<table></table>"})
+        self.assertEqual(self.reasons(code("t", html)), [])
+        self.assertEqual(self.reasons(code("1 + 1", value("2"))), [])
+        self.assertEqual(self.reasons(code('"x"', value('"Ok { x }"'))), [])
+
     def test_markdown_cells_ignored(self):
         md = {"cell_type": "markdown", "metadata": {"tags": ["chart"]}, "source": "x"}
         self.assertEqual(rn.check_cell(md, 0), [])
