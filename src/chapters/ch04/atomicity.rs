@@ -94,7 +94,15 @@ impl KeyWriteReport {
     pub fn chart(&self) -> Result<Figure> {
         crash_point_chart(
             &self.report,
-            &format!("Crash at every sync: {}", self.key_write.name()),
+            &format!(
+                "Crash at every sync: {}{}",
+                self.key_write.name(),
+                if self.key_write == KeyWrite::Atomic {
+                    ""
+                } else {
+                    " (two syncs per message)"
+                }
+            ),
         )
     }
 }

@@ -670,12 +670,10 @@ impl LossSweep {
             let twins: Vec<usize> = (0..raw.len()).filter(|&j| raw[j] == ys).collect();
             raw.push(ys);
             let shift = dx * twins.len() as f64;
-            let label = match twins.first() {
-                Some(&j) => format!(
-                    "{} (same values as {}; drawn shifted right)",
-                    sc.label, self.scenarios[j].label
-                ),
-                None => sc.label.clone(),
+            let label = if twins.is_empty() {
+                sc.label.clone()
+            } else {
+                format!("{} (same values as above: shifted right)", sc.label)
             };
             let kept: Vec<&Point> = pts
                 .iter()
