@@ -268,6 +268,24 @@ impl FailureKinds {
         }
         for k in kinds {
             k.validate()?;
+            if let FailureKind::Intermittent { mean_up, mean_down } = *k {
+                // The outage schedule has about this many periods per seed.
+                let span =
+                    self.horizon.as_ms() + (f64::from(self.max_retries) + 1.0) * self.delay.as_ms();
+                let periods = 2.0 * span / (mean_up.as_ms() + mean_down.as_ms());
+                if !(periods <= crate::error::limits::ITEMS as f64) {
+                    return Err(Error::invalid(
+                        "horizon",
+                        self.horizon,
+                        &format!(
+                            "a shorter horizon (or longer up and down periods): about {} \
+                             periods, more than {}",
+                            crate::error::short_value(&format!("{periods:.0}")),
+                            crate::error::limits::ITEMS
+                        ),
+                    ));
+                }
+            }
         }
         let seeds: Vec<u64> = (0..self.seeds as u64)
             .map(|j| derive_seed(self.seed, domain::EXPERIMENT, j, 0))

@@ -731,8 +731,12 @@ impl LossSweep {
         line_chart(&series, &overlays, opts)
     }
 
-    /// Percent of messages never processed against the loss rate, with the
-    /// closed forms (`p` for at-most-once, `p^k` for at-least-once).
+    /// Percent of messages never processed against the loss rate, on a
+    /// log axis (the losses span orders of magnitude), with the closed
+    /// forms (`p` for at-most-once, `p^k` for at-least-once). Points where
+    /// no run lost a message are left out; the two dedup scenarios lose the
+    /// same messages (the store does not change what the network and the
+    /// crashes do), so the second is drawn shifted right.
     pub fn lost_chart(&self) -> Result<Figure> {
         self.chart(
             |p| p.lost,
