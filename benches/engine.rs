@@ -429,7 +429,10 @@ fn mode_scaling(args: &[String]) -> BoxResult<()> {
     if let Some(top) = measured.last() {
         let per = mib(top) / top.inflight as f64;
         overlays.push(Series::new(
-            format!("{:.0} bytes per message in flight", top.bytes_per_msg),
+            format!(
+                "{:.0} bytes per message in flight (theory: linear growth, fitted at the largest run)",
+                top.bytes_per_msg
+            ),
             measured
                 .iter()
                 .map(|r| (r.inflight as f64, per * r.inflight as f64))

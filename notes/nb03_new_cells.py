@@ -57,9 +57,9 @@ let kinds_exp = FailureKinds { seed, delay: ms(100), ..Default::default() };
 let kind_curves = kinds_exp.run(&kinds)?;
 kinds_exp.table(&kind_curves)"""),
     code("""charts.keep("failure-kinds-retries", &kinds_exp.chart(&kind_curves)?)""", chart=True),
-    md("""**What to see.** All three start at 30 %. Retries crush the transient failure (one request in
-about 4,000 still fails after 6 retries), help the intermittent one only slowly (about 5 % still fail:
-retries 100 ms apart mostly land in the same outage), and do nothing against the permanent one except
+    md("""**What to see.** All three start at 30 %. Retries crush the transient failure (about 0.03 % of
+requests still fail after 6 retries, a straight line on the log axis), help the intermittent one only
+slowly (about 5 % still fail: retries 100 ms apart mostly land in the same outage), and do nothing against the permanent one except
 multiply the load: the table's last column counts the attempts each request costs the dependency.
 Before retrying, ask which kind of failure it was: a permanent error (HTTP 400, 403) should not be
 retried at all.
@@ -85,14 +85,15 @@ let rec = recovery.run(&step_failures)?;
 rec.table()"""),
     code("""charts.keep("recovery-completion", &rec.completion_chart()?)""", chart=True),
     code("""charts.keep("recovery-latency", &rec.latency_chart()?)""", chart=True),
-    md("""**What to see.** With 30 % of step attempts failing, backward recovery completes only about 17 % of
-the operations (`0.7^5`) and forward recovery about 96 %. Forward recovery pays in time: each retry
+    md("""**What to see.** Without failures the two strategies are the same (their points at 0 % coincide). With
+30 % of step attempts failing, backward recovery completes only about 17 % of the operations (`0.7^5`)
+and forward recovery about 96 %. Forward recovery pays in time: each retry
 costs a wait and another attempt, so a completed operation takes about 240 ms instead of 100 ms. Backward
 recovery is the right answer when the failure will not go away or the operation must not wait; forward
 recovery when the failure is transient and the work is worth finishing.
 
 **Try this.** Set `permanent: 0.1` in `recovery` (one operation in ten has a step that always fails,
-say a declined card): both strategies now complete 10 % fewer operations, and forward recovery spends
+say a declined card): both strategies now complete one operation in ten fewer, and forward recovery spends
 its retries in vain before the same compensation, so at 30 % its aborted operations take about five
 times longer than backward recovery's (column "aborted: mean ms")."""),
 ]

@@ -34,6 +34,11 @@ use crate::sim::sweep::Sweep;
 use crate::sim::time::{ms, SimDuration};
 use serde::Serialize;
 
+/// `100 ms`, `1.5 ms`: a duration for labels.
+fn fmt_ms(d: SimDuration) -> String {
+    format!("{} ms", crate::plot::fmt_num(d.as_ms()))
+}
+
 /// How a dependency fails; see the [module table](self).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub enum FailureKind {
@@ -92,10 +97,21 @@ impl FailureKind {
         match self {
             FailureKind::Transient { p } => format!("transient ({:.0} % of attempts)", 100.0 * p),
             FailureKind::Intermittent { mean_down, .. } => {
-                format!("intermittent (outages of {mean_down} on average)")
+                format!("intermittent (outages of {} on average)", fmt_ms(*mean_down))
             }
             FailureKind::Permanent { fraction } => {
                 format!("permanent ({:.0} % of requests)", 100.0 * fraction)
+            }
+        }
+    }
+
+    /// The overlay label: the closed form in short.
+    fn theory_label(&self) -> String {
+        match self {
+            FailureKind::Transient { p } => format!("theory: {p}^(r+1)"),
+            FailureKind::Intermittent { .. } => "theory: π_d · P_dd(s)^r".to_string(),
+            FailureKind::Permanent { fraction } => {
+                format!("theory: {:.0} % whatever r", 100.0 * fraction)
             }
         }
     }
@@ -273,7 +289,7 @@ impl FailureKinds {
                 let span =
                     self.horizon.as_ms() + (f64::from(self.max_retries) + 1.0) * self.delay.as_ms();
                 let periods = 2.0 * span / (mean_up.as_ms() + mean_down.as_ms());
-                if !(periods <= crate::error::limits::ITEMS as f64) {
+                if periods.is_nan() || periods > crate::error::limits::ITEMS as f64 {
                     return Err(Error::invalid(
                         "horizon",
                         self.horizon,
@@ -362,7 +378,7 @@ impl FailureKinds {
                 .with_style(SeriesStyle::Points),
             );
             overlays.push(Series::new(
-                format!("{} (theory)", c.kind.name()),
+                c.kind.theory_label(),
                 c.theory
                     .iter()
                     .enumerate()
@@ -376,7 +392,7 @@ impl FailureKinds {
             &overlays,
             Opts::new(format!(
                 "Retries against three kinds of failure (retries {} apart)",
-                self.delay
+                fmt_ms(self.delay)
             ))
             .x_label("retries")
             .y_label("requests still failing (%)")
@@ -414,7 +430,9 @@ impl FailureKinds {
         }
         t.caption(format!(
             "{} requests per seed, {} seeds; retries {} apart; ± is the 95 % interval over seeds",
-            self.requests, self.seeds, self.delay
+            self.requests,
+            self.seeds,
+            fmt_ms(self.delay)
         ))
     }
 }

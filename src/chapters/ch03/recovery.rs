@@ -277,7 +277,7 @@ impl Recovery {
                     ops.iter().map(|o| f64::from(o.attempts)).sum::<f64>() / n,
                 ))
             })?;
-        let mut points = vec![Vec::with_capacity(ps.len()); 2];
+        let mut points: Vec<Vec<RecoveryPoint>> = vec![Vec::new(), Vec::new()];
         for res in results {
             let (s, i) = res.point;
             let v = &res.values;
