@@ -97,7 +97,10 @@ impl FailureKind {
         match self {
             FailureKind::Transient { p } => format!("transient ({:.0} % of attempts)", 100.0 * p),
             FailureKind::Intermittent { mean_down, .. } => {
-                format!("intermittent (outages of {} on average)", fmt_ms(*mean_down))
+                format!(
+                    "intermittent (outages of {} on average)",
+                    fmt_ms(*mean_down)
+                )
             }
             FailureKind::Permanent { fraction } => {
                 format!("permanent ({:.0} % of requests)", 100.0 * fraction)

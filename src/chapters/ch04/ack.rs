@@ -337,7 +337,10 @@ impl AckParams {
             return Err(Error::invalid(
                 "crash rate",
                 rate,
-                &format!("a lower rate: about {expected:.0} crashes, more than {most:.0}"),
+                &format!(
+                    "a lower rate: about {} crashes, more than {most:.0}",
+                    crate::error::short_value(&format!("{expected:.0}"))
+                ),
             ));
         }
         let mut r = rng::stream(seed, domain::EXPERIMENT, 0xC4A5, 0);
