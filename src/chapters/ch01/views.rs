@@ -204,16 +204,19 @@ impl ClientServerRun {
                 match e.kind {
                     TraceKind::Send => said.push(format!("sent {}", e.label)),
                     TraceKind::Deliver => {
-                        let late = id_in(&e.label)
-                            .and_then(|id| self.requests.get(id as usize))
-                            .is_some_and(|r| r.answered != Some(t));
-                        said.push(if late {
-                            format!("got {} (too late or twice)", e.label)
-                        } else {
-                            format!("got {}", e.label)
+                        let r = id_in(&e.label).and_then(|id| self.requests.get(id as usize));
+                        said.push(match r {
+                            Some(r) if r.late == Some(t) => {
+                                format!("got {} (too late: gave up)", e.label)
+                            }
+                            Some(r) if r.answered != Some(t) => format!("got {} again", e.label),
+                            _ => format!("got {}", e.label),
                         });
                     }
-                    TraceKind::Note => said.push(e.label.clone()),
+                    TraceKind::Note => said.push(match id_in(&e.label) {
+                        Some(id) if e.label.starts_with("give up") => format!("gave up req {id}"),
+                        _ => e.label.clone(),
+                    }),
                     _ => {}
                 }
             }
