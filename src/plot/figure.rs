@@ -550,25 +550,23 @@ pub(crate) enum Swatch {
     Theory,
 }
 
-/// Draws the legend in the plot corner that covers the fewest of
-/// `occupied` data points (given as fractions 0..1 of the plot area, y up).
-pub(crate) fn legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut Chart<'a, DB>,
+/// The plot corner where the legend covers the fewest of `occupied` data
+/// points (fractions 0..1 of the plot area, y up), and how many it covers
+/// there.
+pub(crate) fn legend_corner<'a, DB: DrawingBackend + 'a>(
+    chart: &Chart<'a, DB>,
     root: &DrawingArea<DB, Shift>,
     sz: &Sizes,
     entries: &[LegendEntry],
     occupied: &[(f64, f64)],
-) -> Result<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
+) -> (usize, SeriesLabelPosition) {
     let (pw, ph) = chart.plotting_area().dim_in_pixel();
     let text_w = entries
         .iter()
         .map(|e| text_size(root, &e.label, sz.tick).0)
         .max()
         .unwrap_or(0);
-    let box_w = (text_w + sz.px(70.0)) as f64 / f64::from(pw.max(1));
+    let box_w = (text_w + sz.px(84.0)) as f64 / f64::from(pw.max(1));
     let box_h = (entries.len() as f64 * sz.tick * 1.45 + sz.px(28.0) as f64) / f64::from(ph.max(1));
     let corners = [
         (SeriesLabelPosition::UpperRight, (1.0 - box_w, 1.0 - box_h)),
@@ -586,6 +584,22 @@ pub(crate) fn legend<'a, DB: DrawingBackend + 'a>(
             best = (n, pos);
         }
     }
+    best
+}
+
+/// Draws the legend in the plot corner that covers the fewest of
+/// `occupied` data points (given as fractions 0..1 of the plot area, y up).
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    root: &DrawingArea<DB, Shift>,
+    sz: &Sizes,
+    entries: &[LegendEntry],
+    occupied: &[(f64, f64)],
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let best = legend_corner(chart, root, sz, entries, occupied);
     let lw = sz.line;
     let thin = (f64::from(lw) * 0.6).round().max(1.0) as u32;
     let swatch = sz.px(40.0);

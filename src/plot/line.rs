@@ -8,8 +8,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
 use super::figure::{
-    check_finite, check_log, frame, legend, min_max, occupancy, perr, text_size, Chart, Figure,
-    LegendEntry, Opts, Spec, Swatch, XAxisAt,
+    check_finite, check_log, frame, legend, legend_corner, min_max, occupancy, perr, text_size,
+    Chart, Figure, LegendEntry, Opts, Spec, Swatch, XAxisAt,
 };
 use super::marks::{draw_markers, draw_path, marker_points, DASHES, MARKERS, THEORY_DASH};
 use super::style::{alpha, dark_color, series_color, Sizes, INK};
@@ -422,7 +422,8 @@ pub(crate) fn draw_line_chart<DB: DrawingBackend>(
         &mut occ,
     )?;
     if opts.show_legend(entries.len()) {
-        legend(&mut chart, root, sz, &entries, &occ)?;
+        let ends: Vec<_> = s.series.iter().chain(&s.overlays).map(end_point).collect();
+        legend_or_labels(&mut chart, root, sz, &entries, &ends, &occ)?;
     }
     Ok(())
 }
@@ -485,7 +486,108 @@ pub(crate) fn draw_time_series<DB: DrawingBackend>(
         }
     }
     if opts.show_legend(entries.len()) {
-        legend(&mut chart, root, sz, &entries, &occ)?;
+        let ends: Vec<_> = s.series.iter().map(end_point).collect();
+        legend_or_labels(&mut chart, root, sz, &entries, &ends, &occ)?;
     }
+    Ok(())
+}
+
+/// The point a direct label goes next to: the rightmost one.
+fn end_point(s: &Series) -> (f64, f64) {
+    s.points.iter().copied().fold(
+        (f64::NEG_INFINITY, 0.0),
+        |a, p| if p.0 >= a.0 { p } else { a },
+    )
+}
+
+/// A legend where one fits without covering data; otherwise each line
+/// labelled directly, next to its right end, in a darker shade of its
+/// colour, labels pushed apart vertically so none overlap. A chart with
+/// more than 8 entries keeps its legend (that many direct labels would
+/// crowd the ends of the lines).
+fn legend_or_labels<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    root: &DrawingArea<DB, Shift>,
+    sz: &Sizes,
+    entries: &[LegendEntry],
+    ends: &[(f64, f64)],
+    occ: &[(f64, f64)],
+) -> Result<()> {
+    let (covered, _) = legend_corner(chart, root, sz, entries, occ);
+    if covered == 0 || entries.len() > 8 || ends.len() != entries.len() {
+        return legend(chart, root, sz, entries, occ);
+    }
+    let area = chart.plotting_area();
+    let (x0, x1) = (
+        area.get_x_axis_pixel_range().start,
+        area.get_x_axis_pixel_range().end,
+    );
+    let (y0, y1) = (
+        area.get_y_axis_pixel_range().start,
+        area.get_y_axis_pixel_range().end,
+    );
+    let gap = sz.px(8.0);
+    // Boxes (entry, left, top, width, height) in pixels: right-aligned left
+    // of the line's end and just above it.
+    let mut boxes: Vec<(usize, i32, i32, i32, i32)> = entries
+        .iter()
+        .zip(ends)
+        .enumerate()
+        .map(|(k, (e, p))| {
+            let (px, py) = area.map_coordinate(p);
+            let (w, h) = text_size(root, &e.label, sz.tick);
+            let left = (px - gap - w).clamp(x0, (x1 - w).max(x0));
+            let top = (py - gap - h).clamp(y0, (y1 - h).max(y0));
+            (k, left, top, w, h)
+        })
+        .collect();
+    // Push overlapping boxes apart: by top, each moves below any earlier
+    // box it overlaps; if that runs off the bottom, all move up.
+    boxes.sort_by_key(|b| (b.2, b.0));
+    for k in 1..boxes.len() {
+        let (l, w) = (boxes[k].1, boxes[k].3);
+        let bottom = boxes[..k]
+            .iter()
+            .filter(|o| l < o.1 + o.3 && o.1 < l + w)
+            .map(|o| o.2 + o.4)
+            .max();
+        if let Some(bottom) = bottom {
+            boxes[k].2 = boxes[k].2.max(bottom + 2);
+        }
+    }
+    if let Some(over) = boxes
+        .iter()
+        .map(|b| b.2 + b.4 - y1)
+        .max()
+        .filter(|&o| o > 0)
+    {
+        for b in &mut boxes {
+            b.2 = (b.2 - over).max(y0);
+        }
+    }
+    // Drawn anchored at each line's end (data coordinates), offsets in
+    // pixels, so the labels land right in grid cells too.
+    let pad = sz.px(2.0);
+    let mut elems = Vec::new();
+    for (k, left, top, w, h) in boxes {
+        let e = &entries[k];
+        let (px, py) = area.map_coordinate(&ends[k]);
+        let (dx, dy) = (left - px, top - py);
+        let shade = |c: u8| (f64::from(c) * 0.7) as u8;
+        let dark = RGBColor(shade(e.color.0), shade(e.color.1), shade(e.color.2));
+        elems.push(
+            EmptyElement::at(ends[k])
+                + Rectangle::new(
+                    [(dx - pad, dy - pad), (dx + w + pad, dy + h + pad)],
+                    WHITE.mix(0.85).filled(),
+                )
+                + Text::new(
+                    e.label.clone(),
+                    (dx, dy),
+                    super::figure::font(sz.tick, dark).pos(Pos::new(HPos::Left, VPos::Top)),
+                ),
+        );
+    }
+    chart.draw_series(elems).map_err(perr)?;
     Ok(())
 }
