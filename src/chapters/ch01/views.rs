@@ -146,8 +146,8 @@ impl ClientServerRun {
         let is_req = |l: &str| l == req || l.starts_with(&format!("{req} "));
         let sent = ev
             .iter()
-            .filter(|e| e.time < at && e.kind == TraceKind::Send && e.node == 0 && is_req(&e.label))
-            .last();
+            .rev()
+            .find(|e| e.time < at && e.kind == TraceKind::Send && e.node == 0 && is_req(&e.label));
         let Some(sent) = sent else {
             return ("no request in flight".into(), false);
         };
