@@ -100,6 +100,47 @@ pub fn client_server_diagram(
     d
 }
 
+/// The sends of a client–server trace by request id, and the lost messages:
+/// what [`ClientServerRun::local_view`] needs to explain each timeout
+/// without searching the whole trace each time.
+struct SendIndex {
+    /// Request id -> (sent at, message id) of each client send, in order.
+    requests: BTreeMap<u64, Vec<(SimTime, u64)>>,
+    /// Request id -> (sent at, message id) of each server response.
+    responses: BTreeMap<u64, Vec<(SimTime, u64)>>,
+    /// Message id -> when it was dropped.
+    dropped: BTreeMap<u64, SimTime>,
+}
+
+impl SendIndex {
+    fn of(trace: &Trace) -> SendIndex {
+        let mut ix = SendIndex {
+            requests: BTreeMap::new(),
+            responses: BTreeMap::new(),
+            dropped: BTreeMap::new(),
+        };
+        for e in trace.events() {
+            match e.kind {
+                TraceKind::Send => {
+                    let map = match e.node {
+                        0 if e.label.starts_with("req ") => &mut ix.requests,
+                        1 if e.label.starts_with("resp ") => &mut ix.responses,
+                        _ => continue,
+                    };
+                    if let Some(id) = id_in(&e.label) {
+                        map.entry(id).or_default().push((e.time, e.msg));
+                    }
+                }
+                TraceKind::Drop(_) => {
+                    ix.dropped.entry(e.msg).or_insert(e.time);
+                }
+                _ => {}
+            }
+        }
+        ix
+    }
+}
+
 impl ClientServerRun {
     /// The global view: every node's events on one message diagram, up to
     /// `until_ms` milliseconds, titled with what went wrong in it (messages
@@ -139,35 +180,24 @@ impl ClientServerRun {
     /// Why the client's timeout for request `id` fired at `at`, as only an
     /// omniscient observer knows: the request was lost, the response was
     /// lost, or the answer simply had not come yet. `true` for a loss.
-    fn timeout_cause(&self, id: u64, at: SimTime) -> (String, bool) {
-        let ev = self.trace.events();
-        let req = format!("req {id}");
-        let resp = format!("resp {id}");
-        let is_req = |l: &str| l == req || l.starts_with(&format!("{req} "));
-        let sent = ev
-            .iter()
-            .rev()
-            .find(|e| e.time < at && e.kind == TraceKind::Send && e.node == 0 && is_req(&e.label));
-        let Some(sent) = sent else {
+    fn timeout_cause(&self, ix: &SendIndex, id: u64, at: SimTime) -> (String, bool) {
+        let sent = ix
+            .requests
+            .get(&id)
+            .and_then(|v| v.iter().rev().find(|s| s.0 < at));
+        let Some(&(sent_at, msg)) = sent else {
             return ("no request in flight".into(), false);
         };
-        let dropped = |msg: u64| {
-            ev.iter()
-                .any(|e| e.msg == msg && matches!(e.kind, TraceKind::Drop(_)) && e.time <= at)
-        };
-        if dropped(sent.msg) {
-            return (format!("{req} was lost on the way"), true);
+        let dropped = |m: u64| ix.dropped.get(&m).is_some_and(|&t| t <= at);
+        if dropped(msg) {
+            return (format!("req {id} was lost on the way"), true);
         }
-        let resp_lost = ev.iter().any(|e| {
-            e.time >= sent.time
-                && e.time <= at
-                && e.kind == TraceKind::Send
-                && e.node == 1
-                && e.label == resp
-                && dropped(e.msg)
+        let resp_lost = ix.responses.get(&id).is_some_and(|v| {
+            v.iter()
+                .any(|&(t, m)| t >= sent_at && t <= at && dropped(m))
         });
         if resp_lost {
-            (format!("{resp} was lost on the way back"), true)
+            (format!("resp {id} was lost on the way back"), true)
         } else {
             ("the answer is just slow".into(), false)
         }
@@ -181,6 +211,7 @@ impl ClientServerRun {
     pub fn local_view(&self, until_ms: f64) -> Result<Figure> {
         let until = SimTime::from_start(SimDuration::from_ms_named("until_ms", until_ms)?);
         let mut d = SequenceDiagram::new(["client (all it can see)", "hidden from the client"]);
+        let index = SendIndex::of(&self.trace);
         let events: Vec<_> = self
             .trace
             .local_view(0)
@@ -229,7 +260,7 @@ impl ClientServerRun {
                 };
                 d.marks.push(Mark::new(0, ms, MarkKind::Timer, label));
                 if let Some(id) = id_in(&tm.label) {
-                    let (why, lost) = self.timeout_cause(id, t);
+                    let (why, lost) = self.timeout_cause(&index, id, t);
                     let m = Mark::new(1, ms, MarkKind::Note, format!("why: {why}"));
                     d.marks.push(if lost { m.warning() } else { m });
                 }
