@@ -4,6 +4,7 @@
 //! replicas.
 
 pub mod correctness;
+pub mod hotkeys;
 pub mod queueing;
 pub mod replicas;
 
