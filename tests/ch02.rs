@@ -273,6 +273,7 @@ fn short_durations_pick_their_unit() {
     assert_eq!(short_duration(45.0), "45 s");
     assert_eq!(short_duration(3.3), "3.3 s");
     assert_eq!(short_duration(0.02), "20 ms");
+    assert_eq!(short_duration(3e-7), "< 1 ms");
 }
 
 // --------------------------------------------------------- correctness

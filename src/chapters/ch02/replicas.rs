@@ -310,7 +310,8 @@ pub fn availability_chart(points: &[AvailabilityPoint]) -> Result<Figure> {
     )
 }
 
-/// A duration as the unit that fits: "3.1 h", "12 min", "45 s", "0.8 s".
+/// A duration in the unit that fits: "3.1 h", "12 min", "45 s", "0.8 s",
+/// "20 ms", "< 1 ms".
 pub fn short_duration(secs: f64) -> String {
     if secs >= 2.0 * 3600.0 {
         format!("{:.1} h", secs / 3600.0)
@@ -320,8 +321,10 @@ pub fn short_duration(secs: f64) -> String {
         format!("{secs:.0} s")
     } else if secs >= 0.1 {
         format!("{secs:.1} s")
-    } else {
+    } else if secs >= 1e-3 {
         format!("{:.0} ms", secs * 1e3)
+    } else {
+        "< 1 ms".to_string()
     }
 }
 
