@@ -39,6 +39,7 @@ mod grid;
 mod histogram;
 mod history;
 mod line;
+mod marks;
 mod sequence;
 mod style;
 mod table;
