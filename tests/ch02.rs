@@ -274,6 +274,8 @@ fn short_durations_pick_their_unit() {
     assert_eq!(short_duration(3.3), "3.3 s");
     assert_eq!(short_duration(0.02), "20 ms");
     assert_eq!(short_duration(3e-7), "< 1 ms");
+    assert_eq!(short_duration(f64::NAN), "—");
+    assert_eq!(short_duration(3.6e12), "1.0e9 h");
 }
 
 // --------------------------------------------------------- correctness

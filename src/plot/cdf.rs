@@ -20,6 +20,7 @@ use super::figure::{
     simplify, text_size, Figure, LegendEntry, Opts, PxRect, Spec, Swatch, XAxisAt,
 };
 use super::line::Series;
+use super::marks::{draw_path, THEORY_DASH};
 use super::style::{dark_color, series_color, Sizes};
 use crate::error::{Error, Result};
 
@@ -311,7 +312,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
         entries.push(LegendEntry {
             label,
             color: dark_color(i).to_rgba(),
-            kind: Swatch::Dashed,
+            kind: Swatch::Theory,
         });
         theory_lines.push(pts);
     }
@@ -372,15 +373,15 @@ pub(crate) fn draw<DB: DrawingBackend>(
         }
     }
     // Theory last over the simulated curves and markers: thin, dark, dashed.
+    let thin = (f64::from(sz.line) * 0.6).round().max(1.0) as u32;
     for (i, pts) in theory_lines.iter().enumerate() {
-        chart
-            .draw_series(DashedLineSeries::new(
-                pts.iter().copied(),
-                sz.px(10.0),
-                sz.px(6.0),
-                dark_color(i).stroke_width(sz.px(1.8).max(1) as u32),
-            ))
-            .map_err(perr)?;
+        draw_path(
+            &mut chart,
+            pts,
+            THEORY_DASH,
+            sz.scale,
+            dark_color(i).stroke_width(thin),
+        )?;
     }
     let gap = sz.px(8.0);
     for (ci, p, text) in labels {

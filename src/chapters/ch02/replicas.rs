@@ -313,7 +313,11 @@ pub fn availability_chart(points: &[AvailabilityPoint]) -> Result<Figure> {
 /// A duration in the unit that fits: "3.1 h", "12 min", "45 s", "0.8 s",
 /// "20 ms", "< 1 ms".
 pub fn short_duration(secs: f64) -> String {
-    if secs >= 2.0 * 3600.0 {
+    if !secs.is_finite() {
+        "—".to_string()
+    } else if secs >= 1e6 * 3600.0 {
+        format!("{:.1e} h", secs / 3600.0)
+    } else if secs >= 2.0 * 3600.0 {
         format!("{:.1} h", secs / 3600.0)
     } else if secs >= 120.0 {
         format!("{:.0} min", secs / 60.0)
