@@ -248,6 +248,9 @@ pub(crate) fn draw<DB: DrawingBackend>(
             "fraction of samples ≤ x".to_string()
         };
     }
+    // The tail view's y axis is logarithmic whatever `log_y` says: the
+    // frame labels it so.
+    opts.log_y = tail;
     let mut chart = frame(root, &opts, sz, x.clone(), y.clone(), XAxisAt::Bottom, true)?;
     // y value of rank i: F = (i+1)/n, or tail 1 - F(x-) = (n-i)/n.
     let yv = |i: usize, n: usize| {
