@@ -124,6 +124,58 @@ fn adding_a_node_does_not_reshuffle_other_streams() {
     assert_eq!(first_draw(2), first_draw(3));
 }
 
+#[test]
+fn rand_methods_work_on_a_node_stream_with_the_prelude_alone() {
+    // What a reader writes in a notebook cell: rand 0.9's Rng methods on
+    // ctx.rng(), with nothing but `use thinkdist::prelude::*`.
+    #[derive(Clone, Default)]
+    struct Gossip {
+        picks: Vec<(u64, bool, f64, u8)>,
+    }
+    impl Node for Gossip {
+        type Msg = ();
+        type Timer = ();
+        type Disk = ();
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            ctx.set_timer(ms(1), ());
+        }
+        fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
+        fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: ()) {
+            let r = ctx.rng();
+            let pick = (
+                r.random_range(0..10u64),
+                r.random_bool(0.25),
+                r.random::<f64>(),
+                *[1u8, 2, 3].choose(r).unwrap(),
+            );
+            self.picks.push(pick);
+            if self.picks.len() < 1000 {
+                ctx.set_timer(ms(1), ());
+            }
+        }
+    }
+    let run = |seed| {
+        let mut sim = Sim::builder()
+            .seed(seed)
+            .build(vec![Gossip::default(); 2])
+            .unwrap();
+        sim.run_for(secs(2)).unwrap();
+        sim.node(1).unwrap().picks.clone()
+    };
+    let a = run(7);
+    assert_eq!(a.len(), 1000);
+    assert_eq!(a, run(7), "same seed, same draws");
+    assert_ne!(a, run(8));
+    // The draws have the right law: the share of `true` from random_bool(0.25)
+    // over 1000 draws is within 4 standard errors (4 * 0.0137) of 0.25.
+    let t = a.iter().filter(|p| p.1).count() as f64 / 1000.0;
+    assert!(
+        (t - 0.25).abs() < 4.0 * (0.25f64 * 0.75 / 1000.0).sqrt(),
+        "{t}"
+    );
+    assert!(a.iter().all(|p| p.0 < 10 && (0.0..1.0).contains(&p.2)));
+}
+
 // ---------- ordering ----------
 
 #[test]
@@ -409,6 +461,10 @@ fn latency_distributions_match_their_mean_and_variance() -> Result<()> {
         (Latency::uniform(ms(1), ms(9))?, 1.8),
         (Latency::exponential(ms(4))?, 9.0),
         (Latency::normal(ms(50), ms(5))?, 3.0),
+        // 0.86 % of this normal is below zero and redrawn: the truncated
+        // mean (5.050 ms) is 44 us above what clipping to 0 gives (5.006),
+        // 13 standard errors at n = 400,000, so the test tells them apart.
+        (Latency::normal(ms(5), us(2100))?, 0.0),
         (Latency::log_normal(ms(5), 0.5)?, 0.0),
         (Latency::pareto(ms(2), 5.0)?, 0.0),
         (
@@ -1336,4 +1392,22 @@ fn properties_see_the_event_before_the_crash_it_ends_in() -> Result<()> {
     let v = seen.lock().map(|v| v.clone()).unwrap_or_default();
     assert_eq!(v, ["deliver 2 (up: true)", "crash"]);
     Ok(())
+}
+
+#[test]
+fn a_normal_latency_with_much_mass_below_zero_is_refused() {
+    // mean = sd: 16 % of a normal is below zero; clipping that to 0 (as
+    // this crate once did) or redrawing it both change the distribution.
+    let err = Latency::normal(ms(10), ms(10)).unwrap_err();
+    assert!(err.is_invalid_parameter());
+    let msg = err.to_string();
+    assert!(msg.contains("16 % of draws below zero"), "{msg}");
+    assert!(msg.contains("log_normal"), "{msg}");
+    // Just inside the 1 % bound (mean = 2.34 sd) is accepted; just outside is not.
+    assert!(Latency::normal(ms(234), ms(100)).is_ok());
+    assert!(Latency::normal(ms(232), ms(100)).is_err());
+    // No draw is ever negative, so none is 0 either for a continuous law.
+    let d = Latency::normal(ms(5), us(2100)).unwrap();
+    let mut r = rng::stream(3, domain::EXPERIMENT, 0, 0);
+    assert!((0..100_000).all(|_| d.sample(&mut r).as_nanos() > 0));
 }

@@ -296,6 +296,10 @@ fn draw_series_list<DB: DrawingBackend>(
                 )))
                 .map_err(perr)?;
             occupancy(x, y, &poly, occ);
+            // The band's inside counts too: a legend must not cover it.
+            for (p, q) in s.points.iter().zip(b) {
+                occupancy(x, y, &[(p.0, q.0), (p.0, q.1)], occ);
+            }
         }
     }
     // Lines first, then markers on top of every line, then theory on top
