@@ -1,5 +1,13 @@
 //! Empirical CDF (or tail, 1 - F, on a log axis) of one or more sample sets,
-//! with p50 / p90 / p99 / p99.9 marked on each curve.
+//! with p50 / p90 / p99 / p99.9 marked on each curve, and optionally the
+//! mean marked and theory curves drawn over the simulation.
+//!
+//! Two views of the same samples:
+//! - [`cdf()`]: the plain CDF, F(x) on a linear axis from 0 to 1 — the
+//!   body of the distribution (median, spread);
+//! - [`tail_cdf()`]: the complementary CDF, P(X > x), on a log axis — the
+//!   tail, where p99 and p99.9 are a decade apart instead of squeezed
+//!   against the top, and where an exponential tail is a straight line.
 
 use std::collections::BTreeSet;
 
@@ -11,6 +19,8 @@ use super::figure::{
     boxed_text, check_finite, check_log, frame, legend, min_max, occupancy, overlaps, perr,
     simplify, text_size, Figure, LegendEntry, Opts, PxRect, Spec, Swatch, XAxisAt,
 };
+use super::line::Series;
+use super::marks::{draw_path, THEORY_DASH};
 use super::style::{dark_color, series_color, Sizes};
 use crate::error::{Error, Result};
 
@@ -25,12 +35,18 @@ struct Curve {
     n: usize,
     /// (quantile, value).
     marks: Vec<(f64, f64)>,
+    /// Sample mean.
+    mean: f64,
 }
 
 /// Plot-ready CDF data.
 #[derive(Clone, Debug)]
 pub(crate) struct CdfSpec {
     curves: Vec<Curve>,
+    /// Theory curves, y in the chart's own view (F or 1 - F).
+    overlays: Vec<Series>,
+    /// Mark each curve's mean with a vertical line.
+    mark_mean: bool,
 }
 
 /// The name of a marked percentile: `0.999` gives `"p99.9"`.
@@ -68,6 +84,98 @@ pub fn percentile_name(q: f64) -> String {
 /// # Ok::<(), thinkdist::Error>(())
 /// ```
 pub fn cdf(series: &[(String, Vec<f64>)], opts: Opts) -> Result<Figure> {
+    let curves = build_curves(series, &opts)?;
+    Ok(Figure::new(
+        Spec::Cdf(CdfSpec {
+            curves,
+            overlays: Vec::new(),
+            mark_mean: false,
+        }),
+        opts,
+    ))
+}
+
+/// The tail view for charts where the tail is the point: the complementary
+/// CDF P(X > x) of each `(label, samples)` set on a log y axis, with
+/// p50/p90/p99/p99.9 marked, each curve's **mean** marked by a dotted
+/// vertical line labelled `mean 12.3`, and `theory` curves drawn last as
+/// thin dark dashed lines over the simulation.
+///
+/// Each theory [`Series`] gives `(x, P(X > x))` in the samples' units; its
+/// legend label gets "(theory)" appended unless it already says so. Points
+/// outside the samples' x range or below the lowest plotted fraction are
+/// cut off; the axis is set by the samples alone. [`exponential_tail`]
+/// builds the overlay for an exponential distribution (the M/M/1 time in
+/// system: `P(T > t) = exp(−(μ − λ) t)`, a straight line here).
+///
+/// The same `opts` as [`cdf()`] ([`Opts::log_x`], labels, size); the y label
+/// defaults to "fraction of samples > x". For the plain CDF, use [`cdf()`].
+///
+/// Errors: as [`cdf()`]; a theory series without points, or with NaN or
+/// infinite values ([`Error::is_invalid_parameter`]).
+///
+/// ```
+/// use thinkdist::plot::{exponential_tail, tail_cdf, Opts};
+/// // 2,000 samples of an exponential with mean 10 (inverse-CDF draws).
+/// let xs: Vec<f64> = (0..2000).map(|i| -10.0 * (1.0 - (i as f64 + 0.5) / 2000.0).ln()).collect();
+/// let theory = exponential_tail("exponential, mean 10", 10.0, 80.0)?;
+/// let fig = tail_cdf(
+///     &[("simulated".to_string(), xs)],
+///     &[theory],
+///     Opts::new("Time in system: an exponential tail").x_label("time (ms)"),
+/// )?;
+/// let svg = fig.to_svg()?;
+/// assert!(svg.contains("mean 10") && svg.contains("(theory)"));
+/// # Ok::<(), thinkdist::Error>(())
+/// ```
+pub fn tail_cdf(series: &[(String, Vec<f64>)], theory: &[Series], opts: Opts) -> Result<Figure> {
+    let opts = opts.tail_view();
+    let curves = build_curves(series, &opts)?;
+    for t in theory {
+        if t.points.is_empty() {
+            return Err(Error::invalid(
+                &format!("theory `{}`", t.label),
+                "no points",
+                "a series of (x, P(X > x)) points",
+            ));
+        }
+        check_finite(
+            &format!("points of theory `{}`", t.label),
+            t.points.iter().flat_map(|p| [p.0, p.1]),
+        )?;
+    }
+    Ok(Figure::new(
+        Spec::Cdf(CdfSpec {
+            curves,
+            overlays: theory.to_vec(),
+            mark_mean: true,
+        }),
+        opts,
+    ))
+}
+
+/// The tail `P(X > x) = exp(−x / mean)` of an exponential distribution, as
+/// a theory series for [`tail_cdf`]: 200 points from 0 to `x_max` (same
+/// units as `mean`). For the M/M/1 time in system, `mean = 1 / (μ − λ)`.
+///
+/// Errors: `mean` or `x_max` not finite and > 0 ([`Error::is_invalid_parameter`]).
+pub fn exponential_tail(label: impl Into<String>, mean: f64, x_max: f64) -> Result<Series> {
+    for (what, v) in [("mean", mean), ("x_max", x_max)] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(Error::invalid(what, v, "a finite number > 0"));
+        }
+    }
+    let pts = (0..=200)
+        .map(|i| {
+            let x = x_max * f64::from(i) / 200.0;
+            (x, (-x / mean).exp())
+        })
+        .collect();
+    Ok(Series::new(label, pts))
+}
+
+/// Sorted, thinned curves with their percentiles and mean.
+fn build_curves(series: &[(String, Vec<f64>)], opts: &Opts) -> Result<Vec<Curve>> {
     if series.is_empty() {
         return Err(Error::empty("cdf series list"));
     }
@@ -105,14 +213,16 @@ pub fn cdf(series: &[(String, Vec<f64>)], opts: Opts) -> Result<Figure> {
                 (q, v[i])
             })
             .collect();
+        let mean = v.iter().sum::<f64>() / n as f64;
         curves.push(Curve {
             label: label.clone(),
             pts,
             n,
             marks,
+            mean,
         });
     }
-    Ok(Figure::new(Spec::Cdf(CdfSpec { curves }), opts))
+    Ok(curves)
 }
 
 pub(crate) fn draw<DB: DrawingBackend>(
@@ -138,6 +248,9 @@ pub(crate) fn draw<DB: DrawingBackend>(
             "fraction of samples ≤ x".to_string()
         };
     }
+    // The tail view's y axis is logarithmic whatever `log_y` says: the
+    // frame labels it so.
+    opts.log_y = tail;
     let mut chart = frame(root, &opts, sz, x.clone(), y.clone(), XAxisAt::Bottom, true)?;
     // y value of rank i: F = (i+1)/n, or tail 1 - F(x-) = (n-i)/n.
     let yv = |i: usize, n: usize| {
@@ -181,6 +294,31 @@ pub(crate) fn draw<DB: DrawingBackend>(
             kind: Swatch::Line,
         });
     }
+    // Theory overlays, clipped to the plot (they are drawn after the
+    // percentile markers, below).
+    let mut theory_lines: Vec<Vec<(f64, f64)>> = Vec::new();
+    for (i, t) in s.overlays.iter().enumerate() {
+        let (ylo, yhi) = (y.lo().min(y.hi()), y.lo().max(y.hi()));
+        let (xlo, xhi) = (x.lo().min(x.hi()), x.lo().max(x.hi()));
+        let pts: Vec<(f64, f64)> = t
+            .points
+            .iter()
+            .copied()
+            .filter(|p| p.0 >= xlo && p.0 <= xhi && p.1 >= ylo && p.1 <= yhi)
+            .collect();
+        occupancy(&x, &y, &pts, &mut occ);
+        let label = if t.label.contains("theory") {
+            t.label.clone()
+        } else {
+            format!("{} (theory)", t.label)
+        };
+        entries.push(LegendEntry {
+            label,
+            color: dark_color(i).to_rgba(),
+            kind: Swatch::Theory,
+        });
+        theory_lines.push(pts);
+    }
     // Percentile markers and labels, placed to avoid each other.
     let area = chart.plotting_area();
     let (px0, px1) = {
@@ -207,6 +345,46 @@ pub(crate) fn draw<DB: DrawingBackend>(
             placed.push((p.0 - r, p.1 - r, p.0 + r, p.1 + r));
             labels.push((ci, p, format!("{} {}", percentile_name(q), fmt_num(v))));
         }
+    }
+    // The mean: a dotted vertical line per curve, labelled at the top.
+    if s.mark_mean {
+        for (ci, c) in s.curves.iter().enumerate() {
+            if !(c.mean >= x.lo().min(x.hi()) && c.mean <= x.lo().max(x.hi())) {
+                continue;
+            }
+            let top = area.map_coordinate(&(c.mean, y.hi()));
+            let bottom = area.map_coordinate(&(c.mean, y.lo()));
+            let dot = sz.px(4.0).max(2);
+            let mut yy = top.1;
+            while yy < bottom.1 {
+                let y2 = (yy + dot).min(bottom.1);
+                root.draw(&PathElement::new(
+                    vec![(top.0, yy), (top.0, y2)],
+                    dark_color(ci).stroke_width(sz.px(2.0).max(1) as u32),
+                ))
+                .map_err(perr)?;
+                yy += 2 * dot;
+            }
+            labels.insert(
+                0,
+                (
+                    ci,
+                    (top.0, top.1 + sz.px(16.0) + (ci as i32) * sz.px(26.0)),
+                    format!("mean {}", fmt_num(c.mean)),
+                ),
+            );
+        }
+    }
+    // Theory last over the simulated curves and markers: thin, dark, dashed.
+    let thin = (f64::from(sz.line) * 0.6).round().max(1.0) as u32;
+    for (i, pts) in theory_lines.iter().enumerate() {
+        draw_path(
+            &mut chart,
+            pts,
+            THEORY_DASH,
+            sz.scale,
+            dark_color(i).stroke_width(thin),
+        )?;
     }
     let gap = sz.px(8.0);
     for (ci, p, text) in labels {

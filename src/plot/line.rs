@@ -35,7 +35,9 @@ pub struct Series {
     /// The `(x, y)` points, in drawing order.
     pub points: Vec<(f64, f64)>,
     /// Optional `(lo, hi)` per point, drawn as a translucent band (e.g. a
-    /// confidence interval over seeds). Must have one entry per point.
+    /// confidence interval over seeds), or as one error bar per point for a
+    /// [`SeriesStyle::Points`] series (no band between unconnected points).
+    /// Must have one entry per point.
     pub band: Option<Vec<(f64, f64)>>,
     /// Line, points, or both.
     pub style: SeriesStyle,
@@ -254,6 +256,35 @@ fn draw_series_list<DB: DrawingBackend>(
 ) -> Result<Vec<LegendEntry>> {
     let mut entries = Vec::new();
     for (i, s) in series.iter().enumerate() {
+        if let (Some(b), SeriesStyle::Points) = (&s.band, s.style) {
+            // Unconnected points: a band between them would invent values
+            // nobody measured, so each point gets its own error bar.
+            let cap = sz.px(7.0);
+            let color = series_color(i);
+            for (p, q) in s.points.iter().zip(b) {
+                let (x0, x1) = (p.0, p.0);
+                let top = chart.backend_coord(&(x0, q.1));
+                let bot = chart.backend_coord(&(x1, q.0));
+                chart
+                    .plotting_area()
+                    .draw(&PathElement::new(
+                        vec![(x0, q.0), (x1, q.1)],
+                        color.stroke_width(sz.px(2.0).max(1) as u32),
+                    ))
+                    .map_err(perr)?;
+                for yv in [top.1, bot.1] {
+                    let root = chart.plotting_area().strip_coord_spec();
+                    let (ox, oy) = root.get_base_pixel();
+                    root.draw(&PathElement::new(
+                        vec![(top.0 - cap - ox, yv - oy), (top.0 + cap - ox, yv - oy)],
+                        color.stroke_width(sz.px(2.0).max(1) as u32),
+                    ))
+                    .map_err(perr)?;
+                }
+                occupancy(x, y, &[(p.0, q.0), (p.0, q.1)], occ);
+            }
+            continue;
+        }
         if let Some(b) = &s.band {
             let mut poly: Vec<(f64, f64)> =
                 s.points.iter().zip(b).map(|(p, q)| (p.0, q.1)).collect();

@@ -19,6 +19,7 @@
 //! |---|---|
 //! | [`histogram()`] | latency histogram |
 //! | [`cdf()`] | empirical CDF (or tail) with p50/p90/p99/p99.9 |
+//! | [`tail_cdf()`] | P(X > x) on a log axis, mean marked, theory overlays |
 //! | [`time_series()`] | series over time with shaded fault windows |
 //! | [`availability_timeline()`] | up/down lane per node |
 //! | [`segment_chart()`] | stacked horizontal bars: where each row's time went |
@@ -47,7 +48,7 @@ mod timeline;
 
 pub use axis::fmt_num;
 pub use bar::{bar_chart, BarSeries};
-pub use cdf::{cdf, percentile_name, MARKED_PERCENTILES};
+pub use cdf::{cdf, exponential_tail, percentile_name, tail_cdf, MARKED_PERCENTILES};
 pub use charts::Charts;
 pub use counterexample::counterexample_diagram;
 pub use figure::{Figure, Opts, DEFAULT_HEIGHT, DEFAULT_WIDTH, EXPORT_SCALE};

@@ -6,6 +6,7 @@ use crate::harness::*;
 use thinkdist::ch01::ambiguity::Ambiguity;
 use thinkdist::ch01::{determinism_table, retry_storm, ClientServer, ClientServerRun};
 use thinkdist::ch02::correctness;
+use thinkdist::ch02::hotkeys;
 use thinkdist::ch02::queueing::{self, ClosedPoint, LoadPoint, QueueRun};
 use thinkdist::ch02::replicas::{self, AvailabilityPoint};
 use thinkdist::measure::MeanCi;
@@ -201,7 +202,8 @@ fn show_queue(r: &QueueRun) -> Outcome {
     finite_nonneg("QueueRun mean_ms", r.mean_ms)?;
     table(&r.percentile_table()?)?;
     table(&queueing::littles_law_table(std::slice::from_ref(r))?)?;
-    chart(r.latency_cdf())
+    chart(r.latency_cdf())?;
+    chart(r.latency_tail_chart())
 }
 
 fn ci(mean: f64, half: f64) -> MeanCi {
@@ -397,6 +399,7 @@ fn ch02_queue(c: &mut Cases) {
                     mean_ms: ci(x, x),
                     p99_ms: ci(x, 1.0),
                     theory_mean_ms: x,
+                    theory_p99_ms: x,
                 };
                 let cp = ClosedPoint {
                     clients: usize::MAX,
@@ -404,11 +407,24 @@ fn ch02_queue(c: &mut Cases) {
                     throughput: ci(x, x),
                     theory_mean_ms: x,
                     theory_throughput: x,
+                    service_ms: x,
+                    think_ms: x,
                 };
+                let _ = cp.knee();
                 table(&queueing::load_table("t", std::slice::from_ref(&lp)))?;
-                let a = chart(queueing::load_chart(&[("t".into(), vec![lp])]));
-                let b = chart(queueing::closed_chart(&[cp]));
-                a.and(b)
+                let one = std::slice::from_ref(&lp);
+                if let Ok(t) = queueing::pooling_table(one, one) {
+                    table(&t)?;
+                }
+                let a = chart(queueing::load_chart(&[("t".into(), vec![lp.clone()])]));
+                let b = chart(queueing::closed_chart(std::slice::from_ref(&cp)));
+                let c2 = chart(queueing::load_chart_linear(&[(
+                    "t".into(),
+                    vec![lp.clone()],
+                )]));
+                let d = chart(queueing::pooling_chart(one, one));
+                let e = chart(queueing::closed_throughput_chart(&[cp]));
+                a.and(b).and(c2).and(d).and(e)
             },
         );
     }
@@ -599,9 +615,121 @@ fn ch02_correctness(c: &mut Cases) {
     }
 }
 
+fn ch02_more(c: &mut Cases) {
+    // Percentiles over seeds.
+    for &(n, v) in RUNS64 {
+        c.add(
+            format!("ch02::queueing::percentile_replications(default 2000 jobs, seeds {n})"),
+            move || {
+                let q = Queue {
+                    jobs: 2000,
+                    warmup: 200,
+                    ..Queue::default()
+                };
+                let rows = queueing::percentile_replications(&q, v)?;
+                table(&queueing::percentile_ci_table(&rows))
+            },
+        );
+        c.add(
+            format!("ch02::correctness::answered_curve(default, 0.3, seeds {n})"),
+            move || {
+                let pts = correctness::answered_curve(&ClientServer::default(), 0.3, v)?;
+                table(&correctness::answered_table(&pts))
+            },
+        );
+    }
+    for &(n, p) in PROB {
+        c.add(
+            format!("ch02::correctness::answered_curve(default, loss {n}, 2)"),
+            move || {
+                let pts = correctness::answered_curve(&ClientServer::default(), p, 2)?;
+                table(&correctness::answered_table(&pts))
+            },
+        );
+    }
+    for &(n, x) in F64 {
+        c.add(format!("ch02::replicas::short_duration({n})"), move || {
+            let s = replicas::short_duration(x);
+            ensure(s.len() < 40, || format!("{} characters", s.len()))
+        });
+        // Hot keys: the Zipf exponent.
+        c.add(
+            format!("ch02::hotkeys::hot_key_curve(default 2000 requests, skew {n}, 2)"),
+            move || {
+                let hk = hotkeys::HotKeys {
+                    requests: 2000,
+                    ..hotkeys::HotKeys::default()
+                };
+                let pts = hotkeys::hot_key_curve(&hk, &[x], 2)?;
+                table(&hotkeys::hot_key_table(&pts))?;
+                chart(hotkeys::hot_key_chart(&pts, hk.partitions))
+            },
+        );
+        c.add(
+            format!("plot::tail_cdf + exponential_tail(mean {n}, x_max {n})"),
+            move || {
+                let th = thinkdist::plot::exponential_tail("t", x, x)?;
+                chart(thinkdist::plot::tail_cdf(
+                    &[("s".into(), vec![1.0, 2.0, 3.0])],
+                    &[th],
+                    Opts::new("t"),
+                ))
+            },
+        );
+        c.add(
+            format!("plot::tail_cdf(theory point ({n}, {n}))"),
+            move || {
+                chart(thinkdist::plot::tail_cdf(
+                    &[("s".into(), vec![1.0, 2.0, 3.0])],
+                    &[Series::new("t", vec![(x, x)])],
+                    Opts::new("t").log_x(),
+                ))
+            },
+        );
+    }
+    for &(n, k) in USIZE {
+        for (what, hk) in [
+            (
+                "keys",
+                hotkeys::HotKeys {
+                    keys: k,
+                    partitions: 1,
+                    requests: 100,
+                    ..hotkeys::HotKeys::default()
+                },
+            ),
+            (
+                "partitions",
+                hotkeys::HotKeys {
+                    partitions: k,
+                    requests: 100,
+                    ..hotkeys::HotKeys::default()
+                },
+            ),
+            (
+                "requests",
+                hotkeys::HotKeys {
+                    requests: k,
+                    ..hotkeys::HotKeys::default()
+                },
+            ),
+        ] {
+            c.add(
+                format!("ch02::hotkeys::HotKeys {{ {what}: {n} }}.run(1.0), hot_key_curve"),
+                move || {
+                    hk.run(1.0)?;
+                    let pts = hotkeys::hot_key_curve(&hk, &[0.0, 1.0], 2)?;
+                    chart(hotkeys::hot_key_chart(&pts, hk.partitions))
+                },
+            );
+        }
+    }
+}
+
 pub fn add(c: &mut Cases) {
     ch01(c);
     ch02_queue(c);
     ch02_replicas(c);
     ch02_correctness(c);
+    ch02_more(c);
 }

@@ -8,8 +8,10 @@
 //! - *every request answered within a deadline* (liveness, bounded).
 //!
 //! Run on a reliable network, on a lossy one without retries, and on a lossy
-//! one with retries, they show the trade-off of the chapter: retries buy
-//! liveness and pay for it with safety (duplicate processing).
+//! one with retries, they show the trade-off of the chapter: retries answer
+//! more requests (but with a finite number of retries never all of them on
+//! a lossy network: liveness still fails, only less often) and pay for it
+//! with safety (duplicate processing).
 
 use crate::ch01::client_server::{ClientServer, ClientServerRun, Msg, Role, Timer};
 use crate::check::{eventually, never, verdicts, Verdict};
@@ -130,4 +132,69 @@ pub fn verdict_table(base: &ClientServer, loss: f64, deadline: SimDuration) -> R
         }
     }
     Ok(t)
+}
+
+/// How many requests got an answer, per scenario, over many runs.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AnsweredPoint {
+    /// Scenario name (as in [`scenarios`]).
+    pub scenario: String,
+    /// Fraction of requests answered, mean and 95 % CI over seeds.
+    pub answered: crate::measure::stats::MeanCi,
+    /// Theory: `1 − (1 − (1 − loss)²)^(retries + 1)`: an attempt needs its
+    /// request and its response through, each lost with probability `loss`,
+    /// and the client makes `retries + 1` independent attempts.
+    pub theory: f64,
+}
+
+/// For each of the [`scenarios`], the fraction of requests answered over
+/// `seeds` runs (`base.seed`, `base.seed + 1`, …) against theory: retries
+/// raise it towards 1, but with a finite number of retries never to 1.
+pub fn answered_curve(base: &ClientServer, loss: f64, seeds: u64) -> Result<Vec<AnsweredPoint>> {
+    crate::measure::stats::check_replications(seeds)?;
+    crate::error::check_work(
+        "scenarios × seeds × requests × attempts",
+        3.0 * seeds as f64 * base.requests as f64 * f64::from(base.retries + 1) * 6.0,
+    )?;
+    let mut out = Vec::new();
+    for (name, p) in scenarios(base, loss) {
+        let mut fr = Vec::new();
+        for s in 0..seeds {
+            let run = ClientServer {
+                seed: p.seed.wrapping_add(s),
+                ..p.clone()
+            }
+            .run()?;
+            let n = run.requests.len().max(1) as f64;
+            fr.push(run.requests.iter().filter(|r| r.answered.is_some()).count() as f64 / n);
+        }
+        let attempt_fails = 1.0 - (1.0 - p.loss).powi(2);
+        out.push(AnsweredPoint {
+            scenario: name,
+            answered: crate::measure::stats::mean_ci(&fr)?,
+            theory: 1.0 - attempt_fails.powi(p.retries as i32 + 1),
+        });
+    }
+    Ok(out)
+}
+
+/// [`answered_curve`] as a table, in percent.
+pub fn answered_table(points: &[AnsweredPoint]) -> Table {
+    let mut t = Table::new(&[
+        "scenario",
+        "answered (simulated)",
+        "± 95 % (seeds)",
+        "answered (theory)",
+        "unanswered (theory)",
+    ]);
+    for p in points {
+        t = t.row(vec![
+            p.scenario.clone(),
+            format!("{:.1} %", p.answered.mean * 100.0),
+            format!("{:.1} %", p.answered.half_width * 100.0),
+            format!("{:.1} %", p.theory * 100.0),
+            format!("{:.1} %", (1.0 - p.theory) * 100.0),
+        ]);
+    }
+    t
 }

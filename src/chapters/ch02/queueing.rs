@@ -379,6 +379,8 @@ pub struct LoadPoint {
     pub p99_ms: MeanCi,
     /// Theory: mean time in system (ms).
     pub theory_mean_ms: f64,
+    /// Theory: 99th percentile of time in system (ms).
+    pub theory_p99_ms: f64,
 }
 
 /// Latency against load for `servers` workers of rate `service_rate`:
@@ -424,6 +426,7 @@ pub fn load_curve(
             mean_ms: mean_ci(&means)?,
             p99_ms: mean_ci(&p99s)?,
             theory_mean_ms: theory.w * 1e3,
+            theory_p99_ms: theory.time_in_system_percentile(99.0)? * 1e3,
         });
     }
     Ok(out)
@@ -432,8 +435,31 @@ pub fn load_curve(
 use crate::plot::{line_chart, Figure, Opts, Series, SeriesStyle, Table};
 
 /// Mean time in system against load for several curves (label, points),
-/// simulated with 95 % bands, each with its theory curve dashed.
+/// simulated with 95 % bands, each with its theory curve dashed, on a log
+/// y axis (every decade of latency visible). See [`load_chart_linear`] for
+/// the knee.
 pub fn load_chart(curves: &[(String, Vec<LoadPoint>)]) -> Result<Figure> {
+    load_chart_with(
+        curves,
+        Opts::new("Latency against load: simulation and M/M/c theory")
+            .x_label("offered load per worker ρ")
+            .y_label("mean time in system (ms)")
+            .log_y(),
+    )
+}
+
+/// [`load_chart`] on a linear y axis: flat, then a knee, then a wall as ρ
+/// nears 1 — the shape a log axis hides.
+pub fn load_chart_linear(curves: &[(String, Vec<LoadPoint>)]) -> Result<Figure> {
+    load_chart_with(
+        curves,
+        Opts::new("The knee: latency is flat, then explodes near ρ = 1")
+            .x_label("offered load per worker ρ")
+            .y_label("mean time in system (ms)"),
+    )
+}
+
+fn load_chart_with(curves: &[(String, Vec<LoadPoint>)], opts: Opts) -> Result<Figure> {
     let mut sims = Vec::new();
     let mut theory = Vec::new();
     for (label, pts) in curves {
@@ -450,12 +476,55 @@ pub fn load_chart(curves: &[(String, Vec<LoadPoint>)]) -> Result<Figure> {
             pts.iter().map(|p| (p.load, p.theory_mean_ms)).collect(),
         ));
     }
+    line_chart(&sims, &theory, opts)
+}
+
+/// Pooling: the mean and the p99 of the time in system against the load
+/// per worker, for `separate` (each worker with its own queue: c × M/M/1,
+/// the points of `load_curve(1, ..)`) and `pooled` (one queue for all: M/M/c,
+/// the points of `load_curve(c, ..)`) at the same total load. Simulated
+/// with 95 % bands over seeds; M/M/1 and Erlang C theory dashed. Log y.
+///
+/// Splitting a Poisson stream at random gives independent Poisson streams,
+/// so c separate queues at total rate cλ are c independent M/M/1 queues
+/// at rate λ: one of them, simulated, has the latency distribution of all.
+pub fn pooling_chart(separate: &[LoadPoint], pooled: &[LoadPoint]) -> Result<Figure> {
+    let mut sims = Vec::new();
+    let mut theory = Vec::new();
+    for (label, pts) in [("separate queues", separate), ("one pooled queue", pooled)] {
+        for (stat, p99) in [("mean", false), ("p99", true)] {
+            let pick = |p: &LoadPoint| if p99 { p.p99_ms } else { p.mean_ms };
+            sims.push(
+                Series::new(
+                    format!("{label}: {stat}"),
+                    pts.iter().map(|p| (p.load, pick(p).mean)).collect(),
+                )
+                .with_band(pts.iter().map(|p| pick(p).interval()).collect())
+                .with_style(SeriesStyle::LinePoints),
+            );
+            theory.push(Series::new(
+                format!("{label}: {stat} (theory)"),
+                pts.iter()
+                    .map(|p| {
+                        (
+                            p.load,
+                            if p99 {
+                                p.theory_p99_ms
+                            } else {
+                                p.theory_mean_ms
+                            },
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+    }
     line_chart(
         &sims,
         &theory,
-        Opts::new("Latency against load: simulation and M/M/c theory")
+        Opts::new("One shared queue beats separate queues at the same load")
             .x_label("offered load per worker ρ")
-            .y_label("mean time in system (ms)")
+            .y_label("time in system (ms)")
             .log_y(),
     )
 }
@@ -495,31 +564,155 @@ pub fn littles_law_table(runs: &[QueueRun]) -> Result<Table> {
     Ok(t)
 }
 
-/// A table of the load curve: simulated mean and p99 against theory.
+/// A table of the load curve: simulated mean and p99 (each the mean over
+/// seeds ± its 95 % half-width) against theory.
 pub fn load_table(label: &str, pts: &[LoadPoint]) -> Table {
     let mut t = Table::new(&[
         "system",
         "load ρ",
         "mean (ms)",
-        "± 95 %",
         "theory mean (ms)",
         "p99 (ms)",
+        "theory p99 (ms)",
     ]);
     for p in pts {
         t = t.row(vec![
             label.to_string(),
             format!("{:.2}", p.load),
-            format!("{:.3}", p.mean_ms.mean),
-            format!("{:.3}", p.mean_ms.half_width),
-            format!("{:.3}", p.theory_mean_ms),
-            format!("{:.3}", p.p99_ms.mean),
+            pm(p.mean_ms),
+            format!("{:.1}", p.theory_mean_ms),
+            pm(p.p99_ms),
+            format!("{:.1}", p.theory_p99_ms),
         ]);
     }
     t
 }
 
+fn pm(c: MeanCi) -> String {
+    format!("{:.1} ± {:.1}", c.mean, c.half_width)
+}
+
+/// Pooling side by side, one row per load: separate queues (c × M/M/1)
+/// and one pooled queue (M/M/c), mean and p99 simulated (mean over seeds ±
+/// 95 % half-width) and theory, and how many times lower the pooled mean is.
+pub fn pooling_table(separate: &[LoadPoint], pooled: &[LoadPoint]) -> Result<Table> {
+    if separate.len() != pooled.len()
+        || separate
+            .iter()
+            .zip(pooled)
+            .any(|(a, b)| (a.load - b.load).abs() > 1e-12)
+    {
+        return Err(Error::invalid(
+            "pooled",
+            format!("{} points", pooled.len()),
+            "the same loads as `separate` (run both load curves with the same loads)",
+        ));
+    }
+    let mut t = Table::new(&[
+        "load ρ",
+        "mean separate (ms)",
+        "theory",
+        "mean pooled (ms)",
+        "theory",
+        "p99 separate (ms)",
+        "theory",
+        "p99 pooled (ms)",
+        "theory",
+    ]);
+    for (a, b) in separate.iter().zip(pooled) {
+        t = t.row(vec![
+            format!("{:.2}", a.load),
+            pm(a.mean_ms),
+            format!("{:.1}", a.theory_mean_ms),
+            pm(b.mean_ms),
+            format!("{:.1}", b.theory_mean_ms),
+            pm(a.p99_ms),
+            format!("{:.1}", a.theory_p99_ms),
+            pm(b.p99_ms),
+            format!("{:.1}", b.theory_p99_ms),
+        ]);
+    }
+    Ok(t)
+}
+
+/// P(T > t) for the time in system T of a stable M/M/c queue (t in
+/// seconds): exponential with rate μ − λ for c = 1; for c > 1 the mixture
+/// of service and Erlang C wait documented at
+/// [`QueueMetrics::time_in_system_percentile`](crate::measure::theory::QueueMetrics::time_in_system_percentile).
+pub fn time_in_system_tail(th: &crate::measure::theory::QueueMetrics, t: f64) -> f64 {
+    let mu = th.mu;
+    if th.servers == 1 {
+        return (-(mu - th.lambda) * t).exp();
+    }
+    let c = th.p_wait;
+    let theta = th.servers as f64 * mu - th.lambda;
+    let mixed = if ((theta - mu) / mu).abs() < 1e-9 {
+        (1.0 + mu * t) * (-mu * t).exp()
+    } else {
+        (theta * (-mu * t).exp() - mu * (-theta * t).exp()) / (theta - mu)
+    };
+    (1.0 - c) * (-mu * t).exp() + c * mixed
+}
+
 impl QueueRun {
-    /// CDF of the measured time in system, with p50/p90/p99/p99.9 marked.
+    /// The theory of this run, if it has one (an open, stable queue).
+    fn theory(&self) -> Option<crate::measure::theory::QueueMetrics> {
+        let p = &self.params;
+        if p.closed.is_none() && p.arrival_rate < p.servers as f64 * p.service_rate {
+            crate::measure::theory::mmc(p.arrival_rate, p.service_rate, p.servers).ok()
+        } else {
+            None
+        }
+    }
+
+    /// The tail of the measured time in system, P(T > t) on a log axis,
+    /// with p50/p90/p99/p99.9 and the mean marked, and the M/M/c theory
+    /// (for one worker the exponential `exp(−(μ − λ) t)`, a straight line)
+    /// dashed over it. An overloaded or closed queue has no theory line.
+    pub fn latency_tail_chart(&self) -> Result<Figure> {
+        let xs = self
+            .latency
+            .samples_ms()
+            .ok_or_else(|| Error::empty("exact latency samples"))?;
+        let p = &self.params;
+        let x_max = xs.iter().copied().fold(0.0, f64::max).max(1e-9);
+        let mut theory = Vec::new();
+        let title = match self.theory() {
+            Some(th) => {
+                let name = if p.servers == 1 {
+                    "M/M/1: exp(−(μ−λ)t)".to_string()
+                } else {
+                    format!("M/M/{}: Erlang C", p.servers)
+                };
+                let pts = (0..=300)
+                    .map(|i| {
+                        let t = x_max * f64::from(i) / 300.0;
+                        (t, time_in_system_tail(&th, t / 1e3))
+                    })
+                    .collect();
+                theory.push(Series::new(name, pts));
+                if p.servers == 1 {
+                    "Time in system: an exponential tail, as M/M/1 theory says"
+                } else {
+                    "Time in system: the tail against M/M/c theory"
+                }
+            }
+            None => "Time in system: the tail",
+        };
+        crate::plot::tail_cdf(
+            &[(
+                format!("simulated, c = {}, ρ = {:.2}", p.servers, p.load()),
+                xs,
+            )],
+            &theory,
+            Opts::new(title)
+                .x_label("time in system t (ms)")
+                .y_label("fraction of jobs with T > t"),
+        )
+    }
+
+    /// The plain CDF of the measured time in system (linear axes), with
+    /// p50/p90/p99/p99.9 marked. For the tail, see [`Self::latency_tail_chart`].
     pub fn latency_cdf(&self) -> Result<Figure> {
         let xs = self
             .latency
@@ -530,7 +723,7 @@ impl QueueRun {
                 format!("c = {}, ρ = {:.2}", self.params.servers, self.params.load()),
                 xs,
             )],
-            Opts::new("Time in system: the tail is much longer than the mean")
+            Opts::new("Time in system: distribution of one run")
                 .x_label("time in system (ms)")
                 .y_label("fraction of jobs ≤ x"),
         )
@@ -582,6 +775,18 @@ pub struct ClosedPoint {
     pub theory_mean_ms: f64,
     /// Mean value analysis: throughput (jobs/s).
     pub theory_throughput: f64,
+    /// Mean service time S (ms), for the asymptotes.
+    pub service_ms: f64,
+    /// Mean think time Z (ms), for the asymptotes.
+    pub think_ms: f64,
+}
+
+impl ClosedPoint {
+    /// The knee of the asymptotes, `N* = (S + Z) / S`: below it clients
+    /// rarely meet (R ≈ S), above it the server is saturated (R ≈ N·S − Z).
+    pub fn knee(&self) -> f64 {
+        (self.service_ms + self.think_ms) / self.service_ms
+    }
 }
 
 /// Closed loop: for each number of clients, one worker with exponential
@@ -629,16 +834,34 @@ pub fn closed_curve(
             throughput: mean_ci(&xs)?,
             theory_mean_ms: th.response_time * 1e3,
             theory_throughput: th.throughput,
+            service_ms: 1e3 / service_rate,
+            think_ms: think.as_secs_f64() * 1e3,
         });
     }
     Ok(out)
 }
 
-/// Time in system against the number of closed-loop clients: simulated
-/// (95 % band) and mean value analysis (dashed).
+fn closed_range(points: &[ClosedPoint]) -> Result<(f64, f64, f64, f64)> {
+    let first = points
+        .first()
+        .ok_or_else(|| Error::empty("closed-loop points"))?;
+    let n_max = points.iter().map(|p| p.clients as f64).fold(1.0, f64::max);
+    let n_min = points
+        .iter()
+        .map(|p| p.clients as f64)
+        .fold(f64::INFINITY, f64::min);
+    Ok((first.service_ms, first.think_ms, n_min, n_max))
+}
+
+/// Time in system against the number of closed-loop clients N: simulated
+/// (95 % band), mean value analysis, and the two asymptotes of
+/// operational analysis — `R ≥ S` (no queueing) and `R ≥ N·S − Z` (a
+/// saturated server) — which cross at the knee `N* = (S + Z) / S`, drawn
+/// as a vertical line.
 pub fn closed_chart(points: &[ClosedPoint]) -> Result<Figure> {
+    let (s, z, n_min, n_max) = closed_range(points)?;
     let sim = Series::new(
-        "closed loop: simulated",
+        "simulated",
         points
             .iter()
             .map(|p| (p.clients as f64, p.mean_ms.mean))
@@ -646,18 +869,171 @@ pub fn closed_chart(points: &[ClosedPoint]) -> Result<Figure> {
     )
     .with_band(points.iter().map(|p| p.mean_ms.interval()).collect())
     .with_style(SeriesStyle::LinePoints);
-    let theory = Series::new(
+    let mva = Series::new(
         "mean value analysis",
         points
             .iter()
             .map(|p| (p.clients as f64, p.theory_mean_ms))
             .collect(),
     );
+    let knee = (s + z) / s;
+    let top = points
+        .iter()
+        .map(|p| p.mean_ms.interval().1.max(p.theory_mean_ms))
+        .fold(n_max * s - z, f64::max);
+    let flat = Series::new("asymptote R = S", vec![(n_min, s), (n_max, s)]);
+    let n0 = (z / s).max(n_min);
+    let steep = Series::new(
+        "asymptote R = N·S − Z",
+        vec![(n0, n0 * s - z), (n_max, n_max * s - z)],
+    );
+    let mut overlays = vec![mva, flat, steep];
+    if knee <= n_max {
+        overlays.push(Series::new(
+            format!("knee N* = (S+Z)/S = {}", crate::plot::fmt_num(knee)),
+            vec![(knee, 0.0), (knee, top)],
+        ));
+    }
     line_chart(
         &[sim],
-        &[theory],
-        Opts::new("Closed loop: latency grows linearly, never explodes")
-            .x_label("clients (each waits for its answer, then thinks)")
-            .y_label("mean time in system (ms)"),
+        &overlays,
+        Opts::new("Closed loop: latency grows linearly past the knee, never explodes")
+            .x_label("clients N (each waits for its answer, then thinks)")
+            .y_label("mean time in system R (ms)"),
     )
+}
+
+/// Throughput against the number of closed-loop clients N: simulated (95 %
+/// band), mean value analysis, and the bounds `X ≤ N / (S + Z)` (clients
+/// never wait) and `X ≤ 1 / S` (the server is always busy), which meet at
+/// the knee N*.
+pub fn closed_throughput_chart(points: &[ClosedPoint]) -> Result<Figure> {
+    let (s, z, n_min, n_max) = closed_range(points)?;
+    let sim = Series::new(
+        "simulated",
+        points
+            .iter()
+            .map(|p| (p.clients as f64, p.throughput.mean))
+            .collect(),
+    )
+    .with_band(points.iter().map(|p| p.throughput.interval()).collect())
+    .with_style(SeriesStyle::LinePoints);
+    let mva = Series::new(
+        "mean value analysis",
+        points
+            .iter()
+            .map(|p| (p.clients as f64, p.theory_throughput))
+            .collect(),
+    );
+    let cap = 1e3 / s;
+    let knee = (s + z) / s;
+    let rising_end = knee.min(n_max);
+    let rising = Series::new(
+        "bound X ≤ N/(S+Z)",
+        vec![
+            (n_min, n_min * 1e3 / (s + z)),
+            (rising_end, rising_end * 1e3 / (s + z)),
+        ],
+    );
+    let flat = Series::new("bound X ≤ 1/S", vec![(n_min, cap), (n_max, cap)]);
+    line_chart(
+        &[sim],
+        &[mva, rising, flat],
+        Opts::new("Closed loop: throughput rises with N until the server saturates")
+            .x_label("clients N")
+            .y_label("throughput X (jobs/s)"),
+    )
+}
+
+/// One statistic of the time in system over replications, against theory.
+#[derive(Debug, Clone, Serialize)]
+pub struct PercentileCi {
+    /// "mean", "p50", "p90", "p99" or "p99.9".
+    pub statistic: String,
+    /// Over seeds: mean and 95 % confidence interval (ms).
+    pub simulated_ms: MeanCi,
+    /// M/M/c theory (ms); `None` for a closed or overloaded queue.
+    pub theory_ms: Option<f64>,
+}
+
+/// The mean and p50/p90/p99/p99.9 of the time in system of `base`, run
+/// with `seeds` seeds (`base.seed`, `base.seed + 1`, …): one percentile per
+/// run, then their mean and 95 % confidence interval over the runs (a
+/// percentile from one seed is an anecdote).
+pub fn percentile_replications(base: &Queue, seeds: u64) -> Result<Vec<PercentileCi>> {
+    crate::measure::stats::check_replications(seeds)?;
+    base.validate()?;
+    crate::error::check_work("seeds × jobs", seeds as f64 * base.jobs as f64 * 3.0)?;
+    let qs = [50.0, 90.0, 99.0, 99.9];
+    let mut cols: Vec<Vec<f64>> = vec![Vec::new(); 1 + qs.len()];
+    let mut theory = None;
+    for s in 0..seeds {
+        let run = Queue {
+            seed: base.seed.wrapping_add(s),
+            ..base.clone()
+        }
+        .run()?;
+        theory = run.theory();
+        cols[0].push(run.mean_ms);
+        for (i, &q) in qs.iter().enumerate() {
+            cols[i + 1].push(run.latency.percentile(q)?.as_ms());
+        }
+    }
+    let mut out = Vec::new();
+    for (i, xs) in cols.iter().enumerate() {
+        let (name, th) = if i == 0 {
+            ("mean".to_string(), theory.map(|t| t.w * 1e3))
+        } else {
+            let q = qs[i - 1];
+            (
+                crate::plot::percentile_name(q / 100.0),
+                match &theory {
+                    Some(t) => Some(t.time_in_system_percentile(q)? * 1e3),
+                    None => None,
+                },
+            )
+        };
+        out.push(PercentileCi {
+            statistic: name,
+            simulated_ms: mean_ci(xs)?,
+            theory_ms: th,
+        });
+    }
+    Ok(out)
+}
+
+/// A table of [`percentile_replications`]: simulated mean ± 95 % half-width
+/// over seeds, theory, and whether the interval contains the theory.
+pub fn percentile_ci_table(rows: &[PercentileCi]) -> Table {
+    let mut t = Table::new(&[
+        "statistic",
+        "simulated (ms)",
+        "± 95 % (seeds)",
+        "theory (ms)",
+        "theory inside the interval",
+    ]);
+    for r in rows {
+        let (th, inside) = match r.theory_ms {
+            Some(x) => (
+                format!("{x:.1}"),
+                if r.simulated_ms.covers(x, 1.0) {
+                    "yes".to_string()
+                } else {
+                    format!(
+                        "no ({:+.1} half-widths)",
+                        (x - r.simulated_ms.mean) / r.simulated_ms.half_width
+                    )
+                },
+            ),
+            None => ("— (no steady state)".to_string(), "—".to_string()),
+        };
+        t = t.row(vec![
+            r.statistic.clone(),
+            format!("{:.1}", r.simulated_ms.mean),
+            format!("{:.1}", r.simulated_ms.half_width),
+            th,
+            inside,
+        ]);
+    }
+    t
 }

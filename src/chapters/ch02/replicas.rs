@@ -241,67 +241,118 @@ pub fn timeline_chart(report: &AvailabilityReport, k: usize) -> Result<Figure> {
     )
 }
 
-/// Availability against the number of replicas, per quorum rule: simulated
-/// (95 % band) and binomial theory (dashed). Y axis in nines.
+/// Unavailability `1 − A` against the number of replicas, per quorum rule,
+/// on a log axis (one decade = one nine): simulated means over seeds as
+/// points with 95 % error bars (only at the measured `n`, nothing drawn
+/// between them), and the binomial theory dashed.
+///
+/// A configuration whose runs saw no outage at all has a measured
+/// unavailability of 0, which a log axis cannot show: it is left out of
+/// the simulated series (the theory line still has it; the
+/// [`nines_table`] says "no outage seen"). An interval reaching down to 0
+/// is drawn down to the bottom of the chart.
 pub fn availability_chart(points: &[AvailabilityPoint]) -> Result<Figure> {
-    let nines = |a: f64| -(1.0 - a).max(1e-12).log10();
     let mut sims = Vec::new();
     let mut theory = Vec::new();
+    let positive = points
+        .iter()
+        .flat_map(|p| [1.0 - p.theory, 1.0 - p.simulated.mean])
+        .filter(|&u| u > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    // Where an interval reaching 0 ends: a little below every value drawn.
+    let floor = if positive.is_finite() {
+        positive / 3.0
+    } else {
+        1e-12
+    };
     for (label, majority) in [("any one replica", false), ("majority quorum", true)] {
-        // Only points whose outages were frequent enough to measure: where
-        // some replication saw no outage the interval reaches A = 1, which
-        // is infinitely many nines. Those stay in the theory line only.
         let of_rule = |p: &&AvailabilityPoint| (p.k == 1) != majority || (p.n == 1 && !majority);
-        let pts: Vec<&AvailabilityPoint> = points
-            .iter()
-            .filter(of_rule)
-            .filter(|p| p.simulated.interval().1 < 1.0)
-            .collect();
         let all: Vec<&AvailabilityPoint> = points.iter().filter(of_rule).collect();
         if all.is_empty() {
             continue;
         }
         theory.push(Series::new(
             format!("{label}: binomial"),
-            all.iter().map(|p| (p.n as f64, nines(p.theory))).collect(),
+            all.iter()
+                .map(|p| (p.n as f64, (1.0 - p.theory).max(floor)))
+                .collect(),
         ));
-        if pts.is_empty() {
+        let seen: Vec<&&AvailabilityPoint> =
+            all.iter().filter(|p| p.simulated.mean < 1.0).collect();
+        if seen.is_empty() {
             continue;
         }
         sims.push(
             Series::new(
                 format!("{label}: simulated"),
-                pts.iter()
-                    .map(|p| (p.n as f64, nines(p.simulated.mean)))
+                seen.iter()
+                    .map(|p| (p.n as f64, 1.0 - p.simulated.mean))
                     .collect(),
             )
             .with_band(
-                pts.iter()
+                seen.iter()
                     .map(|p| {
                         let (lo, hi) = p.simulated.interval();
-                        (nines(lo), nines(hi.min(1.0 - 1e-12)))
+                        ((1.0 - hi).max(floor), (1.0 - lo).max(floor))
                     })
                     .collect(),
             )
-            .with_style(SeriesStyle::LinePoints),
+            .with_style(SeriesStyle::Points),
         );
     }
     line_chart(
         &sims,
         &theory,
-        Opts::new("More replicas, more nines — depending on the quorum")
+        Opts::new("Unavailability against replicas: each decade is one nine")
             .x_label("replicas n")
-            .y_label("availability (nines = −log10(1 − A))"),
+            .y_label("unavailability 1 − A")
+            .log_y(),
     )
 }
 
-/// A "nines" table: availability, nines and downtime per year, simulated and theory.
+/// A duration in the unit that fits: "3.1 h", "12 min", "45 s", "0.8 s",
+/// "20 ms", "< 1 ms".
+pub fn short_duration(secs: f64) -> String {
+    if !secs.is_finite() {
+        "—".to_string()
+    } else if secs >= 1e6 * 3600.0 {
+        format!("{:.1e} h", secs / 3600.0)
+    } else if secs >= 2.0 * 3600.0 {
+        format!("{:.1} h", secs / 3600.0)
+    } else if secs >= 120.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else if secs >= 10.0 {
+        format!("{secs:.0} s")
+    } else if secs >= 0.1 {
+        format!("{secs:.1} s")
+    } else if secs >= 1e-3 {
+        format!("{:.0} ms", secs * 1e3)
+    } else {
+        "< 1 ms".to_string()
+    }
+}
+
+/// A small positive number with 2 significant digits: 0.0087, 6.2e-6.
+fn sig2(x: f64) -> String {
+    if x == 0.0 {
+        "0".to_string()
+    } else if x.abs() >= 1e-3 {
+        let d = (-(x.abs().log10().floor()) + 1.0).max(0.0) as usize;
+        format!("{x:.d$}")
+    } else {
+        format!("{x:.1e}")
+    }
+}
+
+/// A "nines" table: unavailability (simulated over seeds with its 95 %
+/// interval, and theory), nines and downtime per year (theory, in the unit
+/// that fits).
 pub fn nines_table(points: &[AvailabilityPoint]) -> Result<Table> {
     let mut t = Table::new(&[
         "replicas n",
         "needs k up",
-        "simulated",
-        "theory",
+        "unavailability (simulated)",
+        "unavailability (theory)",
         "nines (theory)",
         "downtime / year (theory)",
     ]);
@@ -311,13 +362,17 @@ pub fn nines_table(points: &[AvailabilityPoint]) -> Result<Table> {
             p.n.to_string(),
             p.k.to_string(),
             if p.simulated.mean >= 1.0 {
-                "1 (no outage seen)".to_string()
+                "0 (no outage seen)".to_string()
             } else {
-                format!("{:.5} ± {:.5}", p.simulated.mean, p.simulated.half_width)
+                format!(
+                    "{} ± {}",
+                    sig2(1.0 - p.simulated.mean),
+                    sig2(p.simulated.half_width)
+                )
             },
-            format!("{:.5}", p.theory),
+            sig2(1.0 - p.theory),
             format!("{:.2}", crate::measure::theory::nines(p.theory)?),
-            format!("{:.1} h", dt.as_secs_f64() / 3600.0),
+            short_duration(dt.as_secs_f64()),
         ]);
     }
     Ok(t)
