@@ -20,7 +20,7 @@ use super::figure::{
     simplify, text_size, Figure, LegendEntry, Opts, PxRect, Spec, Swatch, XAxisAt,
 };
 use super::line::Series;
-use super::marks::{draw_path, THEORY_DASH};
+use super::marks::{draw_path, theory_dash};
 use super::style::{dark_color, series_color, Sizes};
 use crate::error::{Error, Result};
 
@@ -315,7 +315,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
         entries.push(LegendEntry {
             label,
             color: dark_color(i).to_rgba(),
-            kind: Swatch::Theory,
+            kind: Swatch::Theory(theory_dash(i)),
         });
         theory_lines.push(pts);
     }
@@ -381,7 +381,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
         draw_path(
             &mut chart,
             pts,
-            THEORY_DASH,
+            theory_dash(i),
             sz.scale,
             dark_color(i).stroke_width(thin),
         )?;

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
-use super::marks::{dash_pieces, marker_polygon, Dash, Marker, THEORY_DASH};
+use super::marks::{dash_pieces, marker_polygon, Dash, Marker};
 use super::style::{ensure_font, Sizes, FONT_FAMILY, GRID, INK};
 use super::{bar, cdf, grid, histogram, history, line, sequence, timeline};
 use crate::error::{Error, ErrorKind, Result};
@@ -546,8 +546,8 @@ pub(crate) enum Swatch {
         dash: Option<Dash>,
         marker: Option<Marker>,
     },
-    /// A theory overlay: thin and finely dashed.
-    Theory,
+    /// A theory overlay: thin, with its dash pattern.
+    Theory(Dash),
 }
 
 /// The plot corner where the legend covers the fewest of `occupied` data
@@ -613,7 +613,7 @@ pub(crate) fn legend<'a, DB: DrawingBackend + 'a>(
             Swatch::Line => (Some((Dash(&[]), lw)), None),
             Swatch::Box => (Some((Dash(&[]), (2 * r + 4) as u32)), None),
             Swatch::Styled { dash, marker } => (dash.map(|d| (d, lw)), marker),
-            Swatch::Theory => (Some((THEORY_DASH, thin)), None),
+            Swatch::Theory(dash) => (Some((dash, thin)), None),
         };
         let mut pieces: Vec<(Vec<(i32, i32)>, ShapeStyle)> = match line {
             Some((dash, width)) => {

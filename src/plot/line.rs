@@ -11,7 +11,7 @@ use super::figure::{
     check_finite, check_log, frame, legend, legend_corner, min_max, occupancy, perr, text_size,
     Chart, Figure, LegendEntry, Opts, Spec, Swatch, XAxisAt,
 };
-use super::marks::{draw_markers, draw_path, marker_points, DASHES, MARKERS, THEORY_DASH};
+use super::marks::{draw_markers, draw_path, marker_points, theory_dash, DASHES, MARKERS};
 use super::style::{alpha, dark_color, series_color, Sizes, INK};
 use crate::error::{Error, Result};
 
@@ -339,7 +339,7 @@ fn draw_series_list<DB: DrawingBackend>(
         draw_path(
             chart,
             &s.points,
-            THEORY_DASH,
+            theory_dash(i),
             sz.scale,
             color.stroke_width(thin),
         )?;
@@ -352,7 +352,7 @@ fn draw_series_list<DB: DrawingBackend>(
         entries.push(LegendEntry {
             label,
             color: color.to_rgba(),
-            kind: Swatch::Theory,
+            kind: Swatch::Theory(theory_dash(i)),
         });
     }
     draw_point_labels(chart, root, sz, series, occ)?;

@@ -54,6 +54,15 @@ pub(crate) const DASHES: [Dash; 4] = [
 /// The pattern of theory overlays: fine, even dashes.
 pub(crate) const THEORY_DASH: Dash = Dash(&[7, 5]);
 
+/// Patterns of theory overlay `i` (fine dashes, dots, dash-dot): several
+/// overlays on one chart (two asymptotes, say) differ without colour too.
+pub(crate) const THEORY_DASHES: [Dash; 3] = [THEORY_DASH, Dash(&[2, 4]), Dash(&[9, 4, 2, 4])];
+
+/// The pattern of theory overlay `i`.
+pub(crate) fn theory_dash(i: usize) -> Dash {
+    THEORY_DASHES[i % THEORY_DASHES.len()]
+}
+
 /// The marker shape as a polygon around (0, 0) of "radius" `r` px.
 pub(crate) fn marker_polygon(m: Marker, r: i32) -> Vec<(i32, i32)> {
     let r = r.max(2);
@@ -280,7 +289,7 @@ mod tests {
         for (i, a) in MARKERS.iter().enumerate() {
             assert!(MARKERS[..i].iter().all(|b| b != a), "marker {i} repeats");
         }
-        assert!(DASHES.iter().all(|d| *d != THEORY_DASH));
+        assert!(DASHES.iter().all(|d| !THEORY_DASHES.contains(d)));
         for m in MARKERS {
             assert!(marker_polygon(m, 6).len() >= 3);
         }
