@@ -319,3 +319,52 @@ fn retry_storm_refuses_bad_input() {
         "{e}"
     );
 }
+
+#[test]
+fn latency_parts_follow_the_tails_drawn_as_theory() -> thinkdist::Result<()> {
+    // The tail chart overlays exp(-t/3) for processing and the Erlang-2
+    // exp(-t/5)(1 + t/5) for the network's two trips: the run must match
+    // both, within 4 binomial standard errors of the answered count.
+    let run = thinkdist::ch01::ClientServer {
+        requests: 3000,
+        gap: thinkdist::sim::ms(5),
+        retries: 0,
+        timeout: thinkdist::sim::secs(60),
+        trace_cap: 0,
+        seed: 7,
+        ..Default::default()
+    }
+    .run()?;
+    let done: Vec<_> = run
+        .requests
+        .iter()
+        .filter(|r| r.answered.is_some())
+        .collect();
+    let n = done.len() as f64;
+    assert!(n > 2900.0);
+    for (t, f, p) in [
+        (3.0, 0, (-1.0f64).exp()),
+        (10.0, 1, (-2.0f64).exp() * 3.0),
+        (20.0, 1, (-4.0f64).exp() * 5.0),
+    ] {
+        let over = done
+            .iter()
+            .filter(|r| {
+                if f == 0 {
+                    r.processing_ms > t
+                } else {
+                    r.network_ms > t
+                }
+            })
+            .count() as f64
+            / n;
+        let se = (p * (1.0 - p) / n).sqrt();
+        assert!(
+            (over - p).abs() < 4.0 * se,
+            "P(part {f} > {t} ms) = {over}, theory {p}"
+        );
+    }
+    let fig = run.latency_cdf()?;
+    assert!(fig.to_png()?.len() > 10_000);
+    Ok(())
+}
