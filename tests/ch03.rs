@@ -413,13 +413,21 @@ fn failure_modes_demo_shows_each_model() -> Result<()> {
     // (100 sent, the last 7 left out); 5 standard errors.
     let n: f64 = 93.0;
     let tol = 5.0 * (0.49f64 * 0.51 / n).sqrt();
-    assert!((p[1].requests_answered - 0.49).abs() < tol, "{}", p[1].requests_answered);
+    assert!(
+        (p[1].requests_answered - 0.49).abs() < tol,
+        "{}",
+        p[1].requests_answered
+    );
     assert_eq!((p[2].requests_answered, p[2].health_answered), (0.0, 0.0)); // crashed
-    assert!((p[3].requests_answered - 0.49).abs() < tol, "{}", p[3].requests_answered);
+    assert!(
+        (p[3].requests_answered - 0.49).abs() < tol,
+        "{}",
+        p[3].requests_answered
+    );
     assert_eq!(p[4].requests_answered, 1.0);
     assert!(p[4].mean_rtt_ms - p[0].mean_rtt_ms > 45.0); // +50 ms, different latency draws
     assert_eq!((p[5].requests_answered, p[5].health_answered), (0.0, 1.0)); // gray
-    // Without network loss the lossy-network phase is a correct one.
+                                                                            // Without network loss the lossy-network phase is a correct one.
     let clean = fd::failure_modes(1, secs(1), 0.3, ms(50), 0.0)?;
     assert_eq!(clean.phases[1].requests_answered, 1.0);
     Ok(())
@@ -727,7 +735,11 @@ fn exponential_phi_is_the_cassandra_formula() -> Result<()> {
     for t_ms in [0.0, 50.0, 100.0, 230.0, 1000.0, 10_000.0] {
         let at = last + SimDuration::from_ms_f64(t_ms)?;
         let want = t_ms / (100.0 * std::f64::consts::LN_10);
-        assert!((d.phi(at) - want).abs() < 1e-9, "t = {t_ms}: {} vs {want}", d.phi(at));
+        assert!(
+            (d.phi(at) - want).abs() < 1e-9,
+            "t = {t_ms}: {} vs {want}",
+            d.phi(at)
+        );
     }
     assert_eq!(d.model(), detect::PhiModel::Exponential);
     // Threshold 1 is crossed at t = 100 ln 10 = 230.26 ms.
@@ -791,7 +803,10 @@ fn phi_means_what_it_says_when_the_model_is_right() -> Result<()> {
     for x in [1.0, 2.0] {
         let p = 10f64.powf(-x);
         let e = suspect_share(&expo, 0, x, n, |r| 100.0 * rng::exp1(r))?;
-        assert!(within_sigmas(e, n, p, 5.0), "exponential, φ {x}: {e} of {n}");
+        assert!(
+            within_sigmas(e, n, p, 5.0),
+            "exponential, φ {x}: {e} of {n}"
+        );
         // Normal model: learnt mean 100, sd 20; gaps Normal(100, 20).
         let g = suspect_share(&normal, 20, x, n, |r| {
             (100.0 + 20.0 * rng::standard_normal(r)).max(0.0)
@@ -836,7 +851,10 @@ fn the_exponent_convention_is_a_parameter() -> Result<()> {
     let mut r = rng::stream(1, domain::EXPERIMENT, 0, 0);
     // Default: base · 2^(n−1); Brooker's simulator: base · 2^n.
     for n in 1..5u32 {
-        assert_eq!(p.delay(n, SimDuration::ZERO, &mut r), Some(ms(10 << (n - 1))));
+        assert_eq!(
+            p.delay(n, SimDuration::ZERO, &mut r),
+            Some(ms(10 << (n - 1)))
+        );
         assert_eq!(q.delay(n, SimDuration::ZERO, &mut r), Some(ms(10 << n)));
     }
     assert_eq!(q.with_kind(Backoff::FullJitter)?.exponent(), q.exponent());
@@ -889,7 +907,10 @@ fn with_limited_capacity_jitter_finishes_first() -> Result<()> {
     };
     let kinds = [Backoff::None, Backoff::FullJitter];
     let free = backoff::compare(&kinds, &[40], &setup, 8)?;
-    let (n, f) = (free[0].points[0].completion_ms, free[1].points[0].completion_ms);
+    let (n, f) = (
+        free[0].points[0].completion_ms,
+        free[1].points[0].completion_ms,
+    );
     assert!(n.mean + n.half_width < f.mean - f.half_width, "{n:?} {f:?}");
     let busy = backoff::compare(
         &kinds,
@@ -900,7 +921,10 @@ fn with_limited_capacity_jitter_finishes_first() -> Result<()> {
         },
         8,
     )?;
-    let (n, f) = (busy[0].points[0].completion_ms, busy[1].points[0].completion_ms);
+    let (n, f) = (
+        busy[0].points[0].completion_ms,
+        busy[1].points[0].completion_ms,
+    );
     assert!(f.mean + f.half_width < n.mean - n.half_width, "{n:?} {f:?}");
     Ok(())
 }

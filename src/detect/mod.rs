@@ -181,4 +181,3 @@ impl Detector for HeartbeatDetector {
         &mut self.log
     }
 }
-

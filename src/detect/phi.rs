@@ -127,7 +127,11 @@ impl PhiAccrual {
             crate::error::limits::ITEMS,
             "inter-arrival times (typical: 100 to 1000)",
         )?;
-        if model == (PhiModel::Normal { min_sd: SimDuration::ZERO }) {
+        if model
+            == (PhiModel::Normal {
+                min_sd: SimDuration::ZERO,
+            })
+        {
             return Err(Error::invalid(
                 "min_sd",
                 SimDuration::ZERO,

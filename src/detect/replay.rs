@@ -55,4 +55,3 @@ pub fn replay<D: Detector>(
     }
     Ok(())
 }
-

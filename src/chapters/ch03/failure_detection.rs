@@ -757,11 +757,7 @@ impl FdRun {
     /// down or suspected). The window starts `before` the crash and ends
     /// `after` it (clipped to the run); time is counted from the window's
     /// start.
-    pub fn timeline_around_crash(
-        &self,
-        before: SimDuration,
-        after: SimDuration,
-    ) -> Result<Figure> {
+    pub fn timeline_around_crash(&self, before: SimDuration, after: SimDuration) -> Result<Figure> {
         let crash = self.params.crash_at.as_secs_f64();
         let h = self.params.horizon().as_secs_f64();
         let from = (crash - before.as_secs_f64()).max(0.0);
@@ -829,7 +825,10 @@ impl FdRun {
             return Err(Error::empty("φ trace (run with live: true)"));
         }
         let (t0, t1) = (tr[0].0, tr[tr.len() - 1].0);
-        let normal = Series::new("φ, normal model", tr.iter().map(|p| (p.0, clamp(p.1))).collect());
+        let normal = Series::new(
+            "φ, normal model",
+            tr.iter().map(|p| (p.0, clamp(p.1))).collect(),
+        );
         let expo = Series::new(
             "φ, exponential model",
             tr.iter().map(|p| (p.0, clamp(p.2))).collect(),
@@ -1232,14 +1231,7 @@ impl FailureModels {
             }
             pts
         };
-        let short = [
-            "",
-            "lossy network",
-            "crash",
-            "omission",
-            "slow",
-            "gray",
-        ];
+        let short = ["", "lossy network", "crash", "omission", "slow", "gray"];
         let windows: Vec<Window> = (1..=GRAY_PHASE)
             .map(|k| {
                 Window::new(
@@ -1251,8 +1243,7 @@ impl FailureModels {
             .collect();
         time_series(
             &[
-                Series::new("requests", curve(sent, answered))
-                    .with_style(SeriesStyle::LinePoints),
+                Series::new("requests", curve(sent, answered)).with_style(SeriesStyle::LinePoints),
                 Series::new("health checks", curve(health_sent, health_answered))
                     .with_style(SeriesStyle::LinePoints),
             ],

@@ -288,7 +288,10 @@ impl Fanout {
 /// 1/10000 as in The Tail at Scale): simulated points with a 95 % binomial
 /// band, and the formula `1 − (1 − q)^n` drawn over them as a smooth curve.
 /// `curves` pairs each `q` with its simulated points.
-pub fn fanout_curves_chart(curves: &[(f64, Vec<FanoutPoint>)], deadline: SimDuration) -> Result<Figure> {
+pub fn fanout_curves_chart(
+    curves: &[(f64, Vec<FanoutPoint>)],
+    deadline: SimDuration,
+) -> Result<Figure> {
     if curves.iter().all(|c| c.1.is_empty()) {
         return Err(Error::empty("fan-out points"));
     }
@@ -305,7 +308,10 @@ pub fn fanout_curves_chart(curves: &[(f64, Vec<FanoutPoint>)], deadline: SimDura
         sims.push(
             Series::new(
                 format!("{name} simulated"),
-                points.iter().map(|p| (p.n as f64, pct(p.fraction()))).collect(),
+                points
+                    .iter()
+                    .map(|p| (p.n as f64, pct(p.fraction())))
+                    .collect(),
             )
             .with_band(
                 points
@@ -537,14 +543,22 @@ pub fn hedge_chart(points: &[HedgePoint]) -> Result<Figure> {
         pts.iter()
             .map(|p| {
                 let m = c(p);
-                let h = if m.half_width.is_finite() { m.half_width } else { 0.0 };
+                let h = if m.half_width.is_finite() {
+                    m.half_width
+                } else {
+                    0.0
+                };
                 ((m.mean - h).max(m.mean * 0.5), m.mean + h)
             })
             .collect()
     };
     let labels: Vec<String> = pts
         .iter()
-        .map(|p| p.delay_ms.map_or("never".into(), |d| format!("{} ms", crate::plot::fmt_num(d))))
+        .map(|p| {
+            p.delay_ms.map_or("never".into(), |d| {
+                format!("{} ms", crate::plot::fmt_num(d))
+            })
+        })
         .collect();
     let sim = vec![
         delay_labels(
@@ -634,16 +648,8 @@ pub fn hedge_table(points: &[HedgePoint]) -> Table {
                 100.0 * p.extra(),
                 100.0 * p.extra_theory
             ),
-            format!(
-                "{} / {:.1}",
-                ci_text(&p.p99_ci),
-                p.p99_theory
-            ),
-            format!(
-                "{} / {:.1}",
-                ci_text(&p.p999_ci),
-                p.p999_theory
-            ),
+            format!("{} / {:.1}", ci_text(&p.p99_ci), p.p99_theory),
+            format!("{} / {:.1}", ci_text(&p.p999_ci), p.p999_theory),
         ]);
     }
     t
