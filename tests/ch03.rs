@@ -409,9 +409,9 @@ fn failure_modes_demo_shows_each_model() -> Result<()> {
     assert_eq!(p.len(), 6);
     assert_eq!((p[0].requests_answered, p[0].health_answered), (1.0, 1.0));
     // Network loss 30 % each way and server omission 30 % each way: a round
-    // trip survives with 0.7² = 0.49 in both; about 93 requests per phase
-    // (100 sent, the last 7 left out); 5 standard errors.
-    let n: f64 = 93.0;
+    // trip survives with 0.7² = 0.49 in both; 465 requests per phase
+    // (500 sent, those of the last 70 ms left out); 5 standard errors.
+    let n: f64 = 465.0;
     let tol = 5.0 * (0.49f64 * 0.51 / n).sqrt();
     assert!(
         (p[1].requests_answered - 0.49).abs() < tol,

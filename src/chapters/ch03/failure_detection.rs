@@ -1087,7 +1087,9 @@ pub fn failure_modes(
         )?
         .window(p(4), p(5), FailureMode::Slow { extra: slow })?
         .from(p(GRAY_PHASE), FailureMode::Gray)?;
-    let request_every = SimDuration((phase.0 / 100).max(1));
+    // 500 requests and 200 health checks per phase: enough that a share
+    // answered is known to a few percent.
+    let request_every = SimDuration((phase.0 / 500).max(1));
     let client = Role::Client {
         request_every,
         health_every: SimDuration(request_every.0 * 5 / 2),
@@ -1104,8 +1106,8 @@ pub fn failure_modes(
         .seed(seed)
         .trace(20_000)
         .link(LinkConfig::new(Latency::uniform(
-            SimDuration(request_every.0 / 2),
-            SimDuration(request_every.0),
+            SimDuration(phase.0 / 200),
+            SimDuration(phase.0 / 100),
         )?))
         .faults(faults)
         .build(vec![
@@ -1138,7 +1140,7 @@ pub fn failure_modes(
             SimTime::from_start(p(k as u64 + 1)),
         );
         // Only requests sent early enough to be answered within the phase.
-        let b_req = SimTime(b.0.saturating_sub(slow.0 + 2 * request_every.0));
+        let b_req = SimTime(b.0.saturating_sub(slow.0 + 2 * (phase.0 / 100)));
         let (req, rtt) = answered_share(sent, answered, a, b_req);
         let (hc, _) = answered_share(health_sent, health_answered, a, b_req);
         phases.push(Phase {
