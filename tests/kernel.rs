@@ -409,6 +409,10 @@ fn latency_distributions_match_their_mean_and_variance() -> Result<()> {
         (Latency::uniform(ms(1), ms(9))?, 1.8),
         (Latency::exponential(ms(4))?, 9.0),
         (Latency::normal(ms(50), ms(5))?, 3.0),
+        // 0.86 % of this normal is below zero and redrawn: the truncated
+        // mean (5.050 ms) is 44 us above what clipping to 0 gives (5.006),
+        // 13 standard errors at n = 400,000, so the test tells them apart.
+        (Latency::normal(ms(5), us(2100))?, 0.0),
         (Latency::log_normal(ms(5), 0.5)?, 0.0),
         (Latency::pareto(ms(2), 5.0)?, 0.0),
         (
@@ -1336,4 +1340,22 @@ fn properties_see_the_event_before_the_crash_it_ends_in() -> Result<()> {
     let v = seen.lock().map(|v| v.clone()).unwrap_or_default();
     assert_eq!(v, ["deliver 2 (up: true)", "crash"]);
     Ok(())
+}
+
+#[test]
+fn a_normal_latency_with_much_mass_below_zero_is_refused() {
+    // mean = sd: 16 % of a normal is below zero; clipping that to 0 (as
+    // this crate once did) or redrawing it both change the distribution.
+    let err = Latency::normal(ms(10), ms(10)).unwrap_err();
+    assert!(err.is_invalid_parameter());
+    let msg = err.to_string();
+    assert!(msg.contains("16 % of draws below zero"), "{msg}");
+    assert!(msg.contains("log_normal"), "{msg}");
+    // Just inside the 1 % bound (mean = 2.34 sd) is accepted; just outside is not.
+    assert!(Latency::normal(ms(234), ms(100)).is_ok());
+    assert!(Latency::normal(ms(232), ms(100)).is_err());
+    // No draw is ever negative, so none is 0 either for a continuous law.
+    let d = Latency::normal(ms(5), us(2100)).unwrap();
+    let mut r = rng::stream(3, domain::EXPERIMENT, 0, 0);
+    assert!((0..100_000).all(|_| d.sample(&mut r).as_nanos() > 0));
 }

@@ -629,6 +629,82 @@ fn charts_export_writes_files() {
 }
 
 #[test]
+fn export_names_the_charts_a_rerun_did_not_redraw() {
+    // A reader reruns the parameter cell (a new, empty Charts) and one
+    // chart cell: the export must say which older charts it left alone.
+    let dir = tmp_dir("stale");
+    let mut first = Charts::new(&dir);
+    first.keep("latency", &hist_fig());
+    first.keep("bars", &bar_fig());
+    first.export().unwrap();
+    let mut again = Charts::new(&dir);
+    again.keep("latency", &hist_fig());
+    assert_eq!(again.not_redrawn(), vec!["bars".to_string()]);
+    let text = again.export().unwrap().to_string();
+    assert!(
+        text.contains("left as exported before: bars (1 charts)"),
+        "{text}"
+    );
+    // After a full run nothing is stale and the caption says nothing more.
+    again.keep("bars", &bar_fig());
+    assert!(again.not_redrawn().is_empty());
+    assert!(!again.export().unwrap().to_string().contains("before"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn log_axes_say_so_and_series_differ_without_colour() {
+    let a = Series::new("sim a", vec![(1.0, 1.0), (10.0, 5.0), (100.0, 20.0)]);
+    let b = Series::new("sim b", vec![(1.0, 2.0), (10.0, 8.0), (100.0, 30.0)]);
+    let th = Series::new("M/M/1", vec![(1.0, 1.1), (100.0, 21.0)]);
+    let opts = Opts::new("t")
+        .x_label("load")
+        .y_label("latency (ms)")
+        .log_x();
+    let svg = line_chart(&[a.clone(), b.clone()], &[th], opts)
+        .unwrap()
+        .to_svg()
+        .unwrap();
+    assert!(svg.contains("load, log scale"), "log x axis must say so");
+    assert!(svg.contains("latency (ms)") && !svg.contains("latency (ms), log"));
+    assert!(svg.contains("M/M/1 (theory)"));
+    // A label that already says "log" is left alone.
+    let svg = line_chart(&[a], &[], Opts::new("t").x_label("load (log)").log_x())
+        .unwrap()
+        .to_svg()
+        .unwrap();
+    assert!(!svg.contains("log scale"));
+    // Series 0 is solid, series 1 dashed: the second needs many more path
+    // pieces than the first, whatever colour a printer gives them.
+    let one = line_chart(std::slice::from_ref(&b), &[], Opts::new("t"))
+        .unwrap()
+        .to_svg()
+        .unwrap();
+    let two = line_chart(&[b.clone(), b], &[], Opts::new("t"))
+        .unwrap()
+        .to_svg()
+        .unwrap();
+    let paths = |s: &str| s.matches("<polyline").count();
+    assert!(
+        paths(&two) > 2 * paths(&one) + 10,
+        "{} vs {}",
+        paths(&two),
+        paths(&one)
+    );
+}
+
+#[test]
+fn point_labels_need_one_label_per_point() {
+    let s = Series::new("a", vec![(1.0, 1.0), (2.0, 2.0)]).with_labels(vec!["x".into()]);
+    let err = line_chart(&[s], &[], Opts::new("t")).unwrap_err();
+    assert!(err.is_invalid_parameter());
+    assert!(err.to_string().contains("one label per point"), "{err}");
+    let ok = Series::new("a", vec![(1.0, 1.0), (2.0, 2.0)])
+        .with_labels(vec!["10 ms".into(), String::new()]);
+    assert!(line_chart(&[ok], &[], Opts::new("t")).is_ok());
+}
+
+#[test]
 fn palette_order_is_fixed() {
     assert_eq!(PALETTE[0], (0, 114, 178));
     assert_eq!(series_color(8), series_color(0));

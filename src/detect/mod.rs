@@ -44,7 +44,8 @@ use serde::Serialize;
 mod phi;
 mod replay;
 
-pub use phi::{erfc, log10_normal_tail, normal_cdf, PhiAccrual, PhiModel};
+pub use crate::sim::special::{erfc, log10_normal_tail, normal_cdf};
+pub use phi::{PhiAccrual, PhiModel};
 pub use replay::replay;
 
 /// A detector's opinion of the monitored node.

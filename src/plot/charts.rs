@@ -100,11 +100,7 @@ impl Charts {
                 "kept charts (call charts.keep(name, &fig) first)",
             ));
         }
-        let mut table = Table::new(&["chart", "file", "bytes"]).caption(format!(
-            "{} charts written to {}",
-            self.figures.len(),
-            self.dir.display()
-        ));
+        let mut table = Table::new(&["chart", "file", "bytes"]);
         for (name, fig) in &self.figures {
             for path in fig.save(&self.dir, name)? {
                 let bytes = fs::metadata(&path)
@@ -117,6 +113,40 @@ impl Charts {
                 table.push_row(vec![name.clone(), file, bytes.to_string()]);
             }
         }
-        Ok(table)
+        let mut caption = format!(
+            "{} charts written to {}",
+            self.figures.len(),
+            self.dir.display()
+        );
+        let stale = self.not_redrawn();
+        if !stale.is_empty() {
+            caption.push_str(&format!(
+                ". Not redrawn by this kernel, left as exported before: {} \
+                 ({} charts). Run all cells to redraw them with the current parameters",
+                stale.join(", "),
+                stale.len()
+            ));
+        }
+        Ok(table.caption(caption))
+    }
+
+    /// Charts in the export directory (`name.png`) that this collection
+    /// does not hold, sorted by name: a notebook whose parameter cell was
+    /// rerun (a new, empty `Charts`) exports only the charts redrawn since,
+    /// and the reader must know that the others still show old parameters.
+    pub fn not_redrawn(&self) -> Vec<String> {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".png").map(str::to_string)
+            })
+            .filter(|n| !self.figures.iter().any(|(k, _)| k == n))
+            .collect();
+        names.sort();
+        names
     }
 }

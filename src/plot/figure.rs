@@ -10,6 +10,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
+use super::marks::{dash_pieces, marker_polygon, Dash, Marker, THEORY_DASH};
 use super::style::{ensure_font, Sizes, FONT_FAMILY, GRID, INK};
 use super::{bar, cdf, grid, histogram, history, line, sequence, timeline};
 use crate::error::{Error, ErrorKind, Result};
@@ -503,16 +504,27 @@ pub(crate) fn frame<'a, DB: DrawingBackend>(
         .y_labels(30)
         .set_all_tick_mark_size(sz.px(5.0));
     if !opts.x_label.is_empty() {
-        mesh.x_desc(opts.x_label.clone());
+        mesh.x_desc(axis_label(&opts.x_label, opts.log_x));
     }
     if !opts.y_label.is_empty() {
-        mesh.y_desc(opts.y_label.clone());
+        mesh.y_desc(axis_label(&opts.y_label, opts.log_y));
     }
     if !x_grid {
         mesh.disable_x_mesh();
     }
     mesh.draw().map_err(perr)?;
     Ok(chart)
+}
+
+/// An axis label as drawn: a log axis says so, unless its label already
+/// mentions "log" (the reader must not mistake equal steps for equal
+/// differences).
+pub(crate) fn axis_label(label: &str, log: bool) -> String {
+    if log && !label.to_lowercase().contains("log") {
+        format!("{label}, log scale")
+    } else {
+        label.to_string()
+    }
 }
 
 /// One legend entry: label and how its swatch looks.
@@ -527,31 +539,34 @@ pub(crate) struct LegendEntry {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Swatch {
     Line,
-    Dashed,
-    Point,
-    LinePoint,
     Box,
+    /// A series of a line chart: its dash pattern (`None`: no line) and
+    /// marker (`None`: no marker).
+    Styled {
+        dash: Option<Dash>,
+        marker: Option<Marker>,
+    },
+    /// A theory overlay: thin and finely dashed.
+    Theory,
 }
 
-/// Draws the legend in the plot corner that covers the fewest of
-/// `occupied` data points (given as fractions 0..1 of the plot area, y up).
-pub(crate) fn legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut Chart<'a, DB>,
+/// The plot corner where the legend covers the fewest of `occupied` data
+/// points (fractions 0..1 of the plot area, y up), and how many it covers
+/// there.
+pub(crate) fn legend_corner<'a, DB: DrawingBackend + 'a>(
+    chart: &Chart<'a, DB>,
     root: &DrawingArea<DB, Shift>,
     sz: &Sizes,
     entries: &[LegendEntry],
     occupied: &[(f64, f64)],
-) -> Result<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
+) -> (usize, SeriesLabelPosition) {
     let (pw, ph) = chart.plotting_area().dim_in_pixel();
     let text_w = entries
         .iter()
         .map(|e| text_size(root, &e.label, sz.tick).0)
         .max()
         .unwrap_or(0);
-    let box_w = (text_w + sz.px(70.0)) as f64 / f64::from(pw.max(1));
+    let box_w = (text_w + sz.px(84.0)) as f64 / f64::from(pw.max(1));
     let box_h = (entries.len() as f64 * sz.tick * 1.45 + sz.px(28.0) as f64) / f64::from(ph.max(1));
     let corners = [
         (SeriesLabelPosition::UpperRight, (1.0 - box_w, 1.0 - box_h)),
@@ -569,51 +584,88 @@ pub(crate) fn legend<'a, DB: DrawingBackend + 'a>(
             best = (n, pos);
         }
     }
+    best
+}
+
+/// Draws the legend in the plot corner that covers the fewest of
+/// `occupied` data points (given as fractions 0..1 of the plot area, y up).
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    root: &DrawingArea<DB, Shift>,
+    sz: &Sizes,
+    entries: &[LegendEntry],
+    occupied: &[(f64, f64)],
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let best = legend_corner(chart, root, sz, entries, occupied);
     let lw = sz.line;
-    let swatch = sz.px(26.0);
+    let thin = (f64::from(lw) * 0.6).round().max(1.0) as u32;
+    let swatch = sz.px(40.0);
     let r = sz.px(5.0).max(3);
+    let scale = sz.scale;
     for e in entries {
         let color = e.color;
         let kind = e.kind;
+        // What the swatch shows: a line (dash pattern, width) and a marker.
+        let (line, marker): (Option<(Dash, u32)>, Option<Marker>) = match kind {
+            Swatch::Line => (Some((Dash(&[]), lw)), None),
+            Swatch::Box => (Some((Dash(&[]), (2 * r + 4) as u32)), None),
+            Swatch::Styled { dash, marker } => (dash.map(|d| (d, lw)), marker),
+            Swatch::Theory => (Some((THEORY_DASH, thin)), None),
+        };
+        let mut pieces: Vec<(Vec<(i32, i32)>, ShapeStyle)> = match line {
+            Some((dash, width)) => {
+                let st = ShapeStyle {
+                    color,
+                    filled: true,
+                    stroke_width: width,
+                };
+                dash_pieces(&[(0.0, 0.0), (f64::from(swatch), 0.0)], dash, scale)
+                    .into_iter()
+                    .map(|p| {
+                        let v = p.iter().map(|q| (q.0.round() as i32, 0)).collect();
+                        (v, st)
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        pieces.truncate(6);
+        let none = ShapeStyle {
+            color: TRANSPARENT,
+            filled: false,
+            stroke_width: 0,
+        };
+        pieces.resize(6, (vec![], none));
+        let shape: Vec<(i32, i32)> = marker
+            .map(|m| {
+                marker_polygon(m, r)
+                    .into_iter()
+                    .map(|(x, y)| (x + swatch / 2, y))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let fill = ShapeStyle {
+            color,
+            filled: true,
+            stroke_width: 1,
+        };
         chart
             .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
             .map_err(perr)?
             .label(e.label.clone())
             .legend(move |(x, y)| {
-                let st = ShapeStyle {
-                    color,
-                    filled: true,
-                    stroke_width: lw,
-                };
-                let d = swatch / 5;
-                let none = ShapeStyle {
-                    color: TRANSPARENT,
-                    filled: false,
-                    stroke_width: 0,
-                };
-                let thick = ShapeStyle {
-                    stroke_width: (2 * r + 4) as u32,
-                    ..st
-                };
-                let full = vec![(0, 0), (swatch, 0)];
-                let (s1, s2, s3, rr, cs) = match kind {
-                    Swatch::Line => ((full, st), (vec![], none), (vec![], none), 0, none),
-                    Swatch::LinePoint => ((full, st), (vec![], none), (vec![], none), r, st),
-                    Swatch::Dashed => (
-                        (vec![(0, 0), (d, 0)], st),
-                        (vec![(2 * d, 0), (3 * d, 0)], st),
-                        (vec![(4 * d, 0), (5 * d, 0)], st),
-                        0,
-                        none,
-                    ),
-                    Swatch::Point => ((vec![], none), (vec![], none), (vec![], none), r, st),
-                    Swatch::Box => ((full, thick), (vec![], none), (vec![], none), 0, none),
-                };
+                let p = pieces.clone();
                 EmptyElement::at((x, y))
-                    + PathElement::new(s1.0, s1.1)
-                    + PathElement::new(s2.0, s2.1)
-                    + PathElement::new(s3.0, s3.1)
-                    + Circle::new((swatch / 2, 0), rr, cs)
+                    + PathElement::new(p[0].0.clone(), p[0].1)
+                    + PathElement::new(p[1].0.clone(), p[1].1)
+                    + PathElement::new(p[2].0.clone(), p[2].1)
+                    + PathElement::new(p[3].0.clone(), p[3].1)
+                    + PathElement::new(p[4].0.clone(), p[4].1)
+                    + PathElement::new(p[5].0.clone(), p[5].1)
+                    + Polygon::new(shape.clone(), fill)
             });
     }
     chart

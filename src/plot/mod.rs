@@ -38,6 +38,7 @@ mod grid;
 mod histogram;
 mod history;
 mod line;
+mod marks;
 mod sequence;
 mod style;
 mod table;

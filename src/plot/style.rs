@@ -51,10 +51,12 @@ pub fn series_color(i: usize) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-/// A darker shade of series colour `i`, used for analytic overlays.
+/// A dark shade of series colour `i`, used for analytic overlays: dark
+/// enough to read as "theory" over the series' own markers, still tinted
+/// so an overlay is matched with its series.
 pub(crate) fn dark_color(i: usize) -> RGBColor {
     let RGBColor(r, g, b) = series_color(i);
-    let d = |c: u8| (f64::from(c) * 0.62).round() as u8;
+    let d = |c: u8| (f64::from(c) * 0.45).round() as u8;
     RGBColor(d(r), d(g), d(b))
 }
 

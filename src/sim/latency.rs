@@ -3,6 +3,7 @@
 //! serialize it; draw from it with [`Latency::sample`] and a [`SimRng`].
 
 use super::rng::{self, SimRng};
+use super::special::normal_cdf;
 use super::time::SimDuration;
 use crate::error::{check_non_negative, check_positive, Error, Result};
 
@@ -55,7 +56,11 @@ pub enum Latency {
         /// Mean (ns).
         mean: f64,
     },
-    /// Normal, truncated at zero (a negative draw becomes 0).
+    /// Normal, truncated at zero: a negative draw is drawn again. Only
+    /// parameters that put at most [`NORMAL_MAX_BELOW_ZERO`] of the mass
+    /// below zero are accepted, so truncation changes the shape little; use
+    /// [`Latency::log_normal`] for a latency whose spread is close to its
+    /// mean.
     Normal {
         /// Mean (ns).
         mean: f64,
@@ -151,7 +156,19 @@ impl Latency {
         }
         Ok(Latency::Exponential { mean })
     }
-    /// Normal with mean and standard deviation, truncated at zero.
+    /// Normal with mean and standard deviation, truncated at zero (negative
+    /// draws are redrawn). Errors when more than 1 % of the normal lies
+    /// below zero (`mean < 2.33 sd`): clipping or redrawing that much would
+    /// give a different distribution from the one asked for; the error says
+    /// to lower `sd` or use [`Latency::log_normal`].
+    ///
+    /// ```
+    /// use thinkdist::sim::latency::Latency;
+    /// use thinkdist::sim::time::ms;
+    /// assert!(Latency::normal(ms(50), ms(5)).is_ok());
+    /// let err = Latency::normal(ms(10), ms(10)).unwrap_err();
+    /// assert!(err.to_string().contains("16 % of draws below zero"));
+    /// ```
     pub fn normal(mean: SimDuration, sd: SimDuration) -> Result<Latency> {
         Latency::Normal {
             mean: mean.0 as f64,
@@ -222,8 +239,15 @@ impl Latency {
             Latency::Uniform { lo, hi } => lo + (hi - lo) * rng::unit_f64(rng),
             Latency::Exponential { mean } => mean * exp1(rng),
             Latency::Normal { mean, sd } => {
-                let z = rng::standard_normal(rng);
-                (mean + sd * z).max(0.0)
+                // Redraw below zero (at most 1 % of draws, see validate);
+                // the cap only guards a hand-built variant that skipped it.
+                for _ in 0..64 {
+                    let x = mean + sd * rng::standard_normal(rng);
+                    if x >= 0.0 {
+                        return x;
+                    }
+                }
+                0.0
             }
             Latency::LogNormal { mu, sigma } => {
                 let z = rng::standard_normal(rng);
@@ -245,13 +269,16 @@ impl Latency {
     }
 
     /// The mean in nanoseconds (infinite for a Pareto with shape <= 1). For
-    /// `Normal` this is the mean before truncation at zero.
+    /// `Normal` it is the mean of the truncated distribution that is drawn.
     pub fn mean_ns(&self) -> f64 {
         match self {
             Latency::Constant { ns } => *ns,
             Latency::Uniform { lo, hi } => (lo + hi) / 2.0,
             Latency::Exponential { mean } => *mean,
-            Latency::Normal { mean, .. } => *mean,
+            Latency::Normal { mean, sd } => {
+                let (m, _) = truncated_normal_moments(*mean, *sd);
+                m
+            }
             Latency::LogNormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
             Latency::Pareto { scale, shape } => {
                 if *shape <= 1.0 {
@@ -270,13 +297,13 @@ impl Latency {
     }
 
     /// The variance in ns² (infinite for a Pareto with shape <= 2). For
-    /// `Normal` this is the variance before truncation at zero.
+    /// `Normal` it is the variance of the truncated distribution.
     pub fn variance_ns2(&self) -> f64 {
         match self {
             Latency::Constant { .. } => 0.0,
             Latency::Uniform { lo, hi } => (hi - lo).powi(2) / 12.0,
             Latency::Exponential { mean } => mean * mean,
-            Latency::Normal { sd, .. } => sd * sd,
+            Latency::Normal { mean, sd } => truncated_normal_moments(*mean, *sd).1,
             Latency::LogNormal { mu, sigma } => {
                 let s2 = sigma * sigma;
                 (s2.exp() - 1.0) * (2.0 * mu + s2).exp()
@@ -331,7 +358,26 @@ impl Latency {
             }
             Latency::Normal { mean, sd } => {
                 ok("normal mean (ns)", *mean)?;
-                ok("normal sd (ns)", *sd)
+                ok("normal sd (ns)", *sd)?;
+                let below = if *sd > 0.0 {
+                    normal_cdf(-mean / sd)
+                } else {
+                    0.0
+                };
+                if below > NORMAL_MAX_BELOW_ZERO {
+                    return Err(Error::invalid(
+                        "normal sd (ns)",
+                        sd,
+                        &format!(
+                            "at most mean / 2.33 = {:.0} ns: with mean {mean:.0} ns it puts \
+                             {:.0} % of draws below zero, which a latency cannot be; use a \
+                             smaller sd, or Latency::log_normal for a spread close to the mean",
+                            mean / 2.326_347_874,
+                            below * 100.0
+                        ),
+                    ));
+                }
+                Ok(())
             }
             Latency::LogNormal { mu, sigma } => {
                 if !(mu.is_finite() && *mu <= MAX_NS.ln()) {
@@ -378,4 +424,25 @@ impl Latency {
             }
         }
     }
+}
+
+/// The largest share of a [`Latency::Normal`] below zero that is accepted
+/// (1 %): the truncated distribution then keeps its mean within 0.03 sd.
+pub const NORMAL_MAX_BELOW_ZERO: f64 = 0.01;
+
+/// Mean and variance of a normal(`mean`, `sd`) truncated to `[0, ∞)`:
+/// with `α = −mean/sd` and `λ = φ(α) / (1 − Φ(α))`, the mean is
+/// `mean + sd λ` and the variance `sd² (1 + α λ − λ²)`.
+fn truncated_normal_moments(mean: f64, sd: f64) -> (f64, f64) {
+    if sd <= 0.0 {
+        return (mean.max(0.0), 0.0);
+    }
+    let a = -mean / sd;
+    let tail = 1.0 - normal_cdf(a);
+    if tail <= 0.0 {
+        return (mean.max(0.0), 0.0);
+    }
+    let pdf = (-0.5 * a * a).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    let l = pdf / tail;
+    (mean + sd * l, sd * sd * (1.0 + a * l - l * l))
 }

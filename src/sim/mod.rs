@@ -35,6 +35,7 @@ pub mod node;
 pub mod points;
 pub mod queue;
 pub mod rng;
+pub mod special;
 pub mod sweep;
 pub mod time;
 mod timers;

@@ -710,8 +710,7 @@ impl Tradeoff {
 
 /// Labels each point of `s` with its setting.
 fn point_labels(s: Series, labels: Vec<String>) -> Series {
-    let _ = labels; // Series::with_labels arrives with the plot update
-    s
+    s.with_labels(labels)
 }
 
 fn suspicion_intervals(tr: &[(SimTime, Status)], horizon: SimTime) -> Vec<(f64, f64)> {

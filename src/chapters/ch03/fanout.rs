@@ -106,7 +106,7 @@ impl ServerLatency {
 
 /// `P(T > x_ns)` for a draw `T` of `lat`, in closed form for every kind of
 /// [`Latency`] (a mixture is the weighted sum of its parts; `Normal` is
-/// truncated at zero, which does not change its tail above zero). This is
+/// truncated at zero by redrawing, so its tail is divided by `P(draw >= 0)`). This is
 /// `q` of the fan-out formula for any server latency.
 ///
 /// ```
@@ -117,7 +117,7 @@ impl ServerLatency {
 /// # Ok::<(), thinkdist::Error>(())
 /// ```
 pub fn survival(lat: &Latency, x_ns: f64) -> f64 {
-    use crate::detect::normal_cdf;
+    use crate::sim::special::normal_cdf;
     if x_ns < 0.0 {
         return 1.0;
     }
@@ -135,7 +135,9 @@ pub fn survival(lat: &Latency, x_ns: f64) -> f64 {
         Latency::Exponential { mean } => (-x_ns / mean).exp(),
         Latency::Normal { mean, sd } => {
             if *sd > 0.0 {
-                1.0 - normal_cdf((x_ns - mean) / sd)
+                // Truncated at zero by redrawing: divide by P(draw >= 0).
+                let kept = 1.0 - normal_cdf(-mean / sd);
+                ((1.0 - normal_cdf((x_ns - mean) / sd)) / kept).min(1.0)
             } else {
                 f64::from(u8::from(*mean > x_ns))
             }
@@ -593,8 +595,7 @@ pub fn hedge_chart(points: &[HedgePoint]) -> Result<Figure> {
 
 /// Labels each point with its hedge delay.
 fn delay_labels(s: Series, labels: Vec<String>) -> Series {
-    let _ = labels; // Series::with_labels arrives with the plot update
-    s
+    s.with_labels(labels)
 }
 
 /// Extra load against the hedge delay: simulated (95 % band) and `P(T > d)`.
