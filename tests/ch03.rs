@@ -941,8 +941,10 @@ fn survival_matches_each_latency_kind() -> Result<()> {
     assert!((survival(&Latency::log_normal(ms(20), 0.5)?, x) - 0.5).abs() < 1e-7);
     // Pareto scale 10 ms, shape 2: (10/20)^2.
     assert!((survival(&Latency::pareto(ms(10), 2.0)?, x) - 0.25).abs() < 1e-12);
-    // Normal mean 20: half above.
-    assert!((survival(&Latency::normal(ms(20), ms(5))?, x) - 0.5).abs() < 1e-7);
+    // Normal mean 20, sd 5, redrawn below zero: half of the kept mass above,
+    // 0.5 / (1 − Φ(−4)) with Φ(−4) = 3.16712e-5.
+    let want = 0.5 / (1.0 - 3.167_12e-5);
+    assert!((survival(&Latency::normal(ms(20), ms(5))?, x) - want).abs() < 1e-7);
     // Fan-out over any latency: two speeds with q = 1/100, 20,000 requests,
     // within 5 binomial standard deviations of 1 − (1 − q)^n.
     let f = Fanout {
