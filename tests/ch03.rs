@@ -722,7 +722,7 @@ fn learnt(mut d: PhiAccrual, a: u64, window: usize) -> (PhiAccrual, SimTime) {
     let mut now = SimTime::ZERO;
     d.heartbeat(now);
     for i in 0..window {
-        now = now + ms(if i % 2 == 0 { 100 - a } else { 100 + a });
+        now += ms(if i % 2 == 0 { 100 - a } else { 100 + a });
         d.heartbeat(now);
     }
     (d, now)

@@ -793,15 +793,13 @@ impl FdRun {
         availability_timeline(
             &lanes,
             to - from,
-            Opts::new(format!(
-                "Who noticed the crash, and when (orange = down or suspected)"
-            ))
-            .x_label(format!(
-                "time (s) from {} s; the crash at {} s",
-                crate::plot::fmt_num(from),
-                crate::plot::fmt_num(crash - from)
-            ))
-            .states("trusted", "suspected"),
+            Opts::new("Who noticed the crash, and when (orange = down or suspected)")
+                .x_label(format!(
+                    "time (s) from {} s; the crash at {} s",
+                    crate::plot::fmt_num(from),
+                    crate::plot::fmt_num(crash - from)
+                ))
+                .states("trusted", "suspected"),
         )
     }
 
