@@ -373,6 +373,7 @@ fn backoffs(c: &mut Cases) {
     let show = |curves: &[backoff::PolicyCurve]| -> Outcome {
         table(&backoff::table(curves))?;
         let a = chart(backoff::calls_chart(curves));
+        chart(backoff::completion_chart_titled(curves, ""))?;
         a.and(chart(backoff::completion_chart(curves)))
     };
     for &(n, v) in RUNS64 {

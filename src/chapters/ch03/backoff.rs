@@ -449,6 +449,21 @@ pub fn completion_chart(curves: &[PolicyCurve]) -> Result<Figure> {
     )
 }
 
+/// [`completion_chart`] with its own title (e.g. to tell a run on a server
+/// with limited capacity from one without).
+pub fn completion_chart_titled(curves: &[PolicyCurve], title: &str) -> Result<Figure> {
+    curves_chart(
+        curves,
+        |p| p.completion_ms,
+        false,
+        &[],
+        Opts::new(title)
+            .x_label("clients contending for one record")
+            .y_label("completion time (ms)")
+            .log_y(),
+    )
+}
+
 /// Calls and completion time per policy at the largest `N`.
 pub fn table(curves: &[PolicyCurve]) -> Table {
     let mut t = Table::new(&[

@@ -793,7 +793,7 @@ impl FdRun {
         availability_timeline(
             &lanes,
             to - from,
-            Opts::new("Who noticed the crash, and when (orange = down or suspected)")
+            Opts::new("Who noticed the crash, and when")
                 .x_label(format!(
                     "time (s) from {} s; the crash at {} s",
                     crate::plot::fmt_num(from),

@@ -336,7 +336,7 @@ pub fn fanout_curves_chart(
                 (n, pct(1.0 - (1.0 - q).powf(n)))
             })
             .collect();
-        theory.push(Series::new(format!("{name}: 1 − (1 − q)^n"), smooth));
+        theory.push(Series::new(format!("{name}, 1 − (1 − q)ⁿ"), smooth));
     }
     line_chart(
         &sims,
@@ -533,8 +533,9 @@ impl Hedging {
     }
 }
 
-/// Tail latency (log y) against extra load (%), one point per delay:
-/// simulated p99 and p99.9, closed forms dashed. The leftmost point (0 %)
+/// Tail latency (log y) against extra load (%), one point per delay
+/// (labelled with the delay on the p99.9): simulated p99 and p99.9 (mean
+/// over the replications, 95 % band), closed forms dashed. The leftmost point (0 %)
 /// is no hedging.
 pub fn hedge_chart(points: &[HedgePoint]) -> Result<Figure> {
     let x = |p: &HedgePoint| 100.0 * p.extra();
@@ -563,12 +564,11 @@ pub fn hedge_chart(points: &[HedgePoint]) -> Result<Figure> {
         })
         .collect();
     let sim = vec![
-        delay_labels(
-            Series::new("p99", pts.iter().map(|p| (x(p), p.p99)).collect())
-                .with_band(band(|p| p.p99_ci))
-                .with_style(SeriesStyle::LinePoints),
-            labels.clone(),
-        ),
+        // The p99 points sit below the p99.9 points of the same delay: one
+        // set of delay labels (on the p99.9) names both.
+        Series::new("p99", pts.iter().map(|p| (x(p), p.p99)).collect())
+            .with_band(band(|p| p.p99_ci))
+            .with_style(SeriesStyle::LinePoints),
         delay_labels(
             Series::new("p99.9", pts.iter().map(|p| (x(p), p.p999)).collect())
                 .with_band(band(|p| p.p999_ci))
