@@ -121,6 +121,9 @@ pub fn survival(lat: &Latency, x_ns: f64) -> f64 {
     if x_ns < 0.0 {
         return 1.0;
     }
+    if x_ns == f64::INFINITY {
+        return 0.0; // no draw is infinite (also for an infinite mean)
+    }
     match lat {
         Latency::Constant { ns } => f64::from(u8::from(*ns > x_ns)),
         Latency::Uniform { lo, hi } => {
