@@ -9,7 +9,7 @@
 //! |---|---|
 //! | `engine [nodes=100] [inflight=1000] [deliveries=1000000] [seed=1]` | one run of the standard workload (alias `scale`) |
 //! | `floor [iters=1000000] [size=1000]` | bare `EventQueue` pop-one-push-one cost |
-//! | `scaling [reps=3] [dir=charts/bench]` | the scaling table and charts (one process per run) |
+//! | `scaling [reps=3] [deliveries=1000000] [dir=charts/bench]` | the scaling table and charts `scaling_throughput`, `scaling_throughput_nodes`, `scaling_memory` (one process per run) |
 //! | `sweep [points=64]` | speedup of a 64-point sweep on all cores over one thread |
 //! | `explore [seeds=10000]` | two-phase commit (3 nodes) explored over random fault schedules with crash points |
 //! | `crashpoints [clients=4] [transfers=25]` | chapter 5's bank crashed at every crash point, all four logging schemes |
@@ -256,6 +256,8 @@ struct Row {
     nodes: usize,
     inflight: usize,
     events_per_s: f64,
+    events_per_s_min: f64,
+    events_per_s_max: f64,
     ns_per_event: f64,
     bytes_per_msg: f64,
 }
@@ -278,9 +280,13 @@ fn mode_scaling(args: &[String]) -> BoxResult<()> {
             nspe.push(field(&line, "ns_per_event").ok_or("ns_per_event")?);
             mem.push(field(&line, "hwm_delta_kb").ok_or("hwm_delta_kb")? * 1024.0);
         }
+        let lo = eps.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = eps.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         rows.push(Row {
             nodes,
             inflight,
+            events_per_s_min: lo,
+            events_per_s_max: hi,
             events_per_s: median(&mut eps),
             ns_per_event: median(&mut nspe),
             bytes_per_msg: median(&mut mem) / inflight as f64,
@@ -325,47 +331,134 @@ fn mode_scaling(args: &[String]) -> BoxResult<()> {
 
     let mut nodes_rows: Vec<&Row> = rows.iter().filter(|r| r.inflight == 1_000).collect();
     nodes_rows.sort_by_key(|r| r.nodes);
-    let million = |r: &&Row| r.events_per_s / 1e6;
+    // One variable per chart, on a log x axis (it spans decades); y linear
+    // from 0 (the queue-alone ceiling puts 0 in range, so small
+    // differences are not exaggerated by a cut axis); markers at the
+    // measured points; the band is the spread (min to max) of the fresh
+    // processes.
+    let million = |v: f64| v / 1e6;
+    let throughput_series = |rows: &[&Row], x: fn(&Row) -> f64, label: &str| {
+        Series::new(
+            label,
+            rows.iter()
+                .map(|r| (x(r), million(r.events_per_s)))
+                .collect(),
+        )
+        .with_band(
+            rows.iter()
+                .map(|r| (million(r.events_per_s_min), million(r.events_per_s_max)))
+                .collect(),
+        )
+        .with_style(SeriesStyle::LinePoints)
+    };
+    // The bare event queue at the same size (pop one + push one, 24-byte
+    // events): the ceiling the engine cannot beat, and what it adds on top.
+    // Median of three in-process runs per size; one size for the nodes
+    // chart (the queue does not know about nodes), drawn flat.
+    let iters = deliveries.min(1_000_000);
+    let queue_rate = |size: usize| {
+        let mut v: Vec<f64> = (0..3).map(|i| floor::<3>(size, iters, 7 + i)).collect();
+        million(1e9 / median(&mut v))
+    };
+    let at_1000 = queue_rate(1_000);
+    let queue_series = |xs: Vec<(f64, usize)>| {
+        Series::new(
+            "event queue alone (pop one + push one)",
+            xs.into_iter()
+                .map(|(x, size)| {
+                    (
+                        x,
+                        if size == 1_000 {
+                            at_1000
+                        } else {
+                            queue_rate(size)
+                        },
+                    )
+                })
+                .collect(),
+        )
+        .with_style(SeriesStyle::LinePoints)
+    };
     let throughput = line_chart(
         &[
-            Series::new(
-                "messages in flight (100 nodes)",
+            throughput_series(&by_inflight, |r| r.inflight as f64, "engine, 100 nodes"),
+            queue_series(
                 by_inflight
                     .iter()
-                    .map(|r| (r.inflight as f64, million(r)))
-                    .collect(),
-            ),
-            Series::new(
-                "nodes (1,000 messages in flight)",
-                nodes_rows
-                    .iter()
-                    .map(|r| (r.nodes as f64, million(r)))
+                    .map(|r| (r.inflight as f64, r.inflight))
                     .collect(),
             ),
         ],
         &[],
-        Opts::new("Engine throughput vs queue size and cluster size")
-            .x_label("messages in flight, or nodes")
+        Opts::new("Engine throughput against messages in flight")
+            .x_label("messages in flight (event queue size)")
             .y_label("million events per second")
             .log_x(),
     )?;
+    let throughput_nodes = line_chart(
+        &[
+            throughput_series(
+                &nodes_rows,
+                |r| r.nodes as f64,
+                "engine, 1,000 messages in flight",
+            ),
+            queue_series(nodes_rows.iter().map(|r| (r.nodes as f64, 1_000)).collect()),
+        ],
+        &[],
+        Opts::new("Engine throughput against cluster size")
+            .x_label("nodes")
+            .y_label("million events per second")
+            .log_x(),
+    )?;
+    // Total memory on log-log axes: a line of slope 1 is memory
+    // proportional to the messages in flight. Runs whose peak did not grow
+    // measurably (0 KiB) have no place on a log axis and are left out.
+    let mib = |r: &Row| r.bytes_per_msg * r.inflight as f64 / (1024.0 * 1024.0);
+    let measured: Vec<&Row> = by_inflight
+        .iter()
+        .copied()
+        .filter(|r| mib(r) > 0.0)
+        .collect();
+    if measured.len() < by_inflight.len() {
+        println!(
+            "  memory chart: {} run(s) with no measurable growth of the peak left out",
+            by_inflight.len() - measured.len()
+        );
+    }
+    let mut overlays = Vec::new();
+    if let Some(top) = measured.last() {
+        let per = mib(top) / top.inflight as f64;
+        overlays.push(Series::new(
+            format!(
+                "{:.0} bytes per message in flight (theory: linear growth, fitted at the largest run)",
+                top.bytes_per_msg
+            ),
+            measured
+                .iter()
+                .map(|r| (r.inflight as f64, per * r.inflight as f64))
+                .collect(),
+        ));
+    }
     let memory = line_chart(
         &[Series::new(
-            "100 nodes",
-            by_inflight
+            "100 nodes (growth of peak resident memory)",
+            measured
                 .iter()
-                .map(|r| (r.inflight as f64, r.bytes_per_msg))
+                .map(|r| (r.inflight as f64, mib(r)))
                 .collect(),
-        )],
-        &[],
-        Opts::new("Peak memory per message in flight")
+        )
+        .with_style(SeriesStyle::LinePoints)],
+        &overlays,
+        Opts::new("Peak memory against messages in flight")
             .x_label("messages in flight")
-            .y_label("bytes per message (VmHWM delta / in flight)")
-            .log_x(),
+            .y_label("memory (MiB, VmHWM growth during the run)")
+            .log_x()
+            .log_y(),
     )?;
     for path in throughput
         .save(&dir, "scaling_throughput")?
         .into_iter()
+        .chain(throughput_nodes.save(&dir, "scaling_throughput_nodes")?)
         .chain(memory.save(&dir, "scaling_memory")?)
     {
         println!("  chart: {}", path.display());

@@ -43,4 +43,10 @@ if ! command -v jupyter >/dev/null || ! jupyter lab --version >/dev/null 2>&1; t
 fi
 export JUPYTER_PATH="$PWD/build/lab${JUPYTER_PATH:+:$JUPYTER_PATH}"
 export EVCXR_CONFIG_DIR="$PWD/scripts/evcxr"
-exec jupyter lab notebooks/ "$@"
+# Classroom containers often run as root, where Jupyter refuses to start
+# without --allow-root ("Running as root is not recommended").
+ROOT=()
+if [ "$(id -u)" -eq 0 ]; then
+    ROOT=(--allow-root)
+fi
+exec jupyter lab notebooks/ "${ROOT[@]}" "$@"

@@ -25,5 +25,7 @@ pub use crate::{ch01, ch02, ch03, ch04, ch05};
 pub use crate::{delivery, detect, failure, retry, sim, txn};
 
 pub use plotters;
+pub use rand::seq::{IndexedRandom, SliceRandom};
+pub use rand::{self, Rng};
 pub use rand_core::{self, RngCore, SeedableRng};
 pub use serde_json;

@@ -124,6 +124,58 @@ fn adding_a_node_does_not_reshuffle_other_streams() {
     assert_eq!(first_draw(2), first_draw(3));
 }
 
+#[test]
+fn rand_methods_work_on_a_node_stream_with_the_prelude_alone() {
+    // What a reader writes in a notebook cell: rand 0.9's Rng methods on
+    // ctx.rng(), with nothing but `use thinkdist::prelude::*`.
+    #[derive(Clone, Default)]
+    struct Gossip {
+        picks: Vec<(u64, bool, f64, u8)>,
+    }
+    impl Node for Gossip {
+        type Msg = ();
+        type Timer = ();
+        type Disk = ();
+        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+            ctx.set_timer(ms(1), ());
+        }
+        fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
+        fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: ()) {
+            let r = ctx.rng();
+            let pick = (
+                r.random_range(0..10u64),
+                r.random_bool(0.25),
+                r.random::<f64>(),
+                *[1u8, 2, 3].choose(r).unwrap(),
+            );
+            self.picks.push(pick);
+            if self.picks.len() < 1000 {
+                ctx.set_timer(ms(1), ());
+            }
+        }
+    }
+    let run = |seed| {
+        let mut sim = Sim::builder()
+            .seed(seed)
+            .build(vec![Gossip::default(); 2])
+            .unwrap();
+        sim.run_for(secs(2)).unwrap();
+        sim.node(1).unwrap().picks.clone()
+    };
+    let a = run(7);
+    assert_eq!(a.len(), 1000);
+    assert_eq!(a, run(7), "same seed, same draws");
+    assert_ne!(a, run(8));
+    // The draws have the right law: the share of `true` from random_bool(0.25)
+    // over 1000 draws is within 4 standard errors (4 * 0.0137) of 0.25.
+    let t = a.iter().filter(|p| p.1).count() as f64 / 1000.0;
+    assert!(
+        (t - 0.25).abs() < 4.0 * (0.25f64 * 0.75 / 1000.0).sqrt(),
+        "{t}"
+    );
+    assert!(a.iter().all(|p| p.0 < 10 && (0.0..1.0).contains(&p.2)));
+}
+
 // ---------- ordering ----------
 
 #[test]

@@ -767,3 +767,108 @@ fn availability_timeline_names_its_states() {
     assert!(plain.contains("60% up") && !plain.contains("trusted"));
     fig.save("/tmp/thinkdist-gallery", "states").unwrap();
 }
+
+// ---------- sequence diagrams: label layout (added for issue 9) ----------
+
+/// Two marks 6 ms apart on one lane with labels, and arrows leaving at the
+/// same instants: the case that printed "got resp 1" 3 px from "sent req 4".
+fn crowded_sequence() -> SequenceDiagram {
+    SequenceDiagram::new(["client", "server"])
+        .mark(Mark::new(0, 94.0, MarkKind::Note, "got resp 1"))
+        .mark(Mark::new(0, 100.0, MarkKind::Note, "sent req 4"))
+        .mark(Mark::new(0, 100.0, MarkKind::Timer, "send 4"))
+        .mark(Mark::new(0, 101.0, MarkKind::Timer, "timeout 2"))
+        .arrow(Arrow::delivered(0, 1, 100.0, 101.0, "req 4"))
+        .arrow(Arrow::delivered(1, 0, 90.0, 94.0, "resp 1"))
+        .arrow(Arrow::delivered(1, 0, 92.0, 100.5, "resp 2"))
+        .arrow(Arrow::lost(0, 1, 101.0, "req 2 (retry 1)"))
+        .mark(Mark::new(1, 99.0, MarkKind::Processed, "req 2 processed again").warning())
+        .mark(Mark::new(0, 0.0, MarkKind::Note, "start"))
+}
+
+#[test]
+fn sequence_labels_never_overlap() {
+    let figs = [
+        sequence_fig(),
+        sequence_diagram(&crowded_sequence(), Opts::new("crowded")).unwrap(),
+    ];
+    for f in figs {
+        for (w, h) in [(960, 600), (1920, 1200), (640, 400)] {
+            let f = f.clone().with_size(w, h);
+            let l = f.sequence_layout().unwrap();
+            assert!(
+                l.collisions().is_empty(),
+                "{} at {w}x{h}: {:?}",
+                f.title(),
+                l.collisions()
+            );
+            // Every label is drawn once, inside the plot.
+            for x in &l.labels {
+                assert!(x.rect[0] >= l.plot[0] && x.rect[2] <= l.plot[2], "{x:?}");
+            }
+        }
+    }
+    // The 60-message gossip diagram keeps its labels apart too.
+    let l = big_sequence_fig().sequence_layout().unwrap();
+    assert!(l.collisions().is_empty(), "{:?}", l.collisions());
+}
+
+#[test]
+fn sequence_key_explains_symbols_and_layout_is_deterministic() {
+    let f = sequence_diagram(&crowded_sequence(), Opts::new("crowded")).unwrap();
+    let l = f.sequence_layout().unwrap();
+    let texts: Vec<&str> = l.labels.iter().map(|x| x.text.as_str()).collect();
+    for key in ["timer fired", "work done", "message lost"] {
+        assert!(texts.contains(&key), "{texts:?}");
+    }
+    assert!(texts.contains(&"req 2 (retry 1) (lost)"));
+    assert_eq!(l, f.sequence_layout().unwrap());
+    assert_eq!(f.to_png().unwrap(), f.to_png().unwrap());
+    // A diagram without timers, work or losses has no key.
+    let plain = sequence_diagram(
+        &SequenceDiagram::new(["a", "b"]).arrow(Arrow::delivered(0, 1, 0.0, 1.0, "m")),
+        Opts::new("plain"),
+    )
+    .unwrap();
+    let texts: Vec<String> = plain
+        .sequence_layout()
+        .unwrap()
+        .labels
+        .into_iter()
+        .map(|x| x.text)
+        .collect();
+    assert_eq!(texts, vec!["m".to_string()]);
+    // Not a sequence diagram: an error naming what is needed.
+    assert!(bar_fig()
+        .sequence_layout()
+        .unwrap_err()
+        .is_invalid_parameter());
+}
+
+#[test]
+fn sequence_panels_side_by_side() {
+    let one = SequenceDiagram::new(["client", "server"])
+        .arrow(Arrow::delivered(0, 1, 0.0, 5.0, "req"))
+        .mark(Mark::new(1, 8.0, MarkKind::Processed, ""));
+    let two = SequenceDiagram::new(["client", "server"]).arrow(Arrow::lost(0, 1, 0.0, "req"));
+    let d = one.clone().beside("(a) ok", &two, "(b) lost");
+    assert_eq!(d.lanes.len(), 4);
+    assert_eq!(
+        d.groups,
+        vec![(0, 1, "(a) ok".to_string()), (2, 3, "(b) lost".to_string())]
+    );
+    assert_eq!(d.arrows[1].from, 2);
+    let f = sequence_diagram(&d, Opts::new("panels")).unwrap();
+    let texts: Vec<String> = f
+        .sequence_layout()
+        .unwrap()
+        .labels
+        .into_iter()
+        .map(|x| x.text)
+        .collect();
+    assert!(texts.contains(&"(a) ok".to_string()) && texts.contains(&"(b) lost".to_string()));
+    let bad = one.group(1, 5, "too far");
+    assert!(sequence_diagram(&bad, Opts::new("x"))
+        .unwrap_err()
+        .is_invalid_parameter());
+}

@@ -2,18 +2,44 @@
 # The evcxr kernel as scripts/lab.sh starts it: each kernel builds in the first
 # free folder build/lab/slot-N (N = 0, 1, ...), kept between sessions, so a
 # notebook reopened later is warm (its `:dep` cell takes seconds instead of the
-# minute a fresh folder needs). The slot is held by an flock on
+# minute a fresh folder needs), and a new slot starts as a copy of the headless
+# runs' warm build folder (seed_slot below). The slot is held by an flock on
 # build/lab/slot-N.lock for the life of the kernel (the descriptor is
 # inherited by evcxr_jupyter through exec), so two kernels never share one.
 #   kernel.sh CONNECTION_FILE
 set -euo pipefail
-LAB="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/lab"
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LAB="$REPO/build/lab"
+WARM="$REPO/build/evcxr-tmp/evcxr"
 mkdir -p "$LAB"
+
+# A slot used for the first time starts as a copy of the headless runs' build
+# folder (build/evcxr-tmp/evcxr, warm after the README's first command), so
+# the first Run All in JupyterLab compiles only the cells, not the crate's
+# dependencies (measured: see README "Opening the notebooks in Jupyter").
+# Cargo reuses the copied artefacts: their fingerprints name the sources, not
+# the folder. Skipped while a headless run holds build/evcxr-tmp.lock (its
+# folder may be half-written then); the slot then builds cold, as before.
+seed_slot() {
+    local slot=$1
+    if [ -d "$slot/target" ] || [ ! -d "$WARM/target" ]; then
+        mkdir -p "$slot"
+        return
+    fi
+    local lock
+    exec {lock}>"$REPO/build/evcxr-tmp.lock"
+    if flock -n "$lock"; then
+        rm -rf "$slot.seeding"
+        cp -a "$WARM" "$slot.seeding" && rm -rf "$slot" && mv "$slot.seeding" "$slot"
+    fi
+    exec {lock}>&-
+    mkdir -p "$slot"
+}
 for n in $(seq 0 63); do
     exec {lock}>"$LAB/slot-$n.lock"
     if flock -n "$lock"; then
         export EVCXR_TMPDIR="$LAB/slot-$n"
-        mkdir -p "$EVCXR_TMPDIR"
+        seed_slot "$EVCXR_TMPDIR"
         exec evcxr_jupyter --control_file "$1"
     fi
     exec {lock}>&-

@@ -36,14 +36,22 @@
 //! [`DedupStore::Volatile`] store keeps them in the receiver's memory: after
 //! a restart the receiver has forgotten which keys it processed, and a
 //! resend of a message processed just before the crash is processed again.
-//! A [`DedupStore::Window`] keeps only the most recent keys, on disk (real
-//! deduplication windows expire keys after a time or a count); a copy that
-//! arrives after its key left the window is processed again.
+//! A [`DedupStore::Window`] keeps only the most recent keys, on disk, and a
+//! [`DedupStore::Expiring`] store forgets a key a fixed time after it was
+//! processed (real deduplication windows expire keys after a count or a
+//! time); a copy that arrives after its key left the window is processed
+//! again.
 //!
-//! The receiver writes the effect and the key, then syncs once: a crash
-//! between two events never splits them. A crash *at* that sync (a crash
-//! point) loses both together; chapter 5 (transactions) is about what it
-//! takes when the writes cannot share one sync.
+//! The key must be stored **atomically with the effect**. By default
+//! ([`KeyWrite::Atomic`]) the receiver writes the effect and the key, then
+//! syncs once: a crash between two events never splits them, and a crash
+//! *at* that sync (a crash point) loses both together, so the resend is
+//! processed once. Synced one after the other ([`KeyWrite::EffectThenKey`],
+//! [`KeyWrite::KeyThenEffect`]), a crash between the two syncs leaves an
+//! effect without its key (the resend is processed again) or a key without
+//! its effect (the resend is skipped: the message is lost). Chapter 5
+//! (transactions) is about what it takes when the writes cannot share one
+//! sync.
 //!
 //! ## Using the components
 //! A node owns a [`Sender`] or a [`Receiver`] (or both) and forwards the
@@ -400,8 +408,13 @@ pub enum DedupStore {
     /// In memory: emptied by a crash.
     Volatile,
     /// Durable but bounded: only the most recent `n` keys are kept (older
-    /// ones are forgotten, as a time- or size-limited dedup window does).
+    /// ones are forgotten, as a size-limited dedup window does).
     Window(usize),
+    /// Durable, but a key expires this long after the copy that wrote it
+    /// was processed (a time-limited dedup window, as message brokers
+    /// offer): a copy that arrives later is processed again. A copy
+    /// skipped inside the window does not renew the key.
+    Expiring(SimDuration),
 }
 
 impl DedupStore {
@@ -412,6 +425,7 @@ impl DedupStore {
             DedupStore::Durable => "durable dedup".into(),
             DedupStore::Volatile => "volatile dedup".into(),
             DedupStore::Window(n) => format!("dedup window of {n}"),
+            DedupStore::Expiring(w) => format!("dedup window of {w}"),
         }
     }
 }
@@ -466,6 +480,8 @@ impl ReceiverStats {
 pub struct ReceiverDisk {
     seen: imbl::OrdSet<Key>,
     window: imbl::Vector<Key>,
+    /// When each key of an expiring store was last processed.
+    seen_at: imbl::OrdMap<Key, SimTime>,
     times: imbl::OrdMap<Key, u32>,
     log: imbl::Vector<(SimTime, Key)>,
 }
@@ -506,6 +522,46 @@ pub struct Receiver {
     /// The keys of a volatile store.
     volatile: BTreeSet<Key>,
     notes: bool,
+    key_write: KeyWrite,
+}
+
+/// How a [`Receiver`] with a durable store ([`DedupStore::Durable`],
+/// [`DedupStore::Window`], [`DedupStore::Expiring`]) writes a processed
+/// copy's key and its effect to disk. Only [`KeyWrite::Atomic`] is
+/// correct: the other two exist to show what goes wrong when a crash falls
+/// between two syncs (every sync is a crash point).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum KeyWrite {
+    /// Key and effect written, then one sync: a crash keeps both or
+    /// neither (the default; in a real system, one transaction).
+    #[default]
+    Atomic,
+    /// The effect is synced first, the key after it: a crash between the
+    /// two keeps the effect but not the key, so the resend is processed
+    /// again.
+    EffectThenKey,
+    /// The key is synced first, the effect after it: a crash between the
+    /// two keeps the key but not the effect, so the resend is skipped (and
+    /// acked): the message is never processed.
+    KeyThenEffect,
+}
+
+impl KeyWrite {
+    /// All three, the correct one first.
+    pub const ALL: [KeyWrite; 3] = [
+        KeyWrite::Atomic,
+        KeyWrite::EffectThenKey,
+        KeyWrite::KeyThenEffect,
+    ];
+
+    /// A short name for tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyWrite::Atomic => "key and effect in one sync",
+            KeyWrite::EffectThenKey => "effect synced, then key",
+            KeyWrite::KeyThenEffect => "key synced, then effect",
+        }
+    }
 }
 
 impl Receiver {
@@ -515,7 +571,15 @@ impl Receiver {
             store,
             volatile: BTreeSet::new(),
             notes: false,
+            key_write: KeyWrite::Atomic,
         }
+    }
+
+    /// Sets how a durable store's key and the effect reach the disk
+    /// (default [`KeyWrite::Atomic`]; the others are wrong on purpose).
+    pub fn with_key_write(mut self, how: KeyWrite) -> Self {
+        self.key_write = how;
+        self
     }
 
     /// Writes a trace note for each processed or skipped copy ("process
@@ -530,17 +594,22 @@ impl Receiver {
         self.store
     }
 
-    fn remembers(&self, disk: &ReceiverDisk, key: &Key) -> bool {
+    fn remembers(&self, disk: &ReceiverDisk, key: &Key, now: SimTime) -> bool {
         match self.store {
             DedupStore::None => false,
             DedupStore::Volatile => self.volatile.contains(key),
             DedupStore::Durable | DedupStore::Window(_) => disk.seen.contains(key),
+            // Remembered for `w` after processing: expired once `w` has passed.
+            DedupStore::Expiring(w) => disk.seen_at.get(key).is_some_and(|&t| now.since(t) < w),
         }
     }
 
-    fn remember(&mut self, disk: &mut ReceiverDisk, key: Key) {
+    fn remember(&mut self, disk: &mut ReceiverDisk, key: Key, now: SimTime) {
         match self.store {
             DedupStore::None => {}
+            DedupStore::Expiring(_) => {
+                disk.seen_at.insert(key, now);
+            }
             DedupStore::Volatile => {
                 self.volatile.insert(key);
             }
@@ -561,6 +630,31 @@ impl Receiver {
                     }
                 }
             }
+        }
+    }
+
+    /// Writes the effect record of `key` (not yet synced); true if the key
+    /// had been processed before.
+    fn apply(disk: &mut ReceiverDisk, key: Key, now: SimTime) -> bool {
+        let c = disk.times.entry(key).or_insert(0);
+        *c += 1;
+        let again = *c > 1;
+        disk.log.push_back((now, key));
+        again
+    }
+
+    /// Counts (and notes) one application of the effect.
+    fn processed<N: Node>(&self, ctx: &mut Ctx<'_, N>, id: MsgId, again: bool) {
+        ctx.count(counter::PROCESSED);
+        if again {
+            ctx.count(counter::AGAIN);
+        }
+        if self.notes {
+            ctx.note(if again {
+                format!("process m{id} AGAIN")
+            } else {
+                format!("process m{id}")
+            });
         }
     }
 
@@ -585,30 +679,37 @@ impl Receiver {
         ctx.count(counter::DELIVERIES);
         let key = (from, id);
         let now = ctx.now();
-        let out = if self.remembers(ctx.disk().as_mut(), &key) {
+        let out = if self.remembers(ctx.disk().as_mut(), &key, now) {
             ctx.count(counter::SUPPRESSED);
             if self.notes {
                 ctx.note(format!("skip m{id}"));
             }
             None
         } else {
-            let disk = ctx.disk().as_mut();
-            self.remember(disk, key);
-            let c = disk.times.entry(key).or_insert(0);
-            *c += 1;
-            let again = *c > 1;
-            disk.log.push_back((now, key));
-            ctx.sync("effect and key");
-            ctx.count(counter::PROCESSED);
-            if again {
-                ctx.count(counter::AGAIN);
-            }
-            if self.notes {
-                ctx.note(if again {
-                    format!("process m{id} AGAIN")
-                } else {
-                    format!("process m{id}")
-                });
+            // The key and the effect reach the disk together (one sync) or
+            // one after the other, as `key_write` says.
+            let durable_key = !matches!(self.store, DedupStore::None | DedupStore::Volatile);
+            match self.key_write {
+                KeyWrite::KeyThenEffect if durable_key => {
+                    self.remember(ctx.disk().as_mut(), key, now);
+                    ctx.sync("key");
+                    let again = Self::apply(ctx.disk().as_mut(), key, now);
+                    ctx.sync("effect");
+                    self.processed(ctx, id, again);
+                }
+                KeyWrite::EffectThenKey if durable_key => {
+                    let again = Self::apply(ctx.disk().as_mut(), key, now);
+                    ctx.sync("effect");
+                    self.processed(ctx, id, again);
+                    self.remember(ctx.disk().as_mut(), key, now);
+                    ctx.sync("key");
+                }
+                _ => {
+                    self.remember(ctx.disk().as_mut(), key, now);
+                    let again = Self::apply(ctx.disk().as_mut(), key, now);
+                    ctx.sync("effect and key");
+                    self.processed(ctx, id, again);
+                }
             }
             Some(payload)
         };
@@ -714,6 +815,71 @@ pub mod theory {
         Ok((1.0 - pk - once).clamp(0.0, 1.0))
     }
 
+    /// Probability that an at-least-once message (`k` sends, one every
+    /// resend interval `R`) is **processed** more than once by a receiver
+    /// whose keys expire `W = ratio · R` after processing
+    /// ([`DedupStore::Expiring`]), with a constant latency `L` (`2L < R`,
+    /// so an ack that is not lost stops the sender before its next send),
+    /// no network duplication and loss `p` on each message and ack.
+    ///
+    /// Copies of a message arrive a whole number of intervals apart. A copy
+    /// `j` intervals after the last processed one is processed again if
+    /// `j · R ≥ W`, that is `j ≥ ratio`. The sum runs over the attempts
+    /// with a small exact recursion: the state after each attempt is (which
+    /// attempt was last processed, how often: 0, 1, 2 or more) and whether
+    /// the sender still sends; a delivered copy's ack stops it with
+    /// probability `1 - p`. Below `ratio = 1` every copy is processed and
+    /// this equals [`delivered_more_than_once`] with `d = 0`; from
+    /// `ratio > k - 1` on it is 0 (every copy arrives inside the window).
+    pub fn expiring_more_than_once(p: f64, k: u32, ratio: f64) -> Result<f64> {
+        check(p, 0.0, k)?;
+        if k > 1000 {
+            return Err(Error::invalid("max_attempts", k, "at most 1,000 sends"));
+        }
+        if !ratio.is_finite() || ratio < 0.0 {
+            return Err(Error::invalid(
+                "ratio",
+                ratio,
+                "a window / resend interval >= 0",
+            ));
+        }
+        let k = k as usize;
+        // alive[last][count]: mass still sending; last = 0 means none yet,
+        // else the attempt number (1-based); count capped at 2.
+        let mut alive = vec![[0.0f64; 3]; k + 1];
+        alive[0][0] = 1.0;
+        let mut twice = 0.0;
+        for i in 1..=k {
+            let mut next = vec![[0.0f64; 3]; k + 1];
+            for (last, row) in alive.iter().enumerate() {
+                for (count, &m) in row.iter().enumerate() {
+                    if m == 0.0 {
+                        continue;
+                    }
+                    // The copy is lost: the sender tries again.
+                    next[last][count] += m * p;
+                    // The copy arrives: processed if no key or an expired one.
+                    let fresh = last == 0 || (i - last) as f64 >= ratio;
+                    let (l2, c2) = if fresh {
+                        (i, (count + 1).min(2))
+                    } else {
+                        (last, count)
+                    };
+                    let arrived = m * (1.0 - p);
+                    // Its ack returns and the message is done, or the ack is
+                    // lost and the sender goes on.
+                    if c2 >= 2 {
+                        twice += arrived * (1.0 - p);
+                    }
+                    next[l2][c2] += arrived * p;
+                }
+            }
+            alive = next;
+        }
+        twice += alive.iter().map(|row| row[2]).sum::<f64>();
+        Ok(twice.clamp(0.0, 1.0))
+    }
+
     /// Expected copies delivered per at-most-once message: `(1-p)(1+d)`.
     pub fn at_most_once_copies(p: f64, d: f64) -> Result<f64> {
         check(p, d, 1)?;
@@ -750,6 +916,18 @@ mod tests {
         let huge = delivered_more_than_once(0.5, 0.05, u32::MAX).unwrap_or(f64::NAN);
         assert!((0.0..=1.0).contains(&huge));
         let lost = super::theory::lost(super::Semantics::AtLeastOnce, 0.5, u32::MAX);
+        // A window shorter than one resend interval forgets every key in
+        // time for the next copy: processed twice = delivered twice.
+        for &p in &[0.0, 0.1, 0.3, 0.7] {
+            for k in 1u32..=8 {
+                let short = super::theory::expiring_more_than_once(p, k, 0.5).unwrap_or(f64::NAN);
+                let all = delivered_more_than_once(p, 0.0, k).unwrap_or(f64::NAN);
+                assert!((short - all).abs() < 1e-12, "p={p} k={k}: {short} vs {all}");
+                let long = super::theory::expiring_more_than_once(p, k, k as f64 - 0.5)
+                    .unwrap_or(f64::NAN);
+                assert!(long.abs() < 1e-15, "p={p} k={k}: {long}");
+            }
+        }
         assert_eq!(lost.ok(), Some(0.0));
     }
 }

@@ -240,7 +240,17 @@ impl Axis {
         if major.len() < 3 {
             major = all.clone();
         }
-        let minor = if decades.len() > 8 { decades } else { all };
+        let mut minor = if decades.len() > 8 { decades } else { all };
+        let mut decimals = 0;
+        if major.len() < 3 {
+            // Less than a decade with under three of 1..9 × 10^k inside:
+            // evenly stepped ticks (as on a linear axis), still placed on
+            // the log scale, so the reader gets more than one number.
+            let lin = Axis::linear(lo, hi, 5);
+            major = lin.major;
+            minor = lin.minor;
+            decimals = lin.decimals;
+        }
         Axis {
             lo,
             hi,
@@ -249,7 +259,7 @@ impl Axis {
             major,
             minor,
             labels: None,
-            decimals: 0,
+            decimals,
         }
     }
 
@@ -342,7 +352,9 @@ impl Axis {
             }
             return String::new();
         }
-        if self.log {
+        if self.log && self.decimals > 0 {
+            fmt_fixed(v, self.decimals)
+        } else if self.log {
             fmt_log_tick(v)
         } else {
             fmt_fixed(v, self.decimals)
@@ -416,6 +428,24 @@ impl ValueFormatter<f64> for Axis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_log_axis_within_a_decade_still_has_several_labels() {
+        for (lo, hi) in [(2.5, 3.5), (0.031, 0.036), (410.0, 480.0), (2.0, 2.9)] {
+            let a = Axis::log(lo, hi);
+            let labels = a.tick_labels();
+            assert!(labels.len() >= 3, "{lo}..{hi}: {labels:?}");
+            let mut distinct = labels.clone();
+            distinct.dedup();
+            assert_eq!(distinct, labels, "{lo}..{hi}: labels repeat");
+            assert!(a.major.iter().all(|&v| v >= lo * 0.999 && v <= hi * 1.001));
+        }
+        // Wider ranges keep their decade labels.
+        assert_eq!(
+            Axis::log(1.0, 1000.0).tick_labels(),
+            ["1", "10", "100", "1,000"]
+        );
+    }
 
     #[test]
     fn clean_ticks() {

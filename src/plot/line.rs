@@ -265,6 +265,10 @@ fn draw_series_list<DB: DrawingBackend>(
                 )))
                 .map_err(perr)?;
             occupancy(x, y, &poly, occ);
+            // The band's inside counts too: a legend must not cover it.
+            for (p, q) in s.points.iter().zip(b) {
+                occupancy(x, y, &[(p.0, q.0), (p.0, q.1)], occ);
+            }
         }
     }
     // Lines first, then markers on top of every line, then theory on top
@@ -443,7 +447,17 @@ pub(crate) fn draw_time_series<DB: DrawingBackend>(
     } else if opts.log_y {
         Axis::log(y0.lo(), y0.at(1.12))
     } else {
-        Axis::linear_nice(y0.lo(), y0.at(1.12), 6)
+        // From the data's top, not the rounded axis top: a fraction gets
+        // 0..1.14, not 0..1.5.
+        let (_, top) = min_max(all.iter().flat_map(|s| {
+            s.points.iter().map(|p| p.1).chain(
+                s.band
+                    .iter()
+                    .flat_map(|b| b.iter().flat_map(|p| [p.0, p.1])),
+            )
+        }));
+        let top = if top > y0.lo() { top } else { y0.hi() };
+        Axis::linear(y0.lo(), top + 0.14 * (top - y0.lo()), 6)
     };
     let mut chart = frame(root, opts, sz, x.clone(), y.clone(), XAxisAt::Bottom, true)?;
     let shade = RGBColor(120, 120, 120);

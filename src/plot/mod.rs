@@ -21,6 +21,7 @@
 //! | [`cdf()`] | empirical CDF (or tail) with p50/p90/p99/p99.9 |
 //! | [`time_series()`] | series over time with shaded fault windows |
 //! | [`availability_timeline()`] | up/down lane per node |
+//! | [`segment_chart()`] | stacked horizontal bars: where each row's time went |
 //! | [`line_chart()`] | series vs a parameter, error bands, theory overlays |
 //! | [`sequence_diagram()`] | message (Lamport) diagram |
 //! | [`bar_chart()`] | grouped bars |
@@ -54,7 +55,9 @@ pub use grid::{crash_point_chart, grid_chart, Grid};
 pub use histogram::histogram;
 pub use history::{history_chart, HistoryChart, OpBar};
 pub use line::{line_chart, time_series, Series, SeriesStyle, Window};
-pub use sequence::{sequence_diagram, Arrow, Mark, MarkKind, SequenceDiagram};
+pub use sequence::{
+    sequence_diagram, Arrow, Mark, MarkKind, PlacedLabel, SequenceDiagram, SequenceLayout,
+};
 pub use style::{series_color, FONT_FAMILY, PALETTE};
 pub use table::Table;
-pub use timeline::{availability_timeline, Lane};
+pub use timeline::{availability_timeline, segment_chart, Lane, Segment};

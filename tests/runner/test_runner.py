@@ -19,8 +19,10 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -383,6 +385,50 @@ class RunnerTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
+
+
+class LabSlotSeedTests(unittest.TestCase):
+    """A JupyterLab kernel's first build folder starts as a copy of the warm
+    headless one, so a classroom's first Run All does not compile the crate's
+    dependencies again (scripts/evcxr/kernel.sh)."""
+
+    def run_kernel_sh(self, root: Path, locked: bool = False) -> str:
+        """Runs a copy of kernel.sh under ``root`` with a fake evcxr_jupyter
+        that prints its build folder; returns that folder."""
+        (root / "scripts" / "evcxr").mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / "scripts" / "evcxr" / "kernel.sh", root / "scripts" / "evcxr")
+        fake = root / "bin" / "evcxr_jupyter"
+        fake.parent.mkdir(exist_ok=True)
+        fake.write_text("#!/bin/sh\necho \"$EVCXR_TMPDIR\"\n")
+        fake.chmod(0o755)
+        env = dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}")
+        cmd = ["bash", str(root / "scripts" / "evcxr" / "kernel.sh"), "conn.json"]
+        if locked:  # a headless run holds the warm folder's lock
+            cmd = ["flock", str(root / "build" / "evcxr-tmp.lock")] + cmd
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+
+    def test_new_slot_starts_warm_and_a_used_slot_is_kept(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            warm = root / "build" / "evcxr-tmp" / "evcxr" / "target" / "release"
+            warm.mkdir(parents=True)
+            (warm / "libserde.rlib").write_text("compiled")
+            slot = Path(self.run_kernel_sh(root))
+            self.assertEqual(slot, root / "build" / "lab" / "slot-0")
+            self.assertEqual((slot / "target" / "release" / "libserde.rlib").read_text(), "compiled")
+            # A slot with a build of its own is never overwritten.
+            (slot / "target" / "release" / "libserde.rlib").write_text("newer")
+            self.run_kernel_sh(root)
+            self.assertEqual((slot / "target" / "release" / "libserde.rlib").read_text(), "newer")
+
+    def test_no_copy_while_a_headless_run_holds_the_lock(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            (root / "build" / "evcxr-tmp" / "evcxr" / "target").mkdir(parents=True)
+            slot = Path(self.run_kernel_sh(root, locked=True))
+            self.assertTrue(slot.is_dir())
+            self.assertFalse((slot / "target").exists())
 
 
 @unittest.skipUnless(HAVE_KERNEL, "Jupyter kernel 'rust' not registered (run scripts/setup.sh)")

@@ -3,7 +3,8 @@
 //! checks of chapter 2.
 
 use crate::harness::*;
-use thinkdist::ch01::{determinism_table, ClientServer, ClientServerRun};
+use thinkdist::ch01::ambiguity::Ambiguity;
+use thinkdist::ch01::{determinism_table, retry_storm, ClientServer, ClientServerRun};
 use thinkdist::ch02::correctness;
 use thinkdist::ch02::queueing::{self, ClosedPoint, LoadPoint, QueueRun};
 use thinkdist::ch02::replicas::{self, AvailabilityPoint};
@@ -100,6 +101,87 @@ fn ch01(c: &mut Cases) {
             format!("ch01::ClientServerRun.local_view({n})"),
             move || chart(ClientServer::default().run()?.local_view(x)),
         );
+    }
+    // The four-failures experiment: each duration, and the diagram's end.
+    let amb = Ambiguity::default();
+    let ab = body(|a: &Ambiguity| {
+        table(&a.client_view_table()?)?;
+        chart(a.diagram(100.0))
+    });
+    let ta = "ch01::ambiguity::Ambiguity";
+    c.vary(
+        ta,
+        "diagram",
+        &amb,
+        "network",
+        DUR,
+        |a, v| a.network = v,
+        &ab,
+    );
+    c.vary(
+        ta,
+        "diagram",
+        &amb,
+        "processing",
+        DUR,
+        |a, v| a.processing = v,
+        &ab,
+    );
+    c.vary(
+        ta,
+        "diagram",
+        &amb,
+        "slow_processing",
+        DUR,
+        |a, v| a.slow_processing = v,
+        &ab,
+    );
+    c.vary(
+        ta,
+        "diagram",
+        &amb,
+        "timeout",
+        DUR,
+        |a, v| a.timeout = v,
+        &ab,
+    );
+    for &(n, x) in F64 {
+        c.add(
+            format!("ch01::ambiguity::Ambiguity.diagram({n})"),
+            move || chart(Ambiguity::default().diagram(x)),
+        );
+    }
+    // The retry storm: each timeout value, seeds, and the load's size.
+    let storm_base = ClientServer {
+        requests: 200,
+        gap: ms(4),
+        trace_cap: 0,
+        ..ClientServer::default()
+    };
+    let show_storm = |s: thinkdist::ch01::RetryStorm| -> Outcome {
+        table(&s.table())?;
+        charts(vec![s.copies_chart(), s.answered_chart()])
+    };
+    for &(n, x) in F64 {
+        let b = storm_base.clone();
+        c.add(format!("ch01::retry_storm(timeouts [{n}])"), move || {
+            show_storm(retry_storm(&b, &[x, 50.0], 2)?)
+        });
+    }
+    for &(n, k) in RUNS64 {
+        let b = storm_base.clone();
+        c.add(format!("ch01::retry_storm(seeds {n})"), move || {
+            show_storm(retry_storm(&b, &[10.0, 100.0], k)?)
+        });
+    }
+    for &(n, k) in USIZE {
+        let b = ClientServer {
+            requests: k,
+            ..storm_base.clone()
+        };
+        c.add(format!("ch01::retry_storm(requests {n})"), move || {
+            show_storm(retry_storm(&b, &[10.0, 100.0], 3)?)
+        });
     }
     for &(n, k) in USIZE {
         c.add(

@@ -2,6 +2,7 @@
 
 mod ch01_02;
 mod ch03;
+mod ch03_ch04_more;
 mod ch04_05;
 mod check;
 pub mod kernel;
@@ -26,5 +27,6 @@ pub fn all() -> Cases {
     ch01_02::add(&mut c);
     ch03::add(&mut c);
     ch04_05::add(&mut c);
+    ch03_ch04_more::add(&mut c);
     c
 }

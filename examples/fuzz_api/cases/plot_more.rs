@@ -13,6 +13,7 @@ fn sequences(c: &mut Cases) {
         MarkKind::Note,
         MarkKind::Sync,
         MarkKind::Violation,
+        MarkKind::Processed,
     ];
     for (dn, d) in data() {
         c.add(
@@ -34,11 +35,45 @@ fn sequences(c: &mut Cases) {
             move || {
                 let mut sd = SequenceDiagram::new(["a", "b"]);
                 for (i, &x) in d().iter().take(100).enumerate() {
-                    sd = sd.mark(Mark::new(i % 2, x, kinds[i % kinds.len()], "mark"));
+                    let m = Mark::new(i % 2, x, kinds[i % kinds.len()], "mark");
+                    sd = sd.mark(if i % 3 == 0 { m.warning() } else { m });
                 }
-                chart(sequence_diagram(&sd, Opts::new("t")))
+                let fig = sequence_diagram(&sd, Opts::new("t"));
+                if let Ok(f) = &fig {
+                    f.sequence_layout()?;
+                }
+                chart(fig)
             },
         );
+        c.add(
+            format!("plot::segment_chart(segments ending at {dn})"),
+            move || {
+                let parts = ["a".to_string(), "b".to_string()];
+                let rows: Vec<(String, Vec<Segment>)> = d()
+                    .windows(2)
+                    .take(50)
+                    .enumerate()
+                    .map(|(i, w)| (format!("r{i}"), vec![Segment::new(w[0], w[1], i % 2)]))
+                    .collect();
+                chart(segment_chart(&rows, &parts, Opts::new("t")))
+            },
+        );
+    }
+    for &(nn, n) in crate::cases::kernel::NODE {
+        c.add(format!("plot::SequenceDiagram.group(0, {nn})"), move || {
+            let sd = SequenceDiagram::new(["a", "b"])
+                .arrow(Arrow::delivered(0, 1, 1.0, 2.0, "m"))
+                .group(0, n, "panel");
+            chart(sequence_diagram(&sd, Opts::new("t")))
+        });
+        c.add(format!("plot::segment_chart(part {nn} of 2)"), move || {
+            let rows = vec![("r".to_string(), vec![Segment::new(0.0, 1.0, n)])];
+            chart(segment_chart(
+                &rows,
+                &["a".into(), "b".into()],
+                Opts::new("t"),
+            ))
+        });
     }
     for &(nn, n) in crate::cases::kernel::NODE {
         c.add(

@@ -10,6 +10,7 @@
 //! client itself observed) are drawn.
 
 use crate::error::{check_probability, Error, Result};
+use crate::plot::Table;
 use crate::sim::net::{Latency, LinkConfig, NodeId};
 use crate::sim::node::{Node, TimerId};
 use crate::sim::time::{ms, SimDuration, SimTime};
@@ -91,12 +92,22 @@ pub struct RequestRecord {
     pub id: u64,
     /// When the client first sent it.
     pub first_sent: SimTime,
-    /// When the answer arrived, if it did.
+    /// When the answer arrived, if it did before the client gave up.
     pub answered: Option<SimTime>,
+    /// When the client gave up on it (its last timeout fired unanswered).
+    pub gave_up: Option<SimTime>,
+    /// When an answer arrived after the client had given up: too late to
+    /// count as answered (the server did the work; the client never used it).
+    pub late: Option<SimTime>,
     /// How many times it was sent.
     pub attempts: u32,
     /// Network time of the answered attempt, both ways (ms).
     pub network_ms: f64,
+    /// Of which the request's way to the server (ms).
+    pub request_network_ms: f64,
+    /// Time from the first send to the send of the answered attempt: the
+    /// timeouts that led to resends (ms).
+    pub wait_ms: f64,
     /// Time waiting in the server's queue (ms).
     pub queue_ms: f64,
     /// Processing time (ms).
@@ -107,9 +118,9 @@ pub struct RequestRecord {
 
 impl RequestRecord {
     /// Time lost before the answered attempt was sent (timeouts that led to
-    /// a resend), in ms: total minus network, queueing and processing.
+    /// a resend), in ms: [`RequestRecord::wait_ms`].
     pub fn retry_wait_ms(&self) -> f64 {
-        (self.total_ms - self.network_ms - self.queue_ms - self.processing_ms).max(0.0)
+        self.wait_ms
     }
 }
 
@@ -126,6 +137,10 @@ pub enum Timer {
 
 /// The counter under which the server counts the requests it processed.
 pub const PROCESSED: &str = "requests processed";
+/// The counter of answers that reached the client after it had given up.
+pub const LATE_RESPONSES: &str = "late responses (client had given up)";
+/// The counter of second and later answers to one request.
+pub const DUPLICATE_RESPONSES: &str = "duplicate responses ignored";
 
 /// The two roles.
 #[derive(Debug, Clone)]
@@ -209,12 +224,23 @@ impl Node for Role {
                 let i = id as usize;
                 let Some(r) = records.get_mut(i) else { return };
                 if r.answered.is_some() {
-                    ctx.count("duplicate responses ignored");
+                    ctx.count(DUPLICATE_RESPONSES);
                     return;
                 }
                 let now = ctx.now();
+                if r.gave_up.is_some() {
+                    if r.late.is_none() {
+                        r.late = Some(now);
+                        ctx.count(LATE_RESPONSES);
+                    } else {
+                        ctx.count(DUPLICATE_RESPONSES);
+                    }
+                    return;
+                }
                 let sent = sent_at[i][attempt as usize];
                 r.answered = Some(now);
+                r.wait_ms = sent.since(r.first_sent).as_ms();
+                r.request_network_ms = arrived.since(sent).as_ms();
                 r.network_ms = (arrived.since(sent) + now.since(finished)).as_ms();
                 r.queue_ms = started.since(arrived).as_ms();
                 r.processing_ms = finished.since(started).as_ms();
@@ -243,8 +269,12 @@ impl Node for Role {
                         id,
                         first_sent: now,
                         answered: None,
+                        gave_up: None,
+                        late: None,
                         attempts: 1,
                         network_ms: 0.0,
+                        request_network_ms: 0.0,
+                        wait_ms: 0.0,
                         queue_ms: 0.0,
                         processing_ms: 0.0,
                         total_ms: 0.0,
@@ -264,6 +294,7 @@ impl Node for Role {
                     }
                     if r.attempts > cfg.retries {
                         timeouts[i] = None;
+                        r.gave_up = Some(ctx.now());
                         ctx.note(format!("give up {id}"));
                         return;
                     }
@@ -422,7 +453,7 @@ impl ClientServerRun {
         vec!["client".into(), "server".into()]
     }
 
-    /// Requests that got an answer.
+    /// Requests that got an answer before the client gave up on them.
     pub fn answered(&self) -> usize {
         self.requests
             .iter()
@@ -430,146 +461,38 @@ impl ClientServerRun {
             .count()
     }
 
+    /// Requests whose answer came only after the client had given up: not
+    /// answered, though the server did the work.
+    pub fn late(&self) -> usize {
+        self.requests.iter().filter(|r| r.late.is_some()).count()
+    }
+
+    /// Requests the client gave up on (with or without a late answer).
+    pub fn gave_up(&self) -> usize {
+        self.requests.iter().filter(|r| r.gave_up.is_some()).count()
+    }
+
+    /// Copies of requests the server processed per request sent (1 without
+    /// retries; more when timeouts resend work already queued or done).
+    pub fn copies_per_request(&self) -> f64 {
+        self.processed as f64 / self.requests.len().max(1) as f64
+    }
+
+    /// Mean end-to-end latency of the answered requests (ms), `None` if
+    /// none was answered.
+    pub fn mean_latency_ms(&self) -> Option<f64> {
+        let done: Vec<f64> = self
+            .requests
+            .iter()
+            .filter(|r| r.answered.is_some())
+            .map(|r| r.total_ms)
+            .collect();
+        (!done.is_empty()).then(|| done.iter().sum::<f64>() / done.len() as f64)
+    }
+
     /// A fingerprint of the whole trace: equal for identical runs.
     pub fn fingerprint(&self) -> u64 {
         crate::sim::rng::fingerprint(self.trace.to_jsonl().as_bytes())
-    }
-}
-
-use crate::plot::{
-    bar_chart, cdf, sequence_diagram, BarSeries, Figure, Mark, MarkKind, Opts, SequenceDiagram,
-    Table,
-};
-
-impl ClientServerRun {
-    /// The global view: every node's events on one message diagram, up to
-    /// `until_ms` milliseconds.
-    pub fn global_view(&self, until_ms: f64) -> Result<Figure> {
-        let until = SimTime::from_start(SimDuration::from_ms_named("until_ms", until_ms)?);
-        let d = SequenceDiagram::from_trace(&self.trace, &Self::lanes(), until);
-        sequence_diagram(
-            &d,
-            Opts::new("Global view: every message, as an omniscient observer sees it")
-                .y_label("time (ms)"),
-        )
-    }
-
-    /// The client's local view: only what the client observed (its sends,
-    /// the answers it got, its timers), up to `until_ms`. The server and the
-    /// network are invisible to it; a lost message looks exactly like a slow one.
-    pub fn local_view(&self, until_ms: f64) -> Result<Figure> {
-        let until = SimTime::from_start(SimDuration::from_ms_named("until_ms", until_ms)?);
-        let mut d = SequenceDiagram::new(["client (all it can see)"]);
-        for e in self.trace.local_view(0) {
-            if e.time > until {
-                break;
-            }
-            let (kind, label) = match e.kind {
-                crate::sim::trace::TraceKind::Send => (MarkKind::Note, format!("sent {}", e.label)),
-                crate::sim::trace::TraceKind::Deliver => {
-                    (MarkKind::Note, format!("got {}", e.label))
-                }
-                crate::sim::trace::TraceKind::Timer => (MarkKind::Timer, e.label.clone()),
-                _ => (MarkKind::Note, e.label.clone()),
-            };
-            d.marks.push(Mark::new(0, e.time.as_ms(), kind, label));
-        }
-        sequence_diagram(
-            &d,
-            Opts::new("Local view: the client's own events only").y_label("time (ms)"),
-        )
-    }
-
-    /// The client's local view as a table.
-    pub fn local_view_table(&self, max_rows: usize) -> Table {
-        let mut t = Table::new(&["time (ms)", "event at the client"]);
-        for e in self.trace.local_view(0).iter().take(max_rows) {
-            let what = match e.kind {
-                crate::sim::trace::TraceKind::Send => format!("sent {}", e.label),
-                crate::sim::trace::TraceKind::Deliver => format!("received {}", e.label),
-                crate::sim::trace::TraceKind::Timer => format!("timer: {}", e.label),
-                _ => e.label.clone(),
-            };
-            t = t.row(vec![format!("{:.3}", e.time.as_ms()), what]);
-        }
-        t
-    }
-
-    /// Per answered request: network, queueing and processing time, stacked
-    /// side by side (first `max` requests).
-    pub fn breakdown_chart(&self, max: usize) -> Result<Figure> {
-        let done: Vec<&RequestRecord> = self
-            .requests
-            .iter()
-            .filter(|r| r.answered.is_some())
-            .take(max)
-            .collect();
-        let cats: Vec<String> = done.iter().map(|r| format!("req {}", r.id)).collect();
-        let series = vec![
-            BarSeries::new(
-                "network (both ways)",
-                done.iter().map(|r| r.network_ms).collect(),
-            ),
-            BarSeries::new("queueing", done.iter().map(|r| r.queue_ms).collect()),
-            BarSeries::new("processing", done.iter().map(|r| r.processing_ms).collect()),
-            BarSeries::new(
-                "waiting before a resend",
-                done.iter().map(|r| r.retry_wait_ms()).collect(),
-            ),
-            BarSeries::new("total", done.iter().map(|r| r.total_ms).collect()),
-        ];
-        bar_chart(
-            &cats,
-            &series,
-            Opts::new("Where a request's time goes").y_label("time (ms)"),
-        )
-    }
-
-    /// CDFs of network, processing and total latency over all answered requests.
-    pub fn latency_cdf(&self) -> Result<Figure> {
-        let done: Vec<&RequestRecord> = self
-            .requests
-            .iter()
-            .filter(|r| r.answered.is_some())
-            .collect();
-        let pick = |f: fn(&RequestRecord) -> f64| done.iter().map(|r| f(r)).collect::<Vec<f64>>();
-        cdf(
-            &[
-                ("network (both ways)".to_string(), pick(|r| r.network_ms)),
-                ("processing".to_string(), pick(|r| r.processing_ms)),
-                ("total".to_string(), pick(|r| r.total_ms)),
-            ],
-            Opts::new("Latency = network + queueing + processing")
-                .x_label("latency (ms)")
-                .y_label("fraction of requests ≤ x"),
-        )
-    }
-
-    /// Means of the latency parts, with their sum against the measured total.
-    pub fn breakdown_table(&self) -> Table {
-        let done: Vec<&RequestRecord> = self
-            .requests
-            .iter()
-            .filter(|r| r.answered.is_some())
-            .collect();
-        let n = done.len().max(1) as f64;
-        let mean = |f: fn(&RequestRecord) -> f64| done.iter().map(|r| f(r)).sum::<f64>() / n;
-        let (net, q, p, tot) = (
-            mean(|r| r.network_ms),
-            mean(|r| r.queue_ms),
-            mean(|r| r.processing_ms),
-            mean(|r| r.total_ms),
-        );
-        Table::new(&["part", "mean (ms)"])
-            .row(vec!["network (both ways)".into(), format!("{net:.3}")])
-            .row(vec!["queueing at the server".into(), format!("{q:.3}")])
-            .row(vec!["processing".into(), format!("{p:.3}")])
-            .row(vec![
-                "waiting before a resend".into(),
-                format!("{:.3}", tot - (net + q + p)),
-            ])
-            .row(vec!["sum of the parts".into(), format!("{:.3}", tot)])
-            .row(vec!["measured end to end".into(), format!("{tot:.3}")])
     }
 }
 

@@ -4,4 +4,6 @@
 
 pub mod backoff;
 pub mod failure_detection;
+pub mod failure_kinds;
 pub mod fanout;
+pub mod recovery;

@@ -20,9 +20,10 @@
 //!
 //! See [`crate::delivery`] for the components and the closed forms.
 
+use crate::check::crash_points::CrashPointRun;
 use crate::delivery::{
-    check_exactly_once, theory, DedupStore, Key, Receiver, ReceiverDisk, ReceiverStats, Resend,
-    ResendTimer, Semantics, Sender, SenderStats, Wire,
+    check_exactly_once, theory, DedupStore, Key, KeyWrite, Receiver, ReceiverDisk, ReceiverStats,
+    Resend, ResendTimer, Semantics, Sender, SenderStats, Wire,
 };
 use crate::error::{check_probability, Error, Result};
 use crate::measure::stats::MeanCi;
@@ -409,6 +410,22 @@ impl DeliveryParams {
     }
 
     fn run_with_notes(&self, scenario: &Scenario, notes: bool) -> Result<DeliveryRun> {
+        Ok(self
+            .run_inner(scenario, notes, KeyWrite::Atomic, &FaultPlan::new(), false)?
+            .0)
+    }
+
+    /// One run with the consumer writing keys as `key_write` says, the
+    /// faults of `extra` added to the scenario's, and the crash points
+    /// recorded if `record` (for [`crate::check::crash_points`]).
+    pub(crate) fn run_inner(
+        &self,
+        scenario: &Scenario,
+        notes: bool,
+        key_write: KeyWrite,
+        extra: &FaultPlan,
+        record: bool,
+    ) -> Result<(DeliveryRun, CrashPointRun)> {
         self.validate()?;
         let sender = match scenario.semantics {
             Semantics::AtMostOnce => Sender::at_most_once(),
@@ -420,14 +437,19 @@ impl DeliveryParams {
             gap: self.gap,
         };
         let consumer = Role::Consumer {
-            receiver: Receiver::new(scenario.store).with_notes(notes),
+            receiver: Receiver::new(scenario.store)
+                .with_notes(notes)
+                .with_key_write(key_write),
         };
-        let plan = if scenario.crashes {
+        let mut plan = if scenario.crashes {
             self.crash_plan()
         } else {
             FaultPlan::new()
         };
         let crashes = plan.actions().len() / 2;
+        for f in extra.faults() {
+            plan = plan.with(f.clone());
+        }
         let link = LinkConfig::new(self.latency.clone())
             .loss(self.loss)
             .duplicate(self.duplicate);
@@ -436,8 +458,10 @@ impl DeliveryParams {
             .link(link)
             .trace(self.trace_cap)
             .faults(plan)
+            .record_crash_points(record)
             .build(vec![producer, consumer])?;
         sim.run_to_end()?;
+        let points = CrashPointRun::new(&sim, Vec::new());
         let end = sim.now();
         let trace = sim.trace().clone();
         let net = sim.stats();
@@ -458,7 +482,7 @@ impl DeliveryParams {
             extra_copies: r.deliveries - processed_keys,
             transmissions: s.transmissions,
         };
-        Ok(DeliveryRun {
+        let run = DeliveryRun {
             params: self.clone(),
             scenario: scenario.clone(),
             outcome,
@@ -469,7 +493,12 @@ impl DeliveryParams {
             crashes,
             trace,
             end,
-        })
+        };
+        let points = CrashPointRun {
+            verdicts: run.exactly_once(),
+            ..points
+        };
+        Ok((run, points))
     }
 }
 
@@ -601,37 +630,71 @@ pub fn sweep_loss(
 }
 
 impl LossSweep {
+    /// The chart of one measure: a series per scenario (mean and 95 %
+    /// band), the closed forms as overlays. A series whose points equal an
+    /// earlier one's would be drawn exactly on top of it and hidden: it is
+    /// shifted right by 1 % of the x range per earlier twin, and its label
+    /// says so. On a log y axis, points with a mean of 0 are left out (the
+    /// caption of [`LossSweep::table`] gives the resolution: one message
+    /// in all runs), and band ends below half that resolution are clipped
+    /// to it.
     fn chart(
         &self,
         pick: fn(&Point) -> MeanCi,
         theory: fn(&Scenario, &DeliveryParams) -> Option<f64>,
         opts: Opts,
+        log_y: bool,
     ) -> Result<Figure> {
+        let pct = |x: f64| 100.0 * x;
+        let floor = 50.0 / (self.params.messages as f64 * self.seeds.len().max(1) as f64);
+        let span = self
+            .points
+            .iter()
+            .flatten()
+            .map(|p| pct(p.loss))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+                (lo.min(x), hi.max(x))
+            });
+        let dx = if span.1 > span.0 {
+            0.01 * (span.1 - span.0)
+        } else {
+            0.5
+        };
+        let mut raw: Vec<Vec<(f64, f64)>> = Vec::new();
         let mut series: Vec<Series> = Vec::new();
         for (sc, pts) in self.scenarios.iter().zip(&self.points) {
-            let pct = |x: f64| 100.0 * x;
             let ys: Vec<(f64, f64)> = pts
                 .iter()
                 .map(|p| (pct(p.loss), pct(pick(p).mean)))
                 .collect();
-            // A line drawn exactly on top of the previous one would hide it:
-            // say so in the legend.
-            let label = match series.last() {
-                Some(prev) if prev.points == ys => format!("{} (same as above)", sc.label),
-                _ => sc.label.clone(),
+            let twins: Vec<usize> = (0..raw.len()).filter(|&j| raw[j] == ys).collect();
+            raw.push(ys);
+            let shift = dx * twins.len() as f64;
+            let label = if twins.is_empty() {
+                sc.label.clone()
+            } else {
+                format!("{} (same values as above: shifted right)", sc.label)
             };
+            let kept: Vec<&Point> = pts
+                .iter()
+                .filter(|p| !log_y || pick(p).mean > 0.0)
+                .collect();
+            if kept.is_empty() {
+                continue;
+            }
+            let lo_clip = if log_y { floor } else { 0.0 };
             series.push(
                 Series::new(
                     label,
-                    pts.iter()
-                        .map(|p| (pct(p.loss), pct(pick(p).mean)))
+                    kept.iter()
+                        .map(|p| (pct(p.loss) + shift, pct(pick(p).mean)))
                         .collect(),
                 )
                 .with_band(
-                    pts.iter()
+                    kept.iter()
                         .map(|p| {
                             let (lo, hi) = pick(p).interval();
-                            (pct(lo.max(0.0)), pct(hi.min(1.0)))
+                            (pct(lo).max(lo_clip), pct(hi.min(1.0)))
                         })
                         .collect(),
                 )
@@ -653,15 +716,27 @@ impl LossSweep {
                 })
                 .collect();
             match line {
-                Some(l) => overlays.push(Series::new(format!("{} (theory)", sc.label), l)),
+                Some(mut l) => {
+                    if log_y {
+                        l.retain(|&(_, y)| y > 0.0);
+                    }
+                    if !l.is_empty() {
+                        overlays.push(Series::new(format!("{} (theory)", sc.label), l));
+                    }
+                }
                 None => break,
             }
         }
+        let opts = if log_y { opts.log_y() } else { opts };
         line_chart(&series, &overlays, opts)
     }
 
-    /// Percent of messages never processed against the loss rate, with the
-    /// closed forms (`p` for at-most-once, `p^k` for at-least-once).
+    /// Percent of messages never processed against the loss rate, on a
+    /// log axis (the losses span orders of magnitude), with the closed
+    /// forms (`p` for at-most-once, `p^k` for at-least-once). Points where
+    /// no run lost a message are left out; the two dedup scenarios lose the
+    /// same messages (the store does not change what the network and the
+    /// crashes do), so the second is drawn shifted right.
     pub fn lost_chart(&self) -> Result<Figure> {
         self.chart(
             |p| p.lost,
@@ -672,6 +747,7 @@ impl LossSweep {
             ))
             .x_label("network loss rate (%)")
             .y_label("messages lost (%)"),
+            true,
         )
     }
 
@@ -686,6 +762,7 @@ impl LossSweep {
             ))
             .x_label("network loss rate (%)")
             .y_label("messages processed twice or more (%)"),
+            false,
         )
     }
 
@@ -731,10 +808,12 @@ impl LossSweep {
             ]);
         }
         t.caption(format!(
-            "{} messages per run, {} seeds, {:.0} % duplication; ± is the 95 % interval over seeds",
+            "{} messages per run, {} seeds, {:.0} % duplication; ± is the 95 % interval over seeds; \
+             resolution: one message in all runs = {:.3} %",
             self.params.messages,
             self.seeds.len(),
-            100.0 * self.params.duplicate
+            100.0 * self.params.duplicate,
+            100.0 / (self.params.messages as f64 * self.seeds.len().max(1) as f64)
         ))
     }
 }
