@@ -397,23 +397,39 @@ fn failure_parameters_are_checked() {
     assert!(inj().from(ms(0), om(0.0, -0.1)).is_err());
     assert!(inj().from(ms(0), om(0.0, f64::NAN)).is_err());
     assert!(inj().window(ms(5), ms(1), FailureMode::Gray).is_err());
-    assert!(fd::failure_modes(1, ms(1), 0.3, ms(5)).is_err());
-    assert!(fd::failure_modes(1, secs(1), 1.3, ms(5)).is_err());
+    assert!(fd::failure_modes(1, ms(1), 0.3, ms(5), 0.0).is_err());
+    assert!(fd::failure_modes(1, secs(1), 1.3, ms(5), 0.0).is_err());
+    assert!(fd::failure_modes(1, secs(1), 0.3, ms(5), -0.1).is_err());
 }
 
 #[test]
 fn failure_modes_demo_shows_each_model() -> Result<()> {
-    let demo = fd::failure_modes(1, secs(1), 0.3, ms(50))?;
+    let demo = fd::failure_modes(1, secs(1), 0.3, ms(50), 0.3)?;
     let p = &demo.phases;
-    assert_eq!(p.len(), 5);
+    assert_eq!(p.len(), 6);
     assert_eq!((p[0].requests_answered, p[0].health_answered), (1.0, 1.0));
-    assert_eq!((p[1].requests_answered, p[1].health_answered), (0.0, 0.0)); // crashed
-                                                                            // Omission 30 % each way: a round trip survives with 0.49; 50 requests.
-    let n: f64 = 50.0;
-    assert!((p[2].requests_answered - 0.49).abs() < 5.0 * (0.49 * 0.51 / n).sqrt());
-    assert_eq!(p[3].requests_answered, 1.0);
-    assert!(p[3].mean_rtt_ms - p[0].mean_rtt_ms > 45.0); // +50 ms, different latency draws
-    assert_eq!((p[4].requests_answered, p[4].health_answered), (0.0, 1.0)); // gray
+    // Network loss 30 % each way and server omission 30 % each way: a round
+    // trip survives with 0.7² = 0.49 in both; 465 requests per phase
+    // (500 sent, those of the last 70 ms left out); 5 standard errors.
+    let n: f64 = 465.0;
+    let tol = 5.0 * (0.49f64 * 0.51 / n).sqrt();
+    assert!(
+        (p[1].requests_answered - 0.49).abs() < tol,
+        "{}",
+        p[1].requests_answered
+    );
+    assert_eq!((p[2].requests_answered, p[2].health_answered), (0.0, 0.0)); // crashed
+    assert!(
+        (p[3].requests_answered - 0.49).abs() < tol,
+        "{}",
+        p[3].requests_answered
+    );
+    assert_eq!(p[4].requests_answered, 1.0);
+    assert!(p[4].mean_rtt_ms - p[0].mean_rtt_ms > 45.0); // +50 ms, different latency draws
+    assert_eq!((p[5].requests_answered, p[5].health_answered), (0.0, 1.0)); // gray
+                                                                            // Without network loss the lossy-network phase is a correct one.
+    let clean = fd::failure_modes(1, secs(1), 0.3, ms(50), 0.0)?;
+    assert_eq!(clean.phases[1].requests_answered, 1.0);
     Ok(())
 }
 
@@ -561,6 +577,7 @@ fn constant_net(clients: usize, kind: Backoff, attempts: u32) -> Result<Contenti
         clients,
         policy: RetryPolicy::new(kind, ms(1), secs(1), attempts)?,
         latency: Latency::constant(ms(1)),
+        service: SimDuration::ZERO,
     })
 }
 
@@ -584,35 +601,23 @@ fn contention_matches_hand_counts() -> Result<()> {
 
 #[test]
 fn jitter_does_less_work_than_no_backoff() -> Result<()> {
-    let curves = backoff::compare(
-        &[Backoff::None, Backoff::FullJitter],
-        &[40],
-        ms(1),
-        secs(1),
-        100,
-        1,
-        4,
-    )?;
+    let setup = Contention {
+        policy: RetryPolicy::new(Backoff::FullJitter, ms(1), secs(1), 100)?,
+        ..Contention::default()
+    };
+    let curves = backoff::compare(&[Backoff::None, Backoff::FullJitter], &[40], &setup, 4)?;
     let none = curves[0].points[0].calls;
     let full = curves[1].points[0].calls;
     assert!(
         full.mean + full.half_width < none.mean - none.half_width,
         "full jitter {full:?} vs none {none:?}"
     );
-    let again = backoff::compare(
-        &[Backoff::None, Backoff::FullJitter],
-        &[40],
-        ms(1),
-        secs(1),
-        100,
-        1,
-        4,
-    )?;
+    let again = backoff::compare(&[Backoff::None, Backoff::FullJitter], &[40], &setup, 4)?;
     assert_eq!(
         backoff::table(&curves).to_csv(),
         backoff::table(&again).to_csv()
     );
-    assert!(backoff::compare(&[Backoff::None], &[5], ms(1), secs(1), 10, 1, 1).is_err());
+    assert!(backoff::compare(&[Backoff::None], &[5], &setup, 1).is_err());
     Ok(())
 }
 
@@ -700,9 +705,290 @@ fn charts_build() -> Result<()> {
     thinkdist::ch03::fanout::extra_load_chart(&h)?.to_svg()?;
     let run = FailureDetection::default().run()?;
     run.timeline()?.to_svg()?;
+    run.timeline_around_crash(secs(2), secs(4))?.to_svg()?;
     run.phi_chart(50.0)?.to_svg()?;
-    fd::failure_modes(1, secs(1), 0.3, ms(50))?
-        .gray_diagram()?
-        .to_svg()?;
+    let modes = fd::failure_modes(1, secs(1), 0.3, ms(50), 0.05)?;
+    modes.gray_diagram()?.to_svg()?;
+    modes.success_chart()?.to_svg()?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- φ models, exponent, capacity
+
+/// A φ detector that has learnt intervals of mean 100 ms: `window` of them,
+/// alternating 100 − a and 100 + a ms (so mean 100, population sd a), then
+/// the last heartbeat at the returned time.
+fn learnt(mut d: PhiAccrual, a: u64, window: usize) -> (PhiAccrual, SimTime) {
+    let mut now = SimTime::ZERO;
+    d.heartbeat(now);
+    for i in 0..window {
+        now += ms(if i % 2 == 0 { 100 - a } else { 100 + a });
+        d.heartbeat(now);
+    }
+    (d, now)
+}
+
+#[test]
+fn exponential_phi_is_the_cassandra_formula() -> Result<()> {
+    // φ = −log10(e^(−t/mean)) = t / (mean · ln 10), mean 100 ms.
+    let (d, last) = learnt(PhiAccrual::exponential(1.0, 10)?, 0, 10);
+    for t_ms in [0.0, 50.0, 100.0, 230.0, 1000.0, 10_000.0] {
+        let at = last + SimDuration::from_ms_f64(t_ms)?;
+        let want = t_ms / (100.0 * std::f64::consts::LN_10);
+        assert!(
+            (d.phi(at) - want).abs() < 1e-9,
+            "t = {t_ms}: {} vs {want}",
+            d.phi(at)
+        );
+    }
+    assert_eq!(d.model(), detect::PhiModel::Exponential);
+    // Threshold 1 is crossed at t = 100 ln 10 = 230.26 ms.
+    assert_eq!(d.status_at(last + ms(230)), Status::Trust);
+    assert_eq!(d.status_at(last + ms(231)), Status::Suspect);
+    Ok(())
+}
+
+#[test]
+fn ignored_gaps_are_not_learnt() -> Result<()> {
+    // Gaps of 100 ms, then one of 700 ms (> 2 × 100): ignored, the mean stays 100.
+    let mk = |ignore: bool| -> Result<PhiAccrual> {
+        let d = PhiAccrual::exponential(8.0, 100)?;
+        if ignore {
+            d.ignore_gaps_over(ms(200))
+        } else {
+            Ok(d)
+        }
+    };
+    let (mut a, last) = learnt(mk(true)?, 0, 4);
+    let (mut b, _) = learnt(mk(false)?, 0, 4);
+    a.heartbeat(last + ms(700));
+    b.heartbeat(last + ms(700));
+    assert_eq!(a.mean_sd_ms().unwrap().0, 100.0);
+    assert_eq!(b.mean_sd_ms().unwrap().0, (400.0 + 700.0) / 5.0);
+    assert_eq!(a.transitions(), b.transitions()); // the heartbeat still counts
+    assert!(PhiAccrual::exponential(8.0, 1)?
+        .ignore_gaps_over(SimDuration::ZERO)
+        .is_err());
+    assert!(PhiAccrual::exponential(0.0, 1).is_err());
+    Ok(())
+}
+
+/// Fraction of `trials` gaps drawn by `gap` (ms) at whose end a detector
+/// that learnt `learnt(.., a, 10)` has φ >= `x`.
+fn suspect_share(
+    proto: &PhiAccrual,
+    a: u64,
+    x: f64,
+    trials: u64,
+    mut gap: impl FnMut(&mut rng::SimRng) -> f64,
+) -> Result<u64> {
+    let (d, last) = learnt(proto.clone(), a, 10);
+    let mut r = rng::stream(7, domain::EXPERIMENT, 903, x.to_bits());
+    let mut hits = 0;
+    for _ in 0..trials {
+        let at = last + SimDuration::from_ms_f64(gap(&mut r))?;
+        hits += u64::from(d.phi(at) >= x);
+    }
+    Ok(hits)
+}
+
+#[test]
+fn phi_means_what_it_says_when_the_model_is_right() -> Result<()> {
+    // If the gaps follow the model with the learnt parameters, a silence
+    // reaches φ >= x with probability 10^−x. 40,000 gaps; counts within 5
+    // binomial standard deviations.
+    let n = 40_000;
+    let expo = PhiAccrual::exponential(1.0, 10)?;
+    let normal = PhiAccrual::new(1.0, 10, ms(1))?;
+    for x in [1.0, 2.0] {
+        let p = 10f64.powf(-x);
+        let e = suspect_share(&expo, 0, x, n, |r| 100.0 * rng::exp1(r))?;
+        assert!(
+            within_sigmas(e, n, p, 5.0),
+            "exponential, φ {x}: {e} of {n}"
+        );
+        // Normal model: learnt mean 100, sd 20; gaps Normal(100, 20).
+        let g = suspect_share(&normal, 20, x, n, |r| {
+            (100.0 + 20.0 * rng::standard_normal(r)).max(0.0)
+        })?;
+        assert!(within_sigmas(g, n, p, 5.0), "normal, φ {x}: {g} of {n}");
+    }
+    Ok(())
+}
+
+#[test]
+fn both_phi_models_detect_a_simulated_crash() -> Result<()> {
+    // Clean network, interval 100 ms: the exponential model at threshold 1
+    // suspects 100 ln 10 = 230 ms after the last heartbeat; the crash comes
+    // up to one interval after it, and the check grid and latency add up to
+    // 10 + 15 ms.
+    let p = FailureDetection {
+        phi_threshold: 1.0,
+        ..clean(3)?
+    };
+    let run = p.run()?;
+    let s = run.score_exp();
+    assert_eq!(s.wrong_suspicions, 0);
+    let d = s.detection.expect("detected").as_ms();
+    assert!((130.0..=260.0).contains(&d), "{d}");
+    let t = fd::tradeoff_models(&p, &[ms(300)], &[8.0], &[1.0, 4.0], 2)?;
+    assert_eq!(t.phi_exp.len(), 2);
+    assert!(t.phi_exp[0].detection_ms.mean < t.phi_exp[1].detection_ms.mean);
+    t.chart()?.to_svg()?;
+    assert!(FailureDetection {
+        phi_exp_max_gap: 0.5,
+        ..p
+    }
+    .run()
+    .is_err());
+    Ok(())
+}
+
+#[test]
+fn the_exponent_convention_is_a_parameter() -> Result<()> {
+    let p = RetryPolicy::new(Backoff::Exponential, ms(10), secs(10), 10)?;
+    let q = p.with_exponent(thinkdist::retry::Exponent::Failures);
+    let mut r = rng::stream(1, domain::EXPERIMENT, 0, 0);
+    // Default: base · 2^(n−1); Brooker's simulator: base · 2^n.
+    for n in 1..5u32 {
+        assert_eq!(
+            p.delay(n, SimDuration::ZERO, &mut r),
+            Some(ms(10 << (n - 1)))
+        );
+        assert_eq!(q.delay(n, SimDuration::ZERO, &mut r), Some(ms(10 << n)));
+    }
+    assert_eq!(q.with_kind(Backoff::FullJitter)?.exponent(), q.exponent());
+    Ok(())
+}
+
+#[test]
+fn writes_and_calls_are_counted_apart() -> Result<()> {
+    // No backoff, lock-step, N = 10: round m has N − m + 1 writers, so
+    // writes = N (N + 1) / 2 = 55 and calls (a read per write) = 110.
+    let storm = constant_net(10, Backoff::None, 100)?.run()?;
+    assert_eq!((storm.writes, storm.calls), (55, 110));
+    Ok(())
+}
+
+#[test]
+fn a_server_with_limited_capacity_queues_calls() -> Result<()> {
+    // One client, 1 ms each way, 1 ms per call: read answered at 1 + 1 + 1 = 3,
+    // write answered at 3 + 1 + 1 + 1 = 6 ms.
+    let one = Contention {
+        service: ms(1),
+        ..constant_net(1, Backoff::None, 10)?
+    }
+    .run()?;
+    assert_eq!(one.completion, ms(6));
+    // Two clients: the second read waits for the first (served 1–2, 2–3 ms).
+    let two = Contention {
+        service: ms(1),
+        ..constant_net(2, Backoff::None, 10)?
+    }
+    .run()?;
+    assert!(two.completion > ms(6));
+    assert!(Contention {
+        service: secs(7200),
+        ..Contention::default()
+    }
+    .run()
+    .is_err());
+    Ok(())
+}
+
+#[test]
+fn with_limited_capacity_jitter_finishes_first() -> Result<()> {
+    // Unlimited capacity: no backoff finishes first. 0.5 ms per call: the
+    // storm's extra calls queue and full jitter finishes first. 8 seeds,
+    // 95 % intervals must not overlap.
+    let setup = Contention {
+        policy: RetryPolicy::new(Backoff::FullJitter, ms(1), secs(1), 100)?,
+        ..Contention::default()
+    };
+    let kinds = [Backoff::None, Backoff::FullJitter];
+    let free = backoff::compare(&kinds, &[40], &setup, 8)?;
+    let (n, f) = (
+        free[0].points[0].completion_ms,
+        free[1].points[0].completion_ms,
+    );
+    assert!(n.mean + n.half_width < f.mean - f.half_width, "{n:?} {f:?}");
+    let busy = backoff::compare(
+        &kinds,
+        &[40],
+        &Contention {
+            service: us(500),
+            ..setup
+        },
+        8,
+    )?;
+    let (n, f) = (
+        busy[0].points[0].completion_ms,
+        busy[1].points[0].completion_ms,
+    );
+    assert!(f.mean + f.half_width < n.mean - n.half_width, "{n:?} {f:?}");
+    Ok(())
+}
+
+#[test]
+fn survival_matches_each_latency_kind() -> Result<()> {
+    use thinkdist::ch03::fanout::{survival, two_speed};
+    let x = 20e6; // 20 ms
+    assert_eq!(survival(&Latency::constant(ms(30)), x), 1.0);
+    assert_eq!(survival(&Latency::constant(ms(10)), x), 0.0);
+    assert!((survival(&Latency::uniform(ms(10), ms(30))?, x) - 0.5).abs() < 1e-12);
+    assert!((survival(&Latency::exponential(ms(10))?, x) - (-2f64).exp()).abs() < 1e-12);
+    // Log-normal with median 20 ms: half above.
+    assert!((survival(&Latency::log_normal(ms(20), 0.5)?, x) - 0.5).abs() < 1e-7);
+    // Pareto scale 10 ms, shape 2: (10/20)^2.
+    assert!((survival(&Latency::pareto(ms(10), 2.0)?, x) - 0.25).abs() < 1e-12);
+    // Normal mean 20, sd 5, redrawn below zero: half of the kept mass above,
+    // 0.5 / (1 − Φ(−4)) with Φ(−4) = 3.16712e-5.
+    let want = 0.5 / (1.0 - 3.167_12e-5);
+    assert!((survival(&Latency::normal(ms(20), ms(5))?, x) - want).abs() < 1e-7);
+    // Fan-out over any latency: two speeds with q = 1/100, 20,000 requests,
+    // within 5 binomial standard deviations of 1 − (1 − q)^n.
+    let f = Fanout {
+        latency: two_speed(0.01, ms(10), ms(1000))?,
+        ..Fanout::default()
+    };
+    assert!((f.q() - 0.01).abs() < 1e-12);
+    for p in f.run(&[1, 50, 200])? {
+        assert!(within_sigmas(p.slow, p.requests, p.theory, 5.0), "{p:?}");
+    }
+    Ok(())
+}
+
+#[test]
+fn hedged_percentiles_match_the_closed_form_over_replications() -> Result<()> {
+    // Each replication's p99 is one draw of the sample quantile; their mean
+    // must lie within 5 standard errors (sd / √n) of the closed form.
+    let h = Hedging {
+        requests: 50_000,
+        replications: 8,
+        ..Hedging::default()
+    };
+    for p in h.run(&[30.0, 100.0])? {
+        let c = p.p99_ci;
+        let se = c.sd / (c.n as f64).sqrt();
+        assert!(
+            (c.mean - p.p99_theory).abs() < 5.0 * se.max(0.1),
+            "delay {:?}: {c:?} vs {}",
+            p.delay_ms,
+            p.p99_theory
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn replay_moved_to_detect() -> Result<()> {
+    // The chapter path re-exports the detector's replay.
+    let mut a = HeartbeatDetector::new(ms(300))?;
+    let mut b = HeartbeatDetector::new(ms(300))?;
+    let arr = [t(0), t(100), t(900)];
+    detect::replay(&mut a, &arr, ms(10), t(2000))?;
+    fd::replay(&mut b, &arr, ms(10), t(2000))?;
+    assert_eq!(a.transitions(), b.transitions());
+    assert_eq!(a.transitions().len(), 3);
     Ok(())
 }

@@ -12,15 +12,16 @@
 //!   `timeout`.
 //! - [`PhiAccrual`]: Hayashibara, Défago, Yared and Katayama, "The φ accrual
 //!   failure detector", SRDS 2004. It outputs a suspicion level
-//!   `φ = −log10(P(a heartbeat comes later than now))` computed from the recent
+//!   `φ = −log10 P(a gap this long | node alive)` computed from the recent
 //!   inter-arrival times, and suspects when `φ` crosses a threshold: `φ = 3`
-//!   means a 1-in-1000 chance that the silence is just a late heartbeat.
+//!   means a 1-in-1000 chance that the silence is just a late heartbeat. Two
+//!   models of the gaps ([`PhiModel`]): normal (the paper, Akka) and
+//!   exponential (Cassandra, `φ = t / (mean · ln 10)`).
 //!
 //! Both are passive components a node owns: call `heartbeat(now)` when a
 //! heartbeat arrives and `check(now)` on a timer. They keep no clock of their
 //! own, so the same detector runs inside a simulated node or replayed over a
-//! recorded list of arrival times (see
-//! [`crate::ch03::failure_detection::replay`]).
+//! recorded list of arrival times (see [`replay()`]).
 //!
 //! ```
 //! use thinkdist::prelude::*;
@@ -39,7 +40,13 @@
 use crate::error::{Error, Result};
 use crate::sim::time::{SimDuration, SimTime};
 use serde::Serialize;
-use std::collections::VecDeque;
+
+mod phi;
+mod replay;
+
+pub use crate::sim::special::{erfc, log10_normal_tail, normal_cdf};
+pub use phi::{PhiAccrual, PhiModel};
+pub use replay::replay;
 
 /// A detector's opinion of the monitored node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -175,142 +182,3 @@ impl Detector for HeartbeatDetector {
         &mut self.log
     }
 }
-
-/// The φ accrual failure detector (Hayashibara et al. 2004).
-///
-/// It keeps the last `window` inter-arrival times of heartbeats and assumes
-/// they are **normally distributed** with the window's mean μ and standard
-/// deviation σ (σ floored at `min_sd`, so a perfectly regular sender does not
-/// divide by zero and a single late heartbeat does not send φ to infinity).
-/// With `t` the time since the last heartbeat,
-///
-/// `φ(t) = −log10(1 − F(t))`, `F` the normal CDF with mean μ and sd σ,
-///
-/// i.e. φ = 1, 2, 3 mean a 10 %, 1 %, 0.1 % chance that a heartbeat is still
-/// coming. The node is suspected when `φ >= threshold`. Real inter-arrival
-/// times have heavier tails than a normal (stalls, retransmissions), which is
-/// why a high-looking threshold still produces wrong suspicions.
-///
-/// Until two heartbeats have arrived there is no interval to learn from and
-/// φ is 0 (`Trust`). φ is computed in log space (see [`log10_normal_tail`]),
-/// so it stays finite and increasing however long the silence.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PhiAccrual {
-    threshold: f64,
-    window: usize,
-    min_sd_ms: f64,
-    intervals: VecDeque<f64>,
-    sum: f64,
-    sum_sq: f64,
-    last: Option<SimTime>,
-    log: TransitionLog,
-}
-
-impl PhiAccrual {
-    /// A detector that suspects at `phi >= threshold`, learning from the last
-    /// `window` intervals, with σ never below `min_sd`.
-    ///
-    /// Errors: `threshold` not finite and > 0; `window == 0`; `min_sd == 0`.
-    pub fn new(threshold: f64, window: usize, min_sd: SimDuration) -> Result<PhiAccrual> {
-        if !(threshold.is_finite() && threshold > 0.0) {
-            return Err(Error::invalid(
-                "phi threshold",
-                threshold,
-                "a finite number > 0 (typical: 1 to 16)",
-            ));
-        }
-        crate::error::check_count(
-            "window",
-            window,
-            1,
-            crate::error::limits::ITEMS,
-            "inter-arrival times (typical: 100 to 1000)",
-        )?;
-        if min_sd == SimDuration::ZERO {
-            return Err(Error::invalid(
-                "min_sd",
-                min_sd,
-                "a duration > 0 (it keeps σ away from zero)",
-            ));
-        }
-        Ok(PhiAccrual {
-            threshold,
-            window,
-            min_sd_ms: min_sd.as_ms(),
-            intervals: VecDeque::with_capacity(window),
-            sum: 0.0,
-            sum_sq: 0.0,
-            last: None,
-            log: TransitionLog::new(),
-        })
-    }
-    /// The suspicion threshold.
-    pub fn threshold(&self) -> f64 {
-        self.threshold
-    }
-    /// Mean and standard deviation (ms, floored at `min_sd`) of the window,
-    /// or `None` before two heartbeats.
-    pub fn mean_sd_ms(&self) -> Option<(f64, f64)> {
-        let n = self.intervals.len();
-        if n == 0 {
-            return None;
-        }
-        let mean = self.sum / n as f64;
-        let var = (self.sum_sq / n as f64 - mean * mean).max(0.0);
-        Some((mean, var.sqrt().max(self.min_sd_ms)))
-    }
-    /// The suspicion level at `now`: `−log10(1 − F(now − last))`; 0 before two
-    /// heartbeats.
-    pub fn phi(&self, now: SimTime) -> f64 {
-        let (Some(last), Some((mean, sd))) = (self.last, self.mean_sd_ms()) else {
-            return 0.0;
-        };
-        let t = now.since(last).as_ms();
-        (-log10_normal_tail((t - mean) / sd)).max(0.0)
-    }
-}
-
-impl PhiAccrual {
-    /// A heartbeat arrived at `now`; a suspected node is trusted again.
-    pub fn heartbeat(&mut self, now: SimTime) {
-        if let Some(last) = self.last {
-            let x = now.since(last).as_ms();
-            if self.intervals.len() == self.window {
-                if let Some(old) = self.intervals.pop_front() {
-                    self.sum -= old;
-                    self.sum_sq -= old * old;
-                }
-            }
-            self.intervals.push_back(x);
-            self.sum += x;
-            self.sum_sq += x * x;
-        }
-        self.last = Some(now);
-        self.log.set(now, Status::Trust);
-    }
-    /// The status at `now`, recording nothing.
-    pub fn status_at(&self, now: SimTime) -> Status {
-        if self.phi(now) >= self.threshold {
-            Status::Suspect
-        } else {
-            Status::Trust
-        }
-    }
-}
-
-impl Detector for PhiAccrual {
-    fn heartbeat(&mut self, now: SimTime) {
-        PhiAccrual::heartbeat(self, now)
-    }
-    fn status_at(&self, now: SimTime) -> Status {
-        PhiAccrual::status_at(self, now)
-    }
-    fn log(&self) -> &TransitionLog {
-        &self.log
-    }
-    fn log_mut(&mut self) -> &mut TransitionLog {
-        &mut self.log
-    }
-}
-
-pub use crate::sim::special::{erfc, log10_normal_tail, normal_cdf};

@@ -6,7 +6,8 @@
 //! retry immediately turn one overload into a retry storm. The policies here
 //! follow Marc Brooker, "Exponential Backoff And Jitter", AWS Architecture
 //! Blog, 2015. With `n` failed attempts so far (`n >= 1`) and
-//! `v = min(cap, base · 2^(n-1))`, the wait before the next attempt is:
+//! `v = min(cap, base · 2^(n-1))` (the default [`Exponent`]), the wait before
+//! the next attempt is:
 //!
 //! | [`Backoff`] | wait | bounds |
 //! |---|---|---|
@@ -17,11 +18,17 @@
 //! | `EqualJitter` | `v/2 + uniform(0, v/2)` | `[v/2, v)`, mean `3v/4` |
 //! | `Decorrelated` | `min(cap, uniform(base, 3 · prev))` | `[base, cap]` |
 //!
-//! `prev` is the previous wait (`base` before the first retry). The blog
-//! writes the exponent as `attempt` counted from 0; here `attempt` counts
-//! failed attempts from 1, so the first retry waits about `base` in every
-//! policy. After `max_attempts` attempts [`RetryPolicy::delay`] returns `None`:
-//! give up.
+//! `prev` is the previous wait (`base` before the first retry). After
+//! `max_attempts` attempts [`RetryPolicy::delay`] returns `None`: give up.
+//!
+//! **Which exponent.** The blog writes `base · 2^attempt` without fixing
+//! where `attempt` starts, and implementations differ by a factor of two.
+//! [`Exponent`] makes the choice a parameter: by default
+//! ([`Exponent::FailuresMinusOne`]) the exponent is `n − 1`, so the first
+//! retry waits about `base` in every policy; [`Exponent::Failures`] uses `n`,
+//! as the blog's own simulator does (its client increments `attempt` before
+//! calling `backoff(attempt)`, so its first retry waits up to `2 · base`).
+//! Set it with [`RetryPolicy::with_exponent`].
 //!
 //! ```
 //! use thinkdist::prelude::*;
@@ -40,6 +47,18 @@ use crate::error::{Error, Result};
 use crate::sim::rng::{self, SimRng};
 use crate::sim::time::SimDuration;
 use serde::Serialize;
+
+/// The exponent of the envelope `v = min(cap, base · 2^e)` after `n` failed
+/// attempts; see the [module docs](self).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Exponent {
+    /// `e = n − 1`: the first retry's envelope is `base` (the default).
+    #[default]
+    FailuresMinusOne,
+    /// `e = n`: the first retry's envelope is `2 · base`, as in Marc
+    /// Brooker's simulator for "Exponential Backoff And Jitter".
+    Failures,
+}
 
 /// How the wait between attempts grows; see the [module table](self).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -93,10 +112,12 @@ pub struct RetryPolicy {
     cap: SimDuration,
     max_attempts: u32,
     timeout: Option<SimDuration>,
+    exponent: Exponent,
 }
 
 impl Default for RetryPolicy {
-    /// Full jitter, base 1 ms, cap 1 s, 100 attempts, no timeout.
+    /// Full jitter, base 1 ms, cap 1 s, 100 attempts, no timeout, exponent
+    /// `n − 1`.
     fn default() -> Self {
         RetryPolicy {
             kind: Backoff::FullJitter,
@@ -104,6 +125,7 @@ impl Default for RetryPolicy {
             cap: SimDuration(1_000_000_000),
             max_attempts: 100,
             timeout: None,
+            exponent: Exponent::FailuresMinusOne,
         }
     }
 }
@@ -145,6 +167,7 @@ impl RetryPolicy {
             cap,
             max_attempts,
             timeout: None,
+            exponent: Exponent::FailuresMinusOne,
         })
     }
 
@@ -176,6 +199,29 @@ impl RetryPolicy {
         Ok(self)
     }
 
+    /// Counts the envelope's exponent as `exponent` says (default
+    /// [`Exponent::FailuresMinusOne`]).
+    pub fn with_exponent(mut self, exponent: Exponent) -> RetryPolicy {
+        self.exponent = exponent;
+        self
+    }
+
+    /// The same policy with another backoff kind; errors as
+    /// [`RetryPolicy::new`] would (a zero `base` for a kind that waits).
+    pub fn with_kind(self, kind: Backoff) -> Result<RetryPolicy> {
+        let p = RetryPolicy::new(kind, self.base, self.cap, self.max_attempts)?;
+        Ok(RetryPolicy {
+            timeout: self.timeout,
+            exponent: self.exponent,
+            ..p
+        })
+    }
+
+    /// How the envelope's exponent counts failures.
+    pub fn exponent(&self) -> Exponent {
+        self.exponent
+    }
+
     /// The backoff kind.
     pub fn kind(&self) -> Backoff {
         self.kind
@@ -197,10 +243,15 @@ impl RetryPolicy {
         self.timeout
     }
 
-    /// The exponential envelope `v = min(cap, base · 2^(attempt-1))` in ns
-    /// (saturating, so attempt 200 does not overflow).
+    /// The exponential envelope `v = min(cap, base · 2^e)` with
+    /// `e = attempt − 1` (or `attempt`, see [`Exponent`]), saturating, so
+    /// attempt 200 does not overflow.
     pub fn envelope(&self, attempt: u32) -> SimDuration {
-        let shift = attempt.saturating_sub(1).min(62);
+        let e = match self.exponent {
+            Exponent::FailuresMinusOne => attempt.saturating_sub(1),
+            Exponent::Failures => attempt,
+        };
+        let shift = e.min(62);
         let v = self.base.0.saturating_mul(1u64 << shift);
         SimDuration(v.min(self.cap.0))
     }

@@ -5,9 +5,10 @@ use crate::harness::*;
 use thinkdist::ch03::backoff::{self, Contention};
 use thinkdist::ch03::failure_detection::{self as fd, FailureDetection};
 use thinkdist::ch03::fanout::{self, Fanout, FanoutPoint, HedgePoint, Hedging, ServerLatency};
-use thinkdist::detect::{HeartbeatDetector, PhiAccrual, Status};
+use thinkdist::detect::{self, HeartbeatDetector, PhiAccrual, PhiModel, Status};
+use thinkdist::measure::MeanCi;
 use thinkdist::prelude::*;
-use thinkdist::retry::{Backoff, RetryPolicy};
+use thinkdist::retry::{Backoff, Exponent, RetryPolicy};
 
 fn detection(c: &mut Cases) {
     let base = FailureDetection {
@@ -18,7 +19,8 @@ fn detection(c: &mut Cases) {
     let b = body(|p: &FailureDetection| {
         let _ = (p.horizon(), p.detectors()?);
         let r = p.run()?;
-        let _ = (r.scores(), r.sent, r.lost);
+        let _ = (r.scores(), r.score_exp(), r.sent, r.lost);
+        chart(r.timeline_around_crash(secs(2), secs(4)))?;
         let a = chart(r.timeline());
         let b = if p.live {
             chart(r.phi_chart(0.0))
@@ -109,6 +111,15 @@ fn detection(c: &mut Cases) {
         t,
         "run",
         &base,
+        "phi_exp_max_gap",
+        F64,
+        |p, v| p.phi_exp_max_gap = v,
+        &b,
+    );
+    c.vary(
+        t,
+        "run",
+        &base,
         "live",
         &[("false", false)],
         |p, v| p.live = v,
@@ -156,6 +167,44 @@ fn detection(c: &mut Cases) {
             chart(s.run()?.phi_chart(x))
         });
     }
+    for &(n, x) in F64 {
+        let s = small.clone();
+        c.add(
+            format!("ch03::failure_detection::tradeoff_models(base, [500ms], [8], [{n}], 2)"),
+            move || {
+                let tr = fd::tradeoff_models(&s, &[ms(500)], &[8.0], &[x], 2)?;
+                table(&tr.table())?;
+                chart(tr.chart())
+            },
+        );
+    }
+    for &(n, d) in DUR {
+        for (mn, model) in [
+            ("Normal", PhiModel::Normal { min_sd: d }),
+            ("Exponential", PhiModel::Exponential),
+        ] {
+            c.add(
+                format!(
+                    "detect::PhiAccrual::with_model(8, 10, {mn} {n}).ignore_gaps_over({n}), phi"
+                ),
+                move || {
+                    let mut p = PhiAccrual::with_model(8.0, 10, model)?.ignore_gaps_over(d)?;
+                    for t in [0, 1, 2, 1_000_000, u64::MAX / 2, u64::MAX] {
+                        p.heartbeat(SimTime(t));
+                        let v = p.phi(SimTime(t.saturating_add(d.0)));
+                        ensure(!v.is_nan() && v >= 0.0, || format!("phi = {v}"))?;
+                    }
+                    let _ = (p.model().name(), p.max_gap(), p.mean_sd_ms());
+                    Ok(())
+                },
+            );
+        }
+        let s = small.clone();
+        c.add(
+            format!("ch03::FdRun.timeline_around_crash({n}, {n})"),
+            move || chart(s.run()?.timeline_around_crash(d, d)),
+        );
+    }
     c.add(
         "ch03::failure_detection::tradeoff(base, [], [], 2)",
         move || {
@@ -200,6 +249,8 @@ fn detection(c: &mut Cases) {
                     fd::replay(&mut hb, &a, ce, h)?;
                     let mut phi = PhiAccrual::new(8.0, 100, ms(20))?;
                     fd::replay(&mut phi, &a, ce, h)?;
+                    let mut ex = PhiAccrual::exponential(8.0, 100)?.ignore_gaps_over(ms(200))?;
+                    detect::replay(&mut ex, &a, ce, h)?;
                     let s = fd::score(hb.transitions(), SimTime(500_000_000));
                     let _ = fd::score(&[(SimTime::MAX, Status::Suspect), (SimTime(0), Status::Suspect)], SimTime::MAX);
                     let _ = s.detection;
@@ -210,17 +261,18 @@ fn detection(c: &mut Cases) {
     }
     for &(n, d) in DUR {
         c.add(
-            format!("ch03::failure_detection::failure_modes(1, phase {n}, 0.5, 1ms)"),
+            format!("ch03::failure_detection::failure_modes(1, phase {n}, 0.5, 1ms, 0.1)"),
             move || {
-                let m = fd::failure_modes(1, d, 0.5, ms(1))?;
+                let m = fd::failure_modes(1, d, 0.5, ms(1), 0.1)?;
                 table(&m.table())?;
+                chart(m.success_chart())?;
                 chart(m.gray_diagram())
             },
         );
         c.add(
-            format!("ch03::failure_detection::failure_modes(1, 100ms, 0.5, slow {n})"),
+            format!("ch03::failure_detection::failure_modes(1, 100ms, 0.5, slow {n}, 0.1)"),
             move || {
-                let m = fd::failure_modes(1, ms(100), 0.5, d)?;
+                let m = fd::failure_modes(1, ms(100), 0.5, d, 0.1)?;
                 table(&m.table())?;
                 chart(m.gray_diagram())
             },
@@ -228,22 +280,45 @@ fn detection(c: &mut Cases) {
     }
     for &(n, p) in PROB {
         c.add(
-            format!("ch03::failure_detection::failure_modes(1, 100ms, omission {n}, 1ms)"),
+            format!("ch03::failure_detection::failure_modes(1, 100ms, 0.5, 1ms, network_loss {n})"),
             move || {
-                let m = fd::failure_modes(1, ms(100), p, ms(1))?;
+                let m = fd::failure_modes(1, ms(100), 0.5, ms(1), p)?;
+                table(&m.table())?;
+                chart(m.success_chart())
+            },
+        );
+        c.add(
+            format!("ch03::failure_detection::failure_modes(1, 100ms, omission {n}, 1ms, 0.1)"),
+            move || {
+                let m = fd::failure_modes(1, ms(100), p, ms(1), 0.1)?;
                 table(&m.table())
             },
         );
     }
     for &(n, v) in U64 {
         c.add(
-            format!("ch03::failure_detection::failure_modes(seed {n}, 100ms, 0.5, 1ms)"),
+            format!("ch03::failure_detection::failure_modes(seed {n}, 100ms, 0.5, 1ms, 0.1)"),
             move || {
-                fd::failure_modes(v, ms(100), 0.5, ms(1))?;
+                fd::failure_modes(v, ms(100), 0.5, ms(1), 0.1)?;
                 Ok(())
             },
         );
     }
+}
+
+/// A contention setup with a full-jitter policy from these parts (for
+/// `compare`, which replaces the kind).
+fn setup(
+    base: SimDuration,
+    cap: SimDuration,
+    attempts: u32,
+    seed: u64,
+) -> thinkdist::Result<Contention> {
+    Ok(Contention {
+        seed,
+        policy: RetryPolicy::new(Backoff::FullJitter, base, cap, attempts)?,
+        ..Contention::default()
+    })
 }
 
 fn backoffs(c: &mut Cases) {
@@ -253,12 +328,13 @@ fn backoffs(c: &mut Cases) {
     };
     let b = body(|p: &Contention| {
         let r = p.run()?;
-        let _ = (r.calls, r.completion, r.gave_up);
+        let _ = (r.calls, r.writes, r.completion, r.gave_up);
         Ok(())
     });
     let t = "ch03::backoff::Contention";
     c.vary(t, "run", &base, "seed", U64, |p, v| p.seed = v, &b);
     c.vary(t, "run", &base, "clients", USIZE, |p, v| p.clients = v, &b);
+    c.vary(t, "run", &base, "service", DUR, |p, v| p.service = v, &b);
     c.vary(
         t,
         "run",
@@ -278,6 +354,10 @@ fn backoffs(c: &mut Cases) {
         for &(dn, d) in DUR_SHORT {
             if let Ok(p) = RetryPolicy::new(kind, d, SimDuration::MAX, 20) {
                 policies.push((format!("{}, base {dn}, cap MAX", kind.name()), p));
+                policies.push((
+                    format!("{}, base {dn}, cap MAX, exponent n", kind.name()),
+                    p.with_exponent(Exponent::Failures),
+                ));
             }
         }
     }
@@ -293,19 +373,17 @@ fn backoffs(c: &mut Cases) {
     let show = |curves: &[backoff::PolicyCurve]| -> Outcome {
         table(&backoff::table(curves))?;
         let a = chart(backoff::calls_chart(curves));
+        chart(backoff::completion_chart_titled(curves, ""))?;
         a.and(chart(backoff::completion_chart(curves)))
     };
     for &(n, v) in RUNS64 {
         c.add(
-            format!("ch03::backoff::compare([FullJitter], [3], 1ms, 1s, 10, 1, seeds {n})"),
+            format!("ch03::backoff::compare([FullJitter], [3], setup(1ms, 1s, 10, 1), seeds {n})"),
             move || {
                 show(&backoff::compare(
                     &[Backoff::FullJitter],
                     &[3],
-                    ms(1),
-                    secs(1),
-                    10,
-                    1,
+                    &setup(ms(1), secs(1), 10, 1)?,
                     v,
                 )?)
             },
@@ -313,15 +391,12 @@ fn backoffs(c: &mut Cases) {
     }
     for &(n, v) in U64 {
         c.add(
-            format!("ch03::backoff::compare(all, [2], 1ms, 1s, 10, seed {n}, 2)"),
+            format!("ch03::backoff::compare(all, [2], setup(1ms, 1s, 10, seed {n}), 2)"),
             move || {
                 show(&backoff::compare(
                     &Backoff::ALL,
                     &[2],
-                    ms(1),
-                    secs(1),
-                    10,
-                    v,
+                    &setup(ms(1), secs(1), 10, v)?,
                     2,
                 )?)
             },
@@ -329,15 +404,12 @@ fn backoffs(c: &mut Cases) {
     }
     for &(n, k) in USIZE {
         c.add(
-            format!("ch03::backoff::compare([Exponential], [{n}], 1ms, 1s, 10, 1, 2)"),
+            format!("ch03::backoff::compare([Exponential], [{n}], setup(1ms, 1s, 10, 1), 2)"),
             move || {
                 show(&backoff::compare(
                     &[Backoff::Exponential],
                     &[k],
-                    ms(1),
-                    secs(1),
-                    10,
-                    1,
+                    &setup(ms(1), secs(1), 10, 1)?,
                     2,
                 )?)
             },
@@ -345,15 +417,12 @@ fn backoffs(c: &mut Cases) {
     }
     for &(n, a) in U32 {
         c.add(
-            format!("ch03::backoff::compare([Fixed, None], [4], 1ms, 1s, max_attempts {n}, 1, 2)"),
+            format!("ch03::backoff::compare([Fixed, None], [4], setup(1ms, 1s, max_attempts {n}, 1), 2)"),
             move || {
                 show(&backoff::compare(
                     &[Backoff::Fixed, Backoff::None],
                     &[4],
-                    ms(1),
-                    secs(1),
-                    a,
-                    1,
+                    &setup(ms(1), secs(1), a, 1)?,
                     2,
                 )?)
             },
@@ -363,25 +432,24 @@ fn backoffs(c: &mut Cases) {
         for &(cn, cd) in DUR_SHORT {
             c.add(
                 format!(
-                    "ch03::backoff::compare([Decorrelated], [3], base {bn}, cap {cn}, 10, 1, 2)"
+                    "ch03::backoff::compare([Decorrelated], [3], setup(base {bn}, cap {cn}, 10, 1), 2)"
                 ),
                 move || {
-                    show(&backoff::compare(
-                        &[Backoff::Decorrelated],
-                        &[3],
-                        bd,
-                        cd,
-                        10,
-                        1,
-                        2,
-                    )?)
+                    show(&backoff::compare(&[Backoff::Decorrelated], &[3], &setup(bd, cd, 10, 1)?, 2)?)
                 },
             );
         }
     }
     c.add(
-        "ch03::backoff::compare([], [], 1ms, 1s, 10, 1, 2)",
-        move || show(&backoff::compare(&[], &[], ms(1), secs(1), 10, 1, 2)?),
+        "ch03::backoff::compare([], [], setup(1ms, 1s, 10, 1), 2)",
+        move || {
+            show(&backoff::compare(
+                &[],
+                &[],
+                &setup(ms(1), secs(1), 10, 1)?,
+                2,
+            )?)
+        },
     );
 }
 
@@ -407,7 +475,7 @@ fn fanouts(c: &mut Cases) {
             let _ = s.hedged_quantile(q, d);
         }
         let f = Fanout {
-            server: s.clone(),
+            latency: s.latency()?,
             requests: 2000,
             ..Fanout::default()
         };
@@ -463,6 +531,46 @@ fn fanouts(c: &mut Cases) {
         |p, v| p.seed = v,
         &fb,
     );
+    c.vary(
+        "ch03::fanout::Fanout",
+        "run([1, 5, 50])",
+        &base,
+        "latency",
+        &latencies(),
+        |p, v| p.latency = v,
+        &fb,
+    );
+    for (n, l) in latencies() {
+        for &(xn, x) in F64 {
+            let l = l.clone();
+            c.add(format!("ch03::fanout::survival({n}, {xn} ns)"), move || {
+                let v = fanout::survival(&l, x);
+                ensure(x.is_nan() || (0.0..=1.0).contains(&v), || {
+                    format!("survival = {v}")
+                })
+            });
+        }
+    }
+    for &(n, q) in PROB {
+        c.add(
+            format!("ch03::fanout::two_speed({n}, 10ms, 1s) in fanout_curves_chart"),
+            move || {
+                let f = Fanout {
+                    latency: fanout::two_speed(q, ms(10), secs(1))?,
+                    requests: 2000,
+                    ..Fanout::default()
+                };
+                let pts = f.run(&[1, 10, 100])?;
+                chart(fanout::fanout_curves_chart(
+                    &[(q, pts.clone()), (0.01, pts)],
+                    f.deadline,
+                ))
+            },
+        );
+    }
+    c.add("ch03::fanout::fanout_curves_chart([])", move || {
+        chart(fanout::fanout_curves_chart(&[], ms(100)))
+    });
     c.vary(
         "ch03::fanout::Fanout",
         "run([1, 5, 50])",
@@ -543,6 +651,18 @@ fn fanouts(c: &mut Cases) {
                     extra_theory: x,
                     p99: x,
                     p999: x,
+                    p99_ci: MeanCi {
+                        mean: x,
+                        half_width: x,
+                        sd: x,
+                        n: 3,
+                    },
+                    p999_ci: MeanCi {
+                        mean: x,
+                        half_width: f64::INFINITY,
+                        sd: x,
+                        n: 1,
+                    },
                     p99_theory: x,
                     p999_theory: x,
                 };
@@ -578,6 +698,15 @@ fn fanouts(c: &mut Cases) {
         "requests",
         U64,
         |p, v| p.requests = v,
+        &hb,
+    );
+    c.vary(
+        "ch03::fanout::Hedging",
+        "run([10, 50])",
+        &hbase,
+        "replications",
+        RUNS64,
+        |p, v| p.replications = v,
         &hb,
     );
     let servers: Vec<(String, ServerLatency)> = PROB

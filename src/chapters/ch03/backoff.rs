@@ -9,11 +9,20 @@
 //! [`RetryPolicy`] says and starts over with a fresh read.
 //!
 //! Two costs are measured for each policy and `N`: the **work** (total calls
-//! to the server, reads plus writes) and the **time until the last client is
-//! done**. Retrying at once or after a fixed wait keeps the clients in
-//! lock-step, so every round has one winner and `N − 1` losers: work grows
-//! like `N²`. Exponential backoff without jitter spreads the rounds in time
-//! but not the clients, who stay synchronised. Jitter breaks the lock-step.
+//! to the server, reads plus writes; at least `2N`) and the **time until the
+//! last client is done**. Retrying at once or after a fixed wait keeps the
+//! clients in lock-step, so every round has one winner and `N − 1` losers:
+//! work grows like `N²`. Exponential backoff without jitter spreads the
+//! rounds in time but not the clients, who stay synchronised. Jitter breaks
+//! the lock-step.
+//!
+//! **Server capacity.** By default the server answers every call at once,
+//! however many arrive together (unlimited capacity, as in the blog's
+//! simulator): then waiting can only make clients finish later, and "no
+//! backoff" finishes first. With [`Contention::service`] > 0 the server
+//! handles one call at a time, each taking `service`, in arrival order: the
+//! extra calls of a retry storm now queue, and the policies that do less
+//! work also finish sooner.
 
 use crate::error::{Error, Result};
 use crate::measure::stats::MeanCi;
@@ -49,9 +58,22 @@ pub enum Party {
     Server {
         /// Writes so far.
         version: u64,
+        /// Time per call (zero: unlimited capacity).
+        service: SimDuration,
+        /// When the server finishes the calls it has accepted.
+        busy_until: SimTime,
     },
     /// Wants one successful write.
     Client(ClientState),
+}
+
+/// The timers of the experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartyTimer {
+    /// A client's backoff is over: read again.
+    Retry,
+    /// A server with limited capacity has finished a call: send this answer.
+    Answer(NodeId, Op),
 }
 
 /// What one client did.
@@ -59,6 +81,8 @@ pub enum Party {
 pub struct ClientState {
     /// Calls made (reads + writes).
     pub calls: u64,
+    /// Writes made (compare-and-set attempts).
+    pub writes: u64,
     /// Conflicts seen.
     pub failures: u32,
     /// The last wait.
@@ -73,8 +97,7 @@ pub struct ClientState {
 
 impl Node for Party {
     type Msg = Op;
-    /// A client's backoff is over.
-    type Timer = ();
+    type Timer = PartyTimer;
     type Disk = ();
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if let Party::Client(c) = self {
@@ -84,18 +107,36 @@ impl Node for Party {
     }
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Op) {
         match self {
-            Party::Server { version } => match msg {
-                Op::Read => ctx.send(from, Op::Value(*version)),
-                Op::Cas(v) if v == *version => {
-                    *version += 1;
-                    ctx.send(from, Op::Written);
+            Party::Server {
+                version,
+                service,
+                busy_until,
+            } => {
+                // One call at a time in arrival order: deciding at arrival and
+                // answering when the call's turn is over gives the same
+                // answers as deciding at the end of the turn.
+                let answer = match msg {
+                    Op::Read => Op::Value(*version),
+                    Op::Cas(v) if v == *version => {
+                        *version += 1;
+                        Op::Written
+                    }
+                    Op::Cas(_) => Op::Conflict,
+                    _ => return,
+                };
+                if *service == SimDuration::ZERO {
+                    ctx.send(from, answer);
+                } else {
+                    let now = ctx.now();
+                    *busy_until = (*busy_until).max(now) + *service;
+                    let wait = busy_until.since(now);
+                    ctx.set_timer(wait, PartyTimer::Answer(from, answer));
                 }
-                Op::Cas(_) => ctx.send(from, Op::Conflict),
-                _ => {}
-            },
+            }
             Party::Client(c) => match msg {
                 Op::Value(v) => {
                     c.calls += 1;
+                    c.writes += 1;
                     ctx.send(0, Op::Cas(v));
                 }
                 Op::Written => c.done_at = Some(ctx.now()),
@@ -114,7 +155,7 @@ impl Node for Party {
                         }
                         Some(d) => {
                             c.prev = d;
-                            ctx.set_timer(d, ());
+                            ctx.set_timer(d, PartyTimer::Retry);
                         }
                     }
                 }
@@ -122,10 +163,14 @@ impl Node for Party {
             },
         }
     }
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: ()) {
-        if let Party::Client(c) = self {
-            c.calls += 1;
-            ctx.send(0, Op::Read);
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, t: PartyTimer) {
+        match (self, t) {
+            (Party::Client(c), PartyTimer::Retry) => {
+                c.calls += 1;
+                ctx.send(0, Op::Read);
+            }
+            (Party::Server { .. }, PartyTimer::Answer(to, answer)) => ctx.send(to, answer),
+            _ => {}
         }
     }
 }
@@ -141,11 +186,14 @@ pub struct Contention {
     pub policy: RetryPolicy,
     /// One-way network latency.
     pub latency: Latency,
+    /// Time the server needs per call, one call at a time; zero (the
+    /// default) means unlimited capacity: every call is answered at once.
+    pub service: SimDuration,
 }
 
 impl Default for Contention {
     /// 10 clients, full jitter (base 1 ms, cap 1 s, 100 attempts), latency
-    /// uniform 0.5–1.5 ms.
+    /// uniform 0.5–1.5 ms, unlimited server capacity.
     fn default() -> Self {
         Contention {
             seed: 1,
@@ -155,6 +203,7 @@ impl Default for Contention {
                 lo: us(500).0 as f64,
                 hi: us(1500).0 as f64,
             },
+            service: SimDuration::ZERO,
         }
     }
 }
@@ -162,8 +211,12 @@ impl Default for Contention {
 /// What one run measured.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ContentionRun {
-    /// Calls to the server, all clients together.
+    /// Calls to the server, reads and writes, all clients together (at
+    /// least `2 · clients`).
     pub calls: u64,
+    /// Writes (compare-and-set attempts) alone, all clients together: what
+    /// the blog's simulator counts as "calls" (at least `clients`).
+    pub writes: u64,
     /// When the last client finished.
     pub completion: SimDuration,
     /// Clients that ran out of attempts.
@@ -176,7 +229,18 @@ impl Contention {
         if self.clients == 0 || self.clients > 10_000 {
             return Err(Error::invalid("clients", self.clients, "1 to 10,000"));
         }
-        let mut nodes = vec![Party::Server { version: 0 }];
+        if self.service > crate::sim::time::secs(3600) {
+            return Err(Error::invalid(
+                "service",
+                self.service,
+                "at most 1 hour per call (zero: unlimited capacity)",
+            ));
+        }
+        let mut nodes = vec![Party::Server {
+            version: 0,
+            service: self.service,
+            busy_until: SimTime::ZERO,
+        }];
         nodes.extend((0..self.clients).map(|_| {
             Party::Client(ClientState {
                 policy: Some(self.policy),
@@ -192,12 +256,14 @@ impl Contention {
         sim.run_to_end()?;
         let mut out = ContentionRun {
             calls: 0,
+            writes: 0,
             completion: SimDuration::ZERO,
             gave_up: 0,
         };
         for n in sim.nodes() {
             if let Party::Client(c) = n {
                 out.calls += c.calls;
+                out.writes += c.writes;
                 out.gave_up += c.gave_up as usize;
                 let done = c.done_at.ok_or_else(|| Error::empty("a client's finish"))?;
                 out.completion = out.completion.max(done.since(SimTime::ZERO));
@@ -229,19 +295,36 @@ pub struct PolicyCurve {
     pub points: Vec<PolicyPoint>,
 }
 
-/// Runs every policy in `kinds` (with `base`, `cap`, `max_attempts`) for
-/// every client count in `clients`, on seeds `seed..seed + seeds` (the same
-/// seeds for every point: differences between policies are not seed luck).
+/// Runs every policy in `kinds` for every client count in `clients`, on
+/// seeds `setup.seed .. setup.seed + seeds` (the same seeds for every point:
+/// differences between policies are not seed luck). Everything else comes
+/// from `setup`: the network `latency`, the server's `service` time, and the
+/// retry policy's base, cap, attempt limit, timeout and exponent (its kind
+/// is replaced by each of `kinds`, and `setup.clients` by each of
+/// `clients`).
+///
+/// ```
+/// use thinkdist::prelude::*;
+/// use thinkdist::ch03::backoff::{compare, Contention};
+/// use thinkdist::retry::{Backoff, RetryPolicy};
+///
+/// let setup = Contention {
+///     policy: RetryPolicy::new(Backoff::FullJitter, ms(1), secs(1), 100)?,
+///     service: us(200), // the server handles 5,000 calls per second
+///     ..Contention::default()
+/// };
+/// let curves = compare(&[Backoff::None, Backoff::FullJitter], &[5, 10], &setup, 2)?;
+/// assert_eq!(curves.len(), 2);
+/// # Ok::<(), thinkdist::Error>(())
+/// ```
 pub fn compare(
     kinds: &[Backoff],
     clients: &[usize],
-    base: SimDuration,
-    cap: SimDuration,
-    max_attempts: u32,
-    seed: u64,
+    setup: &Contention,
     seeds: u64,
 ) -> Result<Vec<PolicyCurve>> {
     crate::measure::stats::check_replications(seeds)?;
+    let max_attempts = setup.policy.max_attempts();
     // Each attempt of each client: a request, a reply, a backoff timer.
     let clients_total: f64 = clients.iter().map(|&n| n as f64).sum();
     crate::error::check_work(
@@ -250,20 +333,20 @@ pub fn compare(
     )?;
     let mut points = Vec::new();
     for &k in kinds {
-        let policy = RetryPolicy::new(k, base, cap, max_attempts)?;
+        let policy = setup.policy.with_kind(k)?;
         for &n in clients {
             points.push((policy, n));
         }
     }
     let results = Sweep::new(points)
-        .seed_list((0..seeds).map(|s| seed.wrapping_add(s)).collect())
+        .seed_list((0..seeds).map(|s| setup.seed.wrapping_add(s)).collect())
         .progress(false)
         .run(|&(policy, n), seed| {
             Contention {
                 seed,
                 clients: n,
                 policy,
-                ..Contention::default()
+                ..setup.clone()
             }
             .run()
         })?;
@@ -290,6 +373,8 @@ pub fn compare(
 fn curves_chart(
     curves: &[PolicyCurve],
     f: impl Fn(&PolicyPoint) -> MeanCi,
+    bands: bool,
+    overlays: &[Series],
     opts: Opts,
 ) -> Result<Figure> {
     let series: Vec<Series> = curves
@@ -311,32 +396,68 @@ fn curves_chart(
                     )
                 })
                 .collect();
-            Series::new(c.policy.name(), pts)
-                .with_band(band)
-                .with_style(SeriesStyle::LinePoints)
+            let s = Series::new(c.policy.name(), pts).with_style(SeriesStyle::LinePoints);
+            if bands {
+                s.with_band(band)
+            } else {
+                s
+            }
         })
         .collect();
-    line_chart(&series, &[], opts)
+    line_chart(&series, overlays, opts)
 }
 
 /// Total calls against the number of clients, one line per policy (95 %
-/// band over seeds).
+/// band over seeds), and the floor `2N`: every client reads and writes at
+/// least once.
 pub fn calls_chart(curves: &[PolicyCurve]) -> Result<Figure> {
+    let mut ns: Vec<usize> = curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(|p| p.clients))
+        .collect();
+    ns.sort_unstable();
+    ns.dedup();
+    let floor = Series::new(
+        "minimum 2N (one read and one write each)",
+        ns.iter().map(|&n| (n as f64, 2.0 * n as f64)).collect(),
+    );
+    let overlays = if ns.is_empty() { vec![] } else { vec![floor] };
     curves_chart(
         curves,
         |p| p.calls,
+        true,
+        &overlays,
         Opts::new("Work: calls to the contended record")
             .x_label("clients contending for one record")
             .y_label("total calls (reads + writes)"),
     )
 }
 
-/// Time until the last client is done against the number of clients.
+/// Time until the last client is done against the number of clients (log
+/// y), one line per policy, the mean over seeds; without bands, which on a
+/// log axis overlap into a blur (the intervals are in [`table`]).
 pub fn completion_chart(curves: &[PolicyCurve]) -> Result<Figure> {
     curves_chart(
         curves,
         |p| p.completion_ms,
+        false,
+        &[],
         Opts::new("Time until every client has written")
+            .x_label("clients contending for one record")
+            .y_label("completion time (ms)")
+            .log_y(),
+    )
+}
+
+/// [`completion_chart`] with its own title (e.g. to tell a run on a server
+/// with limited capacity from one without).
+pub fn completion_chart_titled(curves: &[PolicyCurve], title: &str) -> Result<Figure> {
+    curves_chart(
+        curves,
+        |p| p.completion_ms,
+        false,
+        &[],
+        Opts::new(title)
             .x_label("clients contending for one record")
             .y_label("completion time (ms)")
             .log_y(),

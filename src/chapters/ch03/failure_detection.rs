@@ -1,5 +1,6 @@
 //! Chapter 3, failure detection: a heartbeat timeout against φ accrual on the
-//! same heartbeat stream, and the failure models side by side.
+//! same heartbeat stream (φ with the normal model of the paper and the
+//! exponential model of Cassandra), and the failure models side by side.
 //!
 //! A **sender** sends a numbered heartbeat every `interval` over a network
 //! with variable latency and some loss. Now and then the sender stalls (a
@@ -17,7 +18,8 @@
 //!
 //! Detectors are passive (they only see `heartbeat(now)` and `check(now)`), so
 //! the sweep over timeouts and thresholds runs the network once per seed,
-//! records the monitor's heartbeat arrival times, and [`replay`]s every
+//! records the monitor's heartbeat arrival times, and [`replay`]s
+//! ([`crate::detect::replay`], re-exported here) every
 //! detector setting over the *same* arrivals on the same check grid; a test
 //! checks that replaying gives exactly the transitions of the live run.
 //!
@@ -25,6 +27,7 @@
 //! server: crash, omission, slow and gray failure in turn, seen by a client
 //! that sends requests and health checks.
 
+pub use crate::detect::replay;
 use crate::detect::{Detector, HeartbeatDetector, PhiAccrual, Status};
 use crate::error::{check_probability, Error, Result};
 use crate::failure::{FailureInjector, FailureMode, Faulty, Outbox, Service};
@@ -70,6 +73,9 @@ pub struct FailureDetection {
     pub phi_window: usize,
     /// Floor of φ accrual's standard deviation.
     pub phi_min_sd: SimDuration,
+    /// The exponential φ detector (Cassandra's model) leaves gaps longer than
+    /// this many heartbeat intervals out of its window (Cassandra: 2).
+    pub phi_exp_max_gap: f64,
     /// Check the detectors on a timer during the run (off for sweeps, which
     /// replay the arrivals instead; much faster).
     pub live: bool,
@@ -79,7 +85,8 @@ impl Default for FailureDetection {
     /// Heartbeat every 100 ms; log-normal latency (median 10 ms, σ 0.5);
     /// 1 % loss; a stall before 0.5 % of heartbeats (mean 300 ms); crash at
     /// 60 s, 10 s watched after; checks every 10 ms; timeout 500 ms;
-    /// φ threshold 8 over a window of 100 with σ ≥ 20 ms.
+    /// φ threshold 8 over a window of 100 with σ ≥ 20 ms (normal model); the
+    /// exponential model ignores gaps over 2 intervals.
     fn default() -> Self {
         FailureDetection {
             seed: 1,
@@ -98,6 +105,7 @@ impl Default for FailureDetection {
             phi_threshold: 8.0,
             phi_window: 100,
             phi_min_sd: ms(20),
+            phi_exp_max_gap: 2.0,
             live: true,
         }
     }
@@ -130,12 +138,14 @@ pub enum FdNode {
 pub struct Monitor {
     /// Fixed-timeout detector.
     pub heartbeat: HeartbeatDetector,
-    /// φ accrual detector.
+    /// φ accrual detector, normal model.
     pub phi: PhiAccrual,
+    /// φ accrual detector, exponential model (Cassandra's).
+    pub phi_exp: PhiAccrual,
     /// Arrival time of every fresh heartbeat.
     pub arrivals: Vec<SimTime>,
-    /// `(time s, φ)` at every check (live runs only).
-    pub phi_trace: Vec<(f64, f64)>,
+    /// `(time s, φ normal, φ exponential)` at every check (live runs only).
+    pub phi_trace: Vec<(f64, f64, f64)>,
     newest: Option<u64>,
     check_every: SimDuration,
     live: bool,
@@ -176,6 +186,7 @@ impl Node for FdNode {
             m.arrivals.push(now);
             m.heartbeat.heartbeat(now);
             m.phi.heartbeat(now);
+            m.phi_exp.heartbeat(now);
         }
     }
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: FdTimer) {
@@ -199,7 +210,9 @@ impl Node for FdNode {
                 let now = ctx.now();
                 m.heartbeat.check(now);
                 m.phi.check(now);
-                m.phi_trace.push((now.as_secs_f64(), m.phi.phi(now)));
+                m.phi_exp.check(now);
+                m.phi_trace
+                    .push((now.as_secs_f64(), m.phi.phi(now), m.phi_exp.phi(now)));
                 ctx.set_timer(m.check_every, FdTimer::Check);
             }
         }
@@ -225,10 +238,12 @@ pub struct FdRun {
     pub arrivals: Vec<SimTime>,
     /// The live heartbeat detector (its transitions).
     pub heartbeat: HeartbeatDetector,
-    /// The live φ accrual detector.
+    /// The live φ accrual detector, normal model.
     pub phi: PhiAccrual,
-    /// `(time s, φ)` at every check.
-    pub phi_trace: Vec<(f64, f64)>,
+    /// The live φ accrual detector, exponential model.
+    pub phi_exp: PhiAccrual,
+    /// `(time s, φ normal, φ exponential)` at every check.
+    pub phi_trace: Vec<(f64, f64, f64)>,
     /// Heartbeats sent / lost by the network.
     pub sent: u64,
     /// Heartbeats lost by the network.
@@ -249,6 +264,13 @@ impl FailureDetection {
         }
         check_probability("loss", self.loss)?;
         check_probability("pause_prob", self.pause_prob)?;
+        if !(self.phi_exp_max_gap.is_finite() && self.phi_exp_max_gap >= 1.0) {
+            return Err(Error::invalid(
+                "phi_exp_max_gap",
+                self.phi_exp_max_gap,
+                "a number of intervals >= 1 (Cassandra: 2)",
+            ));
+        }
         let total = self.crash_at + self.after_crash;
         if total.0 / self.interval.0 > 20_000_000 {
             return Err(Error::invalid(
@@ -265,6 +287,7 @@ impl FailureDetection {
             ));
         }
         self.detectors()?;
+        self.phi_exp_detector(self.phi_threshold)?;
         Ok(())
     }
 
@@ -279,6 +302,17 @@ impl FailureDetection {
     /// A φ accrual detector with this run's window and floor and `threshold`.
     pub fn phi_detector(&self, threshold: f64) -> Result<PhiAccrual> {
         PhiAccrual::new(threshold, self.phi_window, self.phi_min_sd)
+    }
+
+    /// An exponential-model φ accrual detector (Cassandra's) with this run's
+    /// window and `threshold`, ignoring gaps over `phi_exp_max_gap`
+    /// intervals.
+    pub fn phi_exp_detector(&self, threshold: f64) -> Result<PhiAccrual> {
+        let max = SimDuration::from_ms_named(
+            "phi_exp_max_gap × interval",
+            self.phi_exp_max_gap * self.interval.as_ms(),
+        )?;
+        PhiAccrual::exponential(threshold, self.phi_window)?.ignore_gaps_over(max)
     }
 
     /// About how many events one run processes: two per heartbeat (its
@@ -304,6 +338,7 @@ impl FailureDetection {
         let monitor = Monitor {
             heartbeat: hb,
             phi,
+            phi_exp: self.phi_exp_detector(self.phi_threshold)?,
             arrivals: Vec::new(),
             phi_trace: Vec::new(),
             newest: None,
@@ -336,58 +371,12 @@ impl FailureDetection {
             arrivals: m.arrivals,
             heartbeat: m.heartbeat,
             phi: m.phi,
+            phi_exp: m.phi_exp,
             phi_trace: m.phi_trace,
             sent: stats.sent,
             lost: stats.lost,
         })
     }
-}
-
-/// Feeds recorded heartbeat `arrivals` into `det` and checks it on the grid
-/// `k · check_every` up to `horizon`, exactly as a live monitor would
-/// (ticks strictly between two arrivals; between two arrivals the first
-/// suspecting tick is found by bisection, which is valid because a
-/// detector's status is monotone until the next heartbeat).
-pub fn replay<D: Detector>(
-    det: &mut D,
-    arrivals: &[SimTime],
-    check_every: SimDuration,
-    horizon: SimTime,
-) -> Result<()> {
-    if check_every == SimDuration::ZERO {
-        return Err(Error::invalid("check_every", check_every, "a duration > 0"));
-    }
-    let step = check_every.0;
-    for (i, &a) in arrivals.iter().enumerate() {
-        det.heartbeat(a);
-        // Ticks k with a < k·step and k·step < next (or <= horizon at the end).
-        // No tick after the end of virtual time.
-        let Some(lo) = (a.0 / step)
-            .checked_add(1)
-            .filter(|k| k.checked_mul(step).is_some())
-        else {
-            continue;
-        };
-        let hi = match arrivals.get(i + 1) {
-            Some(next) if next.0 > 0 => (next.0 - 1) / step,
-            Some(_) => 0,
-            None => horizon.0 / step,
-        };
-        if hi < lo || det.status_at(SimTime(hi * step)) == Status::Trust {
-            continue;
-        }
-        let (mut l, mut h) = (lo, hi); // answer in [l, h]
-        while l < h {
-            let mid = l + (h - l) / 2;
-            if det.status_at(SimTime(mid * step)) == Status::Suspect {
-                h = mid;
-            } else {
-                l = mid + 1;
-            }
-        }
-        det.check(SimTime(l * step));
-    }
-    Ok(())
 }
 
 /// Detection time and wrong suspicions of one detector in one run.
@@ -426,6 +415,9 @@ pub struct TradeoffPoint {
     pub detection_ms: MeanCi,
     /// Wrong suspicions per hour of up time, over all seeds.
     pub wrong_per_hour: f64,
+    /// Wrong suspicions per hour, mean and 95 % interval over the seeds
+    /// (infinite half-width for one seed).
+    pub wrong_per_hour_ci: MeanCi,
     /// Wrong suspicions in total.
     pub wrong_total: usize,
     /// Seeds where the crash was never detected.
@@ -437,8 +429,12 @@ pub struct TradeoffPoint {
 pub struct Tradeoff {
     /// Heartbeat detector, one point per timeout.
     pub heartbeat: Vec<TradeoffPoint>,
-    /// φ accrual, one point per threshold.
+    /// φ accrual with the normal model, one point per threshold.
     pub phi: Vec<TradeoffPoint>,
+    /// φ accrual with the exponential model (Cassandra's, ignoring gaps over
+    /// `phi_exp_max_gap` intervals), one point per threshold; empty if none
+    /// were asked for.
+    pub phi_exp: Vec<TradeoffPoint>,
     /// Up time observed per seed (hours).
     pub hours_per_seed: f64,
     /// Seeds.
@@ -446,6 +442,11 @@ pub struct Tradeoff {
 }
 
 fn summarize(param: f64, scores: &[Score], hours: f64) -> Result<TradeoffPoint> {
+    let per_seed_hours = hours / scores.len().max(1) as f64;
+    let per_seed: Vec<f64> = scores
+        .iter()
+        .map(|s| s.wrong_suspicions as f64 / per_seed_hours)
+        .collect();
     let det: Vec<f64> = scores
         .iter()
         .filter_map(|s| s.detection.map(|d| d.as_ms()))
@@ -465,18 +466,35 @@ fn summarize(param: f64, scores: &[Score], hours: f64) -> Result<TradeoffPoint> 
         param,
         detection_ms,
         wrong_per_hour: wrong as f64 / hours,
+        wrong_per_hour_ci: mean_ci(&per_seed)?,
         wrong_total: wrong,
         missed: scores.len() - det.len(),
     })
 }
 
 /// Runs `seeds` seeds (seed, seed+1, ...) of `base` and replays every
-/// heartbeat timeout in `timeouts` and φ threshold in `thresholds` over each
-/// seed's arrivals.
+/// heartbeat timeout in `timeouts` and φ threshold (normal model) in
+/// `thresholds` over each seed's arrivals. [`tradeoff_models`] adds the
+/// exponential model.
 pub fn tradeoff(
     base: &FailureDetection,
     timeouts: &[SimDuration],
     thresholds: &[f64],
+    seeds: u64,
+) -> Result<Tradeoff> {
+    tradeoff_models(base, timeouts, thresholds, &[], seeds)
+}
+
+/// Like [`tradeoff`], and also replays the exponential φ model
+/// ([`FailureDetection::phi_exp_detector`]) at every threshold in
+/// `exp_thresholds`. Its φ is `t / (mean · ln 10)`, so threshold `x`
+/// suspects after a silence of `x · ln 10 ≈ 2.3 x` mean intervals: useful
+/// thresholds are lower than the normal model's.
+pub fn tradeoff_models(
+    base: &FailureDetection,
+    timeouts: &[SimDuration],
+    thresholds: &[f64],
+    exp_thresholds: &[f64],
     seeds: u64,
 ) -> Result<Tradeoff> {
     base.validate()?;
@@ -493,14 +511,14 @@ pub fn tradeoff(
     }
     // Each seed: its run without live checks, then a replay of its
     // heartbeats per detector.
-    let replays = (timeouts.len() + thresholds.len()) as f64;
+    let replays = (timeouts.len() + thresholds.len() + exp_thresholds.len()) as f64;
     let run = FailureDetection {
         live: false,
         ..base.clone()
     }
     .work();
     crate::error::check_work(
-        "seeds × (timeouts + thresholds) × heartbeats per run",
+        "seeds × (timeouts + thresholds + exp_thresholds) × heartbeats per run",
         seeds as f64 * run * (1.0 + replays),
     )?;
     let mut hb: Vec<HeartbeatDetector> = timeouts
@@ -511,9 +529,14 @@ pub fn tradeoff(
         .iter()
         .map(|&x| base.phi_detector(x))
         .collect::<Result<_>>()?;
+    let exps: Vec<PhiAccrual> = exp_thresholds
+        .iter()
+        .map(|&x| base.phi_exp_detector(x))
+        .collect::<Result<_>>()?;
     let crash = SimTime::from_start(base.crash_at);
     let mut hb_scores = vec![Vec::new(); timeouts.len()];
     let mut phi_scores = vec![Vec::new(); thresholds.len()];
+    let mut exp_scores = vec![Vec::new(); exp_thresholds.len()];
     for s in 0..seeds {
         let p = FailureDetection {
             seed: base.seed.wrapping_add(s),
@@ -531,6 +554,11 @@ pub fn tradeoff(
             replay(&mut d, &run.arrivals, p.check_every, p.horizon())?;
             phi_scores[i].push(score(d.transitions(), crash));
         }
+        for (i, proto) in exps.iter().enumerate() {
+            let mut d = proto.clone();
+            replay(&mut d, &run.arrivals, p.check_every, p.horizon())?;
+            exp_scores[i].push(score(d.transitions(), crash));
+        }
     }
     let hours = base.crash_at.as_secs_f64() / 3600.0;
     let total_hours = hours * seeds as f64;
@@ -545,6 +573,11 @@ pub fn tradeoff(
             .zip(&phi_scores)
             .map(|(x, sc)| summarize(*x, sc, total_hours))
             .collect::<Result<_>>()?,
+        phi_exp: exp_thresholds
+            .iter()
+            .zip(&exp_scores)
+            .map(|(x, sc)| summarize(*x, sc, total_hours))
+            .collect::<Result<_>>()?,
         hours_per_seed: hours,
         seeds,
     })
@@ -552,60 +585,78 @@ pub fn tradeoff(
 
 impl Tradeoff {
     /// Detection time (x) against wrong suspicions per hour (y, log), one
-    /// curve per detector, one point per setting. Settings that made no
-    /// wrong suspicion at all cannot sit on a log axis: they are drawn at the
-    /// measurement floor (half a suspicion over all observed hours) as a
-    /// separate "none seen" series.
+    /// curve per detector, one point per setting, each point labelled with
+    /// its timeout or threshold; the band is the 95 % interval of the wrong
+    /// suspicions per hour over the seeds (the detection time's interval is
+    /// in [`Tradeoff::table`]). Settings that made no wrong suspicion at all
+    /// cannot sit on a log axis: they are drawn at the measurement floor
+    /// (half a suspicion over all observed hours) as a separate "none seen"
+    /// series.
     pub fn chart(&self) -> Result<Figure> {
         let total_hours = self.hours_per_seed * self.seeds as f64;
         let floor = 0.5 / total_hours;
         let mut series = Vec::new();
         let mut none_seen = Vec::new();
-        for (label, pts) in [
-            (
-                format!(
-                    "heartbeat timeout {}–{} ms",
-                    range_label(&self.heartbeat).0,
-                    range_label(&self.heartbeat).1
-                ),
-                &self.heartbeat,
-            ),
-            (
-                format!(
-                    "φ accrual threshold {}–{}",
-                    range_label(&self.phi).0,
-                    range_label(&self.phi).1
-                ),
-                &self.phi,
-            ),
+        let mut none_labels = Vec::new();
+        for (label, pts, unit) in [
+            ("heartbeat timeout", &self.heartbeat, " ms"),
+            ("φ accrual, normal model", &self.phi, ""),
+            ("φ accrual, exponential model", &self.phi_exp, ""),
         ] {
+            let tag = |p: &TradeoffPoint| {
+                if unit.is_empty() {
+                    format!("φ {}", p.param)
+                } else {
+                    format!("{}{unit}", p.param)
+                }
+            };
             let ok: Vec<&TradeoffPoint> = pts
                 .iter()
                 .filter(|p| p.detection_ms.mean.is_finite())
                 .collect();
-            let line: Vec<(f64, f64)> = ok
+            let seen: Vec<&&TradeoffPoint> = ok.iter().filter(|p| p.wrong_total > 0).collect();
+            let line: Vec<(f64, f64)> = seen
                 .iter()
-                .filter(|p| p.wrong_total > 0)
                 .map(|p| (p.detection_ms.mean, p.wrong_per_hour))
                 .collect();
-            none_seen.extend(
-                ok.iter()
-                    .filter(|p| p.wrong_total == 0)
-                    .map(|p| (p.detection_ms.mean, floor)),
-            );
+            let band: Vec<(f64, f64)> = seen
+                .iter()
+                .map(|p| {
+                    let c = p.wrong_per_hour_ci;
+                    if c.half_width.is_finite() {
+                        ((c.mean - c.half_width).max(floor), c.mean + c.half_width)
+                    } else {
+                        (p.wrong_per_hour, p.wrong_per_hour)
+                    }
+                })
+                .collect();
+            for p in ok.iter().filter(|p| p.wrong_total == 0) {
+                none_seen.push((p.detection_ms.mean, floor));
+                none_labels.push(tag(p));
+            }
             if !line.is_empty() {
-                series.push(Series::new(label, line).with_style(SeriesStyle::LinePoints));
+                let labels = seen.iter().map(|p| tag(p)).collect();
+                series.push(point_labels(
+                    Series::new(label, line)
+                        .with_band(band)
+                        .with_style(SeriesStyle::LinePoints),
+                    labels,
+                ));
             }
         }
         if !none_seen.is_empty() {
-            none_seen.sort_by(|a, b| a.0.total_cmp(&b.0));
-            series.push(
+            let mut idx: Vec<usize> = (0..none_seen.len()).collect();
+            idx.sort_by(|&a, &b| none_seen[a].0.total_cmp(&none_seen[b].0));
+            let pts = idx.iter().map(|&i| none_seen[i]).collect();
+            let labels = idx.iter().map(|&i| none_labels[i].clone()).collect();
+            series.push(point_labels(
                 Series::new(
                     format!("no wrong suspicion in {total_hours:.0} h (drawn at floor)"),
-                    none_seen,
+                    pts,
                 )
                 .with_style(SeriesStyle::Points),
-            );
+                labels,
+            ));
         }
         line_chart(
             &series,
@@ -613,6 +664,7 @@ impl Tradeoff {
             Opts::new("Detect faster, suspect wrongly more often")
                 .x_label("mean detection time after the crash (ms)")
                 .y_label("wrong suspicions per hour")
+                .log_x()
                 .log_y(),
         )
     }
@@ -632,7 +684,8 @@ impl Tradeoff {
         ));
         for (name, pts, unit) in [
             ("heartbeat", &self.heartbeat, " ms"),
-            ("φ accrual", &self.phi, ""),
+            ("φ accrual, normal", &self.phi, ""),
+            ("φ accrual, exponential", &self.phi_exp, ""),
         ] {
             for p in pts {
                 t.push_row(vec![
@@ -655,9 +708,9 @@ impl Tradeoff {
     }
 }
 
-fn range_label(pts: &[TradeoffPoint]) -> (String, String) {
-    let f = |x: Option<&TradeoffPoint>| x.map_or(String::new(), |p| format!("{}", p.param));
-    (f(pts.first()), f(pts.last()))
+/// Labels each point of `s` with its setting.
+fn point_labels(s: Series, labels: Vec<String>) -> Series {
+    s.with_labels(labels)
 }
 
 fn suspicion_intervals(tr: &[(SimTime, Status)], horizon: SimTime) -> Vec<(f64, f64)> {
@@ -680,7 +733,8 @@ fn suspicion_intervals(tr: &[(SimTime, Status)], horizon: SimTime) -> Vec<(f64, 
 }
 
 impl FdRun {
-    /// Scores of the live detectors: (heartbeat, φ accrual).
+    /// Scores of the live detectors: (heartbeat, φ accrual normal); see
+    /// [`FdRun::score_exp`] for the exponential model.
     pub fn scores(&self) -> (Score, Score) {
         let c = SimTime::from_start(self.params.crash_at);
         (
@@ -689,44 +743,93 @@ impl FdRun {
         )
     }
 
-    /// Three lanes over time: the node's real state, and when each detector
-    /// suspected it (red = down / suspected).
-    pub fn timeline(&self) -> Result<Figure> {
-        let h = self.params.horizon();
+    /// Score of the live exponential-model φ detector.
+    pub fn score_exp(&self) -> Score {
+        score(
+            self.phi_exp.transitions(),
+            SimTime::from_start(self.params.crash_at),
+        )
+    }
+
+    /// Four lanes around the crash: the node's real state, and when each
+    /// detector (timeout, φ normal, φ exponential) suspected it (orange =
+    /// down or suspected). The window starts `before` the crash and ends
+    /// `after` it (clipped to the run); time is counted from the window's
+    /// start.
+    pub fn timeline_around_crash(&self, before: SimDuration, after: SimDuration) -> Result<Figure> {
         let crash = self.params.crash_at.as_secs_f64();
+        let h = self.params.horizon().as_secs_f64();
+        let from = (crash - before.as_secs_f64()).max(0.0);
+        let to = (crash + after.as_secs_f64()).min(h);
+        if to <= from {
+            return Err(Error::invalid(
+                "before + after",
+                before + after,
+                "a window > 0 around the crash",
+            ));
+        }
+        let hz = self.params.horizon();
+        let shift = |v: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
+            v.into_iter()
+                .filter(|&(a, b)| b > from && a < to)
+                .map(|(a, b)| (a.max(from) - from, b.min(to) - from))
+                .collect()
+        };
         let lanes = vec![
-            Lane::new("node (real)", vec![(crash, h.as_secs_f64())]),
+            Lane::new("node (real)", shift(vec![(crash, h)])),
             Lane::new(
                 format!("timeout {} ms", self.params.timeout.as_ms()),
-                suspicion_intervals(self.heartbeat.transitions(), h),
+                shift(suspicion_intervals(self.heartbeat.transitions(), hz)),
             ),
             Lane::new(
-                format!("φ accrual ≥ {}", self.params.phi_threshold),
-                suspicion_intervals(self.phi.transitions(), h),
+                format!("φ normal ≥ {}", self.params.phi_threshold),
+                shift(suspicion_intervals(self.phi.transitions(), hz)),
+            ),
+            Lane::new(
+                format!("φ exponential ≥ {}", self.params.phi_threshold),
+                shift(suspicion_intervals(self.phi_exp.transitions(), hz)),
             ),
         ];
         availability_timeline(
             &lanes,
-            h.as_secs_f64(),
-            Opts::new(format!("Crash at {crash:.0} s; red = down or suspected",))
-                .x_label("time (s)")
+            to - from,
+            Opts::new("Who noticed the crash, and when")
+                .x_label(format!(
+                    "time (s) from {} s; the crash at {} s",
+                    crate::plot::fmt_num(from),
+                    crate::plot::fmt_num(crash - from)
+                ))
                 .states("trusted", "suspected"),
         )
     }
 
-    /// φ over time against its threshold, the crash shaded.
+    /// The whole run as lanes (see [`FdRun::timeline_around_crash`] for the
+    /// zoom the notebook shows).
+    pub fn timeline(&self) -> Result<Figure> {
+        let h = self.params.horizon().as_secs_f64();
+        self.timeline_around_crash(self.params.crash_at, SimDuration::from_secs_f64(h)?)
+    }
+
+    /// Both φ models over time from `from_s` (log y, so thresholds from 1 to
+    /// 128 are all on the chart), the live threshold as a line, heartbeat
+    /// arrivals as a rug along the bottom, the crash shaded. φ below 0.01 is
+    /// drawn at 0.01; above 10,000 at 10,000.
     pub fn phi_chart(&self, from_s: f64) -> Result<Figure> {
-        let cap = (self.params.phi_threshold * 2.0).max(10.0);
-        let pts: Vec<(f64, f64)> = self
-            .phi_trace
-            .iter()
-            .filter(|p| p.0 >= from_s)
-            .map(|&(t, v)| (t, v.min(cap)))
-            .collect();
-        if pts.is_empty() {
+        let (lo, hi) = (0.01, 1e4);
+        let clamp = |v: f64| v.clamp(lo, hi);
+        let tr: Vec<&(f64, f64, f64)> = self.phi_trace.iter().filter(|p| p.0 >= from_s).collect();
+        if tr.is_empty() {
             return Err(Error::empty("φ trace (run with live: true)"));
         }
-        let (t0, t1) = (pts[0].0, pts[pts.len() - 1].0);
+        let (t0, t1) = (tr[0].0, tr[tr.len() - 1].0);
+        let normal = Series::new(
+            "φ, normal model",
+            tr.iter().map(|p| (p.0, clamp(p.1))).collect(),
+        );
+        let expo = Series::new(
+            "φ, exponential model",
+            tr.iter().map(|p| (p.0, clamp(p.2))).collect(),
+        );
         let thr = Series::new(
             format!("threshold {}", self.params.phi_threshold),
             vec![
@@ -734,13 +837,25 @@ impl FdRun {
                 (t1, self.params.phi_threshold),
             ],
         );
+        let rug: Vec<(f64, f64)> = self
+            .arrivals
+            .iter()
+            .map(|a| a.as_secs_f64())
+            .filter(|&t| t >= t0 && t <= t1)
+            .map(|t| (t, lo * 0.4))
+            .collect();
+        let mut series = vec![normal, expo, thr];
+        if !rug.is_empty() {
+            series.push(Series::new("heartbeat arrives", rug).with_style(SeriesStyle::Points));
+        }
         let crash = self.params.crash_at.as_secs_f64();
         time_series(
-            &[Series::new(format!("φ (capped at {cap})"), pts), thr],
+            &series,
             &[Window::new(crash.max(t0), t1.max(crash + 1e-3), "crashed")],
             Opts::new("φ accrual: suspicion grows with the silence")
                 .x_label("time (s)")
-                .y_label("φ = −log10 P(heartbeat still coming)"),
+                .y_label("φ = −log10 P(a gap this long | node alive)")
+                .log_y(),
         )
     }
 }
@@ -919,23 +1034,31 @@ pub struct Phase {
 }
 
 /// The failure-models demo: one client, one server that is correct, then
-/// crashed (crash-recovery), then omitting, then slow, then gray, each for
-/// `phase` of simulated time.
+/// correct behind a lossy network, then crashed (crash-recovery), then
+/// omitting, then slow, then gray, each for `phase` of simulated time.
 pub struct FailureModels {
     /// The phases in order.
     pub phases: Vec<Phase>,
     sim: Sim<Faulty<Role>>,
     phase: SimDuration,
+    slow: SimDuration,
 }
 
+/// The phase in which the server turns gray (the last of six).
+const GRAY_PHASE: u64 = 5;
+
 /// Runs the failure-models demo; `phase` is each phase's length, `omission`
-/// the send and receive loss probability in the omission phase, `slow` the
-/// extra delay in the slow phase.
+/// the server's send and receive loss probability in the omission phase,
+/// `slow` the extra delay in the slow phase, and `network_loss` the
+/// probability that the *network* loses a message (each way) in the
+/// lossy-network phase, while the server is correct. With `omission ==
+/// network_loss` the two phases look the same to the client.
 pub fn failure_modes(
     seed: u64,
     phase: SimDuration,
     omission: f64,
     slow: SimDuration,
+    network_loss: f64,
 ) -> Result<FailureModels> {
     if phase < ms(10) || phase > crate::sim::time::hours(1000) {
         return Err(Error::invalid("phase", phase, "10 ms to 1,000 hours"));
@@ -948,19 +1071,22 @@ pub fn failure_modes(
         ));
     }
     check_probability("omission", omission)?;
+    check_probability("network_loss", network_loss)?;
     let p = |k: u64| phase * k;
     let injector = FailureInjector::new(is_health as fn(&Ask) -> bool)
         .window(
-            p(2),
             p(3),
+            p(4),
             FailureMode::Omission {
                 send: omission,
                 receive: omission,
             },
         )?
-        .window(p(3), p(4), FailureMode::Slow { extra: slow })?
-        .from(p(4), FailureMode::Gray)?;
-    let request_every = SimDuration((phase.0 / 50).max(1));
+        .window(p(4), p(5), FailureMode::Slow { extra: slow })?
+        .from(p(GRAY_PHASE), FailureMode::Gray)?;
+    // 500 requests and 200 health checks per phase: enough that a share
+    // answered is known to a few percent.
+    let request_every = SimDuration((phase.0 / 500).max(1));
     let client = Role::Client {
         request_every,
         health_every: SimDuration(request_every.0 * 5 / 2),
@@ -969,21 +1095,26 @@ pub fn failure_modes(
         health_sent: vec![],
         health_answered: vec![],
     };
+    let mut faults = FaultPlan::new().outage(p(2), p(3), 1);
+    if network_loss > 0.0 {
+        faults = faults.lossy(p(1), p(2), network_loss);
+    }
     let mut sim = Sim::builder()
         .seed(seed)
         .trace(20_000)
         .link(LinkConfig::new(Latency::uniform(
-            SimDuration(request_every.0 / 4),
-            SimDuration(request_every.0 / 2),
+            SimDuration(phase.0 / 200),
+            SimDuration(phase.0 / 100),
         )?))
-        .faults(FaultPlan::new().outage(p(1), p(2), 1))
+        .faults(faults)
         .build(vec![
             Faulty::new(client, FailureInjector::new(is_health as fn(&Ask) -> bool)),
             Faulty::new(Role::Server, injector),
         ])?;
-    sim.run_for(p(5))?;
+    sim.run_for(p(GRAY_PHASE + 1))?;
     let names = [
         "correct".to_string(),
+        format!("lossy network ({:.0} % each way)", network_loss * 100.0),
         "crash (then recovery)".to_string(),
         format!("omission ({:.0} % each way)", omission * 100.0),
         format!("slow (+{} ms)", slow.as_ms()),
@@ -1006,23 +1137,9 @@ pub fn failure_modes(
             SimTime::from_start(p(k as u64 + 1)),
         );
         // Only requests sent early enough to be answered within the phase.
-        let b_req = SimTime(b.0.saturating_sub(slow.0 + request_every.0));
-        let frac = |s: &[SimTime], ans: &[Option<SimTime>], end: SimTime| {
-            let idx: Vec<usize> = (0..s.len()).filter(|&i| s[i] >= a && s[i] < end).collect();
-            let ok = idx.iter().filter(|&&i| ans[i].is_some()).count();
-            let rtt: Vec<f64> = idx
-                .iter()
-                .filter_map(|&i| ans[i].map(|t| t.since(s[i]).as_ms()))
-                .collect();
-            let mean = if rtt.is_empty() {
-                f64::NAN
-            } else {
-                rtt.iter().sum::<f64>() / rtt.len() as f64
-            };
-            (ok as f64 / idx.len().max(1) as f64, mean)
-        };
-        let (req, rtt) = frac(sent, answered, b_req);
-        let (hc, _) = frac(health_sent, health_answered, b_req);
+        let b_req = SimTime(b.0.saturating_sub(slow.0 + 2 * (phase.0 / 100)));
+        let (req, rtt) = answered_share(sent, answered, a, b_req);
+        let (hc, _) = answered_share(health_sent, health_answered, a, b_req);
         phases.push(Phase {
             model: name.clone(),
             start_s: a.as_secs_f64(),
@@ -1032,7 +1149,29 @@ pub fn failure_modes(
             mean_rtt_ms: rtt,
         });
     }
-    Ok(FailureModels { phases, sim, phase })
+    Ok(FailureModels {
+        phases,
+        sim,
+        phase,
+        slow,
+    })
+}
+
+/// Share of the messages sent in `[a, end)` that were answered, and the
+/// mean round trip of those answered (ms; NaN if none).
+fn answered_share(s: &[SimTime], ans: &[Option<SimTime>], a: SimTime, end: SimTime) -> (f64, f64) {
+    let idx: Vec<usize> = (0..s.len()).filter(|&i| s[i] >= a && s[i] < end).collect();
+    let ok = idx.iter().filter(|&&i| ans[i].is_some()).count();
+    let rtt: Vec<f64> = idx
+        .iter()
+        .filter_map(|&i| ans[i].map(|t| t.since(s[i]).as_ms()))
+        .collect();
+    let mean = if rtt.is_empty() {
+        f64::NAN
+    } else {
+        rtt.iter().sum::<f64>() / rtt.len() as f64
+    };
+    (ok as f64 / idx.len().max(1) as f64, mean)
 }
 
 impl FailureModels {
@@ -1059,11 +1198,67 @@ impl FailureModels {
         t
     }
 
+    /// Success rate over time, for requests and for health checks: the
+    /// share answered of those sent in each tenth of a phase, with each
+    /// phase shaded and named. Under gray failure the two lines part: health
+    /// checks at 100 %, requests at 0.
+    pub fn success_chart(&self) -> Result<Figure> {
+        let Role::Client {
+            sent,
+            answered,
+            health_sent,
+            health_answered,
+            ..
+        } = self.sim.node(0)?.inner()
+        else {
+            return Err(Error::empty("client"));
+        };
+        let bucket = SimDuration((self.phase.0 / 10).max(1));
+        let end = SimTime::from_start(self.phase * (GRAY_PHASE + 1));
+        // Leave out the last messages, whose answers the run did not wait for.
+        let last = SimTime(end.0.saturating_sub(self.slow.0 + bucket.0));
+        let curve = |s: &[SimTime], ans: &[Option<SimTime>]| -> Vec<(f64, f64)> {
+            let mut pts = Vec::new();
+            let mut a = SimTime::ZERO;
+            while a < last {
+                let b = (a + bucket).min(last);
+                let (share, _) = answered_share(s, ans, a, b);
+                if s.iter().any(|&t| t >= a && t < b) {
+                    pts.push((0.5 * (a.as_secs_f64() + b.as_secs_f64()), 100.0 * share));
+                }
+                a = b;
+            }
+            pts
+        };
+        let short = ["", "lossy network", "crash", "omission", "slow", "gray"];
+        let windows: Vec<Window> = (1..=GRAY_PHASE)
+            .map(|k| {
+                Window::new(
+                    (self.phase * k).as_secs_f64(),
+                    (self.phase * (k + 1)).as_secs_f64(),
+                    short[k as usize],
+                )
+            })
+            .collect();
+        time_series(
+            &[
+                Series::new("requests", curve(sent, answered)).with_style(SeriesStyle::LinePoints),
+                Series::new("health checks", curve(health_sent, health_answered))
+                    .with_style(SeriesStyle::LinePoints),
+            ],
+            &windows,
+            Opts::new("What the client sees: share of calls answered")
+                .x_label("time (s)")
+                .y_label("answered (%)"),
+        )
+    }
+
     /// A message diagram around the switch to gray failure: health checks
     /// keep getting answers, requests get none.
     pub fn gray_diagram(&self) -> Result<Figure> {
-        let start = SimTime::from_start(SimDuration((self.phase * 4).0 - self.phase.0 / 16));
-        let end = SimTime::from_start(self.phase * 4 + SimDuration(self.phase.0 / 8));
+        let gray = self.phase * GRAY_PHASE;
+        let start = SimTime::from_start(SimDuration(gray.0 - self.phase.0 / 16));
+        let end = SimTime::from_start(gray + SimDuration(self.phase.0 / 8));
         let lanes = ["client".to_string(), "server".to_string()];
         let mut d = SequenceDiagram::from_trace(self.sim.trace(), &lanes, end);
         let s = start.as_ms();
@@ -1072,7 +1267,7 @@ impl FailureModels {
             .retain(|m| m.at >= s && m.kind != crate::plot::MarkKind::Timer);
         d.marks.push(crate::plot::Mark::new(
             1,
-            (self.phase * 4).as_ms(),
+            gray.as_ms(),
             crate::plot::MarkKind::Note,
             "turns gray",
         ));
