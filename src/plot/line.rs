@@ -238,7 +238,15 @@ fn axes(all: &[&Series], extra_x: &[f64], opts: &Opts) -> (Axis, Axis) {
         Axis::auto(ylo, yhi, true, 6)
     } else {
         let pad = (yhi - ylo) * 0.04;
-        Axis::linear_nice(if ylo == 0.0 { 0.0 } else { ylo - pad }, yhi + pad, 6)
+        let lo = if ylo == 0.0 { 0.0 } else { ylo - pad };
+        let nice = Axis::linear_nice(lo, yhi + pad, 6);
+        // Rounding the top up to a whole step can add most of a step (data
+        // to 100 % drawn to 120 %): then end just above the data instead.
+        if nice.hi() - yhi > 0.12 * (yhi - lo) {
+            Axis::linear(nice.lo(), yhi + pad, 6)
+        } else {
+            nice
+        }
     };
     (x, y)
 }
