@@ -291,10 +291,24 @@ fn retries_answer_most_requests_but_not_all() -> Result<()> {
     };
     let pts = answered_curve(&base, 0.3, 200)?;
     assert_eq!(pts.len(), 3);
-    // Theory: 1, 0.49, 1 − 0.51³.
-    assert!((pts[0].theory - 1.0).abs() < 1e-12);
-    assert!((pts[1].theory - 0.49).abs() < 1e-12);
-    assert!((pts[2].theory - (1.0 - 0.51f64.powi(3))).abs() < 1e-12);
+    // Theory: an attempt answers if request and response get through
+    // (0.7² = 0.49 at 30 % loss) and its round trip ends before the client
+    // gives up, 40, 80 or 120 ms after it was sent (F below).
+    let f = |t: f64| thinkdist::ch02::correctness::round_trip_cdf(&base, t);
+    assert!((pts[0].theory - f(40.0)).abs() < 1e-12);
+    assert!((pts[1].theory - 0.49 * f(40.0)).abs() < 1e-12);
+    let fail: f64 = [120.0, 80.0, 40.0]
+        .iter()
+        .map(|&t| 1.0 - 0.49 * f(t))
+        .product();
+    assert!((pts[2].theory - (1.0 - fail)).abs() < 1e-12);
+    // Without the timeout these would be 1, 0.49 and 1 − 0.51³; the round
+    // trip's tail past 40 ms costs about 0.8 % of the answers.
+    assert!(
+        pts[0].theory < 0.995 && pts[0].theory > 0.985,
+        "{}",
+        pts[0].theory
+    );
     for p in &pts {
         // 200 runs × 20 requests: binomial standard error of the fraction.
         let se = (p.theory * (1.0 - p.theory) / 4000.0).sqrt();
@@ -367,5 +381,30 @@ fn hot_keys_match_zipf_theory() -> Result<()> {
     assert!(bad.run(1.0).is_err());
     assert!(base.run(-1.0).is_err());
     assert!(hotkeys::hot_key_curve(&base, &[1.0], 1).is_err());
+    Ok(())
+}
+
+#[test]
+fn round_trip_cdf_matches_sampled_round_trips() -> Result<()> {
+    // F(t) = P(network + network + processing <= t), checked against 10^6
+    // sampled round trips, within 4 binomial standard errors.
+    let p = ClientServer::default();
+    let mut r = thinkdist::sim::rng::stream(11, 0, 0, 0);
+    let n = 1_000_000;
+    let trips: Vec<f64> = (0..n)
+        .map(|_| {
+            (p.network.sample(&mut r) + p.network.sample(&mut r) + p.processing.sample(&mut r))
+                .as_ms()
+        })
+        .collect();
+    for t in [5.0, 10.0, 20.0, 40.0, 80.0] {
+        let got = trips.iter().filter(|&&x| x <= t).count() as f64 / n as f64;
+        let want = thinkdist::ch02::correctness::round_trip_cdf(&p, t);
+        let se = (want * (1.0 - want) / n as f64).sqrt().max(1e-7);
+        assert!(
+            (got - want).abs() < 4.0 * se + 1e-6,
+            "t = {t}: {got} against {want}"
+        );
+    }
     Ok(())
 }
