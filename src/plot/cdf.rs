@@ -307,11 +307,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
             .filter(|p| p.0 >= xlo && p.0 <= xhi && p.1 >= ylo && p.1 <= yhi)
             .collect();
         occupancy(&x, &y, &pts, &mut occ);
-        let label = if t.label.contains("theory") {
-            t.label.clone()
-        } else {
-            format!("{} (theory)", t.label)
-        };
+        let label = super::line::theory_label(&t.label);
         entries.push(LegendEntry {
             label,
             color: dark_color(i).to_rgba(),

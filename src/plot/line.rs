@@ -352,11 +352,7 @@ fn draw_series_list<DB: DrawingBackend>(
             color.stroke_width(thin),
         )?;
         occupancy(x, y, &s.points, occ);
-        let label = if s.label.contains("theory") {
-            s.label.clone()
-        } else {
-            format!("{} (theory)", s.label)
-        };
+        let label = theory_label(&s.label);
         entries.push(LegendEntry {
             label,
             color: color.to_rgba(),
@@ -379,14 +375,7 @@ fn draw_point_labels<DB: DrawingBackend>(
     occ: &mut Vec<(f64, f64)>,
 ) -> Result<()> {
     let area = chart.plotting_area();
-    let (x0, x1) = (
-        area.get_x_axis_pixel_range().start,
-        area.get_x_axis_pixel_range().end,
-    );
-    let (y0, y1) = (
-        area.get_y_axis_pixel_range().start,
-        area.get_y_axis_pixel_range().end,
-    );
+    let (x0, x1, y0, y1) = plot_bounds(chart);
     let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
     let mut texts = Vec::new();
     let gap = sz.px(7.0);
@@ -571,14 +560,7 @@ fn legend_or_labels<'a, DB: DrawingBackend + 'a>(
         return legend(chart, root, sz, entries, occ);
     }
     let area = chart.plotting_area();
-    let (x0, x1) = (
-        area.get_x_axis_pixel_range().start,
-        area.get_x_axis_pixel_range().end,
-    );
-    let (y0, y1) = (
-        area.get_y_axis_pixel_range().start,
-        area.get_y_axis_pixel_range().end,
-    );
+    let (x0, x1, y0, y1) = plot_bounds(chart);
     let gap = sz.px(8.0);
     // Boxes (entry, left, top, width, height) in pixels: right-aligned left
     // of the line's end and just above it.
@@ -643,4 +625,20 @@ fn legend_or_labels<'a, DB: DrawingBackend + 'a>(
     }
     chart.draw_series(elems).map_err(perr)?;
     Ok(())
+}
+
+/// The plotting area's pixel bounds: left, right, top, bottom.
+pub(crate) fn plot_bounds<DB: DrawingBackend>(chart: &Chart<'_, DB>) -> (i32, i32, i32, i32) {
+    let area = chart.plotting_area();
+    let (x, y) = (area.get_x_axis_pixel_range(), area.get_y_axis_pixel_range());
+    (x.start, x.end, y.start, y.end)
+}
+
+/// A theory overlay's legend label: says "(theory)" unless it already does.
+pub(crate) fn theory_label(label: &str) -> String {
+    if label.contains("theory") {
+        label.to_string()
+    } else {
+        format!("{label} (theory)")
+    }
 }
