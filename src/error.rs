@@ -158,7 +158,7 @@ pub fn num(x: f64) -> String {
     short_value(&x.to_string())
 }
 
-fn short_float(x: f64) -> String {
+pub(crate) fn short_float(x: f64) -> String {
     fn trim(m: &str) -> &str {
         if m.contains('.') {
             m.trim_end_matches('0').trim_end_matches('.')

@@ -12,7 +12,7 @@ use thinkdist::ch03::fanout::{Fanout, Hedging, ServerLatency};
 use thinkdist::detect::{self, Detector, HeartbeatDetector, PhiAccrual, Status};
 use thinkdist::failure::{FailureInjector, FailureMode, Faulty, Outbox, Service};
 use thinkdist::prelude::*;
-use thinkdist::retry::{Backoff, Hedge, RetryPolicy};
+use thinkdist::retry::{Attempt, Backoff, Hedge, RetryPolicy};
 use thinkdist::sim::rng::{self, domain};
 
 fn t(ms_: u64) -> SimTime {
@@ -100,6 +100,55 @@ fn jitter_stays_within_documented_bounds() -> Result<()> {
             prev = d;
         }
     }
+    Ok(())
+}
+
+/// Full jitter written as a reader would, as a plain function.
+fn my_full_jitter(a: &Attempt, rng: &mut SimRng) -> SimDuration {
+    SimDuration((a.envelope.0 as f64 * rng::unit_f64(rng)) as u64)
+}
+
+#[test]
+fn a_custom_policy_runs_inside_the_precompiled_experiment() -> Result<()> {
+    // The same draws from the same stream: a custom copy of full jitter must
+    // give the built-in's results exactly, in one run and through `compare`'s
+    // sweep over seeds.
+    let mine = Backoff::custom("my full jitter", my_full_jitter);
+    let mut r1 = rng::stream(5, domain::EXPERIMENT, 3, 0);
+    let mut r2 = rng::stream(5, domain::EXPERIMENT, 3, 0);
+    let builtin = RetryPolicy::new(Backoff::FullJitter, ms(2), ms(500), 20)?;
+    let custom = builtin.with_kind(mine)?;
+    for attempt in 1..20 {
+        assert_eq!(
+            builtin.delay(attempt, SimDuration::ZERO, &mut r1),
+            custom.delay(attempt, SimDuration::ZERO, &mut r2)
+        );
+    }
+    assert_eq!(
+        custom.delay(20, SimDuration::ZERO, &mut r2),
+        None,
+        "gives up"
+    );
+    let setup = Contention {
+        service: us(200),
+        ..Contention::default()
+    };
+    let curves = backoff::compare(&[Backoff::FullJitter, mine], &[5, 20], &setup, 3)?;
+    assert_eq!(curves.len(), 2);
+    assert_eq!(curves[1].policy.name(), "my full jitter");
+    for (a, b) in curves[0].points.iter().zip(&curves[1].points) {
+        assert_eq!(a.calls.mean, b.calls.mean);
+        assert_eq!(a.completion_ms.mean, b.completion_ms.mean);
+    }
+    // A custom wait longer than the cap is cut to it; base 0 is allowed for
+    // a custom policy (it need not use it).
+    let huge = RetryPolicy::new(
+        Backoff::custom("forever", |_, _| secs(3600)),
+        SimDuration::ZERO,
+        ms(50),
+        3,
+    )?;
+    assert_eq!(huge.delay(1, SimDuration::ZERO, &mut r1), Some(ms(50)));
     Ok(())
 }
 

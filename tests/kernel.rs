@@ -368,6 +368,68 @@ fn run_bounds_hold() -> Result<()> {
     Ok(())
 }
 
+#[derive(Clone, Default)]
+struct Tick(u64, SimDuration);
+impl Node for Tick {
+    type Msg = ();
+    type Timer = ();
+    type Disk = ();
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        ctx.set_timer(self.1, ());
+    }
+    fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: ()) {
+        self.0 += 1;
+        ctx.set_timer(self.1, ());
+    }
+}
+
+#[test]
+fn a_run_that_would_take_minutes_fails_early_and_says_why() -> Result<()> {
+    // A 1 µs ticker asked for a simulated hour: 3.6 billion events, 36 times
+    // the default budget. The pace check fails it after its first 2^22
+    // events instead of after the whole budget.
+    let mut sim = Sim::builder().trace(0).build(vec![Tick(0, us(1))])?;
+    let err = sim.run_for(secs(3600)).err().expect("must fail");
+    assert!(err.is_budget_exhausted(), "{err}");
+    assert_eq!(sim.events_processed(), 1 << 22, "checked at 2^22 events");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("1e6 events per simulated second") || msg.contains("1000000"),
+        "{msg}"
+    );
+    assert!(msg.contains("shorten the run"), "{msg}");
+    // The same through run_until with a far deadline.
+    let mut sim = Sim::builder().trace(0).build(vec![Tick(0, us(1))])?;
+    let err = sim
+        .run_until(secs(3600), |_| false)
+        .err()
+        .expect("must fail");
+    assert!(err.is_budget_exhausted(), "{err}");
+    assert_eq!(sim.events_processed(), 1 << 22);
+    // A timer loop at one instant: no virtual time passes at all.
+    let mut sim = Sim::builder()
+        .trace(0)
+        .build(vec![Tick(0, SimDuration::ZERO)])?;
+    let err = sim.run_for(ms(1)).err().expect("must fail");
+    assert!(err.to_string().contains("at one instant"), "{err}");
+    // Within the budget, the pace check stays out of the way: 20 million
+    // events (a fifth of the default budget) run to the end.
+    let mut sim = Sim::builder().trace(0).build(vec![Tick(0, us(1))])?;
+    sim.run_for(secs(20))?;
+    assert_eq!(sim.node(0)?.0, 20_000_000);
+    // Between one and two budgets projected: no early refusal, the budget
+    // itself ends the run (and says so).
+    let mut sim = Sim::builder()
+        .trace(0)
+        .max_events(6_000_000)
+        .build(vec![Tick(0, us(1))])?;
+    let err = sim.run_for(secs(10)).err().expect("over budget");
+    assert!(err.is_budget_exhausted());
+    assert_eq!(sim.events_processed(), 6_000_000, "{err}");
+    Ok(())
+}
+
 #[test]
 fn a_node_that_sends_faster_than_messages_arrive_is_stopped_by_the_pending_cap() -> Result<()> {
     // Every microsecond a message that takes a second to arrive: a

@@ -17,6 +17,31 @@
 //! | `FullJitter` | `uniform(0, v)` | `[0, v)`, mean `v/2` |
 //! | `EqualJitter` | `v/2 + uniform(0, v/2)` | `[v/2, v)`, mean `3v/4` |
 //! | `Decorrelated` | `min(cap, uniform(base, 3 · prev))` | `[base, cap]` |
+//! | `Custom` | your function of the [`Attempt`], capped | `[0, cap]` |
+//!
+//! **Your own policy.** [`Backoff::custom`] takes a name and a plain
+//! function (a closure that captures nothing also works) from the
+//! [`Attempt`] (failures so far, previous wait, base, cap, envelope) and the
+//! run's seeded random stream to the wait. The function runs inside the
+//! precompiled experiments, so a policy written in a notebook cell costs a
+//! cell no generic code to compile, and the run stays a function of the seed:
+//!
+//! ```
+//! use thinkdist::prelude::*;
+//! use thinkdist::retry::{Attempt, Backoff, RetryPolicy};
+//!
+//! // Linear backoff with full jitter: wait uniform(0, failures · base).
+//! fn linear(a: &Attempt, rng: &mut SimRng) -> SimDuration {
+//!     let top = a.base * u64::from(a.failures);
+//!     SimDuration(rng.random_range(0..=top.0))
+//! }
+//! let p = RetryPolicy::new(Backoff::custom("linear jitter", linear), ms(10), secs(1), 5)?;
+//! let mut rng = thinkdist::sim::rng::stream(1, thinkdist::sim::rng::domain::EXPERIMENT, 0, 0);
+//! let d = p.delay(3, SimDuration::ZERO, &mut rng).unwrap();
+//! assert!(d <= ms(30));
+//! assert_eq!(p.kind().name(), "linear jitter");
+//! # Ok::<(), thinkdist::Error>(())
+//! ```
 //!
 //! `prev` is the previous wait (`base` before the first retry). After
 //! `max_attempts` attempts [`RetryPolicy::delay`] returns `None`: give up.
@@ -46,7 +71,10 @@
 use crate::error::{Error, Result};
 use crate::sim::rng::{self, SimRng};
 use crate::sim::time::SimDuration;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
 
 /// The exponent of the envelope `v = min(cap, base · 2^e)` after `n` failed
 /// attempts; see the [module docs](self).
@@ -76,6 +104,78 @@ pub enum Backoff {
     EqualJitter,
     /// Each wait drawn from `[base, 3 · previous wait)`, capped.
     Decorrelated,
+    /// A reader's own policy: see [`Backoff::custom`].
+    Custom(CustomBackoff),
+}
+
+/// What a [custom backoff](Backoff::custom) function is told about the
+/// attempt that just failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// Failed attempts so far (1 before the first retry).
+    pub failures: u32,
+    /// The previous wait (`SimDuration::ZERO` before the first retry).
+    pub prev: SimDuration,
+    /// The policy's base wait.
+    pub base: SimDuration,
+    /// The policy's largest wait; a longer answer is cut to it.
+    pub cap: SimDuration,
+    /// The exponential envelope `min(cap, base · 2^e)` the built-in
+    /// policies draw under (see [`Exponent`]).
+    pub envelope: SimDuration,
+}
+
+/// A plain function from the failed [`Attempt`] and the run's seeded random
+/// stream to the wait before the next attempt.
+pub type BackoffFn = fn(&Attempt, &mut SimRng) -> SimDuration;
+
+/// A named backoff function, made by [`Backoff::custom`].
+///
+/// Compared, ordered, hashed and serialized by its name: give different
+/// policies different names.
+#[derive(Clone, Copy)]
+pub struct CustomBackoff {
+    name: &'static str,
+    wait: BackoffFn,
+}
+
+impl CustomBackoff {
+    /// The name given to [`Backoff::custom`].
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl fmt::Debug for CustomBackoff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Custom({:?})", self.name)
+    }
+}
+impl PartialEq for CustomBackoff {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+impl Eq for CustomBackoff {}
+impl PartialOrd for CustomBackoff {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for CustomBackoff {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.name.cmp(other.name)
+    }
+}
+impl Hash for CustomBackoff {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+impl Serialize for CustomBackoff {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name)
+    }
 }
 
 impl Backoff {
@@ -98,7 +198,17 @@ impl Backoff {
             Backoff::FullJitter => "full jitter",
             Backoff::EqualJitter => "equal jitter",
             Backoff::Decorrelated => "decorrelated jitter",
+            Backoff::Custom(c) => c.name,
         }
+    }
+
+    /// Your own policy: `wait` gets the failed [`Attempt`] and the run's
+    /// seeded random stream (with `rand`'s `Rng` methods) and returns the
+    /// wait before the next attempt, which is cut to the policy's `cap`.
+    /// `name` labels it in tables and legends. See the [module docs](self)
+    /// for an example.
+    pub fn custom(name: &'static str, wait: BackoffFn) -> Backoff {
+        Backoff::Custom(CustomBackoff { name, wait })
     }
 }
 
@@ -147,7 +257,7 @@ impl RetryPolicy {
                 "at least 1 (the first call counts as an attempt)",
             ));
         }
-        if kind != Backoff::None && base == SimDuration::ZERO {
+        if !matches!(kind, Backoff::None | Backoff::Custom(_)) && base == SimDuration::ZERO {
             return Err(Error::invalid(
                 "base",
                 base,
@@ -277,6 +387,16 @@ impl RetryPolicy {
                 let base = self.base.0 as f64;
                 let hi = (prev.0.max(self.base.0) as f64) * 3.0;
                 (base + (hi - base) * rng::unit_f64(rng)).min(self.cap.0 as f64)
+            }
+            Backoff::Custom(c) => {
+                let a = Attempt {
+                    failures: attempt,
+                    prev,
+                    base: self.base,
+                    cap: self.cap,
+                    envelope: self.envelope(attempt),
+                };
+                return Some((c.wait)(&a, rng).min(self.cap));
             }
         };
         Some(SimDuration(ns as u64))

@@ -27,13 +27,15 @@ use super::rng::{self, SimRng};
 use super::time::{SimDuration, SimTime};
 use super::timers::{TimerKey, Timers};
 use super::trace::{Trace, TraceEvent, TraceKind};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{short_float, Error, ErrorKind, Result};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Settings for a [`Sim`]; every setter has a sensible default.
 ///
 /// Defaults: seed 0; every link 1 ms constant latency, no loss, no
-/// duplication; trace capped at 10,000 events; event budget 200 million;
+/// duplication; trace capped at 10,000 events; event budget 100 million
+/// (about 10 to 25 s of one core for the crate's nodes;
+/// [`crate::error::limits::EVENTS`]);
 /// exact latency recording; no faults; syncs are the crash points, and none
 /// is recorded.
 #[derive(Debug, Clone)]
@@ -56,7 +58,7 @@ impl Default for Builder {
             seed: 0,
             link: LinkConfig::default(),
             trace_cap: 10_000,
-            max_events: 200_000_000,
+            max_events: 100_000_000,
             max_pending: None,
             streaming_latency: false,
             faults: FaultPlan::new(),
@@ -1129,6 +1131,51 @@ impl<N: Node> Sim<N> {
         Ok(())
     }
 
+    /// Fails a run early, once it has processed [`Pace::EVERY`] events,
+    /// when at the pace so far it would need more than twice the event
+    /// budget to reach `end`: the error comes after a second or two, not
+    /// after the minutes the whole budget takes (or never, for a cell the
+    /// reader interrupts, which kills the kernel and every variable). The
+    /// pace is counted in events per unit of virtual time, so the decision
+    /// is the same on every machine.
+    #[cold]
+    fn check_pace(&self, pace: &Pace, end: SimTime) -> Result<()> {
+        let done = (self.events - pace.events) as f64;
+        let elapsed = self.core.now.0.saturating_sub(pace.at.0) as f64;
+        let left = end.0.saturating_sub(self.core.now.0) as f64;
+        if elapsed == 0.0 {
+            return Err(Error::new(
+                ErrorKind::BudgetExhausted,
+                format!(
+                    "{} events ran at one instant ({}) without virtual time moving on: \
+                     some node sends or sets timers with no delay in a loop; give its \
+                     timers or links a duration > 0",
+                    short_float(done),
+                    self.core.now
+                ),
+            ));
+        }
+        let needed = done / elapsed * left;
+        if self.events as f64 + needed > 2.0 * self.max_events as f64 {
+            let per_sec = done / elapsed * 1e9;
+            return Err(Error::new(
+                ErrorKind::BudgetExhausted,
+                format!(
+                    "at its pace so far ({} events per simulated second) this run would \
+                     need about {} more events to reach {}, far beyond its budget of {} \
+                     events (a cell would run for minutes): shorten the run, lower the \
+                     load (fewer clients, nodes or messages, longer intervals), or raise \
+                     the budget with Builder::max_events",
+                    short_float(per_sec.round()),
+                    short_float(needed.round()),
+                    end,
+                    short_float(self.max_events as f64)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Processes the next event; returns its time, or `None` if the queue
     /// is empty. Counts against the event budget.
     pub fn step(&mut self) -> Result<Option<SimTime>> {
@@ -1436,11 +1483,15 @@ impl<N: Node> Sim<N> {
     /// `Ctx::stop` or a property is violated.
     pub fn run_until_time(&mut self, end: SimTime) -> Result<&mut Self> {
         self.resume();
+        let pace = Pace::new(self.events, self.core.now);
         while let Some(t) = self.core.queue.peek_time() {
             if t > end || self.halted() {
                 break;
             }
             self.step()?;
+            if pace.due(self.events) {
+                self.check_pace(&pace, end)?;
+            }
         }
         if end > self.core.now && !self.halted() {
             self.core.now = end;
@@ -1470,6 +1521,7 @@ impl<N: Node> Sim<N> {
     ) -> Result<bool> {
         let end = self.core.now + deadline;
         self.resume();
+        let pace = Pace::new(self.events, self.core.now);
         loop {
             if done(self) {
                 return Ok(true);
@@ -1477,6 +1529,9 @@ impl<N: Node> Sim<N> {
             match self.core.queue.peek_time() {
                 Some(t) if t <= end && !self.halted() => {
                     self.step()?;
+                    if pace.due(self.events) {
+                        self.check_pace(&pace, end)?;
+                    }
                 }
                 _ => return Ok(false),
             }
@@ -1529,5 +1584,25 @@ mod tests {
         assert_eq!(std::mem::size_of::<Ev<u32, ()>>(), 24);
         assert_eq!(std::mem::size_of::<Ev<(), ()>>(), 24);
         assert_eq!(std::mem::size_of::<Ev<u32, u32>>(), 24);
+    }
+}
+
+/// Where a bounded run started, for [`Sim::check_pace`].
+struct Pace {
+    events: u64,
+    at: SimTime,
+}
+
+impl Pace {
+    /// Events between two checks of a run's pace.
+    const EVERY: u64 = 1 << 22;
+
+    fn new(events: u64, at: SimTime) -> Pace {
+        Pace { events, at }
+    }
+
+    #[inline]
+    fn due(&self, events: u64) -> bool {
+        (events - self.events) % Self::EVERY == 0
     }
 }

@@ -429,7 +429,7 @@ fn builder(c: &mut Cases) {
         sim.run_for(ms(1))?;
         Ok(())
     });
-    // With the default budget of 200 million events each of these takes 5
+    // With the old default budget of 200 million events each of these took 5
     // to 7 s (too close to the time limit to classify the same way every
     // time): a tenth of it.
     c.add(
