@@ -313,8 +313,8 @@ def kernel_env(tmpdir: Path) -> dict[str, str]:
 def prepare_tmpdir(tmpdir: Path) -> None:
     """Create the kernel's build folder and the cargo settings that apply to it.
 
-    ``scripts/evcxr/cargo-config.toml`` (cell code at opt-level 0; see the
-    file for the measurements) goes to ``<tmpdir>/.cargo/config.toml``: an
+    ``scripts/evcxr/cargo-config.toml`` (dependencies at opt-level 2 while
+    cells use init.evcxr's ``:opt 0``; see the file for the measurements) goes to ``<tmpdir>/.cargo/config.toml``: an
     ancestor of the build folder, where cargo looks for configuration, and not
     the build folder itself, whose ``.cargo/config.toml`` evcxr rewrites.
     """

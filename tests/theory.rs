@@ -2,6 +2,7 @@
 //! formulas (derivations in the comments), not against printed output.
 
 use thinkdist::measure::theory::{self, QueueMetrics};
+use thinkdist::prelude::*;
 use thinkdist::Result;
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
@@ -293,5 +294,73 @@ fn queue_metrics_serialize() -> Result<()> {
     let json = serde_json::to_string(&theory::mm1(0.5, 1.0)?).unwrap();
     assert!(json.contains("\"w\":2.0"), "{json}");
     assert!(json.contains("\"servers\":1"), "{json}");
+    Ok(())
+}
+
+/// The gossip node of notebook 01's "your own node" section.
+#[derive(Clone)]
+struct Gossip {
+    fanout: usize,
+    heard: bool,
+}
+impl Node for Gossip {
+    type Msg = ();
+    type Timer = ();
+    type Disk = ();
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, _from: NodeId, _rumour: ()) {
+        if self.heard {
+            return;
+        }
+        self.heard = true;
+        let n = ctx.cluster_size();
+        for _ in 0..self.fanout {
+            let to = ctx.rng().random_range(0..n);
+            ctx.send(to, ());
+        }
+    }
+}
+
+#[test]
+fn gossip_reaches_the_fraction_theory_gives() -> Result<()> {
+    // Each root solves its equation.
+    for f in [1.5, 2.0, 3.0, 5.0] {
+        let s = theory::gossip_reach(f)?;
+        assert!((s - (1.0 - (-f * s).exp())).abs() < 1e-12, "f = {f}: s = {s}");
+        assert!(s > 0.0 && s < 1.0);
+    }
+    assert_eq!(theory::gossip_reach(0.5)?, 0.0);
+    assert!(theory::gossip_reach(-1.0).is_err());
+    assert!(theory::gossip_reach(f64::NAN).is_err());
+    // Simulated on 20,000 nodes, 10 seeds per fanout: the mean reached
+    // fraction within 4 standard errors of the per-seed means, plus 10/n
+    // for the O(1/n) gap between a finite cluster and the limit.
+    let nodes = 20_000;
+    for fanout in [2usize, 3, 4] {
+        let mut reached = Vec::new();
+        for seed in 0..10u64 {
+            let mut sim = Sim::builder()
+                .seed(seed)
+                .trace(0)
+                .link(LinkConfig::new(Latency::exponential(ms(10))?))
+                .build(vec![
+                    Gossip {
+                        fanout,
+                        heard: false
+                    };
+                    nodes
+                ])?;
+            sim.inject(0, (), ms(0))?;
+            sim.run_to_end()?;
+            let heard = sim.nodes().iter().filter(|g| g.heard).count();
+            reached.push(heard as f64 / nodes as f64);
+        }
+        let m = mean_ci(&reached)?;
+        let se = m.sd / (m.n as f64).sqrt();
+        let theory = theory::gossip_reach(fanout as f64)?;
+        assert!(
+            (m.mean - theory).abs() <= 4.0 * se + 10.0 / nodes as f64,
+            "fanout {fanout}: simulated {m:?}, theory {theory}"
+        );
+    }
     Ok(())
 }

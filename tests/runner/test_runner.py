@@ -271,34 +271,52 @@ class NoKernelTests(unittest.TestCase):
 
 
 class CellOptLevelTests(unittest.TestCase):
-    """The kernels' build folder compiles cell code (crate `ctx`) at opt-level 0."""
+    """Cells (crate `ctx`) compile at opt-level 0, their dependencies at 2."""
 
-    def test_cargo_builds_ctx_unoptimised_below_prepared_tmpdir(self):
+    def test_init_sets_cells_to_opt_level_0(self):
+        lines = (REPO / "scripts" / "evcxr" / "init.evcxr").read_text().splitlines()
+        self.assertIn(":opt 0", [line.strip() for line in lines])
+
+    def test_cargo_optimises_dependencies_but_not_cells_below_prepared_tmpdir(self):
         tmpdir = WORK / "opt-level"
         rn.prepare_tmpdir(tmpdir)
         build = Path(rn.kernel_env(tmpdir)["EVCXR_TMPDIR"])
         self.assertTrue(build.is_relative_to(tmpdir) and build != tmpdir,
                         "the kernel must build below the folder holding .cargo/")
-        # A crate shaped like the one evcxr writes: named ctx, profile.dev at
-        # opt-level 2. cargo must still pass no -C opt-level=2 for it.
+        # A crate shaped like the one evcxr writes after `:opt 0`: named ctx,
+        # profile.dev at opt-level 0, with a path dependency standing for
+        # thinkdist.
+        dep = tmpdir / "dep"
+        (dep / "src").mkdir(parents=True, exist_ok=True)
+        (dep / "src" / "lib.rs").write_text("pub fn g() -> u32 { 2 }\n")
+        (dep / "Cargo.toml").write_text(
+            '[package]\nname = "dep"\nversion = "1.0.0"\nedition = "2021"\n')
         (build / "src").mkdir(parents=True, exist_ok=True)
-        (build / "src" / "lib.rs").write_text("pub fn f() -> u32 { 1 }\n")
+        (build / "src" / "lib.rs").write_text("pub fn f() -> u32 { dep::g() }\n")
         (build / "Cargo.toml").write_text(
             '[package]\nname = "ctx"\nversion = "1.0.0"\nedition = "2021"\n'
-            '[lib]\npath = "src/lib.rs"\n[profile.dev]\nopt-level = 2\n')
-        proc = subprocess.run(["cargo", "build", "-v", "--offline"], cwd=build,
-                              capture_output=True, text=True, timeout=120)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        rustc = [line for line in proc.stderr.splitlines() if "--crate-name ctx" in line]
-        self.assertEqual(len(rustc), 1, proc.stderr)
-        self.assertNotIn("opt-level=2", rustc[0])
-        # Without the prepared config the same crate is optimised: the check
-        # above can fail.
+            '[lib]\npath = "src/lib.rs"\n[profile.dev]\nopt-level = 0\n'
+            f'[dependencies]\ndep = {{ path = "{dep}" }}\n')
+
+        def rustc_lines():
+            subprocess.run(["cargo", "clean", "--offline"], cwd=build, capture_output=True)
+            proc = subprocess.run(["cargo", "build", "-v", "--offline"], cwd=build,
+                                  capture_output=True, text=True, timeout=120)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            lines = proc.stderr.splitlines()
+            ctx = [line for line in lines if "--crate-name ctx" in line]
+            dep_ = [line for line in lines if "--crate-name dep" in line]
+            self.assertEqual((len(ctx), len(dep_)), (1, 1), proc.stderr)
+            return ctx[0], dep_[0]
+
+        ctx, dep_ = rustc_lines()
+        self.assertNotIn("opt-level=", ctx)
+        self.assertIn("opt-level=2", dep_)
+        # Without the prepared config the dependency is not optimised: the
+        # check above can fail.
         (tmpdir / ".cargo" / "config.toml").unlink()
-        subprocess.run(["cargo", "clean", "--offline"], cwd=build, capture_output=True)
-        proc = subprocess.run(["cargo", "build", "-v", "--offline"], cwd=build,
-                              capture_output=True, text=True, timeout=120)
-        self.assertIn("opt-level=2", proc.stderr)
+        ctx, dep_ = rustc_lines()
+        self.assertNotIn("opt-level=2", dep_)
 
 
 def rust_kernel_installed() -> bool:

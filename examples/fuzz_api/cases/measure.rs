@@ -230,6 +230,23 @@ fn theory(c: &mut Cases) {
             });
         }
     }
+    for &(fname, f) in [
+        ("0", 0.0),
+        ("1", 1.0),
+        ("1 + 1e-15", 1.0 + 1e-15),
+        ("2", 2.0),
+        ("1e300", 1e300),
+        ("f64::MAX", f64::MAX),
+        ("-1", -1.0),
+        ("NaN", f64::NAN),
+        ("inf", f64::INFINITY),
+    ]
+    .iter()
+    {
+        c.add(format!("theory::gossip_reach({fname})"), move || {
+            prob("gossip_reach", th::gossip_reach(f)?)
+        });
+    }
     for &(cn, k) in USIZE {
         for &(ln, l) in [
             ("0.5", 0.5),
