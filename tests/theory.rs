@@ -325,7 +325,10 @@ fn gossip_reaches_the_fraction_theory_gives() -> Result<()> {
     // Each root solves its equation.
     for f in [1.5, 2.0, 3.0, 5.0] {
         let s = theory::gossip_reach(f)?;
-        assert!((s - (1.0 - (-f * s).exp())).abs() < 1e-12, "f = {f}: s = {s}");
+        assert!(
+            (s - (1.0 - (-f * s).exp())).abs() < 1e-12,
+            "f = {f}: s = {s}"
+        );
         assert!(s > 0.0 && s < 1.0);
     }
     assert_eq!(theory::gossip_reach(0.5)?, 0.0);

@@ -1573,20 +1573,6 @@ impl<N: Node> Sim<N> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Ev;
-
-    /// An event with a message of up to 4 bytes is 24 bytes, so a queue
-    /// entry (time and event) is 32: two per cache line.
-    #[test]
-    fn events_stay_small() {
-        assert_eq!(std::mem::size_of::<Ev<u32, ()>>(), 24);
-        assert_eq!(std::mem::size_of::<Ev<(), ()>>(), 24);
-        assert_eq!(std::mem::size_of::<Ev<u32, u32>>(), 24);
-    }
-}
-
 /// Where a bounded run started, for [`Sim::check_pace`].
 struct Pace {
     events: u64,
@@ -1604,5 +1590,19 @@ impl Pace {
     #[inline]
     fn due(&self, events: u64) -> bool {
         (events - self.events) % Self::EVERY == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ev;
+
+    /// An event with a message of up to 4 bytes is 24 bytes, so a queue
+    /// entry (time and event) is 32: two per cache line.
+    #[test]
+    fn events_stay_small() {
+        assert_eq!(std::mem::size_of::<Ev<u32, ()>>(), 24);
+        assert_eq!(std::mem::size_of::<Ev<(), ()>>(), 24);
+        assert_eq!(std::mem::size_of::<Ev<u32, u32>>(), 24);
     }
 }
