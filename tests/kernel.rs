@@ -401,10 +401,7 @@ fn a_run_that_would_take_minutes_fails_early_and_says_why() -> Result<()> {
     assert!(msg.contains("shorten the run"), "{msg}");
     // The same through run_until with a far deadline.
     let mut sim = Sim::builder().trace(0).build(vec![Tick(0, us(1))])?;
-    let err = sim
-        .run_until(secs(3600), |_| false)
-        .err()
-        .expect("must fail");
+    let err = sim.run_until(secs(3600), |_| false).expect_err("must fail");
     assert!(err.is_budget_exhausted(), "{err}");
     assert_eq!(sim.events_processed(), 1 << 22);
     // A timer loop at one instant: no virtual time passes at all.
