@@ -723,3 +723,34 @@ fn envelope_helpers_and_labels() {
     let p: P = silent();
     assert!(!p.clone().is_started());
 }
+
+#[test]
+fn a_process_serves_the_workloads_clients() -> Result<()> {
+    // A saga coordinator takes bookings from clients, books the hotel, and
+    // answers each client: success, or a definite failure after a timeout.
+    let coord = P::new(|p| async move {
+        loop {
+            let c = p.recv_client().await;
+            let Msg::Book(id) = c.msg else { continue };
+            match p.request(1, Msg::Ping(id), ms(10)).await {
+                Ok(_) => p.reply_client(&c, Msg::Booked(id), false),
+                Err(TimedOut) => p.reply_client(&c, Msg::Cancel(id), true),
+            }
+        }
+    });
+    let plan = FaultPlan::new().outage(ms(20), ms(1000), 1);
+    let mut sim = Sim::builder()
+        .faults(plan)
+        .build(vec![coord, server(ms(1))])?;
+    sim.invoke(0, Invoke::new(0, Envelope::Tell(Msg::Book(1))))?;
+    sim.invoke(
+        1,
+        Invoke::new(0, Envelope::Tell(Msg::Book(2))).after(ms(30)),
+    )?;
+    sim.run_for(ms(200))?;
+    let ops = sim.history().ops();
+    assert_eq!(ops[0].status, OpStatus::Ok);
+    assert_eq!(ops[0].reply, Some(Envelope::Tell(Msg::Booked(1))));
+    assert_eq!(ops[1].status, OpStatus::Failed);
+    Ok(())
+}

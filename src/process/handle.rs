@@ -15,7 +15,7 @@
 use super::combinators::{race, Either};
 use super::executor::LocalTask;
 use super::host::Host;
-use super::wire::{Envelope, Incoming, Wake};
+use super::wire::{ClientRequest, Envelope, Incoming, Wake};
 use crate::sim::rng::SimRng;
 use crate::sim::{NodeId, SimDuration, SimTime, TimerId};
 use rand_core::RngCore;
@@ -56,6 +56,8 @@ pub(crate) struct Sleeping {
 pub(crate) struct State<M> {
     pub(crate) inbox: VecDeque<Incoming<M>>,
     recv_wakers: Vec<Waker>,
+    clients: VecDeque<ClientRequest<M>>,
+    client_wakers: Vec<Waker>,
     requests: BTreeMap<u64, Pending<M>>,
     sleeps: BTreeMap<u64, Sleeping>,
     next_wake: u64,
@@ -118,6 +120,8 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
                 state: RefCell::new(State {
                     inbox: VecDeque::new(),
                     recv_wakers: Vec::new(),
+                    clients: VecDeque::new(),
+                    client_wakers: Vec::new(),
                     requests: BTreeMap::new(),
                     sleeps: BTreeMap::new(),
                     next_wake: 0,
@@ -178,6 +182,22 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
     /// it under "send to unknown node", as for every node).
     pub fn send(&self, to: NodeId, msg: M) {
         self.with_host(|h| h.send(to, Envelope::Tell(msg)));
+    }
+
+    /// The next request from a client of the simulation's workload
+    /// ([`crate::sim::client`]), in arrival order. Answer it with
+    /// [`Proc::reply_client`]; one never answered is of unknown outcome in
+    /// the history.
+    pub fn recv_client(&self) -> RecvClient<M, D> {
+        RecvClient { p: self.clone() }
+    }
+
+    /// Answers a client's request: it succeeded (`failed == false`) or
+    /// definitely did not take effect (`failed == true`), with `msg`. The
+    /// answer crosses the network and may be lost.
+    pub fn reply_client(&self, req: &ClientRequest<M>, msg: M, failed: bool) {
+        let r = req.req;
+        self.with_host(|h| h.answer_client(r, msg, failed));
     }
 
     /// Answers a message received with [`Proc::recv`]: a reply matched to
@@ -374,6 +394,18 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
         }
     }
 
+    /// A client's request arrived for this process.
+    pub(crate) fn client(&self, req: crate::sim::Request, msg: M) {
+        let wakers = {
+            let mut s = self.inner.state.borrow_mut();
+            s.clients.push_back(ClientRequest { req, msg });
+            std::mem::take(&mut s.client_wakers)
+        };
+        for w in wakers {
+            w.wake();
+        }
+    }
+
     /// A timer of this process fired.
     pub(crate) fn fire(&self, w: Wake) {
         let waker = {
@@ -407,6 +439,28 @@ impl<M, D> Future for Recv<M, D> {
             None => {
                 if !s.recv_wakers.iter().any(|w| w.will_wake(cx.waker())) {
                     s.recv_wakers.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// The future of [`Proc::recv_client`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct RecvClient<M, D> {
+    p: Proc<M, D>,
+}
+
+impl<M, D> Future for RecvClient<M, D> {
+    type Output = ClientRequest<M>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ClientRequest<M>> {
+        let mut s = self.p.inner.state.borrow_mut();
+        match s.clients.pop_front() {
+            Some(m) => Poll::Ready(m),
+            None => {
+                if !s.client_wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                    s.client_wakers.push(cx.waker().clone());
                 }
                 Poll::Pending
             }

@@ -4,7 +4,7 @@
 
 use super::wire::{Envelope, Wake};
 use crate::sim::rng::SimRng;
-use crate::sim::{Ctx, Node, NodeId, SimDuration, TimerId};
+use crate::sim::{Ctx, Node, NodeId, Request, SimDuration, TimerId};
 use std::fmt::Debug;
 
 /// What the handle may do to the world while an event is being processed.
@@ -19,6 +19,7 @@ pub(crate) trait Host<M, D> {
     fn note(&mut self, text: String);
     fn record_latency(&mut self, d: SimDuration);
     fn stop(&mut self);
+    fn answer_client(&mut self, req: Request, msg: M, failed: bool);
     /// The node crashed at a crash point during this event: nothing it does
     /// from now on has an effect, so the executor stops polling.
     fn is_dead(&self) -> bool;
@@ -60,6 +61,13 @@ where
     }
     fn stop(&mut self) {
         Ctx::stop(self)
+    }
+    fn answer_client(&mut self, req: Request, msg: M, failed: bool) {
+        if failed {
+            Ctx::reply_failed(self, req, Envelope::Tell(msg))
+        } else {
+            Ctx::reply(self, req, Envelope::Tell(msg))
+        }
     }
     fn is_dead(&self) -> bool {
         self.core.dead

@@ -13,6 +13,7 @@
 //! | `p.send(to, m)` | one-way message |
 //! | `p.recv().await` | next [`Incoming`] message (one-way or request) |
 //! | `p.reply(&incoming, m)` | answer a request |
+//! | `p.recv_client().await`, `p.reply_client(&r, m, failed)` | serve the workload's clients ([`crate::sim::client`]) |
 //! | `p.request(to, m, timeout).await` | `Ok(reply)` matched by correlation id, or `Err(TimedOut)` |
 //! | `p.sleep(d).await`, `p.now()` | virtual time |
 //! | `p.timeout(d, fut).await` | `fut`'s output or `Err(TimedOut)` |
@@ -104,6 +105,6 @@ mod node;
 mod wire;
 
 pub use combinators::{join_all, quorum, race, Either, QuorumError};
-pub use handle::{JoinHandle, Proc, Recv, Sleep, TimedOut};
+pub use handle::{JoinHandle, Proc, Recv, RecvClient, Sleep, TimedOut};
 pub use node::{Process, MAX_POLLS_PER_EVENT};
-pub use wire::{Envelope, Incoming, Wake};
+pub use wire::{ClientRequest, Envelope, Incoming, Wake};

@@ -17,7 +17,7 @@ use super::executor::{Executor, LocalTask, Polled};
 use super::handle::Proc;
 use super::host::Host;
 use super::wire::{Envelope, Wake};
-use crate::sim::{Ctx, Node, NodeId};
+use crate::sim::{Ctx, Node, NodeId, Request};
 use std::cell::Cell;
 use std::fmt;
 use std::fmt::Debug;
@@ -147,6 +147,16 @@ where
         self.drive(ctx, move |p| p.deliver(from, msg));
     }
 
+    /// A client's request for the process arrived (its body is the
+    /// envelope's body). For `enum` nodes: call it from `on_request`.
+    pub fn client_request<N>(&mut self, ctx: &mut Ctx<'_, N>, req: Request, msg: Envelope<M>)
+    where
+        N: Node<Msg = Envelope<M>, Disk = D>,
+        N::Timer: From<Wake>,
+    {
+        self.drive(ctx, move |p| p.client(req, msg.into_body()));
+    }
+
     /// A timer of the process fired. For `enum` nodes: call it from
     /// `on_timer` with the `Wake` the node's timer carried.
     pub fn wake<N>(&mut self, ctx: &mut Ctx<'_, N>, w: Wake)
@@ -252,6 +262,9 @@ where
     }
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Wake) {
         self.wake(ctx, timer);
+    }
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, req: Request, msg: Envelope<M>) {
+        self.client_request(ctx, req, msg);
     }
     fn label(msg: &Envelope<M>) -> String {
         msg.label()

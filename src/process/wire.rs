@@ -67,6 +67,16 @@ impl<M> From<M> for Envelope<M> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Wake(pub(crate) u64);
 
+/// A client's request a process received with
+/// [`crate::process::Proc::recv_client`] (see [`crate::sim::client`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientRequest<M> {
+    /// The request, for [`crate::process::Proc::reply_client`].
+    pub req: crate::sim::Request,
+    /// What the client asked.
+    pub msg: M,
+}
+
 /// A message a process received with [`crate::process::Proc::recv`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Incoming<M> {
