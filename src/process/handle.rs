@@ -376,22 +376,25 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
                     });
                     std::mem::take(&mut s.recv_wakers)
                 }
-                Envelope::Reply(c, msg) => match s.requests.get_mut(&c) {
-                    Some(p) if p.reply.is_none() => {
-                        p.reply = Some(msg);
-                        p.waker.take().into_iter().collect()
+                Envelope::Reply(c, msg) => {
+                    let waker = match s.requests.get_mut(&c) {
+                        Some(p) if p.reply.is_none() => {
+                            p.reply = Some(msg);
+                            Some(p.waker.take())
+                        }
+                        _ => None,
+                    };
+                    drop(s);
+                    match waker {
+                        Some(Some(w)) => w.wake(),
+                        Some(None) => {}
+                        None => self.with_host(|h| h.count("late or duplicate replies")),
                     }
-                    _ => {
-                        drop(s);
-                        self.with_host(|h| h.count("late or duplicate replies"));
-                        Vec::new()
-                    }
-                },
+                    return;
+                }
             }
         };
-        for w in wakers {
-            w.wake();
-        }
+        wake_all(&self.inner.state, wakers, |s| &mut s.recv_wakers);
     }
 
     /// A client's request arrived for this process.
@@ -401,9 +404,7 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
             s.clients.push_back(ClientRequest { req, msg });
             std::mem::take(&mut s.client_wakers)
         };
-        for w in wakers {
-            w.wake();
-        }
+        wake_all(&self.inner.state, wakers, |s| &mut s.client_wakers);
     }
 
     /// A timer of this process fired.
@@ -443,6 +444,24 @@ impl<M, D> Future for Recv<M, D> {
                 Poll::Pending
             }
         }
+    }
+}
+
+/// Wakes every waker of `ws` (taken out of the state, so that a wake may
+/// touch the state), then hands the emptied vector back to keep its
+/// allocation: one message per event must not cost an allocation.
+fn wake_all<M>(
+    state: &RefCell<State<M>>,
+    mut ws: Vec<Waker>,
+    slot: impl Fn(&mut State<M>) -> &mut Vec<Waker>,
+) {
+    for w in ws.drain(..) {
+        w.wake();
+    }
+    let mut s = state.borrow_mut();
+    let v = slot(&mut s);
+    if v.is_empty() {
+        *v = ws;
     }
 }
 
