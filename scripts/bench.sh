@@ -140,7 +140,7 @@ import sys
 kv = dict(w.split("=") for w in open(sys.argv[1]).read().split()[1:])
 h, p = float(kv["handler_ns"]), float(kv["process_ns"])
 print(f"processes: the standard workload ({int(kv['deliveries']):,} deliveries, median of {kv['reps']}) "
-      f"written as handlers: {h:.1} ns/event; as async processes (src/process): {p:.1} ns/event "
+      f"written as handlers: {h:.1f} ns/event; as async processes (src/process): {p:.1f} ns/event "
       f"({p / h:.2}x, on-CPU)")
 PYEOF
 echo "ratio: $RATIO"
