@@ -54,6 +54,7 @@
 //! | | [`retry`] | retries, backoff, jitter, hedged requests |
 //! | | [`delivery`] | at-most-once, at-least-once, exactly-once processing |
 //! | | [`txn`] | transactions: undo and redo logging, isolation levels, two-phase commit |
+//! | processes | [`process`] | a node's behaviour as async Rust in virtual time: request/reply with timeouts, race, quorum, sub-tasks |
 //! | chapters | [`ch01`] … [`ch05`] | each notebook's experiments, named like it |
 //!
 //! Notebooks import everything with `use thinkdist::prelude::*;` and reach
@@ -70,6 +71,7 @@ pub mod failure;
 pub mod measure;
 pub mod plot;
 pub mod prelude;
+pub mod process;
 pub mod retry;
 pub mod sim;
 pub mod txn;

@@ -10,6 +10,7 @@ mod measure;
 mod mechanisms;
 pub mod plot;
 mod plot_more;
+mod process;
 mod sim;
 
 use crate::harness::Cases;
@@ -28,5 +29,6 @@ pub fn all() -> Cases {
     ch03::add(&mut c);
     ch04_05::add(&mut c);
     ch03_ch04_more::add(&mut c);
+    process::add(&mut c);
     c
 }
