@@ -304,10 +304,36 @@ def kernel_env(tmpdir: Path) -> dict[str, str]:
     cache), under ``<tmpdir>/.cargo/config.toml`` written by
     :func:`prepare_tmpdir`.
     """
-    return {
+    env = {
         "EVCXR_CONFIG_DIR": str(REPO / "scripts" / "evcxr"),
         "EVCXR_TMPDIR": str(tmpdir / "evcxr"),
     }
+    libdir = rust_target_libdir()
+    if libdir:
+        old = os.environ.get("LD_LIBRARY_PATH", "")
+        env["LD_LIBRARY_PATH"] = libdir + (":" + old if old else "")
+    return env
+
+
+def rust_target_libdir() -> str | None:
+    """The toolchain folder holding libstd-*.so, which every cell links to.
+
+    rustc writes the cell library's RUNPATH relative to ``target/.../deps``,
+    but evcxr loads the copy one folder up, so the relative path is one
+    ``..`` too long. From a build folder outside the toolchain's parent (say
+    /tmp) the extra ``..`` stops at ``/`` and the path still resolves; from a
+    build folder under the same home as ``~/.rustup`` (a clone in your home
+    folder) it does not, and the kernel dies at its first cell with "dlopen
+    failed". Putting the folder on LD_LIBRARY_PATH makes both work.
+    """
+    import subprocess
+    try:
+        out = subprocess.run(["rustc", "--print", "target-libdir"], capture_output=True,
+                             text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    path = out.stdout.strip()
+    return path if out.returncode == 0 and path else None
 
 
 def prepare_tmpdir(tmpdir: Path) -> None:

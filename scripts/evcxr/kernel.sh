@@ -36,6 +36,14 @@ seed_slot() {
     exec {lock}>&-
     mkdir -p "$slot"
 }
+# The folder holding libstd-*.so, for the cells' libraries: their RUNPATH is
+# one `..` too long (rustc computes it from target/.../deps, evcxr loads the
+# copy one folder up), which breaks when the repository sits in the same home
+# folder as ~/.rustup: the kernel dies with "dlopen failed" (see
+# scripts/run_notebooks.py, rust_target_libdir).
+if libdir=$(rustc --print target-libdir 2>/dev/null); then
+    export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
 for n in $(seq 0 63); do
     exec {lock}>"$LAB/slot-$n.lock"
     if flock -n "$lock"; then

@@ -333,6 +333,47 @@ HAVE_KERNEL = rust_kernel_installed() or os.environ.get("CI") == "true"
 
 
 @unittest.skipUnless(HAVE_KERNEL, "Jupyter kernel 'rust' not registered (run scripts/setup.sh)")
+@unittest.skipUnless(shutil.which("evcxr_jupyter"), "needs the evcxr kernel (scripts/setup.sh)")
+class HomeBuildFolderTests(unittest.TestCase):
+    """A kernel whose build folder is in the same home folder as ~/.rustup works.
+
+    rustc writes the cell library's RUNPATH one `..` too long for the copy
+    evcxr loads; from a folder next to ~/.rustup that path misses the
+    toolchain and the kernel died with "dlopen failed" (a clone in your home
+    folder, or the classroom image). kernel_env puts the toolchain's library
+    folder on LD_LIBRARY_PATH.
+    """
+
+    def test_kernel_env_names_the_toolchain_libdir(self):
+        env = rn.kernel_env(WORK / "env-test")
+        libdir = rn.rust_target_libdir()
+        self.assertTrue(libdir and Path(libdir).is_dir(), libdir)
+        self.assertTrue(any(p.name.startswith("libstd-") for p in Path(libdir).iterdir()))
+        self.assertEqual(env["LD_LIBRARY_PATH"].split(":")[0], libdir)
+
+    def test_a_cell_runs_with_the_build_folder_next_to_rustup(self):
+        from nbclient import NotebookClient
+        rustup_home = Path(os.environ.get("RUSTUP_HOME", Path.home() / ".rustup"))
+        tmp = Path(tempfile.mkdtemp(prefix="thinkdist-kernel-test-", dir=rustup_home.parent))
+        try:
+            rn.prepare_tmpdir(tmp)
+            nb = new_notebook(metadata={"kernelspec": {"name": "rust", "display_name": "Rust",
+                                                       "language": "rust"}})
+            nb.cells = [new_code_cell("let a: u64 = 20 + 22;\na")]
+            saved = dict(os.environ)
+            os.environ.update(rn.kernel_env(tmp))
+            try:
+                NotebookClient(nb, timeout=300, kernel_name="rust", startup_timeout=120,
+                               resources={"metadata": {"path": str(tmp)}}).execute()
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+            outputs = nb.cells[0].outputs
+            self.assertEqual(outputs[-1]["data"]["text/plain"], "42", outputs)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class RunnerTests(unittest.TestCase):
     """The real runner on the fixture notebooks, with the evcxr kernel."""
 
