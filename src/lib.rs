@@ -70,6 +70,7 @@ pub mod failure;
 pub mod measure;
 pub mod plot;
 pub mod prelude;
+pub mod process;
 pub mod retry;
 pub mod sim;
 pub mod txn;
