@@ -249,3 +249,185 @@ fn chapter_6_runs_are_deterministic_and_refuse_bad_input() -> Result<()> {
         .is_err());
     Ok(())
 }
+
+// ---------- sagas ----------
+
+use thinkdist::ch06::sagas::{compare, compare_table, saga_table, SagaExploration};
+use thinkdist::ch06::SagaParams;
+use thinkdist::txn::saga::Compensation;
+
+#[test]
+fn sagas_end_consistent_over_crash_seeds_and_a_non_idempotent_compensation_double_counts(
+) -> Result<()> {
+    let p = SagaParams::default();
+    let good = p.explore(Compensation::Idempotent, 400)?;
+    let bad = p.explore(Compensation::NonIdempotent, 400)?;
+    eprintln!(
+        "{}",
+        saga_table(&[
+            ("idempotent".into(), good.clone()),
+            ("non-idempotent".into(), bad.clone())
+        ])
+        .to_csv()
+    );
+    assert!(good.failures.is_empty(), "{:?}", good.failures.first());
+    assert!(good.compensated > 0 && good.booked > 0);
+    // The broken compensation fails the checker, by double counting.
+    assert!(!bad.failures.is_empty());
+    assert!(
+        bad.failures
+            .iter()
+            .all(|(_, why)| why.starts_with("no double counting")),
+        "{:?}",
+        bad.failures
+    );
+    let w: &SagaExploration = &good;
+    let mut v = w.windows_ms.clone();
+    v.sort_by(f64::total_cmp);
+    eprintln!(
+        "windows over crash seeds: n {} mean {:.1} p50 {:.1} p99 {:.1} max {:.1}",
+        v.len(),
+        v.iter().sum::<f64>() / v.len() as f64,
+        v[v.len() / 2],
+        v[(v.len() * 99) / 100],
+        v[v.len() - 1]
+    );
+    Ok(())
+}
+
+#[test]
+fn a_fault_free_saga_is_inconsistent_for_2_n_minus_1_message_delays() -> Result<()> {
+    let p = SagaParams::default();
+    let w = p.calm_windows(false, 20)?;
+    let c = mean_ci(&w)?;
+    let theory = 2.0 * 2.0 * p.link_mean.as_ms(); // 2(n − 1) delays, n = 3
+    eprintln!(
+        "calm windows: n {} mean {:.2} ± {:.2}, theory {theory}",
+        c.n, c.mean, c.half_width
+    );
+    assert_eq!(c.n, 400, "every trip booked, each one window");
+    // Within 4 standard errors.
+    assert!((c.mean - theory).abs() < 4.0 * c.sd / (c.n as f64).sqrt());
+    Ok(())
+}
+
+#[test]
+fn a_saga_rides_out_a_short_outage_that_makes_two_phase_commit_abort() -> Result<()> {
+    let p = SagaParams {
+        clients: 8,
+        trips: 20,
+        ..Default::default()
+    };
+    let rows = compare(&p, (ms(200), ms(400)))?;
+    eprintln!("{}", compare_table(&rows, &p)?.to_csv());
+    let get = |name: &str, outage: bool| {
+        rows.iter()
+            .find(|r| r.protocol == name && r.outage == outage)
+            .unwrap()
+    };
+    let (tpc, saga) = (get("two-phase commit", true), get("saga", true));
+    assert!(tpc.during.0 > 3 && saga.during.0 > 3);
+    assert!(
+        tpc.during.1 * 4 <= tpc.during.0,
+        "2PC books few trips while the hotel is down"
+    );
+    // The saga books as many as refusals allow (0.9³ ≈ 73 % of trips pass
+    // three services that each refuse 10 %).
+    assert!(saga.during.1 * 10 >= saga.during.0 * 5, "{:?}", saga.during);
+    let frac = |d: (usize, usize)| d.1 as f64 / d.0 as f64;
+    assert!(frac(saga.during) > 2.0 * frac(tpc.during));
+    // Over the whole run, the outage costs 2PC trips and the saga none.
+    let up = |name: &str| get(name, false).booked;
+    assert!(tpc.booked < up("two-phase commit"));
+    assert_eq!(saga.booked, up("saga"));
+    // Without faults: latency against theory, within 4 standard errors.
+    let m = p.link_mean.as_ms();
+    for (name, theory) in [
+        (
+            "two-phase commit",
+            2.0 * m + SlowestRoundTrip::new(3, m)?.mean(),
+        ),
+        ("saga", 2.0 * m + 6.0 * m),
+    ] {
+        let r = get(name, false);
+        let c = mean_ci(&r.latencies_ms)?;
+        eprintln!(
+            "{name}: {:.2} ± {:.2} vs {theory:.2} (n {})",
+            c.mean, c.half_width, c.n
+        );
+        assert!(
+            (c.mean - theory).abs() < 4.0 * c.sd / (c.n as f64).sqrt(),
+            "{name}"
+        );
+    }
+    Ok(())
+}
+
+// ---------- the notebook's "Try this" claims ----------
+
+#[test]
+fn try_this_forget_vote_shrinks_to_a_participant_crash() -> Result<()> {
+    let p = AtomicityParams {
+        txns: 10,
+        clients: 1,
+        ..Default::default()
+    };
+    let e = p.explore(Variant::ForgetVote, 2_000)?;
+    eprintln!("{}", shrink_table(&e)?.to_csv());
+    let cx = e.counterexample.as_ref().expect("ForgetVote fails");
+    // Every fault left is a participant's crash (an outage of nodes 1..=3
+    // or a crash at a crash point, which the diagram shows on a participant).
+    assert!(
+        cx.plan.faults().iter().all(|f| matches!(
+            f,
+            Fault::Outage { node: 1..=3, .. } | Fault::CrashAtPoint { .. }
+        )),
+        "{:?}",
+        cx.plan
+    );
+    counterexample_chart(&e, 60.0)?;
+    Ok(())
+}
+
+#[test]
+fn try_this_a_longer_repair_lengthens_only_the_waits_for_the_coordinator() -> Result<()> {
+    let base = BlockingParams::default();
+    let slow = BlockingParams {
+        repair_mean: ms(1000),
+        ..base.clone()
+    };
+    for s in Situation::ALL {
+        let m = |p: &BlockingParams, t: bool| -> Result<f64> {
+            Ok(mean_ci(&p.run(t)?.times(Some(s)))?.mean)
+        };
+        let (a0, a1) = (m(&base, false)?, m(&slow, false)?);
+        let (b0, b1) = (m(&base, true)?, m(&slow, true)?);
+        eprintln!("{s:?}: (a) {a0:.1} -> {a1:.1}, (b) {b0:.1} -> {b1:.1}");
+        assert!(a1 > 3.5 * a0 && a1 < 6.5 * a0, "{s:?}: (a) about 5 times");
+        if s == Situation::NoneKnows {
+            assert!(b1 > 3.5 * b0, "{s:?}");
+        } else {
+            assert!((b1 - b0).abs() < 0.25 * b0, "{s:?}: (b) unchanged");
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn try_this_64_participants_stays_on_the_theory() -> Result<()> {
+    let c = LatencyParams {
+        participants: vec![1, 4, 16, 64],
+        ..Default::default()
+    }
+    .run()?;
+    eprintln!("{}", c.table()?.to_csv());
+    for p in &c.points {
+        let se = p.mean.sd / (p.samples_ms.len() as f64).sqrt();
+        assert!(
+            (p.mean.mean - p.theory.mean()).abs() < 4.0 * se,
+            "n = {}",
+            p.n
+        );
+    }
+    Ok(())
+}
