@@ -431,3 +431,22 @@ fn try_this_64_participants_stays_on_the_theory() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn try_this_an_outage_longer_than_a_steps_patience_makes_the_saga_compensate() -> Result<()> {
+    let p = SagaParams {
+        clients: 8,
+        trips: 20,
+        ..Default::default()
+    };
+    let rows = compare(&p, (ms(200), ms(700)))?;
+    eprintln!("{}", compare_table(&rows, &p)?.to_csv());
+    let get = |name: &str, outage: bool| {
+        rows.iter()
+            .find(|r| r.protocol == name && r.outage == outage)
+            .unwrap()
+    };
+    assert!(get("saga", true).booked < get("saga", false).booked);
+    assert!(get("two-phase commit", true).booked < get("two-phase commit", false).booked);
+    Ok(())
+}

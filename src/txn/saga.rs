@@ -150,8 +150,8 @@ impl Saga {
         check_probability("refuse", self.refuse)?;
         crate::error::check_count("attempts", self.attempts, 1, 100, "attempts")?;
         for (name, d) in [("timeout", self.timeout), ("retry_every", self.retry_every)] {
-            if d.0 == 0 {
-                return Err(Error::invalid(name, d, "a duration > 0"));
+            if d < crate::sim::time::us(1) || d > crate::sim::time::secs(60) {
+                return Err(Error::invalid(name, d, "1 µs to 60 s"));
             }
         }
         Ok(())
@@ -441,7 +441,7 @@ impl Property<SagaNode> for WindowObserver {
             match (partial, e.0) {
                 (true, None) => e.0 = Some(w.now),
                 (false, Some(s)) => {
-                    e.1 = e.1 + w.now.since(s);
+                    e.1 += w.now.since(s);
                     e.0 = None;
                 }
                 _ => {}

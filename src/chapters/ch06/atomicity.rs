@@ -66,11 +66,11 @@ impl AtomicityParams {
                 "1 to 100 transactions per client",
             ));
         }
-        if self.restart_after.0 == 0 {
+        if self.restart_after.0 == 0 || self.restart_after > crate::sim::time::secs(60) {
             return Err(Error::invalid(
                 "restart_after",
                 self.restart_after,
-                "a duration > 0",
+                "a duration from 1 ns to 60 s",
             ));
         }
         if self.horizon < ms(100) || self.horizon > crate::sim::time::secs(60) {

@@ -82,8 +82,20 @@ impl SlowestRoundTrip {
         }
         let target = q.powf(1.0 / self.n as f64);
         let (mut lo, mut hi) = (0.0, self.mean_ms);
+        let mut doublings = 0;
         while self.round_trip_cdf(hi) < target {
             hi *= 2.0;
+            doublings += 1;
+            if doublings > 200 || !hi.is_finite() {
+                return Err(Error::invalid(
+                    "q",
+                    q,
+                    &format!(
+                        "a quantile that F(t)^{} reaches below 1 (q too close to 1)",
+                        self.n
+                    ),
+                ));
+            }
         }
         for _ in 0..200 {
             let mid = 0.5 * (lo + hi);
