@@ -13,6 +13,7 @@
 //! | `sweep [points=64]` | speedup of a 64-point sweep on all cores over one thread |
 //! | `explore [seeds=10000]` | two-phase commit (3 nodes) explored over random fault schedules with crash points |
 //! | `crashpoints [clients=4] [transfers=25]` | chapter 5's bank crashed at every crash point, all four logging schemes |
+//! | `process [deliveries=1000000] [reps=3]` | the standard workload written as handlers and as async processes ([`thinkdist::process`]): ns/event on-CPU for each, medians of `reps` alternating runs |
 //!
 //! The standard workload: 100 nodes; 1,000 messages in flight; each delivered
 //! after an exponential latency (mean 10 ms); on delivery the receiver sends
@@ -24,6 +25,7 @@
 use std::process::Command;
 use std::time::Instant;
 use thinkdist::prelude::*;
+use thinkdist::process::{Envelope, Proc, Process};
 use thinkdist::sim::queue::EventQueue;
 use thinkdist::sim::rng;
 use thinkdist::sim::sweep::Sweep;
@@ -45,6 +47,64 @@ impl Node for Relay {
         let to = rng::index(ctx.rng(), self.n);
         ctx.send(to, msg);
     }
+}
+
+/// The same relay written as an async process: receive, pick, send.
+fn relay_process(n: usize) -> Process<u32> {
+    Process::new(move |p: Proc<u32>| async move {
+        loop {
+            let m = p.recv().await;
+            let to = p.rng(|r| rng::index(r, n));
+            p.send(to, m.msg);
+        }
+    })
+}
+
+/// The standard workload on process nodes; on-CPU ns per delivery.
+fn process_workload(nodes: usize, inflight: usize, deliveries: u64, seed: u64) -> Result<f64> {
+    let latency = Latency::exponential(ms(10))?;
+    let mut sim = Sim::builder()
+        .seed(seed)
+        .trace(0)
+        .link(LinkConfig::new(latency.clone()))
+        .max_events(u64::MAX)
+        .build((0..nodes).map(|_| relay_process(nodes)).collect())?;
+    let mut r = sim.experiment_rng(0);
+    for _ in 0..inflight {
+        let to = rng::index(&mut r, nodes);
+        let after = latency.sample(&mut r);
+        sim.inject_exact(to, Envelope::Tell(0), after)?;
+    }
+    sim.run_events(nodes as u64)?;
+    let cpu0 = cpu_secs();
+    sim.run_events(deliveries)?;
+    let cpu = cpu_secs() - cpu0;
+    if sim.stats().delivered != deliveries {
+        return Err(Error::invalid(
+            "deliveries",
+            sim.stats().delivered,
+            "every event a delivery",
+        ));
+    }
+    std::hint::black_box(&sim);
+    Ok(cpu * 1e9 / deliveries as f64)
+}
+
+fn mode_process(args: &[String]) -> BoxResult<()> {
+    let deliveries = arg(args, "deliveries", 1_000_000u64);
+    let reps = arg(args, "reps", 3usize).max(1);
+    let (mut h, mut p) = (Vec::new(), Vec::new());
+    for i in 0..reps {
+        let run = workload(100, 1_000, deliveries, 1 + i as u64)?;
+        h.push(1e9 / run.cpu_events_per_s());
+        p.push(process_workload(100, 1_000, deliveries, 1 + i as u64)?);
+    }
+    println!(
+        "process deliveries={deliveries} reps={reps} handler_ns={:.1} process_ns={:.1}",
+        median(&mut h),
+        median(&mut p)
+    );
+    Ok(())
 }
 
 /// One run of the workload.
@@ -580,7 +640,8 @@ fn mode_all() -> BoxResult<()> {
     mode_scaling(&[])?;
     mode_sweep(&[])?;
     mode_explore(&[])?;
-    mode_crashpoints(&[])
+    mode_crashpoints(&[])?;
+    mode_process(&[])
 }
 
 fn main() -> BoxResult<()> {
@@ -597,9 +658,10 @@ fn main() -> BoxResult<()> {
         Some("sweep") => mode_sweep(rest),
         Some("explore") => mode_explore(rest),
         Some("crashpoints") => mode_crashpoints(rest),
+        Some("process") => mode_process(rest),
         None => mode_all(),
         Some(other) => Err(format!(
-            "unknown mode `{other}`: expected engine, floor, scaling, sweep, explore or crashpoints"
+            "unknown mode `{other}`: expected engine, floor, scaling, sweep, explore, crashpoints or process"
         )
         .into()),
     }

@@ -7,7 +7,8 @@
 # the medians (events/s over wall time and over on-CPU time), the ratio, peak
 # memory, the priority-queue floor, the scaling table (charts in
 # charts/bench/), the sweep speedup, and the checkers' speed (10,000 explored
-# seeds of two-phase commit; every crash point of chapter 5's bank). The last
+# seeds of two-phase commit; every crash point of chapter 5's bank), and the cost per
+# event of async processes (src/process) beside handlers. The last
 # line is `ratio: N.N`, the
 # crate's events/s over SimPy's (medians of on-CPU rates, which other load on
 # the machine does not distort; the wall-clock ratio is printed above it).
@@ -24,10 +25,12 @@ if [ "${QUICK:-0}" = 1 ]; then
     SCALING_ARGS="deliveries=100000"
     SWEEP_ARGS="points=16"
     EXPLORE_ARGS="seeds=1000"
+    PROCESS_ARGS="deliveries=100000 reps=1"
 else
     SCALING_ARGS=""
     SWEEP_ARGS=""
     EXPLORE_ARGS=""
+    PROCESS_ARGS=""
 fi
 REPS=${REPS:-3}
 PY=${PYTHON:-python3}
@@ -129,5 +132,15 @@ for line in open(sys.argv[2]):
     print(f"crash points: bank, {kv['logging']:<14} {int(kv['points']):>4} points, "
           f"{int(kv['recovered']):>4} recovered, {float(kv['seconds']):.3f} s")
 print(f"crash points: {total} runs in {secs:.2f} s")
+PYEOF
+echo
+"$BIN" process $PROCESS_ARGS > "$TMP/process.txt"
+"$PY" - "$TMP/process.txt" <<'PYEOF'
+import sys
+kv = dict(w.split("=") for w in open(sys.argv[1]).read().split()[1:])
+h, p = float(kv["handler_ns"]), float(kv["process_ns"])
+print(f"processes: the standard workload ({int(kv['deliveries']):,} deliveries, median of {kv['reps']}) "
+      f"written as handlers: {h:.1f} ns/event; as async processes (src/process): {p:.1f} ns/event "
+      f"({p / h:.2}x, on-CPU)")
 PYEOF
 echo "ratio: $RATIO"

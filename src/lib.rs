@@ -54,6 +54,7 @@
 //! | | [`retry`] | retries, backoff, jitter, hedged requests |
 //! | | [`delivery`] | at-most-once, at-least-once, exactly-once processing |
 //! | | [`txn`] | transactions: undo and redo logging, isolation levels, two-phase commit |
+//! | processes | [`process`] | a node's behaviour as async Rust in virtual time: request/reply with timeouts, race, quorum, sub-tasks |
 //! | chapters | [`ch01`] … [`ch06`] | each notebook's experiments, named like it |
 //!
 //! Notebooks import everything with `use thinkdist::prelude::*;` and reach

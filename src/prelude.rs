@@ -22,7 +22,7 @@ pub use crate::sim::{
     SimEvent, SimTime, Stats, TimerId, Violation, Workload, World, EXTERNAL,
 };
 pub use crate::{ch01, ch02, ch03, ch04, ch05, ch06};
-pub use crate::{delivery, detect, failure, retry, sim, txn};
+pub use crate::{delivery, detect, failure, process, retry, sim, txn};
 
 pub use plotters;
 pub use rand::seq::{IndexedRandom, SliceRandom};

@@ -107,10 +107,10 @@ impl Executor {
         let Some(slot) = self.tasks.get_mut(id).and_then(|s| s.as_mut()) else {
             return Polled::Ran; // a wake for a task that has finished
         };
-        slot.flag.queued.store(false, Ordering::Relaxed);
-        let waker = slot.waker.clone();
-        let mut cx = Context::from_waker(&waker);
-        let fut = slot.fut.as_mut();
+        let Slot { fut, waker, flag } = slot;
+        flag.queued.store(false, Ordering::Relaxed);
+        let mut cx = Context::from_waker(waker);
+        let fut = fut.as_mut();
         match catch_unwind(AssertUnwindSafe(|| fut.poll(&mut cx))) {
             Ok(Poll::Pending) => Polled::Ran,
             Ok(Poll::Ready(())) => {

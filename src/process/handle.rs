@@ -14,19 +14,19 @@
 
 use super::combinators::{race, Either};
 use super::executor::LocalTask;
+use super::futures::{JoinHandle, Recv, RecvClient, ReplyWait, Sleep};
 use super::host::Host;
 use super::wire::{ClientRequest, Envelope, Incoming, Wake};
 use crate::sim::rng::SimRng;
-use crate::sim::{NodeId, SimDuration, SimTime, TimerId};
+use crate::sim::{NodeId, SimDuration, SimTime};
 use rand_core::RngCore;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::fmt::Debug;
 use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 
 /// A request got no reply in time (or a [`Proc::timeout`] ran out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,26 +41,26 @@ impl std::error::Error for TimedOut {}
 
 /// A request waiting for its reply.
 pub(crate) struct Pending<M> {
-    reply: Option<M>,
-    waker: Option<Waker>,
+    pub(crate) reply: Option<M>,
+    pub(crate) waker: Option<Waker>,
 }
 
 /// A sleep waiting for its timer.
 pub(crate) struct Sleeping {
-    fired: bool,
-    waker: Option<Waker>,
+    pub(crate) fired: bool,
+    pub(crate) waker: Option<Waker>,
 }
 
 /// The process's bookkeeping, behind one `RefCell`; never borrowed across
 /// a call into the engine or into user code.
 pub(crate) struct State<M> {
     pub(crate) inbox: VecDeque<Incoming<M>>,
-    recv_wakers: Vec<Waker>,
-    clients: VecDeque<ClientRequest<M>>,
-    client_wakers: Vec<Waker>,
-    requests: BTreeMap<u64, Pending<M>>,
-    sleeps: BTreeMap<u64, Sleeping>,
-    next_wake: u64,
+    pub(crate) recv_wakers: Vec<Waker>,
+    pub(crate) clients: VecDeque<ClientRequest<M>>,
+    pub(crate) client_wakers: Vec<Waker>,
+    pub(crate) requests: BTreeMap<u64, Pending<M>>,
+    pub(crate) sleeps: BTreeMap<u64, Sleeping>,
+    pub(crate) next_wake: u64,
     /// High 32 bits of this incarnation's correlation ids (drawn from the
     /// node's random stream at the first request) and the next sequence.
     corr: Option<(u64, u32)>,
@@ -80,8 +80,7 @@ pub(crate) struct Inner<M, D> {
     pub(crate) state: RefCell<State<M>>,
 }
 
-/// The handle a process acts through; see the [module docs](self) and
-/// [`crate::process`].
+/// The handle a process acts through; see [`crate::process`].
 pub struct Proc<M, D = ()> {
     pub(crate) inner: Rc<Inner<M, D>>,
 }
@@ -158,7 +157,7 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
     /// Like `with_host`, but does nothing (returns `None`) when the engine
     /// is not reachable: for destructors, which also run when a crash drops
     /// the process.
-    fn try_host<R>(&self, f: impl FnOnce(&mut dyn Host<M, D>) -> R) -> Option<R> {
+    pub(crate) fn try_host<R>(&self, f: impl FnOnce(&mut dyn Host<M, D>) -> R) -> Option<R> {
         if self.inner.host.get().is_none() || self.inner.busy.get() {
             return None;
         }
@@ -376,22 +375,25 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
                     });
                     std::mem::take(&mut s.recv_wakers)
                 }
-                Envelope::Reply(c, msg) => match s.requests.get_mut(&c) {
-                    Some(p) if p.reply.is_none() => {
-                        p.reply = Some(msg);
-                        p.waker.take().into_iter().collect()
+                Envelope::Reply(c, msg) => {
+                    let waker = match s.requests.get_mut(&c) {
+                        Some(p) if p.reply.is_none() => {
+                            p.reply = Some(msg);
+                            Some(p.waker.take())
+                        }
+                        _ => None,
+                    };
+                    drop(s);
+                    match waker {
+                        Some(Some(w)) => w.wake(),
+                        Some(None) => {}
+                        None => self.with_host(|h| h.count("late or duplicate replies")),
                     }
-                    _ => {
-                        drop(s);
-                        self.with_host(|h| h.count("late or duplicate replies"));
-                        Vec::new()
-                    }
-                },
+                    return;
+                }
             }
         };
-        for w in wakers {
-            w.wake();
-        }
+        wake_all(&self.inner.state, wakers, |s| &mut s.recv_wakers);
     }
 
     /// A client's request arrived for this process.
@@ -401,9 +403,7 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
             s.clients.push_back(ClientRequest { req, msg });
             std::mem::take(&mut s.client_wakers)
         };
-        for w in wakers {
-            w.wake();
-        }
+        wake_all(&self.inner.state, wakers, |s| &mut s.client_wakers);
     }
 
     /// A timer of this process fired.
@@ -424,178 +424,26 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
     }
 }
 
-/// The future of [`Proc::recv`].
-#[must_use = "futures do nothing unless awaited"]
-pub struct Recv<M, D> {
-    p: Proc<M, D>,
-}
-
-impl<M, D> Future for Recv<M, D> {
-    type Output = Incoming<M>;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Incoming<M>> {
-        let mut s = self.p.inner.state.borrow_mut();
-        match s.inbox.pop_front() {
-            Some(m) => Poll::Ready(m),
-            None => {
-                if !s.recv_wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                    s.recv_wakers.push(cx.waker().clone());
-                }
-                Poll::Pending
-            }
-        }
+/// Wakes every waker of `ws` (taken out of the state, so that a wake may
+/// touch the state), then hands the emptied vector back to keep its
+/// allocation: one message per event must not cost an allocation.
+fn wake_all<M>(
+    state: &RefCell<State<M>>,
+    mut ws: Vec<Waker>,
+    slot: impl Fn(&mut State<M>) -> &mut Vec<Waker>,
+) {
+    for w in ws.drain(..) {
+        w.wake();
+    }
+    let mut s = state.borrow_mut();
+    let v = slot(&mut s);
+    if v.is_empty() {
+        *v = ws;
     }
 }
 
-/// The future of [`Proc::recv_client`].
-#[must_use = "futures do nothing unless awaited"]
-pub struct RecvClient<M, D> {
-    p: Proc<M, D>,
-}
-
-impl<M, D> Future for RecvClient<M, D> {
-    type Output = ClientRequest<M>;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ClientRequest<M>> {
-        let mut s = self.p.inner.state.borrow_mut();
-        match s.clients.pop_front() {
-            Some(m) => Poll::Ready(m),
-            None => {
-                if !s.client_wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                    s.client_wakers.push(cx.waker().clone());
-                }
-                Poll::Pending
-            }
-        }
-    }
-}
-
-/// The future of [`Proc::sleep`]; dropping it before it fires cancels its
-/// timer.
-#[must_use = "futures do nothing unless awaited"]
-pub struct Sleep<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> {
-    p: Proc<M, D>,
-    after: SimDuration,
-    armed: Option<(u64, TimerId)>,
-    done: bool,
-}
-
-impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Future for Sleep<M, D> {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.done {
-            return Poll::Ready(());
-        }
-        let Some((id, _)) = self.armed else {
-            let id = {
-                let mut s = self.p.inner.state.borrow_mut();
-                let id = s.next_wake;
-                s.next_wake += 1;
-                s.sleeps.insert(
-                    id,
-                    Sleeping {
-                        fired: false,
-                        waker: Some(cx.waker().clone()),
-                    },
-                );
-                id
-            };
-            let after = self.after;
-            let t = self.p.with_host(|h| h.set_timer(after, Wake(id)));
-            self.armed = Some((id, t));
-            return Poll::Pending;
-        };
-        let mut s = self.p.inner.state.borrow_mut();
-        match s.sleeps.get_mut(&id) {
-            Some(sl) if sl.fired => {
-                s.sleeps.remove(&id);
-                drop(s);
-                self.done = true;
-                Poll::Ready(())
-            }
-            Some(sl) => {
-                sl.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-            None => Poll::Pending,
-        }
-    }
-}
-
-impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Drop for Sleep<M, D> {
-    fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        if let Some((id, t)) = self.armed {
-            if let Ok(mut s) = self.p.inner.state.try_borrow_mut() {
-                s.sleeps.remove(&id);
-            }
-            self.p.try_host(|h| h.cancel_timer(t));
-        }
-    }
-}
-
-/// Waits for the reply to one request; dropping it forgets the request.
-struct ReplyWait<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> {
-    p: Proc<M, D>,
-    corr: u64,
-}
-
-impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Future for ReplyWait<M, D> {
-    type Output = M;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<M> {
-        let mut s = self.p.inner.state.borrow_mut();
-        let Some(p) = s.requests.get_mut(&self.corr) else {
-            return Poll::Pending;
-        };
-        match p.reply.take() {
-            Some(m) => {
-                s.requests.remove(&self.corr);
-                Poll::Ready(m)
-            }
-            None => {
-                p.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    }
-}
-
-impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Drop for ReplyWait<M, D> {
-    fn drop(&mut self) {
-        if let Ok(mut s) = self.p.inner.state.try_borrow_mut() {
-            s.requests.remove(&self.corr);
-        }
-    }
-}
-
-struct JoinSlot<T> {
-    value: Option<T>,
-    waker: Option<Waker>,
-}
-
-/// Resolves to the output of a task started with [`Proc::spawn`].
-#[must_use = "dropping a JoinHandle detaches its task"]
-pub struct JoinHandle<T> {
-    slot: Rc<RefCell<JoinSlot<T>>>,
-}
-
-impl<T> JoinHandle<T> {
-    /// True once the task has finished (its output not yet taken).
-    pub fn is_finished(&self) -> bool {
-        self.slot.borrow().value.is_some()
-    }
-}
-
-impl<T> Future for JoinHandle<T> {
-    type Output = T;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        let mut s = self.slot.borrow_mut();
-        match s.value.take() {
-            Some(v) => Poll::Ready(v),
-            None => {
-                s.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    }
+/// Where a spawned task leaves its output for its [`JoinHandle`].
+pub(crate) struct JoinSlot<T> {
+    pub(crate) value: Option<T>,
+    pub(crate) waker: Option<Waker>,
 }

@@ -99,12 +99,14 @@
 
 mod combinators;
 mod executor;
+mod futures;
 mod handle;
 mod host;
 mod node;
 mod wire;
 
 pub use combinators::{join_all, quorum, race, Either, QuorumError};
-pub use handle::{JoinHandle, Proc, Recv, RecvClient, Sleep, TimedOut};
+pub use futures::{JoinHandle, Recv, RecvClient, Sleep};
+pub use handle::{Proc, TimedOut};
 pub use node::{Process, MAX_POLLS_PER_EVENT};
 pub use wire::{ClientRequest, Envelope, Incoming, Wake};

@@ -32,6 +32,9 @@ pub const MAX_POLLS_PER_EVENT: u64 = 1_000_000;
 type Body<M, D> = Rc<dyn Fn(Proc<M, D>) -> LocalTask>;
 
 /// A node whose behaviour is an async function; see [`crate::process`].
+///
+/// Cloning gives a fresh, not-started process with the same body (what the
+/// engine's crash relies on: the old executor and its futures are dropped).
 pub struct Process<M, D = ()> {
     body: Body<M, D>,
     run: Option<Box<Running<M, D>>>,
@@ -45,8 +48,9 @@ struct Running<M, D> {
 }
 
 impl<M, D> Clone for Process<M, D> {
-    /// A fresh process with the same body, not started (see the [module
-    /// docs](self)).
+    /// A fresh process with the same body, not started: the engine replaces
+    /// a crashed node with a clone of its initial value, so a crash drops
+    /// every future and recovery runs the body from its first line.
     fn clone(&self) -> Self {
         Process {
             body: self.body.clone(),

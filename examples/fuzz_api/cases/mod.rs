@@ -11,6 +11,7 @@ mod measure;
 mod mechanisms;
 pub mod plot;
 mod plot_more;
+mod process;
 mod sim;
 
 use crate::harness::Cases;
@@ -30,5 +31,6 @@ pub fn all() -> Cases {
     ch04_05::add(&mut c);
     ch03_ch04_more::add(&mut c);
     ch06::add(&mut c);
+    process::add(&mut c);
     c
 }
