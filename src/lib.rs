@@ -55,7 +55,7 @@
 //! | | [`delivery`] | at-most-once, at-least-once, exactly-once processing |
 //! | | [`txn`] | transactions: undo and redo logging, isolation levels, two-phase commit |
 //! | processes | [`process`] | a node's behaviour as async Rust in virtual time: request/reply with timeouts, race, quorum, sub-tasks |
-//! | chapters | [`ch01`] … [`ch05`] | each notebook's experiments, named like it |
+//! | chapters | [`ch01`] … [`ch06`] | each notebook's experiments, named like it |
 //!
 //! Notebooks import everything with `use thinkdist::prelude::*;` and reach
 //! their chapter as `ch05::…`. The reasons behind the design are in
@@ -76,5 +76,5 @@ pub mod retry;
 pub mod sim;
 pub mod txn;
 
-pub use chapters::{ch01, ch02, ch03, ch04, ch05};
+pub use chapters::{ch01, ch02, ch03, ch04, ch05, ch06};
 pub use error::{Error, ErrorKind, Result};

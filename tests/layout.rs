@@ -17,9 +17,12 @@ fn allowed(from: &str) -> Option<BTreeSet<&'static str>> {
         "sim" => set(&base),
         "measure" | "check" => set(&[&base[..], &[from_static(from)]].concat()),
         "plot" => set(&["error", "sim", "check", "measure", "plot"]),
-        m if MECHANISMS.contains(&m) => {
-            set(&[&base[..], &["check", "measure"], &[from_static(m)]].concat())
-        }
+        m if MECHANISMS.contains(&m) => set(&[
+            &base[..],
+            &["check", "measure", "process"],
+            &[from_static(m)],
+        ]
+        .concat()),
         "chapters" | "prelude" | "lib" => return None,
         _ => return None,
     })
@@ -27,7 +30,7 @@ fn allowed(from: &str) -> Option<BTreeSet<&'static str>> {
 
 fn from_static(m: &str) -> &'static str {
     [
-        "measure", "check", "failure", "detect", "retry", "delivery", "txn",
+        "measure", "check", "failure", "detect", "retry", "delivery", "txn", "process",
     ]
     .into_iter()
     .find(|x| *x == m)

@@ -25,6 +25,16 @@
 //!   and a coordinator that, after restarting, presumes abort for anyone
 //!   who asks.
 //!
+//! **Cooperative termination** ([`TwoPhase::termination`], after Bernstein,
+//! Hadzilacos & Goodman 1987, §7.4): an in-doubt participant also asks the
+//! other participants. One that knows the outcome tells it; one that has
+//! not voted aborts on the spot (it will vote no if the prepare comes
+//! later, so the coordinator cannot commit) and says so; one that is
+//! itself in doubt cannot help. When every participant has voted yes and
+//! none has heard the decision, only the coordinator knows, and everybody
+//! waits for it: termination shortens the blocking window, it does not
+//! remove it.
+//!
 //! The safety property is **atomicity**: no transaction is committed at one
 //! participant and aborted at another ([`atomicity`], checked on what the
 //! participants' disks hold after every event).
@@ -117,11 +127,14 @@ pub struct TwoPhase {
     pub ask_every: SimDuration,
     /// Correct or broken.
     pub variant: Variant,
+    /// Cooperative termination: an in-doubt participant also asks the
+    /// other participants (see the [module docs](self)).
+    pub termination: bool,
 }
 
 impl Default for TwoPhase {
     /// 2 participants, 10 % no votes, 50 ms vote timeout, ask every 20 ms,
-    /// correct.
+    /// correct, no termination protocol.
     fn default() -> Self {
         TwoPhase {
             participants: 2,
@@ -129,6 +142,7 @@ impl Default for TwoPhase {
             vote_timeout: ms(50),
             ask_every: ms(20),
             variant: Variant::Correct,
+            termination: false,
         }
     }
 }
@@ -182,6 +196,7 @@ impl TwoPhase {
 pub struct Active {
     req: Request,
     yes: BTreeSet<NodeId>,
+    started: crate::sim::SimTime,
 }
 
 /// The coordinator's memory.
@@ -234,6 +249,10 @@ impl Coordinator {
         }
         match outcome {
             Outcome::Committed => {
+                // The commit latency: from the request to the decision,
+                // the slowest of the participants' round trips.
+                let took = ctx.now().since(a.started);
+                ctx.record_latency(took);
                 self.repeat_until_acked(ctx, txn);
                 ctx.reply(a.req, Msg::Done(txn, outcome));
             }
@@ -314,6 +333,7 @@ impl Node for TwoPc {
             Active {
                 req,
                 yes: BTreeSet::new(),
+                started: ctx.now(),
             },
         );
         for p in 1..=c.cfg.participants {
@@ -386,9 +406,24 @@ impl Node for TwoPc {
             }
             (TwoPc::Participant(p), Msg::Decision(txn, outcome)) => {
                 p.apply(ctx, txn, outcome);
-                if outcome == Outcome::Committed {
+                // Only the coordinator waits for acks (a peer's answer to
+                // a termination query needs none).
+                if outcome == Outcome::Committed && from == 0 {
                     ctx.send(from, Msg::Ack(txn));
                 }
+            }
+            (TwoPc::Participant(_), Msg::Query(txn)) => {
+                // Cooperative termination: a peer in doubt asks.
+                let log = ctx.disk();
+                if let Some(&o) = log.decided.get(&txn) {
+                    ctx.send(from, Msg::Decision(txn, o));
+                } else if !log.prepared.contains(&txn) {
+                    // Not voted yet: abort now, vote no if asked later.
+                    log.decided.insert(txn, Outcome::Aborted);
+                    ctx.sync("abort (asked by a peer)");
+                    ctx.send(from, Msg::Decision(txn, Outcome::Aborted));
+                }
+                // In doubt itself: it cannot help.
             }
             _ => ctx.count("unexpected message"),
         }
@@ -407,6 +442,12 @@ impl Node for TwoPc {
             }
             (TwoPc::Participant(p), Timer::Ask(txn)) if !ctx.disk().decided.contains_key(&txn) => {
                 ctx.send(0, Msg::Query(txn));
+                if p.cfg.termination {
+                    let me = ctx.id();
+                    for q in (1..=p.cfg.participants).filter(|&q| q != me) {
+                        ctx.send(q, Msg::Query(txn));
+                    }
+                }
                 ctx.set_timer(p.cfg.ask_every, Timer::Ask(txn));
             }
             _ => {}

@@ -1,0 +1,285 @@
+//! Chapter 6: two-phase commit's atomicity checks, the blocking window,
+//! commit latency and its theory; sagas, their exploration and the
+//! comparison with two-phase commit.
+
+use crate::harness::*;
+use thinkdist::ch06::atomicity::{counterexample_chart, crash_table, explore_table, shrink_table};
+use thinkdist::ch06::blocking::{blocking_table, blocking_tail, by_situation_chart};
+use thinkdist::ch06::latency::SlowestRoundTrip;
+use thinkdist::ch06::sagas::{
+    compare, compare_chart, compare_table, erlang_tail, saga_table, window_chart,
+};
+use thinkdist::ch06::{AtomicityParams, BlockingParams, LatencyParams, SagaParams};
+use thinkdist::prelude::*;
+use thinkdist::txn::saga::{check_final, Compensation, Saga};
+use thinkdist::txn::two_phase::Variant;
+
+fn atomicity(c: &mut Cases) {
+    let base = AtomicityParams {
+        txns: 2,
+        ..AtomicityParams::default()
+    };
+    let b = body(|p: &AtomicityParams| {
+        let r = p.every_crash_point(Variant::Correct)?;
+        table(&crash_table(&[("x".into(), r)]))?;
+        let e = p.explore(Variant::DecideBeforeLog, 50)?;
+        table(&explore_table(&[("x".into(), e.clone())]))?;
+        if e.counterexample.is_some() {
+            table(&shrink_table(&e)?)?;
+            chart(counterexample_chart(&e, 60.0))?;
+        }
+        Ok(())
+    });
+    let (t, m) = ("AtomicityParams", "every_crash_point+explore");
+    c.vary(t, m, &base, "seed", U64, |p, v| p.seed = v, &b);
+    c.vary(
+        t,
+        m,
+        &base,
+        "participants",
+        USIZE,
+        |p, v| p.participants = v,
+        &b,
+    );
+    c.vary(t, m, &base, "clients", USIZE, |p, v| p.clients = v, &b);
+    c.vary(t, m, &base, "txns", U64, |p, v| p.txns = v, &b);
+    c.vary(
+        t,
+        m,
+        &base,
+        "restart_after",
+        DUR,
+        |p, v| p.restart_after = v,
+        &b,
+    );
+    c.vary(t, m, &base, "horizon", DUR, |p, v| p.horizon = v, &b);
+    for &(n, k) in RUNS {
+        c.add(
+            format!("AtomicityParams::default().explore(Correct, {n})"),
+            move || {
+                AtomicityParams::default().explore(Variant::Correct, k)?;
+                Ok(())
+            },
+        );
+    }
+    for &(n, w) in F64 {
+        c.add(format!("counterexample_chart(window {n})"), move || {
+            let e = AtomicityParams::default().explore(Variant::DecideBeforeLog, 100)?;
+            chart(counterexample_chart(&e, w))
+        });
+    }
+}
+
+fn blocking(c: &mut Cases) {
+    let base = BlockingParams {
+        seeds: 20,
+        ..BlockingParams::default()
+    };
+    let b = body(|p: &BlockingParams| {
+        let runs = vec![p.run(false)?, p.run(true)?];
+        table(&blocking_table(&runs)?)?;
+        chart(blocking_tail(&runs, p.repair_mean))?;
+        chart(by_situation_chart(&runs))
+    });
+    let (t, m) = ("BlockingParams", "run");
+    c.vary(t, m, &base, "seed", U64, |p, v| p.seed = v, &b);
+    c.vary(
+        t,
+        m,
+        &base,
+        "participants",
+        USIZE,
+        |p, v| p.participants = v,
+        &b,
+    );
+    c.vary(t, m, &base, "link_mean", DUR, |p, v| p.link_mean = v, &b);
+    c.vary(
+        t,
+        m,
+        &base,
+        "repair_mean",
+        DUR,
+        |p, v| p.repair_mean = v,
+        &b,
+    );
+    c.vary(t, m, &base, "ask_every", DUR, |p, v| p.ask_every = v, &b);
+    c.vary(t, m, &base, "seeds", RUNS, |p, v| p.seeds = v, &b);
+    c.add("blocking_tail(no runs)", || {
+        chart(blocking_tail(&[], ms(1)))
+    });
+    c.add("by_situation_chart(no runs)", || {
+        chart(by_situation_chart(&[]))
+    });
+}
+
+fn latency(c: &mut Cases) {
+    let base = LatencyParams {
+        participants: vec![1, 3],
+        txns: 50,
+        ..LatencyParams::default()
+    };
+    let b = body(|p: &LatencyParams| {
+        let r = p.run()?;
+        table(&r.table()?)?;
+        chart(r.chart())
+    });
+    let (t, m) = ("LatencyParams", "run");
+    c.vary(t, m, &base, "seed", U64, |p, v| p.seed = v, &b);
+    c.vary(t, m, &base, "link_mean", DUR, |p, v| p.link_mean = v, &b);
+    c.vary(t, m, &base, "txns", U64, |p, v| p.txns = v, &b);
+    let lists: Vec<(String, Vec<usize>)> = vec![
+        ("[]".into(), vec![]),
+        ("[0]".into(), vec![0]),
+        ("[usize::MAX]".into(), vec![usize::MAX]),
+        ("[1; 21]".into(), vec![1; 21]),
+        ("[200, 200]".into(), vec![200, 200]),
+    ];
+    c.vary(
+        t,
+        m,
+        &base,
+        "participants",
+        &lists,
+        |p, v| p.participants = v,
+        &b,
+    );
+    for &(nn, n) in USIZE {
+        for &(mn, mean) in F64 {
+            c.add(format!("SlowestRoundTrip::new({nn}, {mn})"), move || {
+                let s = SlowestRoundTrip::new(n, mean)?;
+                finite_nonneg("mean", s.mean())?;
+                prob("cdf", s.cdf(mean))?;
+                for &(_, q) in PROB {
+                    if let Ok(x) = s.quantile(q) {
+                        finite_nonneg("quantile", x)?;
+                    }
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
+fn sagas(c: &mut Cases) {
+    let base = SagaParams {
+        trips: 3,
+        ..SagaParams::default()
+    };
+    let b = body(|p: &SagaParams| {
+        let e = p.explore(Compensation::NonIdempotent, 20)?;
+        table(&saga_table(&[("x".into(), e.clone())]))?;
+        let calm = p.calm_windows(false, 2)?;
+        chart(window_chart(p, &calm, &calm, &e))?;
+        let rows = compare(p, (ms(100), ms(200)))?;
+        table(&compare_table(&rows, p)?)?;
+        chart(compare_chart(&rows))
+    });
+    let (t, m) = ("SagaParams", "explore+compare");
+    c.vary(t, m, &base, "seed", U64, |p, v| p.seed = v, &b);
+    c.vary(t, m, &base, "clients", USIZE, |p, v| p.clients = v, &b);
+    c.vary(t, m, &base, "trips", U64, |p, v| p.trips = v, &b);
+    c.vary(t, m, &base, "link_mean", DUR, |p, v| p.link_mean = v, &b);
+    c.vary(t, m, &base, "horizon", DUR, |p, v| p.horizon = v, &b);
+    c.vary(
+        t,
+        m,
+        &base,
+        "saga.services",
+        USIZE,
+        |p, v| p.saga.services = v,
+        &b,
+    );
+    c.vary(
+        t,
+        m,
+        &base,
+        "saga.refuse",
+        PROB,
+        |p, v| p.saga.refuse = v,
+        &b,
+    );
+    c.vary(
+        t,
+        m,
+        &base,
+        "saga.timeout",
+        DUR,
+        |p, v| p.saga.timeout = v,
+        &b,
+    );
+    c.vary(
+        t,
+        m,
+        &base,
+        "saga.attempts",
+        USIZE,
+        |p, v| p.saga.attempts = v,
+        &b,
+    );
+    c.vary(
+        t,
+        m,
+        &base,
+        "saga.retry_every",
+        DUR,
+        |p, v| p.saga.retry_every = v,
+        &b,
+    );
+    for &(n, k) in RUNS {
+        c.add(
+            format!("SagaParams::default().explore(Idempotent, {n})"),
+            move || {
+                SagaParams::default().explore(Compensation::Idempotent, k)?;
+                Ok(())
+            },
+        );
+        c.add(
+            format!("SagaParams::default().calm_windows(true, {n})"),
+            move || {
+                SagaParams::default().calm_windows(true, k)?;
+                Ok(())
+            },
+        );
+    }
+    for &(a, da) in DUR_SHORT {
+        for &(b2, db) in DUR_SHORT {
+            c.add(format!("compare(down {a}..{b2})"), move || {
+                compare(
+                    &SagaParams {
+                        trips: 2,
+                        ..SagaParams::default()
+                    },
+                    (da, db),
+                )?;
+                Ok(())
+            });
+        }
+    }
+    for &(kn, k) in USIZE {
+        for &(mn, mean) in F64 {
+            c.add(format!("erlang_tail(k {kn}, mean {mn})"), move || {
+                let s = erlang_tail("x", k, mean, 100.0)?;
+                for &(_, y) in &s.points {
+                    prob("erlang tail", y)?;
+                }
+                Ok(())
+            });
+        }
+    }
+    c.add("check_final(no disks)", || {
+        check_final(&[])?;
+        Ok(())
+    });
+    c.add("Saga::default().nodes()", || {
+        let _ = Saga::default().nodes()?;
+        Ok(())
+    });
+    c.add("compare_chart(no rows)", || chart(compare_chart(&[])));
+}
+
+pub fn add(c: &mut Cases) {
+    atomicity(c);
+    blocking(c);
+    latency(c);
+    sagas(c);
+}

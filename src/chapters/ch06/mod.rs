@@ -1,0 +1,20 @@
+//! Chapter 6, *Distributed transactions* (notebook
+//! `06-distributed-transactions`): two-phase commit checked for atomicity
+//! at every crash point and over thousands of explored seeds, with a
+//! broken variant's shrunk counterexample ([`atomicity`]); how long
+//! participants stay in doubt after a coordinator crash, with and without
+//! cooperative termination ([`blocking`]); commit latency against the
+//! number of participants, with the theory of the slowest round trip
+//! ([`latency`]); a saga with compensations, its orchestrator an async
+//! process, checked over crash seeds and compared with two-phase commit
+//! ([`sagas`]).
+
+pub mod atomicity;
+pub mod blocking;
+pub mod latency;
+pub mod sagas;
+
+pub use atomicity::AtomicityParams;
+pub use blocking::BlockingParams;
+pub use latency::LatencyParams;
+pub use sagas::SagaParams;

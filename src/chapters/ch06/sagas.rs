@@ -1,0 +1,504 @@
+//! Chapter 6, sagas: a trip booked at flight, hotel and car by an
+//! orchestrator written as an async process ([`crate::txn::saga`]),
+//! checked over crash seeds; its window of inconsistency; a non-idempotent
+//! compensation caught; and a comparison with two-phase commit.
+
+use crate::check::FaultSpace;
+use crate::error::{Error, Result};
+use crate::plot::{bar_chart, tail_cdf, BarSeries, Figure, Opts, Series, Table};
+use crate::process::Envelope;
+use crate::sim::rng::SimRng;
+use crate::sim::sweep::Sweep;
+use crate::sim::time::{ms, secs, SimDuration, SimTime};
+use crate::sim::{ClientId, FaultPlan, History, Invoke, Latency, LinkConfig, Op, OpStatus, Sim};
+use crate::txn::saga::{check_final, window_observer, Compensation, Msg, Saga, Windows};
+use crate::txn::two_phase::{clients as tpc_clients, TwoPhase};
+use serde::Serialize;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Parameters of the saga experiments.
+#[derive(Debug, Clone, Serialize)]
+pub struct SagaParams {
+    /// Seed of the first run (explored seed `i` is `seed + i`).
+    pub seed: u64,
+    /// The saga (services, refusals, timeouts, compensation).
+    pub saga: Saga,
+    /// Clients booking trips, one after another.
+    pub clients: usize,
+    /// Trips per client.
+    pub trips: u64,
+    /// Mean of one message delay (exponential).
+    pub link_mean: SimDuration,
+    /// How long faults may strike (the run then goes on, fault-free, until
+    /// every saga has finished).
+    pub horizon: SimDuration,
+}
+
+impl Default for SagaParams {
+    /// The default [`Saga`] (flight, hotel, car); 2 clients of 10 trips;
+    /// 5 ms per message; faults within the first 1.5 s.
+    fn default() -> Self {
+        SagaParams {
+            seed: 1,
+            saga: Saga::default(),
+            clients: 2,
+            trips: 10,
+            link_mean: ms(5),
+            horizon: ms(1500),
+        }
+    }
+}
+
+/// One run: the final-state verdicts, the windows, the clients' history.
+#[derive(Debug, Clone)]
+pub struct SagaRun {
+    /// [`check_final`]'s verdicts.
+    pub verdicts: Vec<crate::check::Verdict>,
+    /// Each trip's window of inconsistency (ms), if it had one.
+    pub windows_ms: Vec<f64>,
+    /// The clients' operations.
+    pub history: History<Envelope<Msg>>,
+}
+
+/// What the exploration of many seeds found.
+#[derive(Debug, Clone, Serialize)]
+pub struct SagaExploration {
+    /// Seeds run.
+    pub runs: usize,
+    /// The failing seeds and the first broken check of each.
+    pub failures: Vec<(u64, String)>,
+    /// Every trip's window of inconsistency (ms), over all seeds.
+    pub windows_ms: Vec<f64>,
+    /// Trips booked everywhere / compensated, over all seeds.
+    pub booked: usize,
+    /// Trips compensated.
+    pub compensated: usize,
+}
+
+impl SagaParams {
+    /// Checks the parameters.
+    pub fn validate(&self) -> Result<()> {
+        self.saga.validate()?;
+        crate::error::check_count("clients", self.clients, 1, 50, "clients")?;
+        if !(1..=1_000).contains(&self.trips) {
+            return Err(Error::invalid(
+                "trips",
+                self.trips,
+                "1 to 1,000 trips per client",
+            ));
+        }
+        if self.link_mean < crate::sim::time::us(1) || self.link_mean > secs(10) {
+            return Err(Error::invalid("link_mean", self.link_mean, "1 µs to 10 s"));
+        }
+        if self.horizon < ms(100) || self.horizon > secs(60) {
+            return Err(Error::invalid("horizon", self.horizon, "100 ms to 60 s"));
+        }
+        Ok(())
+    }
+
+    /// One run under `plan` with seed `seed`.
+    pub fn run(&self, seed: u64, plan: &FaultPlan) -> Result<SagaRun> {
+        self.validate()?;
+        let n = self.saga.services;
+        crate::error::check_work(
+            "clients × trips × services",
+            self.clients as f64 * self.trips as f64 * (n as f64 + 1.0) * 200.0,
+        )?;
+        let mut sim = Sim::builder()
+            .seed(seed)
+            .link(LinkConfig::new(Latency::exponential(self.link_mean)?))
+            .faults(plan.clone())
+            .crash_points(crate::sim::CrashPoints::SyncsAndSends)
+            .stop_on_violation(false)
+            .trace(0)
+            .build(self.saga.nodes()?)?;
+        let windows = Rc::new(RefCell::new(Windows::default()));
+        sim.check(window_observer(windows.clone()));
+        let (trips, clients) = (self.trips, self.clients as u64);
+        let mut sent = vec![0u64; self.clients];
+        sim.set_workload(
+            self.clients,
+            move |c: ClientId, _: SimTime, _: &mut SimRng, _: Option<&Op<Envelope<Msg>>>| {
+                if sent[c] >= trips {
+                    return None;
+                }
+                // Trip ids: client c books c, c + clients, c + 2 clients, …
+                let id = sent[c] * clients + c as u64;
+                sent[c] += 1;
+                Some(
+                    Invoke::new(0, Envelope::Tell(Msg::Trip(id)))
+                        .after(ms(5))
+                        .timeout(secs(5)),
+                )
+            },
+        )?;
+        // Faults end by the horizon; then every saga gets time to finish.
+        sim.run_for(self.horizon + secs(5))?;
+        let end = sim.now();
+        let disks: Vec<_> = (0..=n)
+            .map(|i| sim.disk(i).cloned())
+            .collect::<Result<_>>()?;
+        let verdicts = check_final(&disks)?;
+        let history = sim.history().clone();
+        drop(sim);
+        let w = windows.borrow().windows_ms(end);
+        Ok(SagaRun {
+            verdicts,
+            windows_ms: w.into_iter().map(|(_, x)| x).collect(),
+            history,
+        })
+    }
+
+    /// The fault space: up to 2 node outages (10 to 200 ms), a partition,
+    /// a lossy window (up to 30 % loss), and in half the runs a crash at
+    /// one of the first 300 crash points, restarting 30 ms later.
+    pub fn space(&self) -> Result<FaultSpace> {
+        let mut s = FaultSpace::new(self.saga.services + 1, self.horizon)?;
+        s.crash_points = Some((300, ms(30)));
+        Ok(s)
+    }
+
+    /// Runs `seeds` seeds, each under the fault plan the space draws for
+    /// it, with the given compensation; judges each end state. All cores;
+    /// results do not depend on the thread count.
+    pub fn explore(&self, compensation: Compensation, seeds: usize) -> Result<SagaExploration> {
+        self.validate()?;
+        crate::error::check_count("seeds", seeds, 1, crate::error::limits::RUNS, "seeds")?;
+        let p = SagaParams {
+            saga: Saga {
+                compensation,
+                ..self.saga.clone()
+            },
+            ..self.clone()
+        };
+        let space = self.space()?;
+        let list: Vec<u64> = (0..seeds as u64)
+            .map(|i| self.seed.wrapping_add(i))
+            .collect();
+        let res = Sweep::new(list)
+            .seed_list(vec![0])
+            .progress(false)
+            .run(|&seed, _| {
+                let r = p.run(seed, &space.draw(seed))?;
+                let (ok, failed, _) = r.history.counts();
+                let bad = r.verdicts.iter().find(|v| !v.holds).map(|v| {
+                    format!(
+                        "{}: {}",
+                        v.name,
+                        v.counterexample.clone().unwrap_or_default()
+                    )
+                });
+                Ok((bad, r.windows_ms, ok, failed))
+            })?;
+        let mut out = SagaExploration {
+            runs: seeds,
+            failures: Vec::new(),
+            windows_ms: Vec::new(),
+            booked: 0,
+            compensated: 0,
+        };
+        for r in res {
+            for (bad, w, ok, failed) in r.values {
+                if let Some(b) = bad {
+                    out.failures.push((r.point, b));
+                }
+                out.windows_ms.extend(w);
+                out.booked += ok;
+                out.compensated += failed;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The windows of a run without faults, for the chart's reference
+    /// curves: with the saga's refusals, and with none.
+    pub fn calm_windows(&self, refusals: bool, seeds: usize) -> Result<Vec<f64>> {
+        crate::error::check_count("seeds", seeds, 1, 10_000, "seeds")?;
+        let p = SagaParams {
+            saga: Saga {
+                refuse: if refusals { self.saga.refuse } else { 0.0 },
+                ..self.saga.clone()
+            },
+            ..self.clone()
+        };
+        let mut all = Vec::new();
+        for i in 0..seeds as u64 {
+            all.extend(
+                p.run(self.seed.wrapping_add(i), &FaultPlan::new())?
+                    .windows_ms,
+            );
+        }
+        Ok(all)
+    }
+}
+
+/// Tail of the Erlang(k, mean) distribution, the sum of k exponential
+/// delays: `P(X > x) = e^(−x/m) Σ_{j<k} (x/m)^j / j!`, 200 points to
+/// `x_max`.
+///
+/// Errors: k = 0 or above 1,000; a mean or `x_max` that is not a finite
+/// number > 0.
+pub fn erlang_tail(label: &str, k: usize, mean: f64, x_max: f64) -> Result<Series> {
+    crate::error::check_count("k", k, 1, 1_000, "delays")?;
+    for (what, v) in [("mean", mean), ("x_max", x_max)] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(Error::invalid(what, v, "a finite number > 0"));
+        }
+    }
+    let pts = (0..=200)
+        .map(|i| {
+            let x = x_max * f64::from(i) / 200.0;
+            let y = x / mean;
+            let mut term = 1.0;
+            let mut sum = 1.0;
+            for j in 1..k {
+                term *= y / j as f64;
+                sum += term;
+            }
+            (x, ((-y).exp() * sum).min(1.0))
+        })
+        .collect();
+    Ok(Series::new(label, pts))
+}
+
+/// The window of inconsistency's tail: without faults and refusals (with
+/// its theory: 2(n − 1) message delays between the first booking and the
+/// last), without faults, and over the explored crash seeds.
+///
+/// Errors: an empty set of windows.
+pub fn window_chart(
+    p: &SagaParams,
+    calm: &[f64],
+    refusals: &[f64],
+    explored: &SagaExploration,
+) -> Result<Figure> {
+    let series = vec![
+        ("no faults, no refusals".to_string(), calm.to_vec()),
+        ("no faults, 10 % refusals".to_string(), refusals.to_vec()),
+        (
+            "crashes, partitions, loss".to_string(),
+            explored.windows_ms.clone(),
+        ),
+    ];
+    let x_max = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .fold(1.0, f64::max);
+    let k = 2 * (p.saga.services.max(2) - 1);
+    let theory = erlang_tail(
+        &format!("{k} message delays (Erlang)"),
+        k,
+        p.link_mean.as_ms(),
+        x_max,
+    )?;
+    tail_cdf(
+        &series,
+        &[theory],
+        Opts::new("How long a trip is half-booked: the window of inconsistency")
+            .x_label("window (ms)")
+            .log_x(),
+    )
+}
+
+/// A row per compensation: seeds, failing seeds, the first failure.
+pub fn saga_table(rows: &[(String, SagaExploration)]) -> Table {
+    let mut t = Table::new(&[
+        "compensation",
+        "seeds",
+        "trips booked",
+        "compensated",
+        "failed seeds",
+        "first failure",
+    ]);
+    for (name, e) in rows {
+        let first = e
+            .failures
+            .first()
+            .map_or_else(|| "—".to_string(), |(s, why)| format!("seed {s}: {why}"));
+        t.push_row(vec![
+            name.clone(),
+            e.runs.to_string(),
+            e.booked.to_string(),
+            e.compensated.to_string(),
+            e.failures.len().to_string(),
+            first,
+        ]);
+    }
+    t.caption("The end state of every seed: each trip booked at all services or at none, one unit held per booking, every saga finished.")
+}
+
+/// One protocol's outcome in the comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProtocolOutcome {
+    /// "two-phase commit" or "saga".
+    pub protocol: String,
+    /// Whether a service (the hotel, node 2) was down.
+    pub outage: bool,
+    /// Trips asked for.
+    pub trips: usize,
+    /// Trips booked everywhere.
+    pub booked: usize,
+    /// Trips in progress at some time while the hotel was down, and of
+    /// those booked.
+    pub during: (usize, usize),
+    /// Latency of the booked trips (ms).
+    pub latencies_ms: Vec<f64>,
+}
+
+/// Two-phase commit against the saga on the same workload: trips booked,
+/// latency, with and without the hotel down from `down.0` to `down.1`.
+/// The saga keeps retrying a step for `attempts × timeout` (it holds no
+/// lock meanwhile); two-phase commit aborts after its vote timeout of
+/// 50 ms (its prepared participants hold their locks meanwhile).
+pub fn compare(p: &SagaParams, down: (SimDuration, SimDuration)) -> Result<Vec<ProtocolOutcome>> {
+    p.validate()?;
+    if down.0 >= down.1 || down.1 > p.horizon {
+        return Err(Error::invalid(
+            "down",
+            format!("{} to {}", down.0, down.1),
+            "an outage that starts before it ends, within the horizon",
+        ));
+    }
+    let mut out = Vec::new();
+    for outage in [false, true] {
+        let plan = if outage {
+            FaultPlan::new().outage(down.0, down.1, 2)
+        } else {
+            FaultPlan::new()
+        };
+        // A trip overlaps the outage if it was in progress at some time of it.
+        let (a, b) = (SimTime::ZERO + down.0, SimTime::ZERO + down.1);
+        let in_window =
+            |from: SimTime, to: Option<SimTime>| outage && from < b && to.is_none_or(|t| t > a);
+        // Two-phase commit.
+        let tpc = TwoPhase {
+            participants: p.saga.services,
+            no_vote: p.saga.refuse,
+            vote_timeout: ms(50),
+            ask_every: ms(20),
+            ..TwoPhase::default()
+        };
+        let mut sim = Sim::builder()
+            .seed(p.seed)
+            .link(LinkConfig::new(Latency::exponential(p.link_mean)?))
+            .faults(plan.clone())
+            .trace(0)
+            .build(tpc.nodes()?)?;
+        sim.set_workload(p.clients, tpc_clients(p.trips, ms(5)))?;
+        sim.run_for(p.horizon + secs(5))?;
+        out.push(outcome(
+            "two-phase commit",
+            outage,
+            sim.history().ops(),
+            &in_window,
+        ));
+        // The saga.
+        let run = p.run(p.seed, &plan)?;
+        out.push(outcome("saga", outage, run.history.ops(), &in_window));
+    }
+    Ok(out)
+}
+
+fn outcome<M>(
+    name: &str,
+    outage: bool,
+    ops: &[Op<M>],
+    in_window: &dyn Fn(SimTime, Option<SimTime>) -> bool,
+) -> ProtocolOutcome {
+    let ok = |o: &&Op<M>| o.status == OpStatus::Ok;
+    let during: Vec<&Op<M>> = ops
+        .iter()
+        .filter(|o| in_window(o.invoked, o.completed))
+        .collect();
+    ProtocolOutcome {
+        protocol: name.to_string(),
+        outage,
+        trips: ops.len(),
+        booked: ops.iter().filter(ok).count(),
+        during: (
+            during.len(),
+            during.iter().filter(|o| o.status == OpStatus::Ok).count(),
+        ),
+        latencies_ms: ops
+            .iter()
+            .filter(ok)
+            .filter_map(|o| o.completed.map(|c| c.since(o.invoked).as_ms()))
+            .collect(),
+    }
+}
+
+/// The comparison as a table: trips, booked, booked while the hotel was
+/// down, latency mean (95 % interval) and p99 of the booked ones, and the
+/// theory mean without faults (two client legs plus the slowest of n
+/// round trips for two-phase commit, plus n round trips in a row for the
+/// saga).
+pub fn compare_table(rows: &[ProtocolOutcome], p: &SagaParams) -> Result<Table> {
+    let m = p.link_mean.as_ms();
+    let n = p.saga.services;
+    let tpc = 2.0 * m + super::latency::SlowestRoundTrip::new(n, m)?.mean();
+    let saga = 2.0 * m + 2.0 * n as f64 * m;
+    let mut t = Table::new(&[
+        "protocol",
+        "hotel",
+        "trips",
+        "booked",
+        "booked of those in progress while the hotel was down",
+        "latency mean (ms)",
+        "p99",
+        "theory mean, no faults",
+    ]);
+    for r in rows {
+        let mut v = r.latencies_ms.clone();
+        v.sort_by(f64::total_cmp);
+        let (mean, p99) = if v.len() > 1 {
+            let c = crate::measure::mean_ci(&v)?;
+            (
+                format!("{:.1} ± {:.1}", c.mean, c.half_width),
+                format!("{:.1}", super::latency::nearest_rank(&v, 0.99)),
+            )
+        } else {
+            ("—".into(), "—".into())
+        };
+        t.push_row(vec![
+            r.protocol.clone(),
+            if r.outage { "down for a while" } else { "up" }.to_string(),
+            r.trips.to_string(),
+            r.booked.to_string(),
+            if r.outage {
+                format!("{} of {}", r.during.1, r.during.0)
+            } else {
+                "—".into()
+            },
+            mean,
+            p99,
+            format!("{:.1}", if r.protocol == "saga" { saga } else { tpc }),
+        ]);
+    }
+    Ok(t.caption("Latency of the booked trips, from the client's request to its answer."))
+}
+
+/// Trips booked (%) per protocol, with and without the hotel down.
+///
+/// Errors: no rows.
+pub fn compare_chart(rows: &[ProtocolOutcome]) -> Result<Figure> {
+    if rows.is_empty() {
+        return Err(Error::empty("comparison rows"));
+    }
+    let cats = vec!["all services up".to_string(), "hotel down".to_string()];
+    let pct = |name: &str, outage: bool| {
+        rows.iter()
+            .find(|r| r.protocol == name && r.outage == outage)
+            .map_or(0.0, |r| 100.0 * r.booked as f64 / r.trips.max(1) as f64)
+    };
+    let series: Vec<BarSeries> = ["two-phase commit", "saga"]
+        .iter()
+        .map(|&name| BarSeries::new(name, vec![pct(name, false), pct(name, true)]))
+        .collect();
+    bar_chart(
+        &cats,
+        &series,
+        Opts::new("Trips booked: a saga waits out the outage, 2PC aborts")
+            .y_label("trips booked (%)"),
+    )
+}
