@@ -54,7 +54,8 @@
 //! | | [`retry`] | retries, backoff, jitter, hedged requests |
 //! | | [`delivery`] | at-most-once, at-least-once, exactly-once processing |
 //! | | [`txn`] | transactions: undo and redo logging, isolation levels, two-phase commit |
-//! | chapters | [`ch01`] … [`ch05`] | each notebook's experiments, named like it |
+//! | | [`partition`] | partitioning: modulo, consistent, rendezvous and jump hashing, ranges with splits |
+//! | chapters | [`ch01`] … [`ch05`], [`ch07`] | each notebook's experiments, named like it |
 //!
 //! Notebooks import everything with `use thinkdist::prelude::*;` and reach
 //! their chapter as `ch05::…`. The reasons behind the design are in
@@ -68,11 +69,12 @@ pub mod detect;
 pub mod error;
 pub mod failure;
 pub mod measure;
+pub mod partition;
 pub mod plot;
 pub mod prelude;
 pub mod retry;
 pub mod sim;
 pub mod txn;
 
-pub use chapters::{ch01, ch02, ch03, ch04, ch05};
+pub use chapters::{ch01, ch02, ch03, ch04, ch05, ch07};
 pub use error::{Error, ErrorKind, Result};

@@ -9,9 +9,11 @@
 //! | `03-failure-tolerance` | [`ch03`] |
 //! | `04-message-delivery-and-processing` | [`ch04`] |
 //! | `05-transactions` | [`ch05`] |
+//! | `07-partitioning` | [`ch07`] |
 
 pub mod ch01;
 pub mod ch02;
 pub mod ch03;
 pub mod ch04;
 pub mod ch05;
+pub mod ch07;

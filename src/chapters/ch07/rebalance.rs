@@ -1,0 +1,1 @@
+//! A cluster that rebalances while it serves requests (see the notebook).
