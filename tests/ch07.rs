@@ -277,3 +277,105 @@ fn hot_spots_match_theory_from_key_probabilities() -> Result<()> {
     }
     Ok(())
 }
+
+// ---------- rebalancing in the simulator ----------
+
+mod rebalancing {
+    use thinkdist::ch07::rebalance::*;
+    use thinkdist::prelude::*;
+
+    fn fail() -> RebalanceParams {
+        RebalanceParams {
+            in_flight: InFlight::Fail,
+            ..RebalanceParams::default()
+        }
+    }
+
+    #[test]
+    fn failed_reads_during_the_move_match_the_keys_in_flight() -> Result<()> {
+        // Per seed: the mean over the move window's bins of (availability −
+        // theory); over 10 seeds within 4 standard errors of 0.
+        let p = fail();
+        let mut diffs = Vec::new();
+        for seed in 1..=10u64 {
+            let r = run_once(&p, seed)?;
+            let end = r.move_end.expect("keys moved");
+            let bins: Vec<usize> = (0..r.bin_start.len())
+                .filter(|&b| r.bin_start[b] >= p.join_at.as_secs_f64() && r.bin_start[b] < end)
+                .collect();
+            assert!(bins.len() >= 3, "a window of several bins");
+            let d: f64 = bins
+                .iter()
+                .map(|&b| r.availability[b] - (1.0 - r.in_flight_theory[b]))
+                .sum::<f64>()
+                / bins.len() as f64;
+            diffs.push(d);
+            // Before the join every read succeeds.
+            assert!(r.availability[..9].iter().all(|&a| a == 1.0));
+            assert_eq!(r.moved, r.per_sender.iter().sum::<usize>());
+        }
+        let m = mean_ci(&diffs)?;
+        assert!(super::within_4se(&m, 0.0), "{m:?}");
+        // The check has teeth: a theory that ignores the move (always
+        // available) is far outside.
+        assert!(!super::within_4se(&m, m.mean + 0.1));
+        Ok(())
+    }
+
+    #[test]
+    fn waiting_keeps_reads_available_but_slow_and_ends() -> Result<()> {
+        let w = rebalance_timeline(&RebalanceParams::default())?;
+        let f = rebalance_timeline(&fail())?;
+        let join = 10; // bins of 100 ms before the join at 1 s
+                       // Before the join: two one-way exponential latencies of 1 ms.
+        let before: Vec<f64> = w.latency_ms[..join].iter().map(|m| m.mean).collect();
+        let mb = mean_ci(&before)?;
+        assert!((mb.mean - 2.0).abs() < 0.2, "{mb:?}");
+        // During the move waiting raises latency, failing does not.
+        let peak_w = w.latency_ms[join..join + 5]
+            .iter()
+            .map(|m| m.mean)
+            .fold(0.0, f64::max);
+        let peak_f = f.latency_ms[join..join + 5]
+            .iter()
+            .map(|m| m.mean)
+            .fold(0.0, f64::max);
+        assert!(peak_w > 3.0 * peak_f, "{peak_w} vs {peak_f}");
+        // Waiting fails fewer reads than failing (only those past the timeout).
+        let low = |t: &RebalanceTimeline| t.availability.iter().map(|m| m.mean).fold(1.0, f64::min);
+        assert!(low(&w) > low(&f));
+        // After the move every read succeeds again.
+        let after = ((w.move_end.mean + 0.5) / 0.1) as usize;
+        assert!(w.availability[after..].iter().all(|m| m.mean == 1.0));
+        Ok(())
+    }
+
+    #[test]
+    fn a_run_is_a_function_of_its_seed() -> Result<()> {
+        let a = serde_json::to_string(&run_once(&RebalanceParams::default(), 3)?).expect("json");
+        let b = serde_json::to_string(&run_once(&RebalanceParams::default(), 3)?).expect("json");
+        assert_eq!(a, b);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_parameters_are_errors() {
+        let d = RebalanceParams::default;
+        for p in [
+            RebalanceParams { rate: 0.0, ..d() },
+            RebalanceParams { seeds: 1, ..d() },
+            RebalanceParams { nodes: 0, ..d() },
+            RebalanceParams {
+                join_at: secs(9),
+                ..d()
+            },
+            RebalanceParams { bin: ns(1), ..d() },
+            RebalanceParams {
+                think: ns(0),
+                ..d()
+            },
+        ] {
+            assert!(rebalance_timeline(&p).is_err(), "{p:?}");
+        }
+    }
+}
