@@ -64,6 +64,11 @@ pub trait Partitioner {
     fn add_node(&mut self, node: NodeName) -> Result<()>;
     /// Removes `node` (an error if it is not a member or is the last one).
     fn remove_node(&mut self, node: NodeName) -> Result<()>;
+    /// Hashes per lookup (1, or `n` for rendezvous): what [`assign`]
+    /// checks the work of a call against.
+    fn lookup_cost(&self) -> f64 {
+        1.0
+    }
 }
 
 /// XXH3 of a key under a seed: the position of `key` in hash space.
@@ -221,6 +226,11 @@ pub fn assign(p: &dyn Partitioner, keys: u64) -> Result<Vec<NodeName>> {
         1,
         crate::error::limits::ITEMS,
         "keys",
+    )?;
+    // A lookup (one hash) costs about a tenth of a simulated event.
+    crate::error::check_work(
+        "keys × hashes per lookup",
+        0.1 * keys as f64 * p.lookup_cost(),
     )?;
     Ok((0..keys).map(|k| p.node_for(k)).collect())
 }

@@ -56,6 +56,9 @@ impl Partitioner for Rendezvous {
     fn nodes(&self) -> Vec<NodeName> {
         self.nodes.clone()
     }
+    fn lookup_cost(&self) -> f64 {
+        self.nodes.len() as f64
+    }
     fn add_node(&mut self, node: NodeName) -> Result<()> {
         match self.nodes.binary_search(&node) {
             Ok(_) => Err(already_member(node)),

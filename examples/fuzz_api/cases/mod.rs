@@ -4,6 +4,7 @@ mod ch01_02;
 mod ch03;
 mod ch03_ch04_more;
 mod ch04_05;
+mod ch07;
 mod check;
 pub mod kernel;
 mod measure;
@@ -28,5 +29,6 @@ pub fn all() -> Cases {
     ch03::add(&mut c);
     ch04_05::add(&mut c);
     ch03_ch04_more::add(&mut c);
+    ch07::add(&mut c);
     c
 }

@@ -64,7 +64,7 @@ impl HotParams {
             "keys",
             self.keys,
             self.nodes,
-            crate::error::limits::ITEMS,
+            1_000_000,
             "keys (at least one per node)",
         )?;
         crate::error::check_count("requests", self.requests, 1, 100_000_000, "requests")?;
@@ -189,8 +189,10 @@ fn hot_point(
 
 fn work(p: &HotParams, points: usize) -> Result<()> {
     crate::error::check_work(
-        "settings × seeds × (requests + keys)",
-        points as f64 * p.seeds as f64 * (p.requests + 2 * p.keys) as f64,
+        "settings × seeds × (requests + keys + nodes × vnodes)",
+        points as f64
+            * p.seeds as f64
+            * (p.requests as f64 + 10.0 * p.keys as f64 + (p.nodes * p.vnodes) as f64),
     )
 }
 
@@ -268,6 +270,8 @@ pub fn range_splits(p: &HotParams, s: f64, splits: usize) -> Result<Vec<HotPoint
     p.validate()?;
     crate::error::check_count("splits", splits, 0, 1_000, "splits")?;
     work(p, splits + 1)?;
+    // Each split scans the key probabilities a few times.
+    crate::error::check_work("splits × keys", 4.0 * splits as f64 * p.keys as f64)?;
     let probs = zipf_probabilities(p.keys, s)?;
     let floor = p.nodes as f64 * probs[0];
     let mut part = RangePartition::new(&p.node_names(), p.keys as u64)?;
@@ -363,8 +367,7 @@ pub fn hot_skew_chart(p: &HotParams, hash: &[HotPoint], range: &[HotPoint]) -> R
             p.keys, p.nodes
         ))
         .x_label("Zipf exponent s (0 = uniform)")
-        .y_label("hottest node load / mean (log scale)")
-        .log_y(),
+        .y_label("hottest node load / mean"),
     )
 }
 

@@ -34,6 +34,7 @@ use crate::sim::time::{ms, SimDuration, SimTime};
 use crate::sim::{Ctx, Invoke, Latency, Node, NodeId, Sim};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What the new owner does with a request for a key still in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -108,6 +109,21 @@ impl RebalanceParams {
         crate::error::check_count("vnodes", self.vnodes, 1, 10_000, "virtual nodes")?;
         crate::error::check_count("keys", self.keys, 1, 1_000_000, "keys")?;
         crate::error::check_count("clients", self.clients, 1, 10_000, "clients")?;
+        // Every node keeps a flag per key; the ring has nodes × vnodes points.
+        crate::error::check_count(
+            "(nodes + 1) × keys",
+            (self.nodes + 1) * self.keys,
+            1,
+            crate::error::limits::ITEMS,
+            "key flags",
+        )?;
+        crate::error::check_count(
+            "(nodes + 1) × vnodes",
+            (self.nodes + 1) * self.vnodes,
+            1,
+            1_000_000,
+            "ring points",
+        )?;
         crate::error::check_positive("rate", self.rate)?;
         for (name, d) in [
             ("think", self.think),
@@ -139,12 +155,13 @@ impl RebalanceParams {
         Ok(())
     }
 
-    /// Upper bound of the events of all runs: ~4 per read (request and
-    /// reply, think timer, timeout) and 2 per key moved.
+    /// Upper bound of the work of all runs, in event units: a read costs
+    /// about 20 (request, reply, think timer, timeout, ring lookups and its
+    /// history entry, measured) and a key 10 (flags, transfer).
     pub fn work(&self) -> f64 {
         let reads = self.clients as f64 * self.duration.as_secs_f64()
             / (self.think.as_secs_f64() + 2.0 * self.latency.as_secs_f64());
-        self.seeds as f64 * 2.0 * (4.0 * reads + 2.0 * self.keys as f64)
+        self.seeds as f64 * 2.0 * (20.0 * reads + 10.0 * self.keys as f64)
     }
 }
 
@@ -175,8 +192,8 @@ pub enum Timer {
 /// A storage node.
 #[derive(Debug, Clone)]
 pub struct Store {
-    old: ConsistentHash,
-    new: ConsistentHash,
+    old: Arc<ConsistentHash>,
+    new: Arc<ConsistentHash>,
     joiner: NodeId,
     join_at: SimDuration,
     gap: SimDuration,
@@ -301,15 +318,21 @@ pub struct RebalanceRun {
 /// Runs one seed.
 pub fn run_once(p: &RebalanceParams, seed: u64) -> Result<RebalanceRun> {
     p.validate()?;
+    // One run of the two that `work` counts per seed.
+    crate::error::check_work(
+        "clients × duration / think, keys",
+        p.work() / (2.0 * p.seeds as f64),
+    )?;
     let names: Vec<NodeName> = (0..p.nodes).collect();
     let old = ConsistentHash::new(&names, p.vnodes, seed)?;
     let mut new = old.clone();
     new.add_node(p.nodes)?;
+    let (old, new) = (Arc::new(old), Arc::new(new));
     let gap = SimDuration::from_secs_f64(1.0 / p.rate)?;
     let nodes: Vec<Store> = (0..=p.nodes)
         .map(|id| Store {
-            old: old.clone(),
-            new: new.clone(),
+            old: Arc::clone(&old),
+            new: Arc::clone(&new),
             joiner: p.nodes,
             join_at: p.join_at,
             gap,
@@ -541,7 +564,8 @@ pub fn availability_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
     )
 }
 
-/// Mean latency of successful reads over time, the move window shaded.
+/// Mean latency of successful reads over time, the move window shaded
+/// (95 % bands over seeds, cut at 0).
 pub fn latency_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
     let Some(first) = runs.first() else {
         return Err(Error::empty("timelines"));
@@ -559,7 +583,13 @@ pub fn latency_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
                     .map(|b| (mid(t, b), t.latency_ms[b].mean))
                     .collect(),
             )
-            .with_band(t.latency_ms.iter().map(|m| m.interval()).collect())
+            // A latency is never negative: the band is cut at 0.
+            .with_band(
+                t.latency_ms
+                    .iter()
+                    .map(|m| (m.interval().0.max(0.0), m.interval().1))
+                    .collect(),
+            )
             .with_style(SeriesStyle::LinePoints)
         })
         .collect();

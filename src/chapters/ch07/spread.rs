@@ -130,6 +130,14 @@ impl SpreadPoint {
 /// The spread of one scheme over seeds.
 pub fn spread_point(p: &SpreadParams, scheme: Scheme) -> Result<SpreadPoint> {
     p.validate()?;
+    let per_lookup = match scheme {
+        Scheme::Rendezvous => p.nodes as f64,
+        _ => 1.0,
+    };
+    crate::error::check_work(
+        "seeds × keys (× nodes for rendezvous)",
+        0.1 * per_lookup * p.seeds as f64 * p.keys as f64,
+    )?;
     let mut cv2 = Vec::new();
     let mut mx = Vec::new();
     for s in seeds_from(p.seed, p.seeds)? {
