@@ -53,9 +53,10 @@
 //! | | [`detect`] | failure detectors: heartbeat timeout, phi accrual |
 //! | | [`retry`] | retries, backoff, jitter, hedged requests |
 //! | | [`delivery`] | at-most-once, at-least-once, exactly-once processing |
-//! | | [`txn`] | transactions: undo and redo logging, isolation levels, two-phase commit |
+//! | | [`txn`] | transactions: undo and redo logging, isolation levels, two-phase commit, sagas |
+//! | | [`partition`] | partitioning: modulo, consistent, rendezvous and jump hashing, ranges with splits |
 //! | processes | [`process`] | a node's behaviour as async Rust in virtual time: request/reply with timeouts, race, quorum, sub-tasks |
-//! | chapters | [`ch01`] … [`ch06`] | each notebook's experiments, named like it |
+//! | chapters | [`ch01`] … [`ch07`] | each notebook's experiments, named like it |
 //!
 //! Notebooks import everything with `use thinkdist::prelude::*;` and reach
 //! their chapter as `ch05::…`. The reasons behind the design are in
@@ -69,6 +70,7 @@ pub mod detect;
 pub mod error;
 pub mod failure;
 pub mod measure;
+pub mod partition;
 pub mod plot;
 pub mod prelude;
 pub mod process;
@@ -76,5 +78,5 @@ pub mod retry;
 pub mod sim;
 pub mod txn;
 
-pub use chapters::{ch01, ch02, ch03, ch04, ch05, ch06};
+pub use chapters::{ch01, ch02, ch03, ch04, ch05, ch06, ch07};
 pub use error::{Error, ErrorKind, Result};

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const MECHANISMS: [&str; 5] = ["failure", "detect", "retry", "delivery", "txn"];
+const MECHANISMS: [&str; 6] = ["failure", "detect", "retry", "delivery", "txn", "partition"];
 
 /// The top-level modules each top-level module may use.
 fn allowed(from: &str) -> Option<BTreeSet<&'static str>> {
@@ -30,7 +30,15 @@ fn allowed(from: &str) -> Option<BTreeSet<&'static str>> {
 
 fn from_static(m: &str) -> &'static str {
     [
-        "measure", "check", "failure", "detect", "retry", "delivery", "txn", "process",
+        "measure",
+        "check",
+        "failure",
+        "detect",
+        "retry",
+        "delivery",
+        "txn",
+        "process",
+        "partition",
     ]
     .into_iter()
     .find(|x| *x == m)

@@ -10,6 +10,7 @@
 //! | `04-message-delivery-and-processing` | [`ch04`] |
 //! | `05-transactions` | [`ch05`] |
 //! | `06-distributed-transactions` | [`ch06`] |
+//! | `07-partitioning` | [`ch07`] |
 
 pub mod ch01;
 pub mod ch02;
@@ -17,3 +18,4 @@ pub mod ch03;
 pub mod ch04;
 pub mod ch05;
 pub mod ch06;
+pub mod ch07;

@@ -5,6 +5,7 @@ mod ch03;
 mod ch03_ch04_more;
 mod ch04_05;
 mod ch06;
+mod ch07;
 mod check;
 pub mod kernel;
 mod measure;
@@ -32,5 +33,6 @@ pub fn all() -> Cases {
     ch03_ch04_more::add(&mut c);
     ch06::add(&mut c);
     process::add(&mut c);
+    ch07::add(&mut c);
     c
 }

@@ -1,0 +1,56 @@
+//! Modulo hashing: key → `nodes[h(key) mod n]`. Perfectly even for many
+//! keys, and simple; but changing `n` changes `h mod n` for almost every
+//! key, so a join or a leave moves about `n/(n+1)` of the data.
+
+use super::{already_member, check_nodes, hash_key, last_node, not_member, NodeName, Partitioner};
+use crate::error::Result;
+
+/// Modulo hashing over a list of nodes (kept sorted).
+#[derive(Debug, Clone)]
+pub struct ModuloHash {
+    nodes: Vec<NodeName>,
+    seed: u64,
+}
+
+impl ModuloHash {
+    /// Modulo hashing over `nodes` (at least one, distinct), hash seed `seed`.
+    pub fn new(nodes: &[NodeName], seed: u64) -> Result<ModuloHash> {
+        Ok(ModuloHash {
+            nodes: check_nodes(nodes)?,
+            seed,
+        })
+    }
+}
+
+impl Partitioner for ModuloHash {
+    fn name(&self) -> String {
+        "modulo".into()
+    }
+    fn node_for(&self, key: u64) -> NodeName {
+        self.nodes[(hash_key(key, self.seed) % self.nodes.len() as u64) as usize]
+    }
+    fn nodes(&self) -> Vec<NodeName> {
+        self.nodes.clone()
+    }
+    fn add_node(&mut self, node: NodeName) -> Result<()> {
+        match self.nodes.binary_search(&node) {
+            Ok(_) => Err(already_member(node)),
+            Err(i) => {
+                check_nodes(&[&self.nodes[..], &[node]].concat())?;
+                self.nodes.insert(i, node);
+                Ok(())
+            }
+        }
+    }
+    fn remove_node(&mut self, node: NodeName) -> Result<()> {
+        let i = self
+            .nodes
+            .binary_search(&node)
+            .map_err(|_| not_member(node, &self.nodes))?;
+        if self.nodes.len() == 1 {
+            return Err(last_node(node));
+        }
+        self.nodes.remove(i);
+        Ok(())
+    }
+}

@@ -1,0 +1,381 @@
+//! Chapter 7: partitioners and their theory.
+//!
+//! Tolerances: every statistical check compares a mean over independent
+//! replications (hash seeds: each seed is an independent placement) with
+//! its theory within 4 standard errors, sd / √seeds of the replications (a
+//! false failure about once in 16,000 checks for a normal mean).
+
+use thinkdist::ch07::hotspots::{
+    expected_shares, hot_key_replicas, hot_vs_skew, range_splits, zipf_probabilities, HotParams,
+};
+use thinkdist::ch07::moved::{moved_once, moved_vs_nodes, MovedParams};
+use thinkdist::ch07::spread::{count_cv2_theory, spread_point, spread_vs_vnodes, SpreadParams};
+use thinkdist::partition::consistent::share_cv_theory;
+use thinkdist::partition::jump::jump_bucket;
+use thinkdist::partition::*;
+use thinkdist::prelude::*;
+
+/// True if `theory` lies within 4 standard errors of the replications' mean.
+fn within_4se(m: &MeanCi, theory: f64) -> bool {
+    (m.mean - theory).abs() <= 4.0 * m.sd / (m.n as f64).sqrt()
+}
+
+// ---------- the partitioners ----------
+
+fn all(nodes: &[usize], seed: u64) -> Vec<Box<dyn Partitioner>> {
+    [
+        Scheme::Modulo,
+        Scheme::Consistent { vnodes: 50 },
+        Scheme::Rendezvous,
+        Scheme::Jump,
+        Scheme::Range { key_space: 10_000 },
+    ]
+    .iter()
+    .map(|s| s.build(nodes, seed).expect("valid"))
+    .collect()
+}
+
+#[test]
+fn bad_input_is_an_error_that_says_what_to_change() {
+    for s in [
+        Scheme::Modulo,
+        Scheme::Consistent { vnodes: 10 },
+        Scheme::Rendezvous,
+        Scheme::Jump,
+        Scheme::Range { key_space: 100 },
+    ] {
+        let e = s.build(&[], 1).err().expect("0 nodes refused");
+        assert!(e.message().contains("at least one node"), "{}", e.message());
+        assert!(s.build(&[1, 1], 1).is_err(), "duplicate names refused");
+        let mut p = s.build(&[0, 1], 1).expect("valid");
+        let e = p.remove_node(7).expect_err("unknown node");
+        assert!(e.message().contains("member"), "{}", e.message());
+        assert!(p.add_node(1).is_err(), "already a member");
+        p.remove_node(1).expect("a member");
+        let e = p.remove_node(0).expect_err("the last node");
+        assert!(e.message().contains("at least one node"), "{}", e.message());
+    }
+    let e = ConsistentHash::new(&[0, 1], 0, 1).expect_err("0 vnodes");
+    assert!(e.message().contains("vnodes"));
+    assert!(ConsistentHash::new(&[0, 1], 10_000_000, 1).is_err());
+    let mut j = JumpHash::new(&[0, 1, 2], 1).expect("valid");
+    let e = j
+        .remove_node(0)
+        .expect_err("only the last bucket can leave");
+    assert!(
+        e.message().contains("last node added (2)"),
+        "{}",
+        e.message()
+    );
+    assert!(RangePartition::new(&[0, 1, 2], 2).is_err());
+    let mut r = RangePartition::new(&[0, 1], 100).expect("valid");
+    assert!(r.split(50, 0).is_err(), "50 is already a boundary");
+    assert!(r.split(100, 0).is_err(), "past the key space");
+    assert!(r.split(10, 9).is_err(), "not a member");
+    r.split(10, 1).expect("inside a range");
+    assert_eq!(r.ranges(), vec![(0, 10, 0), (10, 50, 1), (50, 100, 1)]);
+}
+
+#[test]
+fn every_key_goes_to_a_member_and_placement_is_deterministic() {
+    let a = all(&[3, 5, 8, 13], 9);
+    let b = all(&[3, 5, 8, 13], 9);
+    for (p, q) in a.iter().zip(&b) {
+        assert_eq!(p.nodes(), vec![3, 5, 8, 13]);
+        for k in 0..2_000 {
+            let n = p.node_for(k);
+            assert!([3, 5, 8, 13].contains(&n), "{}: key {k} on {n}", p.name());
+            assert_eq!(n, q.node_for(k));
+        }
+    }
+}
+
+#[test]
+fn jump_moves_a_key_only_to_the_new_bucket() {
+    for k in 0..5_000u64 {
+        let h = hash_key(k, 3);
+        for n in 1..40 {
+            let (a, b) = (jump_bucket(h, n), jump_bucket(h, n + 1));
+            assert!(a < n && (b == a || b == n), "key {k}: {a} -> {b} at n={n}");
+        }
+    }
+}
+
+#[test]
+fn a_ring_of_one_point_owns_everything_and_shares_sum_to_one() {
+    let r = ConsistentHash::new(&[4], 1, 1).expect("valid");
+    assert!((r.shares()[0] - 1.0).abs() < 1e-12);
+    let r = ConsistentHash::new(&[0, 1, 2, 3], 30, 1).expect("valid");
+    assert!((r.shares().iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    assert_eq!(r.successors(5, 3).len(), 3);
+    assert_eq!(r.successors(5, 9).len(), 4, "at most the number of nodes");
+    assert_eq!(r.successors(5, 1)[0], r.node_for(5));
+}
+
+#[test]
+fn ring_shares_have_the_beta_variance() {
+    // A node's exact share is Beta(V, nV-V): E[(n·share - 1)^2] = (n-1)/(nV+1).
+    for (n, v) in [(10usize, 1usize), (10, 10), (5, 100)] {
+        let mut xs = Vec::new();
+        for seed in 0..200 {
+            let r = ConsistentHash::new(&(0..n).collect::<Vec<_>>(), v, seed).expect("valid");
+            for s in r.shares() {
+                xs.push((n as f64 * s - 1.0).powi(2));
+            }
+        }
+        // Shares of one ring are dependent; average per ring for independent replications.
+        let per_ring: Vec<f64> = xs
+            .chunks(n)
+            .map(|c| c.iter().sum::<f64>() / n as f64)
+            .collect();
+        let m = mean_ci(&per_ring).expect("replications");
+        let t = share_cv_theory(n, v).expect("valid").powi(2);
+        assert!(within_4se(&m, t), "n={n} V={v}: {m:?} vs {t}");
+    }
+}
+
+// ---------- load spread ----------
+
+#[test]
+fn spread_against_vnodes_matches_theory() -> Result<()> {
+    let p = SpreadParams {
+        seeds: 40,
+        keys: 50_000,
+        ..SpreadParams::default()
+    };
+    let s = spread_vs_vnodes(&p, &[1, 10, 100, 1000])?;
+    for pt in s.consistent.iter().chain(&s.others) {
+        assert!(
+            within_4se(&pt.cv2, pt.cv2_theory),
+            "{}: {:?} vs {}",
+            pt.scheme.label(),
+            pt.cv2,
+            pt.cv2_theory
+        );
+    }
+    // More virtual nodes, a smaller spread: 1 → 1000 divides it by about √1000.
+    assert!(s.consistent[0].cv() > 10.0 * s.consistent[3].cv() / 2.0);
+    Ok(())
+}
+
+#[test]
+fn a_broken_ring_fails_the_spread_check() -> Result<()> {
+    // Theory for 100 vnodes does not describe a ring of 1: the check fails.
+    let p = SpreadParams::default();
+    let one = spread_point(&p, Scheme::Consistent { vnodes: 1 })?;
+    assert!(!within_4se(
+        &one.cv2,
+        count_cv2_theory(p.nodes, Some(100), p.keys)?
+    ));
+    Ok(())
+}
+
+// ---------- moved keys ----------
+
+#[test]
+fn moved_keys_match_theory() -> Result<()> {
+    let p = MovedParams {
+        seeds: 12,
+        keys: 40_000,
+        ..MovedParams::default()
+    };
+    for pt in moved_vs_nodes(&p, &[3, 10, 30])? {
+        let label = pt.scheme.label();
+        if let Scheme::Range { .. } = pt.scheme {
+            // Deterministic: half of the widest range (up to rounding to whole keys).
+            assert!(
+                (pt.join.mean - pt.join_theory).abs() < 2.0 / p.keys as f64,
+                "{label}"
+            );
+            assert!(
+                (pt.leave.mean - pt.leave_theory).abs() < 2.0 / p.keys as f64,
+                "{label}"
+            );
+        } else {
+            assert!(
+                within_4se(&pt.join, pt.join_theory),
+                "{label} n={}: {:?}",
+                pt.nodes,
+                pt.join
+            );
+            assert!(
+                within_4se(&pt.leave, pt.leave_theory),
+                "{label} n={}: {:?}",
+                pt.nodes,
+                pt.leave
+            );
+        }
+        // Consistent schemes move keys only to the joiner / from the leaver;
+        // modulo hashing, the broken one, moves them between old nodes too.
+        assert_eq!(
+            pt.only_to_changed,
+            !matches!(pt.scheme, Scheme::Modulo),
+            "{label}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn moved_once_rejects_a_bad_change() {
+    assert!(moved_once(Scheme::Jump, &[0, 1, 2], 0, false, 100, 1).is_err());
+    assert!(moved_once(Scheme::Rendezvous, &[0, 1], 1, true, 100, 1).is_err());
+    assert!(moved_vs_nodes(&MovedParams::default(), &[1]).is_err());
+}
+
+// ---------- hot spots ----------
+
+#[test]
+fn zipf_theory_by_hand() -> Result<()> {
+    let p = zipf_probabilities(3, 1.0)?;
+    // 1, 1/2, 1/3 over 11/6.
+    assert!((p[0] - 6.0 / 11.0).abs() < 1e-12 && (p[2] - 2.0 / 11.0).abs() < 1e-12);
+    let s = expected_shares(&p, &vec![vec![0], vec![0, 1], vec![1]], 2);
+    assert!((s[0] - (6.0 / 11.0 + 1.5 / 11.0)).abs() < 1e-12);
+    assert!(zipf_probabilities(3, f64::NAN).is_err());
+    Ok(())
+}
+
+#[test]
+fn hot_spots_match_theory_from_key_probabilities() -> Result<()> {
+    let p = HotParams::default();
+    let (hash, range) = hot_vs_skew(&p, &[0.0, 0.8, 1.2])?;
+    for pt in hash.iter().chain(&range) {
+        assert!(
+            within_4se(&pt.hot_error, 0.0),
+            "s={}: {:?}",
+            pt.x,
+            pt.hot_error
+        );
+        assert!(pt.theory >= pt.floor - 1e-9);
+    }
+    // Uniform keys on equal ranges: perfectly even in theory.
+    assert!((range[0].theory - 1.0).abs() < 1e-9);
+    // Skewed keys: the range holding the popular keys is far hotter than hashing.
+    assert!(range[2].theory > 2.0 * hash[2].theory);
+    // Replicating the hottest key lowers the hot spot; splitting ranges too.
+    let reps = hot_key_replicas(&p, 1.2, &[1, 2, 5])?;
+    assert!(reps[2].theory < reps[0].theory);
+    for pt in &reps {
+        assert!(
+            within_4se(&pt.hot_error, 0.0),
+            "r={}: {:?}",
+            pt.x,
+            pt.hot_error
+        );
+    }
+    let splits = range_splits(&p, 1.2, 20)?;
+    let last = splits.last().expect("points");
+    assert!(last.theory < splits[0].theory / 2.0);
+    for pt in &splits {
+        assert!(
+            within_4se(&pt.hot_error, 0.0),
+            "split {}: {:?}",
+            pt.x,
+            pt.hot_error
+        );
+    }
+    Ok(())
+}
+
+// ---------- rebalancing in the simulator ----------
+
+mod rebalancing {
+    use thinkdist::ch07::rebalance::*;
+    use thinkdist::prelude::*;
+
+    fn fail() -> RebalanceParams {
+        RebalanceParams {
+            in_flight: InFlight::Fail,
+            ..RebalanceParams::default()
+        }
+    }
+
+    #[test]
+    fn failed_reads_during_the_move_match_the_keys_in_flight() -> Result<()> {
+        // Per seed: the mean over the move window's bins of (availability −
+        // theory); over 10 seeds within 4 standard errors of 0.
+        let p = fail();
+        let mut diffs = Vec::new();
+        for seed in 1..=10u64 {
+            let r = run_once(&p, seed)?;
+            let end = r.move_end.expect("keys moved");
+            let bins: Vec<usize> = (0..r.bin_start.len())
+                .filter(|&b| r.bin_start[b] >= p.join_at.as_secs_f64() && r.bin_start[b] < end)
+                .collect();
+            assert!(bins.len() >= 3, "a window of several bins");
+            let d: f64 = bins
+                .iter()
+                .map(|&b| r.availability[b] - (1.0 - r.in_flight_theory[b]))
+                .sum::<f64>()
+                / bins.len() as f64;
+            diffs.push(d);
+            // Before the join every read succeeds.
+            assert!(r.availability[..9].iter().all(|&a| a == 1.0));
+            assert_eq!(r.moved, r.per_sender.iter().sum::<usize>());
+        }
+        let m = mean_ci(&diffs)?;
+        assert!(super::within_4se(&m, 0.0), "{m:?}");
+        // The check has teeth: a theory that ignores the move (always
+        // available) is far outside.
+        assert!(!super::within_4se(&m, m.mean + 0.1));
+        Ok(())
+    }
+
+    #[test]
+    fn waiting_keeps_reads_available_but_slow_and_ends() -> Result<()> {
+        let w = rebalance_timeline(&RebalanceParams::default())?;
+        let f = rebalance_timeline(&fail())?;
+        let join = 10; // bins of 100 ms before the join at 1 s
+                       // Before the join: two one-way exponential latencies of 1 ms.
+        let before: Vec<f64> = w.latency_ms[..join].iter().map(|m| m.mean).collect();
+        let mb = mean_ci(&before)?;
+        assert!((mb.mean - 2.0).abs() < 0.2, "{mb:?}");
+        // During the move waiting raises latency, failing does not.
+        let peak_w = w.latency_ms[join..join + 5]
+            .iter()
+            .map(|m| m.mean)
+            .fold(0.0, f64::max);
+        let peak_f = f.latency_ms[join..join + 5]
+            .iter()
+            .map(|m| m.mean)
+            .fold(0.0, f64::max);
+        assert!(peak_w > 3.0 * peak_f, "{peak_w} vs {peak_f}");
+        // Waiting fails fewer reads than failing (only those past the timeout).
+        let low = |t: &RebalanceTimeline| t.availability.iter().map(|m| m.mean).fold(1.0, f64::min);
+        assert!(low(&w) > low(&f));
+        // After the move every read succeeds again.
+        let after = ((w.move_end.mean + 0.5) / 0.1) as usize;
+        assert!(w.availability[after..].iter().all(|m| m.mean == 1.0));
+        Ok(())
+    }
+
+    #[test]
+    fn a_run_is_a_function_of_its_seed() -> Result<()> {
+        let a = serde_json::to_string(&run_once(&RebalanceParams::default(), 3)?).expect("json");
+        let b = serde_json::to_string(&run_once(&RebalanceParams::default(), 3)?).expect("json");
+        assert_eq!(a, b);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_parameters_are_errors() {
+        let d = RebalanceParams::default;
+        for p in [
+            RebalanceParams { rate: 0.0, ..d() },
+            RebalanceParams { seeds: 1, ..d() },
+            RebalanceParams { nodes: 0, ..d() },
+            RebalanceParams {
+                join_at: secs(9),
+                ..d()
+            },
+            RebalanceParams { bin: ns(1), ..d() },
+            RebalanceParams {
+                think: ns(0),
+                ..d()
+            },
+        ] {
+            assert!(rebalance_timeline(&p).is_err(), "{p:?}");
+        }
+    }
+}
