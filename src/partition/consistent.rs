@@ -9,7 +9,7 @@
 //! own points cut; nothing moves between old nodes.
 
 use super::{
-    already_member, check_nodes, hash_key, hash_pair, last_node, not_member, NodeName, Partitioner,
+    already_member, check_nodes, hash_key, hash_pair, remove_member, NodeName, Partitioner,
 };
 use crate::error::{Error, Result};
 
@@ -165,14 +165,7 @@ impl Partitioner for ConsistentHash {
         Ok(())
     }
     fn remove_node(&mut self, node: NodeName) -> Result<()> {
-        let i = self
-            .nodes
-            .binary_search(&node)
-            .map_err(|_| not_member(node, &self.nodes))?;
-        if self.nodes.len() == 1 {
-            return Err(last_node(node));
-        }
-        self.nodes.remove(i);
+        remove_member(&mut self.nodes, node)?;
         self.ring.retain(|p| p.1 != node);
         Ok(())
     }

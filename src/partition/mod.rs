@@ -95,6 +95,32 @@ pub fn hash_pair(a: u64, b: u64, seed: u64) -> u64 {
     hash_key(ha ^ hb, seed)
 }
 
+/// Adds `node` to a sorted member list: an error if it is already a member
+/// or the list would be too long (the add of modulo and rendezvous hashing).
+pub(crate) fn insert_member(nodes: &mut Vec<NodeName>, node: NodeName) -> Result<()> {
+    match nodes.binary_search(&node) {
+        Ok(_) => Err(already_member(node)),
+        Err(i) => {
+            check_nodes(&[&nodes[..], &[node]].concat())?;
+            nodes.insert(i, node);
+            Ok(())
+        }
+    }
+}
+
+/// Removes `node` from a sorted member list: an error if it is not a member
+/// or is the last one.
+pub(crate) fn remove_member(nodes: &mut Vec<NodeName>, node: NodeName) -> Result<()> {
+    let i = nodes
+        .binary_search(&node)
+        .map_err(|_| not_member(node, nodes))?;
+    if nodes.len() == 1 {
+        return Err(last_node(node));
+    }
+    nodes.remove(i);
+    Ok(())
+}
+
 /// Checks a node list for a constructor: not empty, no duplicates, not
 /// more than [`limits::NODES`](crate::error::limits::NODES). Returns it sorted.
 pub(crate) fn check_nodes(nodes: &[NodeName]) -> Result<Vec<NodeName>> {

@@ -2,7 +2,7 @@
 //! keys, and simple; but changing `n` changes `h mod n` for almost every
 //! key, so a join or a leave moves about `n/(n+1)` of the data.
 
-use super::{already_member, check_nodes, hash_key, last_node, not_member, NodeName, Partitioner};
+use super::{check_nodes, hash_key, insert_member, remove_member, NodeName, Partitioner};
 use crate::error::Result;
 
 /// Modulo hashing over a list of nodes (kept sorted).
@@ -33,24 +33,9 @@ impl Partitioner for ModuloHash {
         self.nodes.clone()
     }
     fn add_node(&mut self, node: NodeName) -> Result<()> {
-        match self.nodes.binary_search(&node) {
-            Ok(_) => Err(already_member(node)),
-            Err(i) => {
-                check_nodes(&[&self.nodes[..], &[node]].concat())?;
-                self.nodes.insert(i, node);
-                Ok(())
-            }
-        }
+        insert_member(&mut self.nodes, node)
     }
     fn remove_node(&mut self, node: NodeName) -> Result<()> {
-        let i = self
-            .nodes
-            .binary_search(&node)
-            .map_err(|_| not_member(node, &self.nodes))?;
-        if self.nodes.len() == 1 {
-            return Err(last_node(node));
-        }
-        self.nodes.remove(i);
-        Ok(())
+        remove_member(&mut self.nodes, node)
     }
 }

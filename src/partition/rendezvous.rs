@@ -6,7 +6,7 @@
 //! keys move, each to its runner-up. No ring and no virtual nodes, at the
 //! cost of `n` hashes per lookup.
 
-use super::{already_member, check_nodes, hash_pair, last_node, not_member, NodeName, Partitioner};
+use super::{check_nodes, hash_pair, insert_member, remove_member, NodeName, Partitioner};
 use crate::error::Result;
 
 /// Rendezvous (highest random weight) hashing.
@@ -60,24 +60,9 @@ impl Partitioner for Rendezvous {
         self.nodes.len() as f64
     }
     fn add_node(&mut self, node: NodeName) -> Result<()> {
-        match self.nodes.binary_search(&node) {
-            Ok(_) => Err(already_member(node)),
-            Err(i) => {
-                check_nodes(&[&self.nodes[..], &[node]].concat())?;
-                self.nodes.insert(i, node);
-                Ok(())
-            }
-        }
+        insert_member(&mut self.nodes, node)
     }
     fn remove_node(&mut self, node: NodeName) -> Result<()> {
-        let i = self
-            .nodes
-            .binary_search(&node)
-            .map_err(|_| not_member(node, &self.nodes))?;
-        if self.nodes.len() == 1 {
-            return Err(last_node(node));
-        }
-        self.nodes.remove(i);
-        Ok(())
+        remove_member(&mut self.nodes, node)
     }
 }
