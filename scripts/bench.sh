@@ -8,7 +8,7 @@
 # memory, the priority-queue floor, the scaling table (charts in
 # charts/bench/), the sweep speedup, and the checkers' speed (10,000 explored
 # seeds of two-phase commit; every crash point of chapter 5's bank), and the cost per
-# event of async processes (src/process) beside handlers. The last
+# event of async processes (src/sim/process) beside handlers. The last
 # line is `ratio: N.N`, the
 # crate's events/s over SimPy's (medians of on-CPU rates, which other load on
 # the machine does not distort; the wall-clock ratio is printed above it).
@@ -140,7 +140,7 @@ import sys
 kv = dict(w.split("=") for w in open(sys.argv[1]).read().split()[1:])
 h, p = float(kv["handler_ns"]), float(kv["process_ns"])
 print(f"processes: the standard workload ({int(kv['deliveries']):,} deliveries, median of {kv['reps']}) "
-      f"written as handlers: {h:.1f} ns/event; as async processes (src/process): {p:.1f} ns/event "
+      f"written as handlers: {h:.1f} ns/event; as async processes (src/sim/process): {p:.1f} ns/event "
       f"({p / h:.2}x, on-CPU)")
 PYEOF
 echo "ratio: $RATIO"

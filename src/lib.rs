@@ -65,18 +65,15 @@
 
 pub mod chapters;
 pub mod check;
-pub mod delivery;
-pub mod detect;
 pub mod error;
-pub mod failure;
 pub mod measure;
-pub mod partition;
+pub mod mechanisms;
 pub mod plot;
 pub mod prelude;
-pub mod process;
-pub mod retry;
 pub mod sim;
-pub mod txn;
+
+pub use mechanisms::{delivery, detect, failure, partition, retry, service, txn};
+pub use sim::process;
 
 pub use chapters::{ch01, ch02, ch03, ch04, ch05, ch06, ch07};
 pub use error::{Error, ErrorKind, Result};

@@ -1,4 +1,4 @@
-//! Async processes in virtual time (`src/process`): request/reply, timeouts,
+//! Async processes in virtual time (`src/sim/process`): request/reply, timeouts,
 //! cancellation, combinators, tokio's sync primitives, crashes, restarts,
 //! crash points, determinism (also inside sweeps), mixing with handler-style
 //! nodes, and bad input.

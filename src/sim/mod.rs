@@ -21,7 +21,8 @@
 //! | [`trace`] | the labelled trace behind message diagrams |
 //! | [`metrics`] | what a run records: latencies, counters, up/down |
 //! | [`sweep`] | runs over points × seeds on all cores, thread-count independent |
-//! | `world` | `Builder` and `Sim`: the engine |
+//! | `world` | `Builder` and `Sim`: the engine (one file per job: building, the event loop, clients, faults, properties) |
+//! | [`process`] | async processes: a node's behaviour as async Rust in virtual time |
 
 pub mod client;
 pub mod ctx;
@@ -33,6 +34,7 @@ pub mod monitor;
 pub mod net;
 pub mod node;
 pub mod points;
+pub mod process;
 pub mod queue;
 pub mod rng;
 pub mod special;

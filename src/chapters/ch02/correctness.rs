@@ -13,10 +13,10 @@
 //! a lossy network: liveness still fails, only less often) and pay for it
 //! with safety (duplicate processing).
 
-use crate::ch01::client_server::{ClientServer, ClientServerRun, Msg, Role, Timer};
 use crate::check::{eventually, never, verdicts, Verdict};
 use crate::error::Result;
 use crate::plot::Table;
+use crate::service::client_server::{ClientServer, ClientServerRun, Msg, Role, Timer};
 use crate::sim::time::SimDuration;
 use crate::sim::{Sim, SimEvent, World};
 use std::collections::BTreeSet;

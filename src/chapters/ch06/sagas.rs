@@ -6,7 +6,7 @@
 use crate::check::FaultSpace;
 use crate::error::{Error, Result};
 use crate::plot::{bar_chart, tail_cdf, BarSeries, Figure, Opts, Series, Table};
-use crate::process::Envelope;
+use crate::sim::process::Envelope;
 use crate::sim::rng::SimRng;
 use crate::sim::sweep::Sweep;
 use crate::sim::time::{ms, secs, SimDuration, SimTime};

@@ -1,7 +1,7 @@
 //! Sagas (Garcia-Molina & Salem 1987): a long transaction as a sequence of
 //! local steps, each with a **compensation** that semantically undoes it,
 //! run by an orchestrator written as an async process
-//! ([`crate::process`]).
+//! ([`crate::sim::process`]).
 //!
 //! A trip is booked at several services in turn — flight (node 1), hotel
 //! (node 2), car (node 3) — by the orchestrator (node 0). Each step is a
@@ -33,7 +33,7 @@
 
 use crate::check::Verdict;
 use crate::error::{check_probability, Error, Result};
-use crate::process::{ClientRequest, Proc, Process};
+use crate::sim::process::{ClientRequest, Proc, Process};
 use crate::sim::time::{ms, SimDuration, SimTime};
 use crate::sim::{Disk, Property, PropertyKind, SimEvent, World};
 use serde::Serialize;

@@ -80,7 +80,7 @@ pub(crate) struct Inner<M, D> {
     pub(crate) state: RefCell<State<M>>,
 }
 
-/// The handle a process acts through; see [`crate::process`].
+/// The handle a process acts through; see [`crate::sim::process`].
 pub struct Proc<M, D = ()> {
     pub(crate) inner: Rc<Inner<M, D>>,
 }

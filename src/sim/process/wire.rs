@@ -15,7 +15,7 @@ use std::fmt::Debug;
 /// as one half of a request/reply pair matched by correlation id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Envelope<M> {
-    /// A one-way message (what [`crate::process::Proc::send`] sends).
+    /// A one-way message (what [`crate::sim::process::Proc::send`] sends).
     Tell(M),
     /// A request that expects a [`Envelope::Reply`] with the same id.
     Request(u64, M),
@@ -68,16 +68,16 @@ impl<M> From<M> for Envelope<M> {
 pub struct Wake(pub(crate) u64);
 
 /// A client's request a process received with
-/// [`crate::process::Proc::recv_client`] (see [`crate::sim::client`]).
+/// [`crate::sim::process::Proc::recv_client`] (see [`crate::sim::client`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientRequest<M> {
-    /// The request, for [`crate::process::Proc::reply_client`].
+    /// The request, for [`crate::sim::process::Proc::reply_client`].
     pub req: crate::sim::Request,
     /// What the client asked.
     pub msg: M,
 }
 
-/// A message a process received with [`crate::process::Proc::recv`].
+/// A message a process received with [`crate::sim::process::Proc::recv`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Incoming<M> {
     /// The sender ([`crate::sim::EXTERNAL`] for an injected message).
@@ -85,7 +85,7 @@ pub struct Incoming<M> {
     /// The protocol message.
     pub msg: M,
     /// The correlation id if the sender asked with a request (answer it with
-    /// [`crate::process::Proc::reply`]).
+    /// [`crate::sim::process::Proc::reply`]).
     pub corr: Option<u64>,
 }
 

@@ -1,6 +1,6 @@
 //! The engine as a process sees it: [`Ctx`] behind a small object-safe
 //! trait, so a process's handle does not carry the type of the node that
-//! hosts it (a plain [`crate::process::Process`] or a user's `enum` node).
+//! hosts it (a plain [`crate::sim::process::Process`] or a user's `enum` node).
 
 use super::wire::{Envelope, Wake};
 use crate::sim::rng::SimRng;

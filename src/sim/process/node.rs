@@ -31,7 +31,7 @@ pub const MAX_POLLS_PER_EVENT: u64 = 1_000_000;
 
 type Body<M, D> = Rc<dyn Fn(Proc<M, D>) -> LocalTask>;
 
-/// A node whose behaviour is an async function; see [`crate::process`].
+/// A node whose behaviour is an async function; see [`crate::sim::process`].
 ///
 /// Cloning gives a fresh, not-started process with the same body (what the
 /// engine's crash relies on: the old executor and its futures are dropped).

@@ -1,0 +1,220 @@
+//! [`Builder`]: the settings of a simulation, and `build`, which checks them
+//! and makes a [`Sim`].
+
+use super::core::Core;
+use super::{Ev, Sim, Stats};
+use crate::error::{Error, Result};
+use crate::sim::client::History;
+use crate::sim::disk::Disk;
+use crate::sim::fault::FaultPlan;
+use crate::sim::metrics::{Counters, LatencyRecorder, UpDownLog};
+use crate::sim::net::{LinkConfig, Network};
+use crate::sim::node::Node;
+use crate::sim::points::{CrashPoints, Points};
+use crate::sim::queue::EventQueue;
+use crate::sim::rng::{self};
+use crate::sim::time::SimTime;
+use crate::sim::timers::Timers;
+use crate::sim::trace::Trace;
+use std::collections::BTreeMap;
+
+/// Settings for a [`Sim`]; every setter has a sensible default.
+///
+/// Defaults: seed 0; every link 1 ms constant latency, no loss, no
+/// duplication; trace capped at 10,000 events; event budget 100 million
+/// (about 10 to 25 s of one core for the crate's nodes;
+/// [`crate::error::limits::EVENTS`]);
+/// exact latency recording; no faults; syncs are the crash points, and none
+/// is recorded.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    seed: u64,
+    link: LinkConfig,
+    trace_cap: usize,
+    max_events: u64,
+    max_pending: Option<usize>,
+    streaming_latency: bool,
+    faults: FaultPlan,
+    crash_points: CrashPoints,
+    record_points: bool,
+    stop_on_violation: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            seed: 0,
+            link: LinkConfig::default(),
+            trace_cap: 10_000,
+            max_events: 100_000_000,
+            max_pending: None,
+            streaming_latency: false,
+            faults: FaultPlan::new(),
+            crash_points: CrashPoints::Syncs,
+            record_points: false,
+            stop_on_violation: true,
+        }
+    }
+}
+
+impl Builder {
+    /// The seed every random stream of the run is derived from.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// The configuration of every link (override single links later with
+    /// [`Sim::set_link`]).
+    pub fn link(mut self, cfg: LinkConfig) -> Self {
+        self.link = cfg;
+        self
+    }
+    /// Keep at most `cap` trace events (0 switches tracing off, which is the
+    /// fastest).
+    pub fn trace(mut self, cap: usize) -> Self {
+        self.trace_cap = cap;
+        self
+    }
+    /// The most events all `run_*` calls of this simulation may process
+    /// together; past it they return an error.
+    pub fn max_events(mut self, n: u64) -> Self {
+        self.max_events = n;
+        self
+    }
+    /// The most events that may be pending at once (messages in flight,
+    /// timers); past it a run returns an error. The default holds
+    /// [`crate::error::limits::PENDING_BYTES`] of events, which only a node
+    /// that sends or sets timers faster than they fire reaches.
+    pub fn max_pending(mut self, n: usize) -> Self {
+        self.max_pending = Some(n);
+        self
+    }
+    /// Record latencies into a bounded histogram instead of keeping every
+    /// sample (for runs with millions of requests).
+    pub fn streaming_latency(mut self, on: bool) -> Self {
+        self.streaming_latency = on;
+        self
+    }
+    /// Faults to apply on schedule (and a crash point to crash at).
+    pub fn faults(mut self, plan: FaultPlan) -> Self {
+        self.faults = plan;
+        self
+    }
+    /// Which operations are numbered crash points (default: syncs only).
+    pub fn crash_points(mut self, which: CrashPoints) -> Self {
+        self.crash_points = which;
+        self
+    }
+    /// Keep a record of every crash point reached ([`Sim::crash_points`]);
+    /// off by default (it costs a label per point).
+    pub fn record_crash_points(mut self, on: bool) -> Self {
+        self.record_points = on;
+        self
+    }
+    /// Stop the run at the first violation of a property (the default), or
+    /// go on and record each property's first violation
+    /// ([`Sim::violations`]).
+    pub fn stop_on_violation(mut self, on: bool) -> Self {
+        self.stop_on_violation = on;
+        self
+    }
+    /// Builds the simulation over `nodes` (node `i` gets id `i`); each node's
+    /// disk starts as `Disk::default()` (see [`Sim::set_disk`]).
+    pub fn build<N: Node>(self, nodes: Vec<N>) -> Result<Sim<N>> {
+        crate::error::check_count(
+            "nodes",
+            nodes.len(),
+            1,
+            crate::error::limits::NODES,
+            "nodes",
+        )?;
+        self.link.validate()?;
+        let n = nodes.len();
+        self.faults.validate(n)?;
+        if self.max_events == 0 {
+            return Err(Error::invalid("max_events", 0, "at least 1"));
+        }
+        // Every trace event is kept (about 100 bytes each, with its label).
+        crate::error::check_count("trace", self.trace_cap, 0, 1_000_000, "trace events")?;
+        let most_pending =
+            crate::error::limits::PENDING_BYTES / (std::mem::size_of::<Ev<N::Msg, N::Timer>>() + 8);
+        let max_pending = match self.max_pending {
+            Some(0) => return Err(Error::invalid("max_pending", 0, "at least 1")),
+            Some(m) if m > most_pending => {
+                return Err(Error::too_big(
+                    "max_pending",
+                    m,
+                    "pending events",
+                    most_pending,
+                ))
+            }
+            Some(m) => m,
+            None => most_pending,
+        };
+        let mut queue = EventQueue::with_capacity(1024);
+        // Faults first: one scheduled at time zero (a node down from the
+        // start) happens before the nodes start.
+        let plan = self.faults.actions();
+        for (i, (t, _)) in plan.iter().enumerate() {
+            queue.push(*t, Ev::Fault(i as u32));
+        }
+        for i in 0..n {
+            queue.push(SimTime::ZERO, Ev::Start(i as u32));
+        }
+        let (crash_at, restart_after) = match self.faults.crash_point() {
+            Some((k, r)) => (Some(k), r),
+            None => (None, None),
+        };
+        let sends = self.crash_points == CrashPoints::SyncsAndSends;
+        let core = Core {
+            now: SimTime::ZERO,
+            queue,
+            net: Network::new(n, self.link, self.seed),
+            rngs: (0..n)
+                .map(|i| rng::stream(self.seed, rng::domain::NODE, i as u64, 0))
+                .collect(),
+            up: vec![true; n],
+            timers: Timers::default(),
+            disks: (0..n).map(|_| Disk::new(N::Disk::default())).collect(),
+            next_msg: 0,
+            trace: Trace::with_cap(self.trace_cap),
+            latency: if self.streaming_latency {
+                LatencyRecorder::streaming()
+            } else {
+                LatencyRecorder::exact()
+            },
+            counters: Counters::default(),
+            updown: UpDownLog::new(n, SimTime::ZERO)?,
+            stats: Stats::default(),
+            history: History::default(),
+            points: Points {
+                crash_at,
+                restart_after,
+                sends,
+                record: self.record_points,
+                ..Points::default()
+            },
+            stop: false,
+            dead: false,
+            watch_sends: sends,
+        };
+        Ok(Sim {
+            initial: nodes.clone(),
+            nodes,
+            core,
+            plan,
+            faults: self.faults,
+            partitions: BTreeMap::new(),
+            held: BTreeMap::new(),
+            workload: None,
+            clients: Vec::new(),
+            props: Vec::new(),
+            violations: Vec::new(),
+            stop_on_violation: self.stop_on_violation,
+            seed: self.seed,
+            events: 0,
+            max_events: self.max_events,
+            max_pending,
+        })
+    }
+}
