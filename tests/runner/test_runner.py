@@ -241,6 +241,28 @@ def final_counts(stdout: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+class StepsTests(unittest.TestCase):
+    """scripts/steps.sh, which scripts/test.sh runs its steps with."""
+
+    def run_steps(self, body):
+        script = f'set -euo pipefail\ncd "{REPO}"\nsource scripts/steps.sh\n{body}\n'
+        return subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+
+    def test_a_failing_step_does_not_stop_the_next(self):
+        r = self.run_steps('check "first fails" false\ncheck "second runs" echo ran-second\n'
+                           'summary\n[ "$FAILED" -eq 0 ]')
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("ran-second", r.stdout)
+        self.assertRegex(r.stdout, r"FAIL\s+\d+s\s+first fails")
+        self.assertRegex(r.stdout, r"ok\s+\d+s\s+second runs")
+        self.assertTrue(r.stdout.rstrip().endswith("1 passed, 1 failed"), r.stdout)
+
+    def test_all_passing(self):
+        r = self.run_steps('check one true\ncheck two true\nsummary\n[ "$FAILED" -eq 0 ]')
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertTrue(r.stdout.rstrip().endswith("2 passed, 0 failed"), r.stdout)
+
+
 class NoKernelTests(unittest.TestCase):
     """Runner behaviour that fails before any kernel starts."""
 
