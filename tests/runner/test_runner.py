@@ -625,6 +625,26 @@ class LabKernelTests(unittest.TestCase):
         self.assertEqual(sorted(tmpdirs()), sorted(first))  # kept: the next session is warm
 
 
+@unittest.skipUnless(HAVE_KERNEL, "Jupyter kernel 'rust' not registered (run scripts/setup.sh)")
+class NewLessonsTests(unittest.TestCase):
+    """``lab.sh --new DIR``: a teacher's own folder, outside notebooks/, whose
+    starter notebook runs with the project's build settings."""
+
+    def test_a_new_lesson_folder_runs_headless(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "my course"
+            r = subprocess.run(["bash", str(REPO / "scripts" / "lab.sh"), "--new", str(folder),
+                                "--prepare"], capture_output=True, text=True, cwd=tmp)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            lesson = folder / "00-my-lesson.ipynb"
+            self.assertTrue(lesson.is_file())
+            out = Path(tmp) / "executed"
+            r = subprocess.run([sys.executable, str(REPO / "scripts" / "run_notebooks.py"),
+                                str(lesson), "--out", str(out)], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr[-2000:])
+            self.assertEqual(final_counts(r.stdout), (1, 0))
+
+
 def evaluate(km, code: str, timeout: int = 120) -> str:
     """The text/plain result of running ``code`` in a started kernel."""
     kc = km.client()
