@@ -1,7 +1,7 @@
 //! The linearizability checker's speed, printed (not timed tests):
 //!
 //! ```text
-//! cargo bench --bench linearizability              # all of the below
+//! cargo bench --bench linearizability              # all of the below (jepsen with dir=PATH)
 //! cargo bench --bench linearizability -- etcd      # generated etcd-shaped register histories
 //! cargo bench --bench linearizability -- stale     # the same with a planted stale read
 //! cargo bench --bench linearizability -- kv        # 10,000 operations over 100 keys
@@ -283,11 +283,16 @@ fn main() -> BoxResult<()> {
         Some("kv") => mode_kv(rest),
         Some("adversarial") => mode_adversarial(rest),
         Some("jepsen") => mode_jepsen(rest),
-        None => {
-            mode_etcd(&[])?;
-            mode_stale(&[])?;
-            mode_kv(&[])?;
-            mode_adversarial(&[])
+        None | Some("all") => {
+            mode_etcd(rest)?;
+            mode_stale(rest)?;
+            mode_kv(rest)?;
+            mode_adversarial(rest)?;
+            if arg(rest, "dir", String::new()).is_empty() {
+                Ok(())
+            } else {
+                mode_jepsen(rest)
+            }
         }
         Some(other) => Err(format!(
             "unknown mode `{other}`: expected etcd, stale, kv, adversarial or jepsen"

@@ -86,6 +86,10 @@ const LATENCY: (u64, u64) = (1_000, 20_000);
 const THINK: u64 = 5_000;
 const TIMEOUT: u64 = 30_000;
 
+/// A generated operation: (op, client, call, return, point if it took
+/// effect, outcome known).
+type GenOp<O> = (O, usize, u64, Option<u64>, Option<u64>, bool);
+
 /// A linearizable history of `spec` with operations drawn by `draw`.
 fn simulate<S: SequentialSpec>(
     spec: &S,
@@ -99,8 +103,7 @@ fn simulate<S: SequentialSpec>(
     let mut slots: Vec<(u64, usize)> = (0..p.clients).map(|c| (0, c)).collect();
     let mut next_id = p.clients;
     // (op, client, call, ret, point if effective, known)
-    let mut ops: Vec<(S::Op, usize, u64, Option<u64>, Option<u64>, bool)> =
-        Vec::with_capacity(p.ops);
+    let mut ops: Vec<GenOp<S::Op>> = Vec::with_capacity(p.ops);
     for k in 0..p.ops {
         let s = (0..slots.len())
             .min_by_key(|&s| (slots[s].0, s))

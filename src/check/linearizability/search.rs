@@ -21,7 +21,7 @@ pub(crate) struct POp<'a, S: SequentialSpec> {
 
 impl<S: SequentialSpec> Clone for POp<'_, S> {
     fn clone(&self) -> Self {
-        POp { ..*self }
+        *self
     }
 }
 impl<S: SequentialSpec> Copy for POp<'_, S> {}
