@@ -120,7 +120,7 @@ fn mode_stale(args: &[String]) -> BoxResult<()> {
         rows.push(r);
     }
     summary(
-        "etcd-shaped register with one stale read planted, 5 clients, 1,000 ops (with explanation)",
+        "register with one stale read planted, distinct values, 1% timeouts, 5 clients, 1,000 ops (with explanation)",
         &rows,
     );
     if !involved.is_empty() {

@@ -368,28 +368,27 @@ fn generated_histories_are_linearizable_and_deterministic() {
     assert!(v.is_consistent(), "{v}");
     // A stale read planted in a register history is found. (With values
     // 0..5 an unknown write of the same value can often explain it; with
-    // distinct values nothing can.)
+    // distinct values nothing can, so it is never judged linearizable;
+    // with many pending timed-out writes the budget may run out first.)
     let mut found = 0;
     for seed in 0..10 {
         let p = GenParams {
             seed,
             values: 1_000_000,
+            p_timeout: 0.01,
+            p_crash: 0.002,
             ..GenParams::default()
         };
         let h = register_history(&p).unwrap();
         let bad = stale_read(&h, seed).unwrap();
         let v = lin(&bad);
-        assert!(!v.is_unknown());
+        assert!(!v.is_consistent(), "seed {seed}");
         if let Some(x) = v.inconsistency() {
             found += 1;
-            assert!(
-                !x.involved.is_empty() && x.involved.len() < 50,
-                "{}",
-                x.involved.len()
-            );
+            assert!(!x.involved.is_empty());
         }
     }
-    assert_eq!(found, 10);
+    assert!(found >= 8, "{found}");
 }
 
 #[test]
