@@ -110,6 +110,9 @@ fn mode_stale(args: &[String]) -> BoxResult<()> {
     for seed in 0..seeds {
         let p = GenParams {
             seed,
+            values: 1_000_000,
+            p_timeout: 0.01,
+            p_crash: 0.002,
             ..GenParams::default()
         };
         let h = stale_read(&register_history(&p)?, seed)?;
