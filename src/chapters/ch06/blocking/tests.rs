@@ -2,13 +2,17 @@
 
 use super::*;
 
+/// One participant's doubt: who, where the coordinator crashed, learnt
+/// before the repair, never learnt.
+type Seen = (usize, Situation, bool, bool);
+
 /// Every trial of `p` for seeds `1..=seeds`, both protocols, with `edit`
-/// applied to the recorded crash points.
+/// applied to the recorded crash points: the doubts and the repair time.
 fn trials(
     p: &BlockingParams,
     seeds: u64,
     edit: &dyn Fn(&mut CrashPoint),
-) -> Result<Vec<(Vec<(usize, Situation, bool, bool)>, f64)>> {
+) -> Result<Vec<(Vec<Seen>, f64)>> {
     let mut out = Vec::new();
     for termination in [false, true] {
         for seed in 1..=seeds {
