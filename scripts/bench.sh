@@ -7,8 +7,9 @@
 # the medians (events/s over wall time and over on-CPU time), the ratio, peak
 # memory, the priority-queue floor, the scaling table (charts in
 # charts/bench/), the sweep speedup, and the checkers' speed (10,000 explored
-# seeds of two-phase commit; every crash point of chapter 5's bank), and the cost per
-# event of async processes (src/process) beside handlers. The last
+# seeds of two-phase commit; every crash point of chapter 5's bank), the cost per
+# event of async processes (src/process) beside handlers, and the isolation
+# checker (3,000-transaction histories; two histories it must refuse by size). The last
 # line is `ratio: N.N`, the
 # crate's events/s over SimPy's (medians of on-CPU rates, which other load on
 # the machine does not distort; the wall-clock ratio is printed above it).
@@ -142,5 +143,15 @@ h, p = float(kv["handler_ns"]), float(kv["process_ns"])
 print(f"processes: the standard workload ({int(kv['deliveries']):,} deliveries, median of {kv['reps']}) "
       f"written as handlers: {h:.1f} ns/event; as async processes (src/process): {p:.1f} ns/event "
       f"({p / h:.2}x, on-CPU)")
+PYEOF
+echo
+"$BIN" isolation limits=1 > "$TMP/isolation.txt"
+"$PY" - "$TMP/isolation.txt" <<'PYEOF'
+import sys
+for line in open(sys.argv[1]):
+    kv = dict(w.split("=", 1) for w in line.split()[1:] if "=" in w)
+    what = f"{kv['anomalies']} anomalies" if "anomalies" in kv else "refused by size"
+    secs = kv.get("cpu_s")
+    print(f"isolation checker: {kv['history']:<18} {int(kv['txns']):>6} transactions, {what}, {float(secs):.3f} s on-CPU")
 PYEOF
 echo "ratio: $RATIO"
