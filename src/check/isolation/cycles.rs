@@ -109,8 +109,9 @@ impl<'i, 'a> Cycles<'i, 'a> {
 
     /// The cycles anchored by edge `i`: for a ww edge a G0 cycle, for a wr
     /// edge a G1c cycle, for an rw edge a lost update or else a read skew,
-    /// and a write skew; each the shortest of its kind (ties broken by
-    /// transaction id), if there is one.
+    /// and a write skew; each one of its kind whenever there is one, the
+    /// shortest (ties broken by transaction id) unless the exact search had
+    /// to find it (see the module docs).
     pub(super) fn through(&mut self, i: usize) -> Result<Through> {
         let ix = self.ix;
         let (e, u, v) = (ix.edges[i], ix.src[i] as usize, ix.dst[i] as usize);
@@ -256,9 +257,10 @@ impl Scratch {
         self.generation
     }
 
-    /// The shortest simple cycle through anchor edge `a` whose way back
-    /// uses only edges in `allow` inside the anchor's component (and, if
-    /// `need_rw`, at least one rw edge); `None` if there is none.
+    /// A simple cycle through anchor edge `a` whose way back uses only
+    /// edges in `allow` inside `scope` (and, if `need_rw`, at least one rw
+    /// edge), the shortest if the breadth-first walk is simple; `None` if
+    /// there is none.
     fn shortest(
         &mut self,
         ix: &Index<'_>,
@@ -272,7 +274,8 @@ impl Scratch {
             // No walk at all: no path either.
             return Ok(None);
         };
-        let path = if self.is_simple(ix, &path) {
+        // Without the rw condition a shortest walk is a shortest path.
+        let path = if !need_rw || self.is_simple(ix, &path) {
             Some(path)
         } else {
             self.fallbacks += 1;
