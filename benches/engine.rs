@@ -14,6 +14,7 @@
 //! | `explore [seeds=10000]` | two-phase commit (3 nodes) explored over random fault schedules with crash points |
 //! | `crashpoints [clients=4] [transfers=25]` | chapter 5's bank crashed at every crash point, all four logging schemes |
 //! | `process [deliveries=1000000] [reps=3]` | the standard workload written as handlers and as async processes ([`thinkdist::process`]): ns/event on-CPU for each, medians of `reps` alternating runs |
+//! | `isolation [reps=5] [limits=1] [only=hot\|ring]` | the isolation checker on 3,000-transaction bank histories (no isolation, read committed, snapshot, and the on-call mix under snapshot), on-CPU seconds per check, median of `reps`; with `limits=1` also a 10,000-transaction hot-key history and a 30,000-transaction cycle |
 //!
 //! The standard workload: 100 nodes; 1,000 messages in flight; each delivered
 //! after an exponential latency (mean 10 ms); on delivery the receiver sends
@@ -29,6 +30,9 @@ use thinkdist::process::{Envelope, Proc, Process};
 use thinkdist::sim::queue::EventQueue;
 use thinkdist::sim::rng;
 use thinkdist::sim::sweep::Sweep;
+
+#[path = "engine/isolation.rs"]
+mod isolation;
 
 type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -641,7 +645,8 @@ fn mode_all() -> BoxResult<()> {
     mode_sweep(&[])?;
     mode_explore(&[])?;
     mode_crashpoints(&[])?;
-    mode_process(&[])
+    mode_process(&[])?;
+    isolation::mode(&[])
 }
 
 fn main() -> BoxResult<()> {
@@ -659,9 +664,10 @@ fn main() -> BoxResult<()> {
         Some("explore") => mode_explore(rest),
         Some("crashpoints") => mode_crashpoints(rest),
         Some("process") => mode_process(rest),
+        Some("isolation") => isolation::mode(rest),
         None => mode_all(),
         Some(other) => Err(format!(
-            "unknown mode `{other}`: expected engine, floor, scaling, sweep, explore, crashpoints or process"
+            "unknown mode `{other}`: expected engine, floor, scaling, sweep, explore, crashpoints, process or isolation"
         )
         .into()),
     }

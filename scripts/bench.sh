@@ -8,8 +8,9 @@
 # memory, the priority-queue floor, the scaling table (charts in
 # charts/bench/), the sweep speedup, and the checkers' speed (10,000 explored
 # seeds of two-phase commit; every crash point of chapter 5's bank), the cost per
-# event of async processes (src/sim/process) beside handlers, and the
-# linearizability checker's times (benches/linearizability.rs). The last
+# event of async processes (src/sim/process) beside handlers, the isolation
+# checker (3,000-transaction histories; two histories it must refuse by size)
+# and the linearizability checker's times (benches/linearizability.rs). The last
 # line is `ratio: N.N`, the
 # crate's events/s over SimPy's (medians of on-CPU rates, which other load on
 # the machine does not distort; the wall-clock ratio is printed above it).
@@ -145,10 +146,22 @@ print(f"processes: the standard workload ({int(kv['deliveries']):,} deliveries, 
       f"({p / h:.2}x, on-CPU)")
 PYEOF
 echo
+<<<<<<< HEAD
 # The linearizability checker (benches/linearizability.rs): etcd-shaped
 # register histories, a planted stale read, a 10,000-operation key-value
 # history, and an adversarial one that must stop at its budget. With
 # JEPSEN_DIR=path (Jepsen's etcd logs, etcd_NNN.log) it also checks those.
 cargo bench --bench linearizability --quiet -- all ${JEPSEN_DIR:+dir=$JEPSEN_DIR} 2>/dev/null |
     grep -v -e '^running' -e '^$' || true
+=======
+"$BIN" isolation limits=1 > "$TMP/isolation.txt"
+"$PY" - "$TMP/isolation.txt" <<'PYEOF'
+import sys
+for line in open(sys.argv[1]):
+    kv = dict(w.split("=", 1) for w in line.split()[1:] if "=" in w)
+    what = f"{kv['anomalies']} anomalies" if "anomalies" in kv else "refused by size"
+    secs = kv.get("cpu_s")
+    print(f"isolation checker: {kv['history']:<18} {int(kv['txns']):>6} transactions, {what}, {float(secs):.3f} s on-CPU")
+PYEOF
+>>>>>>> checkers
 echo "ratio: $RATIO"
