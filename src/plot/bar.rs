@@ -5,10 +5,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::{fmt_num, Axis};
-use super::figure::{
-    check_finite, check_log, frame, legend, min_max, perr, text_at, Figure, LegendEntry, Opts,
-    Spec, Swatch, XAxisAt,
-};
+use super::checks::{check_finite, check_log, min_max, perr};
+use super::figure::{Figure, Spec};
+use super::frame::{frame, text_at, XAxisAt};
+use super::legend::{legend, LegendEntry, Swatch};
+use super::opts::Opts;
 use super::style::{dark_color, series_color, Sizes};
 use crate::error::{Error, Result};
 

@@ -45,8 +45,9 @@ impl SlowestRoundTrip {
         if t <= 0.0 {
             return 0.0;
         }
-        let x = t / self.mean_ms;
-        1.0 - (-x).exp() * (1.0 + x)
+        // Two exponential delays: an Erlang-2 (NaN for a mean that is not
+        // a finite time > 0).
+        1.0 - crate::measure::theory::erlang_tail(2, self.mean_ms, t).unwrap_or(f64::NAN)
     }
 
     /// `P(max ≤ t) = F(t)^n`.
