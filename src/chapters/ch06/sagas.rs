@@ -263,7 +263,7 @@ pub fn window_chart(
         .fold(1.0, f64::max);
     let k = 2 * (p.saga.services.max(2) - 1);
     let theory = erlang_tail(
-        &format!("{k} message delays (Erlang)"),
+        format!("{k} message delays (Erlang)"),
         k,
         p.link_mean.as_ms(),
         x_max,

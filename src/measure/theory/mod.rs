@@ -20,7 +20,7 @@
 //! |---|---|
 //! | [`queueing`] | M/M/1, M/M/c (Erlang C), percentiles, Little's law, closed-loop MVA |
 //! | [`availability`] | k of n replicas up, MTTF/MTTR, nines, downtime per year |
-//! | [`tails`] | survival functions: exponential, Erlang, any [`Latency`](crate::sim::net::Latency), fan-out, hedging |
+//! | [`tails`] | survival functions: exponential, Erlang, a round trip, any [`Latency`](crate::sim::net::Latency), fan-out, hedging, the slowest of n round trips |
 //! | [`retries`] | failing after retries (transient, intermittent), attempts to succeed, a crash in a window |
 //! | [`gossip`] | how far a rumour spreads |
 //! | [`skew`] | Zipf popularity and the hottest partition or node |

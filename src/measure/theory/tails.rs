@@ -1,6 +1,7 @@
 //! Tails: the probability `P(X > x)` that a latency exceeds `x`, for the
-//! distributions the experiments draw from, and what fan-out (wait for all)
-//! and hedging (take the first of two) make of it.
+//! distributions the experiments draw from, and what fan-out (wait for all:
+//! [`fanout_slow_probability`], [`SlowestRoundTrip`]) and hedging (take the
+//! first of two: [`hedged_tail`]) make of it.
 //!
 //! Unlike the rest of [`theory`](super), the survival functions here return
 //! a plain `f64` where their inputs cannot be wrong (a [`Latency`] is
@@ -10,6 +11,7 @@
 use crate::error::{check_probability, Error, Result};
 use crate::sim::net::Latency;
 use crate::sim::special::normal_cdf;
+use serde::Serialize;
 
 /// Probability that a request fanned out to `n` backends is slow when each
 /// backend is independently slow with probability `p`: `1 − (1 − p)^n`.
@@ -115,10 +117,20 @@ pub fn round_trip_tail(lambda: f64, mu: f64, t: f64) -> Result<f64> {
     }
     let (l, m) = (lambda, mu);
     let c = l - m;
-    let second = if (c * t).abs() < 1e-9 {
-        l * l * t * t * (-m * t).exp() / 2.0
+    let x = c * t;
+    // λ² e^(−μt)(1 − e^(−ct)(1 + ct)) / c² = λ² t² e^(−λt) g(ct), with
+    // g(x) = (e^x − 1 − x) / x²: no cancellation near c = 0 (and g(0) = 1/2
+    // is the c = 0 case). For ct > 1 the first form, whose exponentials
+    // cannot overflow when λ is far above μ.
+    let second = if x > 1.0 {
+        l * l * ((-m * t).exp() - (-l * t).exp() * (1.0 + x)) / (c * c)
     } else {
-        l * l * (-m * t).exp() * (1.0 - (-c * t).exp() * (1.0 + c * t)) / (c * c)
+        let g = if x.abs() < 1e-4 {
+            0.5 * (1.0 + x / 3.0 * (1.0 + x / 4.0))
+        } else {
+            (x.exp_m1() - x) / (x * x)
+        };
+        l * l * t * t * (-l * t).exp() * g
     };
     Ok((-l * t).exp() * (1.0 + l * t) + second)
 }
@@ -255,4 +267,99 @@ pub fn quantile_of_tail(tail: impl Fn(f64) -> f64, q: f64) -> Result<f64> {
         }
     }
     Ok(0.5 * (lo + hi))
+}
+
+/// The slowest of `n` independent round trips, each the sum of two
+/// exponential message delays of mean `mean_ms`: how long a coordinator
+/// waits for the last of `n` votes (chapter 6). One round trip has the
+/// Erlang-2 CDF `F(t) = 1 − e^(−t/m) (1 + t/m)`; the slowest of `n` has
+/// `F(t)^n`, its mean is `∫ (1 − F(t)^n) dt` and its q-quantile solves
+/// `F(t) = q^(1/n)`: it grows like `m ln n`.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SlowestRoundTrip {
+    /// How many round trips.
+    pub n: usize,
+    /// Mean of one message delay (ms).
+    pub mean_ms: f64,
+}
+
+impl SlowestRoundTrip {
+    /// Errors: `n` outside 1..=100,000, or a mean that is not a finite
+    /// time > 0.
+    pub fn new(n: usize, mean_ms: f64) -> Result<SlowestRoundTrip> {
+        crate::error::check_count("n", n, 1, 100_000, "round trips")?;
+        if !(mean_ms.is_finite() && mean_ms > 0.0 && mean_ms < 1e9) {
+            return Err(Error::invalid("mean_ms", mean_ms, "a finite time > 0 (ms)"));
+        }
+        Ok(SlowestRoundTrip { n, mean_ms })
+    }
+
+    /// CDF of one round trip: `1 − e^(−t/m)(1 + t/m)`.
+    pub fn round_trip_cdf(&self, t: f64) -> f64 {
+        if t <= 0.0 {
+            return 0.0;
+        }
+        // Two exponential delays: an Erlang-2 (NaN for a mean that is not
+        // a finite time > 0).
+        1.0 - erlang_tail(2, self.mean_ms, t).unwrap_or(f64::NAN)
+    }
+
+    /// `P(max ≤ t) = F(t)^n`.
+    pub fn cdf(&self, t: f64) -> f64 {
+        self.round_trip_cdf(t).powi(self.n as i32)
+    }
+
+    /// The mean, `∫ (1 − F(t)^n) dt`, by Simpson's rule (relative error
+    /// far below 10⁻⁶).
+    pub fn mean(&self) -> f64 {
+        // 1 − F^n ≤ n (1 − F) < 1e-15 beyond this.
+        let end = self.mean_ms * (60.0 + (self.n as f64).ln());
+        let steps = 20_000;
+        let h = end / steps as f64;
+        let f = |t: f64| 1.0 - self.cdf(t);
+        let mut s = f(0.0) + f(end);
+        for i in 1..steps {
+            s += f(i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
+        }
+        s * h / 3.0
+    }
+
+    /// The q-quantile: solves `F(t) = q^(1/n)` by bisection.
+    ///
+    /// Errors: `q` outside (0, 1).
+    pub fn quantile(&self, q: f64) -> Result<f64> {
+        if !(q > 0.0 && q < 1.0) {
+            return Err(Error::invalid(
+                "q",
+                q,
+                "a quantile strictly between 0 and 1",
+            ));
+        }
+        let target = q.powf(1.0 / self.n as f64);
+        let (mut lo, mut hi) = (0.0, self.mean_ms);
+        let mut doublings = 0;
+        while self.round_trip_cdf(hi) < target {
+            hi *= 2.0;
+            doublings += 1;
+            if doublings > 200 || !hi.is_finite() {
+                return Err(Error::invalid(
+                    "q",
+                    q,
+                    &format!(
+                        "a quantile that F(t)^{} reaches below 1 (q too close to 1)",
+                        self.n
+                    ),
+                ));
+            }
+        }
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            if self.round_trip_cdf(mid) < target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(0.5 * (lo + hi))
+    }
 }
