@@ -80,7 +80,7 @@ impl Series {
     }
 }
 
-/// A time window shaded on a [`time_series`] chart (a fault: crash,
+/// A time window shaded on a [`time_series`](super::time_series) chart (a fault: crash,
 /// partition, ...), labelled at the top of the chart.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Window {

@@ -128,7 +128,7 @@ impl ReceiverDisk {
 /// whether a copy is processed, by idempotence key and its [`DedupStore`].
 /// Its memory holds only a volatile store's keys; everything durable is in
 /// the node's [`ReceiverDisk`]. Check the effects with
-/// [`check_exactly_once`].
+/// [`check_exactly_once`](super::check_exactly_once).
 #[derive(Debug, Clone)]
 pub struct Receiver {
     store: DedupStore,

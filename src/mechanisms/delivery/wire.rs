@@ -12,14 +12,14 @@ pub type MsgId = u64;
 /// An idempotence key: the sender's node id and its message id.
 pub type Key = (NodeId, MsgId);
 
-/// The timer a [`Sender`] sets to resend message `id` if no ack has come:
+/// The timer a [`Sender`](super::Sender) sets to resend message `id` if no ack has come:
 /// a node that owns a sender gives its timer type a variant for it
 /// (`impl From<ResendTimer> for MyTimer`) and hands it back to
-/// [`Sender::on_timer`].
+/// [`Sender::on_timer`](super::Sender::on_timer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResendTimer(pub MsgId);
 
-/// What travels on the wire between a [`Sender`] and a [`Receiver`].
+/// What travels on the wire between a [`Sender`](super::Sender) and a [`Receiver`](super::Receiver).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Wire<P> {
     /// A message (one attempt of it).
@@ -52,7 +52,7 @@ impl<P> Wire<P> {
     }
 }
 
-/// The delivery guarantee a [`Sender`] gives.
+/// The delivery guarantee a [`Sender`](super::Sender) gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Semantics {
     /// Send once, never resend: no sender-made duplicates, losses stay lost.

@@ -3,7 +3,7 @@
 
 use super::failure_models::{answered_share, FailureModels, Role, GRAY_PHASE};
 use super::heartbeat::FdRun;
-use super::tradeoff::{Tradeoff, TradeoffPoint};
+use super::sweep::{Tradeoff, TradeoffPoint};
 use crate::detect::{Detector, Status};
 use crate::error::{Error, Result};
 use crate::plot::{

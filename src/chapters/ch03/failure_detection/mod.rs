@@ -29,16 +29,16 @@
 //! that sends requests and health checks.
 //!
 //! One file per job: [`heartbeat`] (the experiment and one run),
-//! [`tradeoff`] (scores and the sweep over detector settings),
+//! [`sweep`] (scores and the sweep over detector settings),
 //! [`failure_models`] (the failure-models demo), and `charts` (every chart
 //! and table of both).
 
 mod charts;
 pub mod failure_models;
 pub mod heartbeat;
-pub mod tradeoff;
+pub mod sweep;
 
 pub use crate::detect::replay;
 pub use failure_models::*;
 pub use heartbeat::*;
-pub use tradeoff::*;
+pub use sweep::*;

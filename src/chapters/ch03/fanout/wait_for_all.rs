@@ -41,7 +41,7 @@ pub struct Fanout {
     /// Seed.
     pub seed: u64,
     /// Server latency: any [`Latency`] (e.g. [`ServerLatency::latency`](super::ServerLatency::latency), or
-    /// [`two_speed`] for a chosen `q`).
+    /// [`two_speed`](super::two_speed) for a chosen `q`).
     pub latency: Latency,
     /// A request slower than this is slow.
     pub deadline: SimDuration,

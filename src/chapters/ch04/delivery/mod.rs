@@ -3,8 +3,8 @@
 //! A producer (node 0) sends `messages` messages to a consumer (node 1), one
 //! every `gap`, over a link that loses each message with probability `loss`
 //! and duplicates a delivered one with probability `duplicate`. A
-//! [`Scenario`] picks the sender's guarantee ([`Semantics`]), the consumer's
-//! deduplication store ([`DedupStore`]) and whether the consumer crashes on a
+//! [`Scenario`] picks the sender's guarantee ([`Semantics`](crate::delivery::Semantics)), the consumer's
+//! deduplication store ([`DedupStore`](crate::delivery::DedupStore)) and whether the consumer crashes on a
 //! schedule (down for `downtime` every `crash_every`). Each run counts, per
 //! message: never processed (lost), extra copies delivered, processed more
 //! than once.

@@ -2,7 +2,7 @@
 //! stronger isolation costs, and one anomaly drawn transaction by
 //! transaction.
 //!
-//! Every run is a [`crate::txn::isolation::Database`] at one [`Level`]
+//! Every run is a [`crate::txn::isolation::Database`] at one [`Level`](crate::txn::isolation::Level)
 //! with closed-loop clients; every verdict comes from the history alone,
 //! by the dependency-cycle checker of [`crate::check::isolation`] (Adya
 //! 1999; Kingsbury & Alvaro, *Elle*, VLDB 2020), which never learns the

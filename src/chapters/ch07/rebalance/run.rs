@@ -30,7 +30,7 @@ pub struct RebalanceRun {
     pub move_end: Option<f64>,
     /// Keys each old owner had to send.
     pub per_sender: Vec<usize>,
-    /// Theory for [`InFlight::Fail`]: keys still in flight / all keys, per bin (averaged over the bin).
+    /// Theory for [`InFlight::Fail`](super::InFlight::Fail): keys still in flight / all keys, per bin (averaged over the bin).
     pub in_flight_theory: Vec<f64>,
 }
 
