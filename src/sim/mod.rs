@@ -13,6 +13,7 @@
 //! | [`queue`] | the event queue (a radix heap ordered by time, then push order) |
 //! | [`node`] | the `Node` trait: messages, typed timers, a disk |
 //! | [`ctx`] | `Ctx`: what a handler may do |
+//! | [`clock`] | per-node clocks: offset and drift, read with `Ctx::local_now` |
 //! | [`disk`] | durable state: working copy and synced copy |
 //! | [`client`] | clients, requests, replies, the history |
 //! | [`net`], [`latency`] | links: latency, loss, duplication, order, partitions, holds |
@@ -25,6 +26,7 @@
 //! | [`process`] | async processes: a node's behaviour as async Rust in virtual time |
 
 pub mod client;
+pub mod clock;
 pub mod ctx;
 pub mod disk;
 pub mod fault;
@@ -45,6 +47,7 @@ pub mod trace;
 mod world;
 
 pub use client::{ClientId, History, Invoke, Op, OpId, OpStatus, Request, Workload};
+pub use clock::Clock;
 pub use ctx::Ctx;
 pub use disk::Disk;
 pub use fault::{Fault, FaultAction, FaultPlan};

@@ -161,11 +161,15 @@ pub fn survival(lat: &Latency, x_ns: f64) -> f64 {
                 (scale / x_ns).powf(*shape)
             }
         }
-        Latency::Mixture { weights, parts } => weights
-            .iter()
-            .zip(parts)
-            .map(|(w, p)| w * survival(p, x_ns))
-            .sum(),
+        Latency::Mixture { weights, parts } => {
+            // Weights are relative to their sum (see `Latency::Mixture`).
+            let total: f64 = weights.iter().sum();
+            weights
+                .iter()
+                .zip(parts)
+                .map(|(w, p)| w / total * survival(p, x_ns))
+                .sum()
+        }
     }
 }
 
