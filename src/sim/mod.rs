@@ -14,7 +14,7 @@
 //! | [`node`] | the `Node` trait: messages, typed timers, a disk |
 //! | [`ctx`] | `Ctx`: what a handler may do |
 //! | [`clock`] | per-node clocks: offset and drift, read with `Ctx::local_now` |
-//! | [`disk`] | durable state: working copy and synced copy |
+//! | [`disk`] | durable state: working copy and synced copy; `DiskLog`, `DiskMap` that sync in time proportional to the change |
 //! | [`client`] | clients, requests, replies, the history |
 //! | [`net`], [`latency`] | links: latency, loss, duplication, order, partitions, holds |
 //! | [`fault`], [`points`] | fault plans and crash points |
@@ -49,7 +49,7 @@ mod world;
 pub use client::{ClientId, History, Invoke, Op, OpId, OpStatus, Request, Workload};
 pub use clock::Clock;
 pub use ctx::Ctx;
-pub use disk::Disk;
+pub use disk::{Disk, DiskLog, DiskMap};
 pub use fault::{Fault, FaultAction, FaultPlan};
 pub use latency::Latency;
 pub use monitor::{Property, PropertyKind, SimEvent, Violation, World};
