@@ -7,8 +7,9 @@
 # the medians (events/s over wall time and over on-CPU time), the ratio, peak
 # memory, the priority-queue floor, the scaling table (charts in
 # charts/bench/), the sweep speedup, and the checkers' speed (10,000 explored
-# seeds of two-phase commit; every crash point of chapter 5's bank), and the cost per
-# event of async processes (src/sim/process) beside handlers. The last
+# seeds of two-phase commit; every crash point of chapter 5's bank), the cost per
+# event of async processes (src/sim/process) beside handlers, and the cost of a
+# sync with a DiskLog and a Vec log at 1,000 and 100,000 entries. The last
 # line is `ratio: N.N`, the
 # crate's events/s over SimPy's (medians of on-CPU rates, which other load on
 # the machine does not distort; the wall-clock ratio is printed above it).
@@ -142,5 +143,14 @@ h, p = float(kv["handler_ns"]), float(kv["process_ns"])
 print(f"processes: the standard workload ({int(kv['deliveries']):,} deliveries, median of {kv['reps']}) "
       f"written as handlers: {h:.1f} ns/event; as async processes (src/sim/process): {p:.1f} ns/event "
       f"({p / h:.2}x, on-CPU)")
+PYEOF
+echo
+"$BIN" sync > "$TMP/sync.txt"
+"$PY" - "$TMP/sync.txt" <<'PYEOF'
+import sys
+for line in open(sys.argv[1]):
+    kv = dict(w.split("=") for w in line.split()[1:])
+    print(f"sync: append one entry and sync, log of {int(kv['entries']):>7,} entries: "
+          f"DiskLog {float(kv['disklog_ns']):>9,.0f} ns, Vec {float(kv['vec_ns']):>11,.0f} ns per sync")
 PYEOF
 echo "ratio: $RATIO"

@@ -248,7 +248,7 @@ impl<K: Ord + Clone, V: Clone> DiskMap<K, V> {
     }
     /// Every `(key, value)`, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
-        self.0.iter().map(|(k, v)| (k, v))
+        self.0.iter()
     }
     /// Every key, in order.
     pub fn keys(&self) -> impl Iterator<Item = &K> + '_ {
@@ -264,9 +264,7 @@ impl<K: Ord + Clone + std::fmt::Debug, V: Clone + std::fmt::Debug> std::fmt::Deb
     for DiskMap<K, V>
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map()
-            .entries(self.0.iter().map(|(k, v)| (k, v)))
-            .finish()
+        f.debug_map().entries(self.0.iter()).finish()
     }
 }
 

@@ -50,6 +50,9 @@ impl TimerKey {
 }
 
 impl Timers {
+    /// Bytes one pending timer holds in the slab.
+    pub const SLOT_BYTES: usize = std::mem::size_of::<Slot>();
+
     /// A new pending timer of node `owner`.
     #[inline]
     pub fn set(&mut self, owner: u32) -> TimerKey {

@@ -152,8 +152,10 @@ impl Builder {
         }
         // Every trace event is kept (about 100 bytes each, with its label).
         crate::error::check_count("trace", self.trace_cap, 0, 1_000_000, "trace events")?;
-        let most_pending =
-            crate::error::limits::PENDING_BYTES / (std::mem::size_of::<Ev<N::Msg, N::Timer>>() + 8);
+        // A queue entry is the event and its time; a pending timer also
+        // holds a slot in the timer slab.
+        let most_pending = crate::error::limits::PENDING_BYTES
+            / (std::mem::size_of::<Ev<N::Msg, N::Timer>>() + 8 + Timers::SLOT_BYTES);
         let max_pending = match self.max_pending {
             Some(0) => return Err(Error::invalid("max_pending", 0, "at least 1")),
             Some(m) if m > most_pending => {
