@@ -119,7 +119,7 @@ print(f"sweep: {kv['points']} points (M/M/1 queue, 20,000 jobs each) on {kv['cor
 PYEOF
 echo
 "$BIN" explore $EXPLORE_ARGS > "$TMP/explore.txt"
-"$BIN" crashpoints > "$TMP/points.txt"
+"$BIN" crashpoints | grep '^crashpoints ' > "$TMP/points.txt"
 "$PY" - "$TMP/explore.txt" "$TMP/points.txt" <<'PYEOF'
 import sys
 kv = dict(w.split("=") for w in open(sys.argv[1]).read().split()[1:])
