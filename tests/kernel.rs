@@ -713,7 +713,7 @@ fn bad_input_returns_errors_not_panics() {
         "p_up > 1",
     );
     inv(
-        LatencyRecorder::exact().percentile(50.0).map(|_| ()),
+        LatencyRecorder::exact().percentile(0.5).map(|_| ()),
         "percentile of empty set",
     );
     inv(

@@ -40,13 +40,13 @@ fn mm1_half_load() -> Result<()> {
 fn mm1_percentiles() -> Result<()> {
     // T ~ Exp(μ−λ = 0.5): t_q = −ln(1 − q)/0.5. Median = 2 ln 2, p99 = 2 ln 100.
     let q = theory::mm1(0.5, 1.0)?;
-    assert_close!(q.time_in_system_percentile(50.0)?, 2.0 * 2f64.ln());
-    assert_close!(q.time_in_system_percentile(99.0)?, 2.0 * 100f64.ln(), 1e-9);
+    assert_close!(q.time_in_system_percentile(0.5)?, 2.0 * 2f64.ln());
+    assert_close!(q.time_in_system_percentile(0.99)?, 2.0 * 100f64.ln(), 1e-9);
     assert_close!(q.time_in_system_percentile(0.0)?, 0.0);
     // P(Wq > t) = ρ e^{−(μ−λ)t} = 0.5 e^{−0.5t}. 60 % never wait more than 0
     // (since 50 % do not wait at all); p90: 0.5 e^{−0.5t} = 0.1 → t = 2 ln 5.
-    assert_close!(q.wait_percentile(40.0)?, 0.0);
-    assert_close!(q.wait_percentile(90.0)?, 2.0 * 5f64.ln(), 1e-9);
+    assert_close!(q.wait_percentile(0.4)?, 0.0);
+    assert_close!(q.wait_percentile(0.9)?, 2.0 * 5f64.ln(), 1e-9);
     Ok(())
 }
 
@@ -128,17 +128,17 @@ fn mmc_time_in_system_percentiles() -> Result<()> {
     // c = 2, λ = μ = 1: θ = cμ − λ = 1 = μ, C = 1/3, so
     // P(T > t) = (1 − C)e^{−t} + C(1 + t)e^{−t} = e^{−t}(1 + t/3).
     let q = theory::mmc(1.0, 1.0, 2)?;
-    for p in [50.0, 90.0, 99.0] {
+    for p in [0.5, 0.9, 0.99] {
         let t = q.time_in_system_percentile(p)?;
-        assert_close!((-t).exp() * (1.0 + t / 3.0), 1.0 - p / 100.0, 1e-9);
+        assert_close!((-t).exp() * (1.0 + t / 3.0), 1.0 - p, 1e-9);
     }
     // c = 3, λ = μ = 1: θ = 2, C = 1/11, so
     // P(T > t) = (10/11)e^{−t} + (1/11)(2e^{−t} − e^{−2t})/(2 − 1).
     let q = theory::mmc(1.0, 1.0, 3)?;
-    for p in [50.0, 90.0, 99.9] {
+    for p in [0.5, 0.9, 0.999] {
         let t = q.time_in_system_percentile(p)?;
         let s = 10.0 / 11.0 * (-t).exp() + (2.0 * (-t).exp() - (-2.0 * t).exp()) / 11.0;
-        assert_close!(s, 1.0 - p / 100.0, 1e-9);
+        assert_close!(s, 1.0 - p, 1e-9);
     }
     Ok(())
 }
@@ -266,7 +266,7 @@ fn bad_inputs_are_invalid_parameters() {
     }
 
     let q = theory::mm1(0.5, 1.0).unwrap();
-    for p in [100.0, -1.0, nan, 150.0] {
+    for p in [1.0, 100.0, -1.0, nan, 150.0] {
         assert!(q
             .time_in_system_percentile(p)
             .unwrap_err()

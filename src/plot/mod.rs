@@ -64,8 +64,8 @@ pub use grid::{crash_point_chart, grid_chart, Grid};
 pub use histogram::histogram;
 pub use history::{history_chart, HistoryChart, OpBar};
 pub use line::{line_chart, time_series};
-pub use opts::{Opts, DEFAULT_HEIGHT, DEFAULT_WIDTH};
 pub use linearizability::{lin_chart, linearizability_chart, LinBar, LinChart, MAX_CHART_OPS};
+pub use opts::{Opts, DEFAULT_HEIGHT, DEFAULT_WIDTH};
 pub use sequence::{
     sequence_diagram, Arrow, Mark, MarkKind, PlacedLabel, SequenceDiagram, SequenceLayout,
 };

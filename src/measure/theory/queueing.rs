@@ -35,14 +35,14 @@ pub struct QueueMetrics {
 }
 
 impl QueueMetrics {
-    /// The `q`-th percentile (q in [0, 100)) of the time a request spends in
+    /// The percentile at fraction `q` (in [0, 1): 0.99 is p99) of the time a request spends in
     /// the system, in seconds.
     ///
     /// Why: the mean hides the tail; this is the line to draw over a simulated
     /// latency CDF.
     ///
     /// For M/M/1 the time in system T is exponential with rate μ − λ, so
-    /// `t_q = −ln(1 − q/100) / (μ − λ)`. For M/M/c, T = Wq + S with S ~ Exp(μ)
+    /// `t_q = −ln(1 − q) / (μ − λ)`. For M/M/c, T = Wq + S with S ~ Exp(μ)
     /// and Wq = 0 with probability 1 − C, else Exp(θ), θ = cμ − λ; then
     /// `P(T > t) = (1 − C) e^{−μt} + C (θ e^{−μt} − μ e^{−θt}) / (θ − μ)`
     /// (or `C (1 + μt) e^{−μt}` when θ = μ), inverted numerically by bisection.
@@ -50,7 +50,7 @@ impl QueueMetrics {
     /// ```
     /// let q = thinkdist::measure::theory::mm1(0.5, 1.0)?;
     /// // Median of Exp(0.5) is ln 2 / 0.5.
-    /// assert!((q.time_in_system_percentile(50.0)? - 2.0 * 2f64.ln()).abs() < 1e-12);
+    /// assert!((q.time_in_system_percentile(0.5)? - 2.0 * 2f64.ln()).abs() < 1e-12);
     /// # Ok::<(), thinkdist::Error>(())
     /// ```
     pub fn time_in_system_percentile(&self, q: f64) -> Result<f64> {
@@ -92,12 +92,12 @@ impl QueueMetrics {
         Ok(0.5 * (lo + hi))
     }
 
-    /// The `q`-th percentile (q in [0, 100)) of the time spent waiting in the
+    /// The percentile at fraction `q` (in [0, 1)) of the time spent waiting in the
     /// queue, in seconds.
     ///
     /// `P(Wq > t) = C e^{−(cμ − λ) t}`, so the percentile is 0 when
-    /// `q/100 ≤ 1 − C` (that many requests never wait) and
-    /// `ln(C / (1 − q/100)) / (cμ − λ)` otherwise.
+    /// `q ≤ 1 − C` (that many requests never wait) and
+    /// `ln(C / (1 − q)) / (cμ − λ)` otherwise.
     pub fn wait_percentile(&self, q: f64) -> Result<f64> {
         let tail = tail_fraction("q", q)?;
         self.check_stable()?;
@@ -133,17 +133,10 @@ impl QueueMetrics {
     }
 }
 
-/// Checks a percentile in [0, 100) and returns the tail fraction 1 − q/100.
+/// Checks a percentile given as a fraction in [0, 1) (the 100th percentile
+/// of an unbounded distribution is infinite) and returns the tail 1 − q.
 fn tail_fraction(param: &str, q: f64) -> Result<f64> {
-    if q.is_finite() && (0.0..100.0).contains(&q) {
-        Ok(1.0 - q / 100.0)
-    } else {
-        Err(Error::invalid(
-            param,
-            q,
-            "a percentile in [0, 100) (the 100th percentile of an unbounded distribution is infinite)",
-        ))
-    }
+    Ok(1.0 - crate::sim::metrics::latency::check_fraction(param, q, false)?)
 }
 
 /// Checks λ and μ and that the offered load per server is below 1.

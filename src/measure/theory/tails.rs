@@ -211,11 +211,15 @@ pub fn latency_tail(lat: &Latency, x_ns: f64) -> f64 {
                 (scale / x_ns).powf(*shape)
             }
         }
-        Latency::Mixture { weights, parts } => weights
-            .iter()
-            .zip(parts)
-            .map(|(w, p)| w * latency_tail(p, x_ns))
-            .sum(),
+        Latency::Mixture { weights, parts } => {
+            // Weights are relative to their sum (see `Latency::Mixture`).
+            let total: f64 = weights.iter().sum();
+            weights
+                .iter()
+                .zip(parts)
+                .map(|(w, p)| w / total * latency_tail(p, x_ns))
+                .sum()
+        }
     }
 }
 
