@@ -68,6 +68,7 @@ pub use linearizability::{lin_chart, linearizability_chart, LinBar, LinChart, MA
 pub use opts::{Opts, DEFAULT_HEIGHT, DEFAULT_WIDTH};
 pub use sequence::{
     sequence_diagram, Arrow, Mark, MarkKind, PlacedLabel, SequenceDiagram, SequenceLayout,
+    MAX_DIAGRAM_ITEMS,
 };
 pub use series::{Series, SeriesStyle, Window};
 pub use style::{series_color, FONT_FAMILY, PALETTE};

@@ -340,4 +340,29 @@ pub fn add(c: &mut Cases) {
             Ok(())
         });
     }
+    // Joins one at a time by the thousand (issue 17: minutes before the
+    // ring and the ranges became ordered maps).
+    c.add(
+        "partition::ConsistentHash(vnodes 100): 10,000 add_node one at a time",
+        || {
+            let mut r = partition::ConsistentHash::new(&[0], 100, 1)?;
+            for n in 1..10_000 {
+                r.add_node(n)?;
+            }
+            members_answer(&r)?;
+            let s: f64 = r.shares().iter().sum();
+            ensure((s - 1.0).abs() < 1e-6, || format!("shares sum to {s}"))
+        },
+    );
+    c.add(
+        "partition::RangePartition(key space 2^64-1): 100,000 add_node one at a time",
+        || {
+            let mut r = partition::RangePartition::new(&[0], u64::MAX)?;
+            for n in 1..100_000 {
+                r.add_node(n)?;
+            }
+            members_answer(&r)?;
+            ensure(r.nodes().len() == 100_000, || "a join was lost".into())
+        },
+    );
 }

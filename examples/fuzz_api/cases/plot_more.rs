@@ -6,6 +6,15 @@ use crate::harness::*;
 use thinkdist::prelude::*;
 
 fn sequences(c: &mut Cases) {
+    // 10,000 arrows took 3 GB and minutes (issue 17): now a clear error.
+    c.add("plot::sequence_diagram(10,000 arrows)", || {
+        let mut sd = SequenceDiagram::new(["a", "b"]);
+        for i in 0..10_000 {
+            let t = i as f64;
+            sd = sd.arrow(Arrow::delivered(i % 2, 1 - i % 2, t, t + 0.5, "m"));
+        }
+        chart(sequence_diagram(&sd, Opts::new("t")))
+    });
     let kinds = [
         MarkKind::Timer,
         MarkKind::Crash,

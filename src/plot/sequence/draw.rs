@@ -24,6 +24,10 @@ pub(crate) struct SequenceSpec {
     pub(super) d: SequenceDiagram,
 }
 
+/// Most arrows and marks one message diagram draws (10,000 took 3 GB and
+/// minutes to lay out).
+pub const MAX_DIAGRAM_ITEMS: usize = 3_000;
+
 /// A message (Lamport) diagram: lanes are vertical lines with their names
 /// at the top and time flowing down. Delivered messages are solid arrows
 /// from `(from, sent)` to `(to, received)`, labelled near the middle; lost
@@ -70,6 +74,18 @@ pub fn sequence_diagram(diagram: &SequenceDiagram, opts: Opts) -> Result<Figure>
             "log axis",
             "log_x/log_y",
             "linear time for a sequence diagram: remove .log_x()/.log_y()",
+        ));
+    }
+    let items = diagram.arrows.len() + diagram.marks.len();
+    if items > MAX_DIAGRAM_ITEMS {
+        return Err(Error::invalid(
+            "arrows and marks",
+            items,
+            &format!(
+                "at most {MAX_DIAGRAM_ITEMS}: nobody can read more on one diagram, and laying out \
+                 their labels grows with the square of the count; draw a shorter window \
+                 (`SequenceDiagram::from_trace(.., until)`) or a smaller run"
+            ),
         ));
     }
     let lane_ok = |what: &str, i: usize| {

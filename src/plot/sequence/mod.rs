@@ -19,6 +19,6 @@ mod glyphs;
 mod layout;
 
 pub use diagram::{Arrow, Mark, MarkKind, SequenceDiagram};
-pub use draw::sequence_diagram;
 pub(crate) use draw::{draw, SequenceSpec};
+pub use draw::{sequence_diagram, MAX_DIAGRAM_ITEMS};
 pub use layout::{PlacedLabel, SequenceLayout};

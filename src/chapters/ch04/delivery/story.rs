@@ -35,6 +35,12 @@ pub fn lost_ack_story(params: &DeliveryParams, tries: u64) -> Result<Story> {
         ..params.clone()
     };
     base.validate()?;
+    // Each try is a whole run (about 4 events per message): refuse a
+    // search that could not end in a cell rather than run for minutes.
+    crate::error::check_work(
+        "tries × messages × 4",
+        tries as f64 * base.messages as f64 * 4.0,
+    )?;
     let plain_sc = Scenario::new(Semantics::AtLeastOnce, DedupStore::None, false);
     let dedup_sc = Scenario::new(Semantics::AtLeastOnce, DedupStore::Durable, false);
     for seed in params.seed..params.seed.saturating_add(tries) {
