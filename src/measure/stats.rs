@@ -78,9 +78,15 @@ pub fn mean_ci(xs: &[f64]) -> Result<MeanCi> {
         ));
     }
     let n = xs.len();
-    // Each term divided first and deviations scaled by the largest value,
-    // so values near f64::MAX give their true mean and spread, not infinity.
-    let mean = xs.iter().map(|x| x / n as f64).sum::<f64>();
+    // The plain sum (exact for equal values); each term divided first only
+    // when the sum overflows, and deviations scaled by the largest, so
+    // values near f64::MAX give their true mean and spread, not infinity.
+    let sum = xs.iter().sum::<f64>();
+    let mean = if sum.is_finite() {
+        sum / n as f64
+    } else {
+        xs.iter().map(|x| x / n as f64).sum::<f64>()
+    };
     let scale = xs.iter().fold(0.0f64, |m, x| m.max((x - mean).abs()));
     let sd = if n > 1 && scale > 0.0 {
         scale
