@@ -4,6 +4,10 @@
 //! - [`stats`]: means and confidence intervals over independent seeds.
 //! - [`theory`]: M/M/1, M/M/c (Erlang C), closed-loop mean value analysis,
 //!   k-of-n availability, nines, fan-out tails.
+//! - [`theory_service`]: chapter 12's closed forms: the supermarket model
+//!   (power of d choices), round robin as GI/M/1, retry storms, adaptive
+//!   throttling, availability of services in series, in parallel and
+//!   composed ([`theory_service::Block`]).
 //! - [`workload`]: open- and closed-loop arrivals, Zipf-skewed keys.
 //! - [`little`]: time averages of step functions, for L in Little's law.
 //!
@@ -13,6 +17,7 @@
 pub mod little;
 pub mod stats;
 pub mod theory;
+pub mod theory_service;
 pub mod workload;
 
 pub use little::TimeAverage;
