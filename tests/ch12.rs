@@ -398,6 +398,7 @@ fn old_reports_make_shortest_queue_herd() -> Result<()> {
 /// The reader's starting point in notebook 12: power of two choices,
 /// written with the prelude only. Kept equal to the notebook's cell (text)
 /// and to the built-in policy (results) by the tests below.
+#[rustfmt::skip]
 fn two_choices(v: &View, rng: &mut SimRng) -> usize {
     let n = v.servers();
     if n == 1 {
@@ -408,13 +409,7 @@ fn two_choices(v: &View, rng: &mut SimRng) -> usize {
     match v.reported[a].cmp(&v.reported[b]) {
         std::cmp::Ordering::Less => a,
         std::cmp::Ordering::Greater => b,
-        std::cmp::Ordering::Equal => {
-            if simrng::chance(rng, 0.5) {
-                a
-            } else {
-                b
-            }
-        }
+        std::cmp::Ordering::Equal => if simrng::chance(rng, 0.5) { a } else { b },
     }
 }
 

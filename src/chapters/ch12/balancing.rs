@@ -41,13 +41,13 @@ pub struct BalanceParams {
 }
 
 impl Default for BalanceParams {
-    /// 20 servers, 10 ms mean service, 60,000 requests per run, 6 seeds.
+    /// 20 servers, 10 ms mean service, 40,000 requests per run, 6 seeds.
     fn default() -> Self {
         BalanceParams {
             seed: 1,
             servers: 20,
             service_ms: 10.0,
-            requests: 60_000,
+            requests: 40_000,
             seeds: 6,
         }
     }

@@ -27,6 +27,7 @@ use crate::sim::rng::{self, domain};
 use crate::sim::time::{ms, secs, SimDuration, SimTime};
 use crate::sim::{Ctx, Sim};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Parameters of the availability experiments.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -328,6 +329,16 @@ enum Role {
     Replica,
 }
 
+/// A request in progress: replicas left to try (in random order), the
+/// attempt number, when it started, the pending timeout.
+#[derive(Debug, Clone)]
+struct Pending {
+    left: Vec<usize>,
+    attempt: u32,
+    start: SimTime,
+    timer: Option<TimerId>,
+}
+
 #[derive(Debug, Clone)]
 struct Caller {
     rate: f64,
@@ -335,9 +346,7 @@ struct Caller {
     timeout: SimDuration,
     replicas: usize,
     next_id: u64,
-    /// The request being served: id, replicas left to try, attempt, when it
-    /// started, the pending timeout.
-    current: Vec<(u64, Vec<usize>, u32, SimTime, Option<TimerId>)>,
+    current: BTreeMap<u64, Pending>,
     /// Requests whose first success came at attempt k (index k − 1), and
     /// those that never succeeded (last index).
     by_attempt: Vec<u64>,
@@ -348,28 +357,32 @@ struct Caller {
 #[derive(Debug, Clone, Copy)]
 enum T {
     Next,
-    Timeout(u64),
+    Timeout(u64, u32),
 }
 
 impl Caller {
-    fn call(&mut self, ctx: &mut Ctx<'_, Role>, slot: usize) {
-        let (id, left, attempt, _, timer) = &mut self.current[slot];
-        match left.pop() {
+    /// Sends request `id` to its next replica, or gives it up.
+    fn call(&mut self, ctx: &mut Ctx<'_, Role>, id: u64) {
+        let Some(p) = self.current.get_mut(&id) else { return };
+        match p.left.pop() {
             Some(r) => {
-                *attempt += 1;
-                ctx.send(1 + r, *id);
-                *timer = Some(ctx.set_timer(self.timeout, T::Timeout(*id)));
+                p.attempt += 1;
+                ctx.send(1 + r, (id, p.attempt));
+                p.timer = Some(ctx.set_timer(self.timeout, T::Timeout(id, p.attempt)));
             }
             None => {
-                *self.by_attempt.last_mut().expect("has a never slot") += 1;
-                self.current.swap_remove(slot);
+                if let Some(never) = self.by_attempt.last_mut() {
+                    *never += 1;
+                }
+                self.current.remove(&id);
             }
         }
     }
 }
 
 impl Node for Role {
-    type Msg = u64;
+    /// A request id and attempt number.
+    type Msg = (u64, u32);
     type Timer = T;
     type Disk = ();
 
@@ -387,40 +400,41 @@ impl Node for Role {
                 let id = c.next_id;
                 c.next_id += 1;
                 // Try the replicas in a random order.
-                let mut order: Vec<usize> = (0..c.replicas).collect();
-                for i in (1..order.len()).rev() {
-                    order.swap(i, rng::index(ctx.rng(), i + 1));
+                let mut left: Vec<usize> = (0..c.replicas).collect();
+                for i in (1..left.len()).rev() {
+                    left.swap(i, rng::index(ctx.rng(), i + 1));
                 }
-                c.current.push((id, order, 0, ctx.now(), None));
-                let slot = c.current.len() - 1;
-                c.call(ctx, slot);
+                let start = ctx.now();
+                c.current.insert(id, Pending { left, attempt: 0, start, timer: None });
+                c.call(ctx, id);
                 let gap = Latency::Exponential { mean: 1e9 / c.rate }.sample(ctx.rng());
                 if ctx.now() + gap < c.until {
                     ctx.set_timer(gap, T::Next);
                 }
             }
-            T::Timeout(id) => {
-                if let Some(slot) = c.current.iter().position(|r| r.0 == id) {
-                    c.call(ctx, slot);
+            T::Timeout(id, attempt) => {
+                if c.current.get(&id).is_some_and(|p| p.attempt == attempt) {
+                    c.call(ctx, id);
                 }
             }
         }
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, id: u64) {
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, (id, attempt): (u64, u32)) {
         match self {
-            Role::Replica => ctx.send(from, id),
+            Role::Replica => ctx.send(from, (id, attempt)),
             Role::Client(c) => {
-                let Some(slot) = c.current.iter().position(|r| r.0 == id) else {
+                // An answer to an attempt the client already gave up on is late.
+                if !c.current.get(&id).is_some_and(|p| p.attempt == attempt) {
                     return;
-                };
-                let (_, _, attempt, start, timer) = c.current.swap_remove(slot);
-                if let Some(t) = timer {
+                }
+                let Some(p) = c.current.remove(&id) else { return };
+                if let Some(t) = p.timer {
                     ctx.cancel_timer(t);
                 }
-                let k = attempt as usize - 1;
+                let k = p.attempt as usize - 1;
                 c.by_attempt[k] += 1;
-                c.time_ns[k] += u128::from(ctx.now().since(start).0);
+                c.time_ns[k] += u128::from(ctx.now().since(p.start).0);
             }
         }
     }
@@ -453,7 +467,7 @@ pub fn retry_across(p: &ComposedParams) -> Result<RetryAcross> {
             timeout: p.timeout,
             replicas: r,
             next_id: 0,
-            current: Vec::new(),
+            current: BTreeMap::new(),
             by_attempt: vec![0; r + 1],
             time_ns: vec![0; r],
         };

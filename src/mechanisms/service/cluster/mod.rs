@@ -261,6 +261,13 @@ impl Cluster {
         }
         self.protection.validate()?;
         if let Some(t) = &self.trigger {
+            if t.at >= self.duration {
+                return Err(Error::invalid(
+                    "trigger at",
+                    t.at,
+                    &format!("a start before the end of the arrivals ({})", self.duration),
+                ));
+            }
             if t.length == SimDuration::ZERO {
                 return Err(Error::invalid("trigger length", t.length, "a duration > 0"));
             }
@@ -296,6 +303,15 @@ impl Cluster {
                 bins as usize,
                 "time bins",
                 limits::ITEMS / 10,
+            ));
+        }
+        // Each server keeps its queue length per bin.
+        if (bins as usize).saturating_mul(self.servers + 1) > limits::ITEMS {
+            return Err(Error::too_big(
+                "servers × duration / bin",
+                format!("{} × {bins}", self.servers),
+                "time bins kept",
+                limits::ITEMS,
             ));
         }
         crate::error::check_work("arrival_rate × duration × attempts", self.work())
