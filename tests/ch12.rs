@@ -10,7 +10,7 @@
 use thinkdist::ch12::{balancing, composed, shedding, storm};
 use thinkdist::measure::stats::MeanCi;
 use thinkdist::measure::theory;
-use thinkdist::measure::theory_service::{self as th, Block};
+use thinkdist::measure::theory::service::{self as th, Block};
 use thinkdist::prelude::*;
 use thinkdist::retry::{Backoff, RetryPolicy};
 use thinkdist::service::balance::{Balancer, Policy, View};
@@ -168,7 +168,7 @@ fn lifo_keeps_the_mean_and_fattens_the_tail() -> Result<()> {
         let r = c.run()?;
         Ok((
             r.latency.mean()?.as_ms(),
-            r.latency.percentile(99.0)?.as_ms(),
+            r.latency.percentile(0.99)?.as_ms(),
         ))
     };
     let lifo = over_seeds(8, |s| Ok(run(Discipline::Lifo, s)?.0))?;
@@ -263,7 +263,7 @@ fn random_is_mm1_and_round_robin_is_gi_m_1() -> Result<()> {
                     let r = cluster(p, 10, load, 100_000.0, s).run()?;
                     Ok((
                         r.latency.mean()?.as_ms(),
-                        r.latency.percentile(99.0)?.as_ms(),
+                        r.latency.percentile(0.99)?.as_ms(),
                     ))
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -276,7 +276,7 @@ fn random_is_mm1_and_round_robin_is_gi_m_1() -> Result<()> {
         let mm1 = theory::mm1(load * 100.0, 100.0)?;
         assert!(within_se(&m, mm1.w * 1e3, 4.0), "random {load}: {m:?}");
         assert!(
-            within_se(&q, mm1.time_in_system_percentile(99.0)? * 1e3, 4.0),
+            within_se(&q, mm1.time_in_system_percentile(0.99)? * 1e3, 4.0),
             "{q:?}"
         );
         let (m, q) = stats(Policy::RoundRobin)?;
@@ -286,7 +286,7 @@ fn random_is_mm1_and_round_robin_is_gi_m_1() -> Result<()> {
             "round robin {load}: {m:?} {}",
             rr.mean
         );
-        assert!(within_se(&q, rr.percentile(99.0)? * 1e3, 4.0), "{q:?}");
+        assert!(within_se(&q, rr.percentile(0.99)? * 1e3, 4.0), "{q:?}");
     }
     Ok(())
 }
@@ -316,10 +316,10 @@ fn power_of_two_approaches_the_supermarket_limit() -> Result<()> {
         Ok(cluster(Policy::PowerOfTwo, 100, 0.7, 60_000.0, s)
             .run()?
             .latency
-            .percentile(99.0)?
+            .percentile(0.99)?
             .as_ms())
     })?;
-    let tq = th::supermarket(0.7, 100.0, 2)?.percentile(99.0)? * 1e3;
+    let tq = th::supermarket(0.7, 100.0, 2)?.percentile(0.99)? * 1e3;
     assert!(within_se(&q, tq, 4.0), "{q:?} against {tq}");
     Ok(())
 }
@@ -329,7 +329,7 @@ fn supermarket_theory_reduces_to_mm1_and_checks_inputs() -> Result<()> {
     let one = th::supermarket(0.8, 100.0, 1)?;
     assert!((one.mean - 0.05).abs() < 1e-9);
     assert!(
-        (one.percentile(99.0)? - theory::mm1(80.0, 100.0)?.time_in_system_percentile(99.0)?).abs()
+        (one.percentile(0.99)? - theory::mm1(80.0, 100.0)?.time_in_system_percentile(0.99)?).abs()
             < 1e-9
     );
     assert!((th::supermarket_fraction(0.9, 2, 3)? - 0.9f64.powi(7)).abs() < 1e-12);

@@ -6,15 +6,15 @@
 //! theory. Random assignment splits the Poisson stream into independent
 //! Poisson streams, so each server is an M/M/1 queue at the same load.
 //! Round robin hands each server every `n`-th arrival: Erlang gaps, a
-//! GI/M/1 queue ([`theory_service::round_robin`]). Power of two choices
-//! follows the supermarket model ([`theory_service::supermarket`]), exact
+//! GI/M/1 queue ([`theory::service::round_robin`]). Power of two choices
+//! follows the supermarket model ([`theory::service::supermarket`]), exact
 //! as the number of servers grows. Least outstanding and join the shortest
 //! queue have no simple closed form; one shared queue (M/M/c) is what they
 //! approach.
 
 use crate::error::{check_count, Error, Result};
 use crate::measure::stats::{mean_ci, MeanCi};
-use crate::measure::{theory, theory_service};
+use crate::measure::theory;
 use crate::plot::{fmt_num, line_chart, Figure, Opts, Series, SeriesStyle, Table};
 use crate::service::balance::Policy;
 use crate::service::cluster::Cluster;
@@ -174,23 +174,23 @@ fn policy_theory(
             Some((
                 "M/M/1".into(),
                 q.w * 1e3,
-                q.time_in_system_percentile(99.0)? * 1e3,
+                q.time_in_system_percentile(0.99)? * 1e3,
             ))
         }
         Policy::RoundRobin => {
-            let q = theory_service::round_robin(load, mu, p.servers)?;
+            let q = theory::service::round_robin(load, mu, p.servers)?;
             Some((
                 format!("GI/M/1, Erlang-{} gaps", p.servers),
                 q.mean * 1e3,
-                q.percentile(99.0)? * 1e3,
+                q.percentile(0.99)? * 1e3,
             ))
         }
         Policy::PowerOfTwo if p.servers >= 2 => {
-            let q = theory_service::supermarket(load, mu, 2)?;
+            let q = theory::service::supermarket(load, mu, 2)?;
             Some((
                 "supermarket, n → ∞".into(),
                 q.mean * 1e3,
-                q.percentile(99.0)? * 1e3,
+                q.percentile(0.99)? * 1e3,
             ))
         }
         _ => None,
@@ -232,7 +232,7 @@ fn run_points(
             let run = p.cluster(pol, load, age, seed)?.run()?;
             Ok((
                 run.latency.mean()?.as_ms(),
-                run.latency.percentile(99.0)?.as_ms(),
+                run.latency.percentile(0.99)?.as_ms(),
             ))
         })?;
     let mut curves = Vec::new();
@@ -263,7 +263,7 @@ fn run_points(
     for &x in xs {
         let load = if over_age { fixed } else { x };
         let q = theory::mmc(load * p.servers as f64 * p.mu(), p.mu(), p.servers)?;
-        pooled_ms.push((x, q.w * 1e3, q.time_in_system_percentile(99.0)? * 1e3));
+        pooled_ms.push((x, q.w * 1e3, q.time_in_system_percentile(0.99)? * 1e3));
     }
     Ok(Balancing {
         params: p.clone(),

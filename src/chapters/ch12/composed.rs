@@ -18,7 +18,7 @@
 use super::balancing::pm;
 use crate::error::{check_count, check_positive, Error, Result};
 use crate::measure::stats::{check_replications, mean_ci, MeanCi};
-use crate::measure::theory_service::{self, Block};
+use crate::measure::theory::{self, service::Block};
 use crate::plot::{bar_chart, line_chart, BarSeries, Figure, Opts, Series, SeriesStyle, Table};
 use crate::sim::fault::FaultPlan;
 use crate::sim::net::{Latency, LinkConfig, NodeId};
@@ -363,7 +363,9 @@ enum T {
 impl Caller {
     /// Sends request `id` to its next replica, or gives it up.
     fn call(&mut self, ctx: &mut Ctx<'_, Role>, id: u64) {
-        let Some(p) = self.current.get_mut(&id) else { return };
+        let Some(p) = self.current.get_mut(&id) else {
+            return;
+        };
         match p.left.pop() {
             Some(r) => {
                 p.attempt += 1;
@@ -405,7 +407,15 @@ impl Node for Role {
                     left.swap(i, rng::index(ctx.rng(), i + 1));
                 }
                 let start = ctx.now();
-                c.current.insert(id, Pending { left, attempt: 0, start, timer: None });
+                c.current.insert(
+                    id,
+                    Pending {
+                        left,
+                        attempt: 0,
+                        start,
+                        timer: None,
+                    },
+                );
                 c.call(ctx, id);
                 let gap = Latency::Exponential { mean: 1e9 / c.rate }.sample(ctx.rng());
                 if ctx.now() + gap < c.until {
@@ -425,10 +435,12 @@ impl Node for Role {
             Role::Replica => ctx.send(from, (id, attempt)),
             Role::Client(c) => {
                 // An answer to an attempt the client already gave up on is late.
-                if !c.current.get(&id).is_some_and(|p| p.attempt == attempt) {
+                if c.current.get(&id).is_none_or(|p| p.attempt != attempt) {
                     return;
                 }
-                let Some(p) = c.current.remove(&id) else { return };
+                let Some(p) = c.current.remove(&id) else {
+                    return;
+                };
                 if let Some(t) = p.timer {
                     ctx.cancel_timer(t);
                 }
@@ -504,7 +516,7 @@ pub fn retry_across(p: &ComposedParams) -> Result<RetryAcross> {
         out.success.push((
             kk,
             mean_ci(&success[k])?,
-            theory_service::retry_across_replicas(a, kk, r)?,
+            theory::service::retry_across_replicas(a, kk, r)?,
         ));
         if latency[k].len() >= 2 {
             out.latency_ms.push((kk, mean_ci(&latency[k])?));

@@ -319,13 +319,13 @@ impl QueueRun {
             format!("{mean:.3}"),
             th.map_or_else(dash, |th| format!("{:.3}", th.w * 1e3)),
         ]);
-        for q in [50.0, 90.0, 99.0, 99.9] {
+        for q in [0.5, 0.9, 0.99, 0.999] {
             let theory = match &th {
                 Some(th) => format!("{:.3}", th.time_in_system_percentile(q)? * 1e3),
                 None => dash(),
             };
             t = t.row(vec![
-                format!("p{q}"),
+                crate::plot::percentile_name(q),
                 format!("{:.3}", self.latency.percentile(q)?.as_ms()),
                 theory,
             ]);

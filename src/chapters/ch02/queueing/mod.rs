@@ -402,7 +402,7 @@ pub fn load_curve(
             }
             .run()?;
             means.push(run.mean_ms);
-            p99s.push(run.latency.percentile(99.0)?.as_ms());
+            p99s.push(run.latency.percentile(0.99)?.as_ms());
         }
         let theory = crate::measure::theory::mmc(lambda, service_rate, servers)?;
         out.push(LoadPoint {
@@ -410,7 +410,7 @@ pub fn load_curve(
             mean_ms: mean_ci(&means)?,
             p99_ms: mean_ci(&p99s)?,
             theory_mean_ms: theory.w * 1e3,
-            theory_p99_ms: theory.time_in_system_percentile(99.0)? * 1e3,
+            theory_p99_ms: theory.time_in_system_percentile(0.99)? * 1e3,
         });
     }
     Ok(out)

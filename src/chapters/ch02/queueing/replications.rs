@@ -26,7 +26,7 @@ pub fn percentile_replications(base: &Queue, seeds: u64) -> Result<Vec<Percentil
     crate::measure::stats::check_replications(seeds)?;
     base.validate()?;
     crate::error::check_work("seeds × jobs", seeds as f64 * base.jobs as f64 * 3.0)?;
-    let qs = [50.0, 90.0, 99.0, 99.9];
+    let qs = [0.5, 0.9, 0.99, 0.999];
     let mut cols: Vec<Vec<f64>> = vec![Vec::new(); 1 + qs.len()];
     let mut theory = None;
     for s in 0..seeds {
@@ -48,7 +48,7 @@ pub fn percentile_replications(base: &Queue, seeds: u64) -> Result<Vec<Percentil
         } else {
             let q = qs[i - 1];
             (
-                crate::plot::percentile_name(q / 100.0),
+                crate::plot::percentile_name(q),
                 match &theory {
                     Some(t) => Some(t.time_in_system_percentile(q)? * 1e3),
                     None => None,

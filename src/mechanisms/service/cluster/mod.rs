@@ -18,7 +18,7 @@
 //! // Ten single-worker servers at 80 % load, power of two choices.
 //! let run = Cluster { servers: 10, arrival_rate: 800.0, duration: secs(20), ..Default::default() }.run()?;
 //! assert!(run.counts.succeeded > 15_000);
-//! let p99 = run.latency.percentile(99.0)?.as_ms();
+//! let p99 = run.latency.percentile(0.99)?.as_ms();
 //! assert!(p99 > 10.0 && p99 < 200.0);
 //! # Ok::<(), thinkdist::Error>(())
 //! ```

@@ -365,10 +365,8 @@ impl Node for SvcNode {
                 f.guard.on_failure(ctx.now());
                 f.retry_or_fail(ctx, id);
             }
-            (SvcNode::Front(f), Timer::Retry(id, attempt)) => {
-                if !f.reqs[id as usize].done {
-                    f.send_attempt(ctx, id, attempt);
-                }
+            (SvcNode::Front(f), Timer::Retry(id, attempt)) if !f.reqs[id as usize].done => {
+                f.send_attempt(ctx, id, attempt);
             }
             (SvcNode::Front(f), Timer::Report) => {
                 f.balancer.report();

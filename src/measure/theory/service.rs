@@ -6,7 +6,7 @@
 //! seconds.
 //!
 //! ```
-//! use thinkdist::measure::theory_service as th;
+//! use thinkdist::measure::theory::service as th;
 //!
 //! // Power of two choices at 90 % load: in the limit of many servers a share
 //! // λ^(2²−1) = 0.9³ of the queues hold at least 2 jobs (0.9² at random).
@@ -19,6 +19,7 @@
 //! ```
 
 use crate::error::{check_count, check_positive, check_probability, Error, Result};
+use crate::sim::metrics::latency::check_fraction;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -126,7 +127,7 @@ impl Supermarket {
         total.clamp(0.0, 1.0)
     }
 
-    /// The `q`-th percentile (0 < q < 100) of the time in system (s), by
+    /// The `q`-th percentile (a fraction: 0.99 for p99) of the time in system (s), by
     /// bisection on [`Supermarket::tail`].
     pub fn percentile(&self, q: f64) -> Result<f64> {
         percentile_of(q, self.mean, |t| self.tail(t))
@@ -134,10 +135,7 @@ impl Supermarket {
 }
 
 fn percentile_of(q: f64, mean: f64, tail: impl Fn(f64) -> f64) -> Result<f64> {
-    if !(q.is_finite() && q > 0.0 && q < 100.0) {
-        return Err(Error::invalid("q", q, "a percentile in (0, 100)"));
-    }
-    let target = 1.0 - q / 100.0;
+    let target = 1.0 - check_fraction("q", q, false)?;
     let mut hi = mean.max(1e-12);
     for _ in 0..2_000 {
         if tail(hi) <= target {
@@ -208,12 +206,9 @@ impl RoundRobin {
         (-t.max(0.0) / self.mean).exp()
     }
 
-    /// The `q`-th percentile (0 < q < 100) of the time in system (s).
+    /// The `q`-th percentile (a fraction: 0.99 for p99) of the time in system (s).
     pub fn percentile(&self, q: f64) -> Result<f64> {
-        if !(q.is_finite() && q > 0.0 && q < 100.0) {
-            return Err(Error::invalid("q", q, "a percentile in (0, 100)"));
-        }
-        Ok(-self.mean * (1.0 - q / 100.0).ln())
+        Ok(-self.mean * (1.0 - check_fraction("q", q, false)?).ln())
     }
 }
 
