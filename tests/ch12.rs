@@ -451,7 +451,7 @@ fn the_notebooks_policy_is_the_built_in_one() -> Result<()> {
     Ok(())
 }
 
-#[path = "ch12/protection.rs"]
-mod protection;
 #[path = "ch12/notebook.rs"]
 mod notebook;
+#[path = "ch12/protection.rs"]
+mod protection;

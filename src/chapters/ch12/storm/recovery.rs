@@ -1,8 +1,8 @@
 //! How long a service takes to recover from a slow spell, against the
 //! spell's length, for each client-side protection.
 
-use super::{recovery, Recovery, StormParams};
 use super::super::balancing::pm;
+use super::{recovery, Recovery, StormParams};
 use crate::error::{Error, Result};
 use crate::plot::{fmt_num, line_chart, Figure, Opts, Series, SeriesStyle, Table};
 use crate::service::protect::Protection;
