@@ -7,6 +7,7 @@ mod ch04_05;
 mod ch06;
 mod ch07;
 mod ch12;
+mod ch12_chapter;
 mod check;
 pub mod kernel;
 mod measure;

@@ -14,9 +14,7 @@
 use super::balancing::pm;
 use crate::error::{check_count, check_positive, Error, Result};
 use crate::measure::stats::{check_replications, mean_ci, MeanCi};
-use crate::plot::{
-    fmt_num, line_chart, time_series, Figure, Opts, Series, SeriesStyle, Table, Window,
-};
+use crate::plot::{fmt_num, time_series, Figure, Opts, Series, Table, Window};
 use crate::retry::{Backoff, RetryPolicy};
 use crate::service::balance::Policy;
 use crate::service::cluster::{Cluster, ClusterRun, Trigger, TriggerKind};
