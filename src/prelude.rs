@@ -27,6 +27,7 @@ pub use crate::sim::{
     SimDuration, SimEvent, SimTime, Stats, TimerId, Violation, Workload, World, EXTERNAL,
 };
 pub use crate::{ch01, ch02, ch03, ch04, ch05, ch06, ch07};
+pub use crate::{ch12, service};
 pub use crate::{delivery, detect, failure, partition, process, retry, sim, txn};
 
 pub use plotters;

@@ -24,7 +24,7 @@ const MECHANISMS: [&str; 7] = [
 ];
 
 /// Which mechanism builds on which (`(user, used)`).
-const BUILDS_ON: [(&str, &str); 0] = [];
+const BUILDS_ON: [(&str, &str); 1] = [("service", "retry")];
 
 /// The longest a source file may be.
 const MAX_LINES: usize = 600;

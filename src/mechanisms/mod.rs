@@ -15,7 +15,7 @@
 //! | [`delivery`] | 04 | at-most-once, at-least-once, exactly-once processing |
 //! | [`txn`] | 05, 06 | transactions: undo and redo logging, isolation levels, two-phase commit, sagas |
 //! | [`partition`] | 07 | partitioning: modulo, consistent, rendezvous and jump hashing, ranges with splits |
-//! | [`service`] | 01, 02 | services clients call: a client with timeouts and retries and a server with a queue |
+//! | [`service`] | 01, 02, 12 | services clients call: a client with timeouts and retries, a server with a queue, load balancing, client-side protection, a cluster with incidents |
 
 pub mod delivery;
 pub mod detect;

@@ -6,6 +6,8 @@ mod ch03_ch04_more;
 mod ch04_05;
 mod ch06;
 mod ch07;
+mod ch12;
+mod ch12_chapter;
 mod check;
 pub mod kernel;
 mod measure;
@@ -34,5 +36,6 @@ pub fn all() -> Cases {
     ch06::add(&mut c);
     process::add(&mut c);
     ch07::add(&mut c);
+    ch12::add(&mut c);
     c
 }

@@ -26,6 +26,7 @@
 //! | [`skew`] | Zipf popularity and the hottest partition or node |
 //! | [`rebalance`] | keys still in flight while a cluster moves them |
 //! | [`delivery`] | messages lost and processed twice under resends |
+//! | [`service`] | chapter 12: the supermarket model (power of d choices), round robin as GI/M/1, retry storms, adaptive throttling, availability of composed services (kept in its own namespace: `theory::service::…`) |
 //!
 //! ```
 //! use thinkdist::measure::theory;
@@ -47,6 +48,7 @@ pub mod gossip;
 pub mod queueing;
 pub mod rebalance;
 pub mod retries;
+pub mod service;
 pub mod skew;
 pub mod tails;
 
