@@ -55,6 +55,7 @@
 //! | | [`delivery`] | at-most-once, at-least-once, exactly-once processing |
 //! | | [`txn`] | transactions: undo and redo logging, isolation levels, two-phase commit, sagas |
 //! | | [`partition`] | partitioning: modulo, consistent, rendezvous and jump hashing, ranges with splits |
+//! | | [`durable`] | durable executions: journaled workflow steps, replay, durable timers, idempotency keys |
 //! | processes | [`process`] | a node's behaviour as async Rust in virtual time: request/reply with timeouts, race, quorum, sub-tasks |
 //! | chapters | [`ch01`] … [`ch07`] | each notebook's experiments, named like it |
 //!
@@ -72,7 +73,7 @@ pub mod plot;
 pub mod prelude;
 pub mod sim;
 
-pub use mechanisms::{delivery, detect, failure, partition, retry, service, txn};
+pub use mechanisms::{delivery, detect, durable, failure, partition, retry, service, txn};
 pub use sim::process;
 
 pub use chapters::{ch01, ch02, ch03, ch04, ch05, ch06, ch07};
