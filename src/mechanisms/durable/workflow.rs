@@ -171,15 +171,22 @@ where
                         position: pos,
                     };
                     let v = f(key).await;
-                    match serde_json::to_value(&v) {
+                    // Recorded only if it reads back: JSON has no NaN, so a
+                    // float NaN would come back from the journal as null.
+                    let value = serde_json::to_value(&v)
+                        .map_err(|e| e.to_string())
+                        .and_then(|j| T::deserialize(&j).map(|_| j).map_err(|e| e.to_string()));
+                    match value {
                         Ok(value) => wf.record(pos, StepKind::Step, name, value),
                         Err(e) => {
                             let why = format!(
                                 "the output of step '{name}' of workflow {} cannot be \
-                                 journaled: {e}",
+                                 journaled (it does not survive a round trip through \
+                                 JSON): {e}",
                                 wf.wf.id
                             );
                             wf.wf.p.halt(why);
+                            wf.wf.p.stop();
                             return std::future::pending().await;
                         }
                     }

@@ -252,10 +252,12 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
     }
 
     /// True if this handle can act now: its process is being run by the
-    /// engine (false for a handle kept in a variable and used later, or
-    /// one of a process that crashed).
+    /// engine and has not died at a crash point during this event (false
+    /// for a handle kept in a variable and used later, or one of a process
+    /// that crashed). Code that records something outside the simulation
+    /// (an experiment's own bookkeeping) checks it first.
     pub fn is_attached(&self) -> bool {
-        self.inner.host.get().is_some() && self.inner.life.get() == Life::Live
+        self.quiet_engine().is_some_and(|mut e| !e.host().is_dead())
     }
 
     /// Halts this process with `why`: after the task calling it yields,
