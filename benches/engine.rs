@@ -14,6 +14,7 @@
 //! | `explore [seeds=10000]` | two-phase commit (3 nodes) explored over random fault schedules with crash points |
 //! | `crashpoints [clients=4] [transfers=25]` | chapter 5's bank crashed at every crash point, all four logging schemes |
 //! | `process [deliveries=1000000] [reps=3]` | the standard workload written as handlers and as async processes ([`thinkdist::process`]): ns/event on-CPU for each, medians of `reps` alternating runs |
+//! | `durable [steps=10000] [reps=5]` | a durable workflow ([`thinkdist::durable`]) of `steps` steps run live, then replayed after a crash: ns per step on-CPU for each (`benches/support/durable.rs`) |
 //!
 //! The standard workload: 100 nodes; 1,000 messages in flight; each delivered
 //! after an exponential latency (mean 10 ms); on delivery the receiver sends
@@ -31,6 +32,9 @@ use thinkdist::sim::rng;
 use thinkdist::sim::sweep::Sweep;
 
 type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+#[path = "support/durable.rs"]
+mod durable;
 
 /// A node that forwards every message it receives to a random node.
 #[derive(Clone)]
@@ -641,7 +645,8 @@ fn mode_all() -> BoxResult<()> {
     mode_sweep(&[])?;
     mode_explore(&[])?;
     mode_crashpoints(&[])?;
-    mode_process(&[])
+    mode_process(&[])?;
+    durable::mode_durable(&[])
 }
 
 fn main() -> BoxResult<()> {
@@ -659,9 +664,10 @@ fn main() -> BoxResult<()> {
         Some("explore") => mode_explore(rest),
         Some("crashpoints") => mode_crashpoints(rest),
         Some("process") => mode_process(rest),
+        Some("durable") => durable::mode_durable(rest),
         None => mode_all(),
         Some(other) => Err(format!(
-            "unknown mode `{other}`: expected engine, floor, scaling, sweep, explore, crashpoints or process"
+            "unknown mode `{other}`: expected engine, floor, scaling, sweep, explore, crashpoints, process or durable"
         )
         .into()),
     }

@@ -7,6 +7,7 @@ mod ch04_05;
 mod ch06;
 mod ch07;
 mod check;
+mod durable;
 pub mod kernel;
 mod measure;
 mod mechanisms;
@@ -33,6 +34,8 @@ pub fn all() -> Cases {
     ch03_ch04_more::add(&mut c);
     ch06::add(&mut c);
     process::add(&mut c);
+    process::add_defects(&mut c);
     ch07::add(&mut c);
+    durable::add(&mut c);
     c
 }

@@ -9,6 +9,7 @@
 //! the non-determinism check ([`points`]); a reminder a day later that
 //! survives crashes ([`reminder`]).
 
+pub mod close;
 pub mod points;
 pub mod reminder;
 pub mod run;

@@ -169,9 +169,14 @@ pub fn points_table(reports: &[(String, CrashPointReport)]) -> Table {
 /// that reached it, what it is (a sync and what it synced, or a send and
 /// what it carried), and the checks that failed after a crash there.
 pub fn crash_point_list(report: &CrashPointReport) -> Table {
-    let mut t = Table::new(&["point", "node", "kind", "what", "failed after a crash here"]);
+    let mut t = Table::new(&["point", "node", "kind", "what", "after a crash here"]);
     for o in report.points() {
-        let failed = o.failed();
+        let failed: Vec<String> = o
+            .verdicts
+            .iter()
+            .filter(|v| !v.holds)
+            .map(|v| format!("{}: {}", v.name, v.counterexample.clone().unwrap_or_default()))
+            .collect();
         t.push_row(vec![
             o.point.index.to_string(),
             match o.point.node {

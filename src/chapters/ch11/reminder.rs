@@ -100,6 +100,10 @@ impl ReminderParams {
         shop.validate()?;
         let rate = 1.0 / self.mean_up.as_secs_f64();
         shop.crash_plan(self.seed, rate)?;
+        crate::error::check_work(
+            "seeds × the crashes of a run (horizon / mean_up)",
+            3.0 * self.seeds as f64 * (self.horizon.as_secs_f64() * rate + 1.0) * 20.0,
+        )?;
         let seeds: Vec<u64> = (0..self.seeds as u64)
             .map(|j| derive_seed(self.seed, domain::EXPERIMENT, 0x5EED, j))
             .collect();

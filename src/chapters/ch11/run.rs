@@ -11,6 +11,14 @@ use crate::sim::{CrashPoints, FaultPlan, Latency, LinkConfig, Sim};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// Most events one [`ShopParams::run`] may process (a comparison gives each
+/// run its share of [`crate::error::limits::EVENTS`] instead).
+pub const RUN_EVENTS: u64 = 5_000_000;
+
+/// Most events one run of one order may process (a crash point, the
+/// diagram, a reminder).
+pub const POINT_EVENTS: u64 = 1_000_000;
+
 /// The shop's parameters.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ShopParams {
@@ -189,10 +197,33 @@ impl ShopParams {
     /// second. Errors on bad parameters, or with
     /// [`Error::is_non_deterministic`] if a replay took another path.
     pub fn run(&self, way: Way, rate: f64, flow: Flow) -> Result<ShopRun> {
+        self.run_within(way, rate, flow, RUN_EVENTS)
+    }
+
+    /// [`ShopParams::run`] with at most `budget` events; a run that needs
+    /// more is an error that names what to lower.
+    pub(crate) fn run_within(&self, way: Way, rate: f64, flow: Flow, budget: u64) -> Result<ShopRun> {
         self.validate()?;
         let plan = self.crash_plan(self.seed, rate)?;
         let crashes = plan.len();
-        let (sim, done) = self.simulate(way, flow, plan, CrashPoints::Syncs, false)?;
+        let (sim, done) = self
+            .simulate_traced(way, flow, plan, CrashPoints::Syncs, false, 0, budget)
+            .map_err(|e| {
+                if e.is_budget_exhausted() {
+                    Error::new(
+                        ErrorKind::BudgetExhausted,
+                        format!(
+                            "one run of the shop ({}, {} crashes per second) needed more than \
+                             its {budget} events: lower `orders` or the crash rate (or, in a \
+                             comparison, the number of rates and seeds), or shorten the flow",
+                            way.name(),
+                            crate::error::num(rate)
+                        ),
+                    )
+                } else {
+                    e
+                }
+            })?;
         let mut run = self.observe(&sim, &done, way)?;
         run.rate = rate;
         run.crashes = crashes;
@@ -208,6 +239,24 @@ impl ShopParams {
         points: CrashPoints,
         record: bool,
     ) -> Result<(Sim<ShopNode>, Finished)> {
+        self.simulate_traced(way, flow, plan, points, record, 0, POINT_EVENTS)
+    }
+
+    /// [`ShopParams::simulate`] keeping up to `trace` trace events.
+    pub(crate) fn traced(&self, way: Way, flow: Flow, plan: FaultPlan) -> Result<(Sim<ShopNode>, Finished)> {
+        self.simulate_traced(way, flow, plan, CrashPoints::Syncs, false, 10_000, POINT_EVENTS)
+    }
+
+    fn simulate_traced(
+        &self,
+        way: Way,
+        flow: Flow,
+        plan: FaultPlan,
+        points: CrashPoints,
+        record: bool,
+        trace: usize,
+        budget: u64,
+    ) -> Result<(Sim<ShopNode>, Finished)> {
         let done = Finished::default();
         let mut nodes = vec![Role::Worker(worker(way, flow, self.timeout, done.clone()))];
         nodes.extend(Service::ALL.map(|_| Role::Service));
@@ -218,7 +267,8 @@ impl ShopParams {
             .faults(plan)
             .crash_points(points)
             .record_crash_points(record)
-            .trace(0)
+            .trace(trace)
+            .max_events(budget)
             .build(nodes)?;
         let inbox = (0..self.orders as u64)
             .map(|i| (i, SimTime::from_start(self.gap * i)))

@@ -146,12 +146,16 @@ pub fn compare(params: &ShopParams, flow: Flow, rates: &[f64], seeds: usize) -> 
         .iter()
         .flat_map(|&w| rates.iter().map(move |&r| (w, r)))
         .collect();
+    // Each run gets its share of a cell's events, so that a flow far
+    // costlier than the estimate stops with an error instead of a long wait.
+    let budget = (crate::error::limits::EVENTS / grid.len().max(1) as f64 / seeds.max(1) as f64)
+        .max(100_000.0) as u64;
     let results = Sweep::new(grid).seed_list(list).run(|&(way, rate), seed| {
         ShopParams {
             seed,
             ..params.clone()
         }
-        .run(way, rate, flow)
+        .run_within(way, rate, flow, budget)
     })?;
     let mut ways: Vec<(Way, Vec<WayPoint>)> = Way::ALL.iter().map(|&w| (w, Vec::new())).collect();
     for r in results {

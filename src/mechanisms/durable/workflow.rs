@@ -47,8 +47,8 @@ impl fmt::Display for NonDeterminism {
         write!(
             f,
             "non-determinism in workflow {} at step {}: the journal holds {}, the code asked \
-             for {}. On replay the code must take the path it took when the journal was \
-             written: read clocks and random numbers inside a step",
+             for {} (on replay the code must take the path it took when the journal was \
+             written: read clocks and random numbers inside a step)",
             self.workflow, self.position, self.journal, self.code
         )
     }
@@ -162,6 +162,7 @@ where
             match wf.lookup::<T>(pos, StepKind::Step, &name) {
                 Lookup::Hit(v) => {
                     wf.wf.p.count("steps replayed");
+                    wf.wf.p.note_with(|| format!("replayed: {name}"));
                     v
                 }
                 Lookup::Mismatch(held) => wf.fail(pos, held, StepKind::Step, &name).await,
@@ -211,6 +212,7 @@ where
             let until = match wf.lookup::<u64>(pos, StepKind::Sleep, &name) {
                 Lookup::Hit(t) => {
                     p.count("steps replayed");
+                    p.note_with(|| format!("replayed: {name}"));
                     SimTime(t)
                 }
                 Lookup::Mismatch(held) => wf.fail(pos, held, StepKind::Sleep, &name).await,

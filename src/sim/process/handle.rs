@@ -459,6 +459,13 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
             e.host().note(text.into());
         }
     }
+    /// Writes a note built by `text` into the trace, only if the trace
+    /// keeps it (nothing is allocated when tracing is off).
+    pub fn note_with(&self, mut text: impl FnMut() -> String) {
+        if let Some(mut e) = self.engine("note_with") {
+            e.host().note_with(&mut text);
+        }
+    }
     /// Records a latency into the run's latency recorder.
     pub fn record_latency(&self, d: SimDuration) {
         if let Some(mut e) = self.engine("record_latency") {

@@ -66,6 +66,8 @@ pub(crate) trait Host<M, D> {
     fn count(&mut self, name: &str);
     fn count_many(&mut self, name: &str, n: u64);
     fn note(&mut self, text: String);
+    /// A note built only if the trace keeps it.
+    fn note_with(&mut self, text: &mut dyn FnMut() -> String);
     fn record_latency(&mut self, d: SimDuration);
     fn stop(&mut self);
     fn answer_client(&mut self, req: Request, msg: M, failed: bool);
@@ -116,6 +118,9 @@ where
     }
     fn note(&mut self, text: String) {
         Ctx::note(self, text)
+    }
+    fn note_with(&mut self, text: &mut dyn FnMut() -> String) {
+        Ctx::note_with(self, text)
     }
     fn record_latency(&mut self, d: SimDuration) {
         Ctx::record_latency(self, d)
