@@ -1,7 +1,13 @@
 //! Driver mode: runs each case in a child process of its own (this same
-//! binary, `run <index>`), under a wall-clock limit and an address-space
+//! binary, `run <index>`), under a CPU-time limit and an address-space
 //! limit, and classifies how the child ended, the way a notebook kernel
 //! would experience it.
+//!
+//! A hang is judged by the CPU time the case itself used (`ulimit -t`, the
+//! kernel sends SIGXCPU), never by the wall clock: on a machine busy with
+//! other builds, or a laptop with a browser open, a case waits for a core
+//! without using its budget. A wall-clock limit stays only as a far backstop
+//! for a case that sleeps or deadlocks without using CPU.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -22,15 +28,31 @@ pub const MAX_NUMBER_DIGITS: usize = 20;
 /// Limits for each child.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// CPU time a case may use (whole seconds; `ulimit -t`).
     pub timeout: Duration,
+    /// The wall-clock backstop, far beyond the CPU limit, for a case that
+    /// waits without computing (a sleep, a deadlock).
+    pub backstop: Duration,
     pub mem_bytes: u64,
     pub jobs: usize,
+}
+
+impl Limits {
+    /// The wall-clock backstop.
+    pub fn wall(&self) -> Duration {
+        self.backstop.max(self.timeout)
+    }
+    /// The CPU limit in whole seconds, as `ulimit -t` takes it.
+    fn cpu_secs(&self) -> u64 {
+        self.timeout.as_secs_f64().ceil().max(1.0) as u64
+    }
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             timeout: Duration::from_secs(10),
+            backstop: Duration::from_secs(120),
             mem_bytes: 2 << 30,
             jobs: 2,
         }
@@ -85,6 +107,9 @@ pub struct Verdict {
     pub class: Class,
     pub detail: String,
     pub elapsed: Duration,
+    /// CPU seconds the case used, as it reported them (`None` if it did not
+    /// get to report).
+    pub cpu: Option<f64>,
 }
 
 /// Whether an error message is unclear for a notebook reader: too long, or
@@ -144,14 +169,18 @@ fn drain(mut r: impl Read + Send + 'static, tail: bool) -> thread::JoinHandle<Ve
     })
 }
 
-/// Starts `exe args...` under the address-space limit. `ulimit -v` is POSIX
-/// sh (dash on Debian takes KiB) and works as root; the shell then `exec`s
-/// the child, so the pid we hold (and kill) is the case itself.
+/// Starts `exe args...` under the address-space and CPU-time limits.
+/// `ulimit -v` (KiB) and `ulimit -S -t` (seconds, soft: SIGXCPU) are POSIX sh
+/// as dash has them; the shell then `exec`s the child, so the pid we hold
+/// (and kill) is the case itself.
 fn spawn(exe: &Path, args: &[String], lim: &Limits, backtrace: bool) -> std::io::Result<Child> {
     let kib = lim.mem_bytes / 1024;
+    let cpu = lim.cpu_secs();
     Command::new("/bin/sh")
         .arg("-c")
-        .arg(format!("ulimit -v {kib} || exit 97; exec \"$0\" \"$@\""))
+        .arg(format!(
+            "ulimit -v {kib} && ulimit -S -t {cpu} || exit 97; exec \"$0\" \"$@\""
+        ))
         .arg(exe)
         .args(args)
         .env("RUST_BACKTRACE", if backtrace { "1" } else { "0" })
@@ -205,6 +234,7 @@ fn signal_name(sig: i32) -> &'static str {
         7 => "SIGBUS",
         9 => "SIGKILL",
         11 => "SIGSEGV",
+        24 => "SIGXCPU",
         _ => "signal",
     }
 }
@@ -215,6 +245,14 @@ fn classify(status: ExitStatus, stdout: &str, stderr: &str) -> (Class, String) {
     let err_line = stderr_line(stderr);
     if stderr.contains("memory allocation of") && stderr.contains("failed") {
         return (Class::Abort, err_line);
+    }
+    if status.signal() == Some(24) {
+        return (
+            Class::Hang,
+            "used its whole CPU-time limit (SIGXCPU): it loops, or the case is too big for a \
+             notebook cell"
+                .into(),
+        );
     }
     if let Some(sig) = status.signal() {
         let what = format!("killed by {} ({sig})", signal_name(sig));
@@ -231,7 +269,7 @@ fn classify(status: ExitStatus, stdout: &str, stderr: &str) -> (Class, String) {
     if status.code() == Some(97) {
         return (
             Class::Abort,
-            "could not set the memory limit (ulimit -v)".into(),
+            "could not set the memory or CPU limit (ulimit -v, ulimit -t)".into(),
         );
     }
     let last = stdout
@@ -282,7 +320,7 @@ fn wait_child(
     let status = loop {
         match child.try_wait() {
             Ok(Some(s)) => break Some(s),
-            Ok(None) if start.elapsed() >= lim.timeout => {
+            Ok(None) if start.elapsed() >= lim.wall() => {
                 let _ = child.kill();
                 let _ = child.wait();
                 break None;
@@ -319,6 +357,7 @@ pub fn run_one(exe: &Path, args: &[String], lim: &Limits) -> Verdict {
                 class: Class::Abort,
                 detail: format!("could not start the child: {e}"),
                 elapsed: start.elapsed(),
+                cpu: None,
             }
         }
     };
@@ -327,8 +366,9 @@ pub fn run_one(exe: &Path, args: &[String], lim: &Limits) -> Verdict {
         None => (
             Class::Hang,
             format!(
-                "still running after {} s (killed)",
-                lim.timeout.as_secs_f64()
+                "still running after {} s of wall-clock time without using its CPU \
+                 limit (sleeps or deadlocks; killed)",
+                lim.wall().as_secs_f64()
             ),
         ),
         Some(s) => classify(s, &stdout, &stderr),
@@ -340,11 +380,29 @@ pub fn run_one(exe: &Path, args: &[String], lim: &Limits) -> Verdict {
             }
         }
     }
+    let cpu = stdout
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("cpu ")?.trim().parse::<f64>().ok());
     Verdict {
         class,
         detail,
         elapsed,
+        cpu,
     }
+}
+
+/// CPU seconds (user + system) this process has used so far, from
+/// `/proc/self/stat` (Linux; `None` elsewhere). Ticks are USER_HZ, 100 on
+/// Linux.
+pub fn own_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 /// Runs children for `items` (each a list of arguments), `lim.jobs` at a

@@ -56,6 +56,11 @@ fn child(run: &dyn Fn() -> harness::Outcome) -> ! {
     };
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
+    // After the result line: the driver reads the result as the last line
+    // that is one, and the CPU time from this one.
+    if let Some(cpu) = driver::own_cpu_seconds() {
+        let _ = writeln!(out, "cpu {cpu:.2}");
+    }
     let _ = out.flush();
     std::process::exit(0)
 }
@@ -113,11 +118,13 @@ fn drive(opts: &Opts) -> i32 {
         .map(|i| vec!["run".to_string(), i.to_string()])
         .collect();
     println!(
-        "fuzz: {} cases, {} at a time, {} s and {} MiB of address space each",
+        "fuzz: {} cases, {} at a time, {} s of CPU time and {} MiB of address space each \
+         (wall-clock backstop {} s)",
         items.len(),
         opts.lim.jobs,
         opts.lim.timeout.as_secs_f64(),
-        opts.lim.mem_bytes >> 20
+        opts.lim.mem_bytes >> 20,
+        opts.lim.wall().as_secs_f64()
     );
     let start = Instant::now();
     let total = items.len();
@@ -132,6 +139,7 @@ fn drive(opts: &Opts) -> i32 {
         write_report(path, &picked, &names, &verdicts);
     }
     report(&picked, &names, &verdicts, opts.show_errors);
+    slowest(&names, &verdicts, opts.lim.timeout.as_secs_f64());
     println!("fuzz: took {:.0} s", wall.as_secs_f64());
     let count = |c: Class| verdicts.iter().filter(|v| v.class == c).count();
     let (p, a, h, u, w) = (
@@ -191,16 +199,34 @@ fn report(idx: &[usize], names: &[String], verdicts: &[Verdict], show_errors: bo
     println!();
 }
 
+/// The five cases that used the most CPU time, against the limit: a case
+/// near the limit here fails on a machine twice as slow, so none may use
+/// more than half of it.
+fn slowest(names: &[String], verdicts: &[Verdict], limit: f64) {
+    let mut by_cpu: Vec<(f64, &str)> = verdicts
+        .iter()
+        .zip(names)
+        .filter_map(|(v, n)| Some((v.cpu?, n.as_str())))
+        .collect();
+    by_cpu.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    println!("slowest cases by CPU time (limit {limit} s):");
+    for (cpu, name) in by_cpu.iter().take(5) {
+        println!("  {cpu:6.2} s  {name}");
+    }
+    println!();
+}
+
 /// One line per case: index, class, seconds, name, detail (tab-separated).
 fn write_report(path: &str, idx: &[usize], names: &[String], verdicts: &[Verdict]) {
-    let mut s = String::from("index\tclass\tseconds\tname\tdetail\n");
+    let mut s = String::from("index\tclass\tseconds\tcpu_seconds\tname\tdetail\n");
     for k in 0..verdicts.len() {
         let v = &verdicts[k];
         s.push_str(&format!(
-            "{}\t{}\t{:.3}\t{}\t{}\n",
+            "{}\t{}\t{:.3}\t{}\t{}\t{}\n",
             idx[k],
             v.class.name(),
             v.elapsed.as_secs_f64(),
+            v.cpu.map_or("-".to_string(), |c| format!("{c:.2}")),
             names[k],
             v.detail.replace(['\t', '\n'], " ")
         ));

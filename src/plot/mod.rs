@@ -29,36 +29,47 @@
 //! | [`grid_chart()`], [`crash_point_chart()`] | pass/fail grid: properties × crash points |
 //! | [`history_chart()`] | client operations as intervals, one lane per client |
 //! | [`counterexample_diagram()`] | a shrunk counterexample around its violation |
+//! | [`linearizability_chart()`] | a linearizability verdict: the order found, or the operations that contradict each other |
 
 mod axis;
 mod bar;
 mod cdf;
 mod charts;
+mod checks;
 mod counterexample;
 mod figure;
+mod frame;
 mod grid;
 mod histogram;
 mod history;
+mod legend;
 mod line;
+mod linearizability;
 mod marks;
+mod opts;
 mod sequence;
+mod series;
+mod series_draw;
 mod style;
 mod table;
 mod timeline;
 
 pub use axis::fmt_num;
 pub use bar::{bar_chart, BarSeries};
-pub use cdf::{cdf, exponential_tail, percentile_name, tail_cdf, MARKED_PERCENTILES};
+pub use cdf::{cdf, erlang_tail, exponential_tail, percentile_name, tail_cdf, MARKED_PERCENTILES};
 pub use charts::Charts;
 pub use counterexample::counterexample_diagram;
-pub use figure::{Figure, Opts, DEFAULT_HEIGHT, DEFAULT_WIDTH, EXPORT_SCALE};
+pub use figure::{Figure, EXPORT_SCALE};
 pub use grid::{crash_point_chart, grid_chart, Grid};
 pub use histogram::histogram;
 pub use history::{history_chart, HistoryChart, OpBar};
-pub use line::{line_chart, time_series, Series, SeriesStyle, Window};
+pub use line::{line_chart, time_series};
+pub use linearizability::{lin_chart, linearizability_chart, LinBar, LinChart, MAX_CHART_OPS};
+pub use opts::{Opts, DEFAULT_HEIGHT, DEFAULT_WIDTH};
 pub use sequence::{
     sequence_diagram, Arrow, Mark, MarkKind, PlacedLabel, SequenceDiagram, SequenceLayout,
 };
+pub use series::{Series, SeriesStyle, Window};
 pub use style::{series_color, FONT_FAMILY, PALETTE};
 pub use table::Table;
 pub use timeline::{availability_timeline, segment_chart, Lane, Segment};
