@@ -31,9 +31,16 @@ fn replay_run(steps: u32) -> Result<(f64, f64)> {
     let replay = cpu_secs() - cpu1;
     let replayed = sim.counters().get("steps replayed");
     if replayed != u64::from(steps) || sim.disk(0)?.synced().journal.len() != steps as usize {
-        return Err(Error::invalid("replay", replayed, "every step replayed once"));
+        return Err(Error::invalid(
+            "replay",
+            replayed,
+            "every step replayed once",
+        ));
     }
-    Ok((live * 1e9 / f64::from(steps), replay * 1e9 / f64::from(steps)))
+    Ok((
+        live * 1e9 / f64::from(steps),
+        replay * 1e9 / f64::from(steps),
+    ))
 }
 
 /// `durable [steps=10000] [reps=5]`.

@@ -35,7 +35,11 @@ fn workflow(name: String, value: f64, nap: SimDuration) -> Outcome {
         .max_events(100_000)
         .build(vec![Role::Worker(worker), Role::Service])?;
     sim.run_for(secs(10))?;
-    let halted = sim.node(0)?.process().and_then(|p| p.halted()).map(str::to_string);
+    let halted = sim
+        .node(0)?
+        .process()
+        .and_then(|p| p.halted())
+        .map(str::to_string);
     match halted {
         None => Ok(()),
         Some(why) if !value.is_finite() && why.contains("cannot be journaled") => Ok(()),
@@ -73,9 +77,10 @@ pub fn add(c: &mut Cases) {
     }
     for name in ["", "é∂ü", "a very long step name repeated "] {
         let long = name.repeat(if name.len() > 20 { 1000 } else { 1 });
-        c.add(format!("durable::Workflow::step(name = {:?}…)", name), move || {
-            workflow(long.clone(), 1.0, ms(1))
-        });
+        c.add(
+            format!("durable::Workflow::step(name = {:?}…)", name),
+            move || workflow(long.clone(), 1.0, ms(1)),
+        );
     }
 
     let base = ShopParams {
@@ -100,13 +105,23 @@ pub fn add(c: &mut Cases) {
 
     for (rn, r) in F64 {
         for way in Way::ALL {
-            c.add(format!("ShopParams::run({way:?}, rate = {rn})"), move || {
-                let run = ShopParams { orders: 5, ..ShopParams::default() }.run(way, *r, standard_order)?;
-                prob("completed", run.completed_fraction())
-            });
+            c.add(
+                format!("ShopParams::run({way:?}, rate = {rn})"),
+                move || {
+                    let run = ShopParams {
+                        orders: 5,
+                        ..ShopParams::default()
+                    }
+                    .run(way, *r, standard_order)?;
+                    prob("completed", run.completed_fraction())
+                },
+            );
         }
         c.add(format!("ch11::compare(rates = [0, {rn}])"), move || {
-            let p = ShopParams { orders: 3, ..ShopParams::default() };
+            let p = ShopParams {
+                orders: 3,
+                ..ShopParams::default()
+            };
             let cmp = compare(&p, standard_order, &[0.0, *r], 2)?;
             table(&cmp.table(Some(Shape::STANDARD)))?;
             charts(vec![
@@ -121,37 +136,87 @@ pub fn add(c: &mut Cases) {
             let cmp = compare(&ShopParams::default(), standard_order, &[0.0, 1.0], k)?;
             table(&cmp.table(None))
         });
-        c.add(format!("ReminderParams {{ seeds: {n} }}.run()"), move || {
-            let p = ReminderParams { seeds: k, ..ReminderParams::default() };
-            table(&reminder_table(&p.run()?, &p))
-        });
+        c.add(
+            format!("ReminderParams {{ seeds: {n} }}.run()"),
+            move || {
+                let p = ReminderParams {
+                    seeds: k,
+                    ..ReminderParams::default()
+                };
+                table(&reminder_table(&p.run()?, &p))
+            },
+        );
     }
     c.add("ch11::compare(rates = [])", || {
         compare(&ShopParams::default(), standard_order, &[], 2).map(|_| ())?;
         Ok(())
     });
-    let rem = ReminderParams { seeds: 2, ..ReminderParams::default() };
+    let rem = ReminderParams {
+        seeds: 2,
+        ..ReminderParams::default()
+    };
     let rb = body(|p: &ReminderParams| table(&reminder_table(&p.run()?, p)));
-    c.vary("ReminderParams", "run", &rem, "mean_up", DUR, |p, v| p.mean_up = v, &rb);
-    c.vary("ReminderParams", "run", &rem, "downtime", DUR, |p, v| p.downtime = v, &rb);
-    c.vary("ReminderParams", "run", &rem, "horizon", DUR, |p, v| p.horizon = v, &rb);
+    c.vary(
+        "ReminderParams",
+        "run",
+        &rem,
+        "mean_up",
+        DUR,
+        |p, v| p.mean_up = v,
+        &rb,
+    );
+    c.vary(
+        "ReminderParams",
+        "run",
+        &rem,
+        "downtime",
+        DUR,
+        |p, v| p.downtime = v,
+        &rb,
+    );
+    c.vary(
+        "ReminderParams",
+        "run",
+        &rem,
+        "horizon",
+        DUR,
+        |p, v| p.horizon = v,
+        &rb,
+    );
 
     for way in Way::ALL {
-        for (name, flow) in [("standard", standard_order as Flow), ("one call", cut), ("clock outside", restless)] {
-            c.add(format!("ShopParams::every_crash_point({way:?}, {name})"), move || {
-                let r = ShopParams::default().every_crash_point(way, flow)?;
-                table(&points_table(&[("x".into(), r.clone())]))?;
-                table(&crash_point_list(&r))?;
-                chart(points_chart(&[("x".into(), r)]))
-            });
+        for (name, flow) in [
+            ("standard", standard_order as Flow),
+            ("one call", cut),
+            ("clock outside", restless),
+        ] {
+            c.add(
+                format!("ShopParams::every_crash_point({way:?}, {name})"),
+                move || {
+                    let r = ShopParams::default().every_crash_point(way, flow)?;
+                    table(&points_table(&[("x".into(), r.clone())]))?;
+                    table(&crash_point_list(&r))?;
+                    chart(points_chart(&[("x".into(), r)]))
+                },
+            );
         }
     }
-    c.add("ch11::points_chart(no reports)", || chart(points_chart(&[])));
+    c.add("ch11::points_chart(no reports)", || {
+        chart(points_chart(&[]))
+    });
     for (a, da) in DUR_SHORT {
         for (b, db) in DUR_SHORT {
-            c.add(format!("ShopParams::up_close(down = {a}..{b})"), move || {
-                chart(ShopParams::default().up_close(Way::Durable, standard_order, (*da, *db), ms(100)))
-            });
+            c.add(
+                format!("ShopParams::up_close(down = {a}..{b})"),
+                move || {
+                    chart(ShopParams::default().up_close(
+                        Way::Durable,
+                        standard_order,
+                        (*da, *db),
+                        ms(100),
+                    ))
+                },
+            );
         }
     }
 }

@@ -52,7 +52,7 @@ impl ShopParams {
                 fmt_num(down.0.as_ms()),
                 fmt_num(down.1.as_ms())
             ))
-                .y_label("time (ms)"),
+            .y_label("time (ms)"),
         )
         .map(|f| f.with_size(960, 760))
     }

@@ -175,7 +175,13 @@ pub fn crash_point_list(report: &CrashPointReport) -> Table {
             .verdicts
             .iter()
             .filter(|v| !v.holds)
-            .map(|v| format!("{}: {}", v.name, v.counterexample.clone().unwrap_or_default()))
+            .map(|v| {
+                format!(
+                    "{}: {}",
+                    v.name,
+                    v.counterexample.clone().unwrap_or_default()
+                )
+            })
             .collect();
         t.push_row(vec![
             o.point.index.to_string(),

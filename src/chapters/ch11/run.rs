@@ -202,7 +202,13 @@ impl ShopParams {
 
     /// [`ShopParams::run`] with at most `budget` events; a run that needs
     /// more is an error that names what to lower.
-    pub(crate) fn run_within(&self, way: Way, rate: f64, flow: Flow, budget: u64) -> Result<ShopRun> {
+    pub(crate) fn run_within(
+        &self,
+        way: Way,
+        rate: f64,
+        flow: Flow,
+        budget: u64,
+    ) -> Result<ShopRun> {
         self.validate()?;
         let plan = self.crash_plan(self.seed, rate)?;
         let crashes = plan.len();
@@ -243,8 +249,21 @@ impl ShopParams {
     }
 
     /// [`ShopParams::simulate`] keeping up to `trace` trace events.
-    pub(crate) fn traced(&self, way: Way, flow: Flow, plan: FaultPlan) -> Result<(Sim<ShopNode>, Finished)> {
-        self.simulate_traced(way, flow, plan, CrashPoints::Syncs, false, 10_000, POINT_EVENTS)
+    pub(crate) fn traced(
+        &self,
+        way: Way,
+        flow: Flow,
+        plan: FaultPlan,
+    ) -> Result<(Sim<ShopNode>, Finished)> {
+        self.simulate_traced(
+            way,
+            flow,
+            plan,
+            CrashPoints::Syncs,
+            false,
+            10_000,
+            POINT_EVENTS,
+        )
     }
 
     fn simulate_traced(
