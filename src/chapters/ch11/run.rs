@@ -213,7 +213,7 @@ impl ShopParams {
         let plan = self.crash_plan(self.seed, rate)?;
         let crashes = plan.len();
         let (sim, done) = self
-            .simulate_traced(way, flow, plan, CrashPoints::Syncs, false, 0, budget)
+            .simulate_traced(way, flow, plan, CrashPoints::Syncs, false, (0, budget))
             .map_err(|e| {
                 if e.is_budget_exhausted() {
                     Error::new(
@@ -245,10 +245,11 @@ impl ShopParams {
         points: CrashPoints,
         record: bool,
     ) -> Result<(Sim<ShopNode>, Finished)> {
-        self.simulate_traced(way, flow, plan, points, record, 0, POINT_EVENTS)
+        self.simulate_traced(way, flow, plan, points, record, (0, POINT_EVENTS))
     }
 
-    /// [`ShopParams::simulate`] keeping up to `trace` trace events.
+    /// [`ShopParams::simulate`] keeping up to 10,000 trace events (for the
+    /// message diagram).
     pub(crate) fn traced(
         &self,
         way: Way,
@@ -261,11 +262,12 @@ impl ShopParams {
             plan,
             CrashPoints::Syncs,
             false,
-            10_000,
-            POINT_EVENTS,
+            (10_000, POINT_EVENTS),
         )
     }
 
+    /// The run behind the others: `(trace, budget)` are the trace events
+    /// kept and the most events processed.
     fn simulate_traced(
         &self,
         way: Way,
@@ -273,8 +275,7 @@ impl ShopParams {
         plan: FaultPlan,
         points: CrashPoints,
         record: bool,
-        trace: usize,
-        budget: u64,
+        (trace, budget): (usize, u64),
     ) -> Result<(Sim<ShopNode>, Finished)> {
         let done = Finished::default();
         let mut nodes = vec![Role::Worker(worker(way, flow, self.timeout, done.clone()))];

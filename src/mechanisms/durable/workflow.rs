@@ -242,7 +242,7 @@ where
     pub fn random(&self) -> impl Future<Output = u64> + 'static {
         let p = self.wf.p.clone();
         self.step("draw a random number", move |_| async move {
-            p.rng(|r| rand_core::RngCore::next_u64(r))
+            p.rng(rand_core::RngCore::next_u64)
         })
     }
 
