@@ -19,6 +19,8 @@ stderr), so a notebook fails on any of:
 * a cell whose value shows as a ``Debug`` dump (``Table { headers: …``, plain
   text only) instead of its table or chart: evcxr does that to a cell ending in
   ``expr?``; end it with ``let t = expr?;`` and ``t`` instead;
+* a cell whose only value is ``()`` (a cell ending in a ``for`` loop or a
+  call returning nothing): end it with ``;`` or a value worth showing;
 * a cell timeout or a dead kernel;
 * a notebook with no cells, or one committed with outputs.
 
@@ -154,6 +156,16 @@ def debug_dump(cell: dict) -> str | None:
     return None
 
 
+def unit_value(cell: dict) -> bool:
+    """True when the cell's value is ``()``: noise a reader cannot use."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") in ("display_data", "execute_result"):
+            data = out.get("data", {})
+            if set(data) == {"text/plain"} and as_text(data["text/plain"]).strip() == "()":
+                return True
+    return False
+
+
 def check_cell(cell: dict, index: int) -> list[Failure]:
     """Failures of one executed code cell: errors, stderr, missing chart."""
     if cell.get("cell_type") != "code":
@@ -177,6 +189,9 @@ def check_cell(cell: dict, index: int) -> list[Failure]:
         failures.append(Failure("the cell's value shows as a Debug dump, not as its table or chart "
                                 "(a final `expr?`: write `let t = expr?;` then `t`)",
                                 index, src, dump))
+    if unit_value(cell):
+        failures.append(Failure("the cell shows `()` (it ends in a `for` loop or a call that returns "
+                                "nothing): end it with `;`", index, src, "()"))
     if "chart" in tags and not has_image(cell):
         failures.append(Failure("cell tagged chart has no image/png or image/svg+xml output",
                                 index, src))

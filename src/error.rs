@@ -265,10 +265,16 @@ pub fn check_probability(param: &str, p: f64) -> Result<f64> {
 
 /// Checks that `x` is finite and > 0.
 pub fn check_positive(param: &str, x: f64) -> Result<f64> {
-    if x.is_finite() && x > 0.0 {
+    // A subnormal (below 2.2e-308) is refused too: arithmetic on it loses
+    // precision, and theory given λ = μ = 1e-320 mixed inf with finite values.
+    if x.is_finite() && x > 0.0 && x.is_normal() {
         Ok(x)
     } else {
-        Err(Error::invalid(param, x, "a finite number > 0"))
+        Err(Error::invalid(
+            param,
+            x,
+            "a finite number > 0 (and at least 2.2e-308)",
+        ))
     }
 }
 

@@ -51,7 +51,8 @@ fn assert_minimal(variant: Variant, e: &thinkdist::check::Exploration) -> Result
             &Trial {
                 seed: cx.seed,
                 plan: plan.clone(),
-                trace_cap: 0,
+                trace_cap: 0.into(),
+                workload: None,
             },
             2,
             10,

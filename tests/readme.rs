@@ -69,3 +69,34 @@ fn readme_example_is_this_code() {
         }
     }
 }
+
+/// Every notebook warns, in its first cell, that the interrupt button ends
+/// the kernel, and says the way back (issue 18 §2): a reader who presses it
+/// loses every variable and sees only "signal: 9".
+#[test]
+fn every_notebook_warns_about_the_interrupt_button_first() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir("notebooks").expect("notebooks/") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("ipynb") {
+            continue;
+        }
+        let nb: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        let first = nb["cells"]
+            .as_array()
+            .and_then(|cells| cells.iter().find(|c| c["cell_type"] == "markdown"))
+            .unwrap_or_else(|| panic!("{}: no markdown cell", path.display()));
+        let text: String = match &first["source"] {
+            serde_json::Value::Array(lines) => lines.iter().filter_map(|l| l.as_str()).collect(),
+            other => other.as_str().unwrap_or_default().to_string(),
+        };
+        assert!(
+            text.contains("interrupt button") && text.contains("Run All Above Selected Cell"),
+            "{}: the first cell must warn about the interrupt button and say the way back",
+            path.display()
+        );
+        seen += 1;
+    }
+    assert!(seen >= 7, "found only {seen} notebooks");
+}

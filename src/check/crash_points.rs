@@ -16,9 +16,9 @@
 //! without it, or stops before the point) would never crash, and every
 //! point would look recovered; [`every_point`] therefore checks, with
 //! [`Sim::crashed_at_point`], that each run crashed exactly at its point,
-//! and fails otherwise. A run of more than about 2 s shows its progress as
-//! one line on stderr, overwritten and erased at the end, of counts only:
-//! nothing it prints or returns holds a wall-clock time.
+//! and fails otherwise. Runs over 100 or more points print progress
+//! like any [`Sweep`]: a line of counts per quarter, on stdout (a notebook's
+//! headless run fails on stderr), and nothing it prints holds a time.
 //!
 //! ```
 //! use thinkdist::prelude::*;
@@ -64,8 +64,6 @@ use crate::sim::sweep::Sweep;
 use crate::sim::time::SimDuration;
 use crate::sim::{CrashPoint, FaultPlan, Node, Sim};
 use serde::Serialize;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 /// What one run of a scenario reports.
 #[derive(Debug, Clone, Serialize)]
@@ -209,17 +207,13 @@ where
         "the scenario's crash points × the events of its run: shorten the scenario",
         base.points.len() as f64 * base.events.max(1) as f64,
     )?;
-    let progress = Progress::new(base.points.len());
     let runs = Sweep::new(base.points.clone())
         .seed_list(vec![0])
-        .progress(false)
+        .name("crash points")
         .run(|p, _| {
             let plan = FaultPlan::new().crash_at_point(p.index, Some(restart_after));
-            let run = scenario(&plan, false);
-            progress.one_done();
-            run
+            scenario(&plan, false)
         });
-    progress.erase();
     let mut outcomes = Vec::with_capacity(base.points.len());
     for r in runs? {
         let k = r.point.index;
@@ -263,47 +257,4 @@ fn ignores_plan(what: String) -> Error {
              and report with `CrashPointRun::new(&sim, verdicts)`"
         ),
     )
-}
-
-/// Sweeps shorter than this show no progress.
-const QUIET_FOR: Duration = Duration::from_secs(2);
-
-/// Progress on stderr: one line of counts, overwritten in place, shown
-/// only after [`QUIET_FOR`] and erased at the end. The clock decides only
-/// whether to show it; nothing shown holds a time.
-struct Progress {
-    start: Instant,
-    total: usize,
-    done: AtomicUsize,
-    /// Hundredths already shown (0: nothing shown yet).
-    shown: AtomicUsize,
-}
-
-impl Progress {
-    fn new(total: usize) -> Progress {
-        Progress {
-            start: Instant::now(),
-            total,
-            done: AtomicUsize::new(0),
-            shown: AtomicUsize::new(0),
-        }
-    }
-
-    fn one_done(&self) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        let step = done * 100 / self.total.max(1);
-        if step <= self.shown.load(Ordering::Relaxed) || self.start.elapsed() < QUIET_FOR {
-            return;
-        }
-        // One thread per new hundredth prints; the others skip.
-        if self.shown.fetch_max(step, Ordering::Relaxed) < step {
-            eprint!("\rcrash points: {done}/{} runs", self.total);
-        }
-    }
-
-    fn erase(&self) {
-        if self.shown.load(Ordering::Relaxed) > 0 {
-            eprint!("\r{:40}\r", "");
-        }
-    }
 }

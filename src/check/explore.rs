@@ -5,10 +5,12 @@
 //! lossy windows, how long, over which horizon); [`FaultSpace::draw`] turns
 //! a seed into a [`FaultPlan`]. [`Explore::run`] calls a scenario once per
 //! seed with its plan (a [`Trial`]) and collects the violations. It then
-//! *shrinks* the first failing seed's plan: it removes faults one at a time
-//! and shortens the rest (halving outages, partitions and loss), keeping
-//! each change that still violates the same property, until no change
-//! does. What is left is usually one or two faults: a counterexample a
+//! *shrinks* the first failing seed's plan: it halves the workload (when
+//! the exploration set one, [`Explore::workload`]), removes faults one at a
+//! time and shortens the rest (halving outages, partitions and loss),
+//! keeping each change that still violates the same property, until no
+//! change does. The shrunk run is then replayed once with a trace of the
+//! last events before its violation. What is left is usually one or two faults: a counterexample a
 //! reader can follow on a message diagram
 //! (`plot::counterexample_diagram`).
 //!
@@ -56,7 +58,7 @@ use crate::error::{check_probability, Error, Result};
 use crate::sim::rng::{self, domain, SimRng};
 use crate::sim::sweep::Sweep;
 use crate::sim::time::{ms, SimDuration, SimTime};
-use crate::sim::trace::Trace;
+use crate::sim::trace::{Trace, TraceCap};
 use crate::sim::{Fault, FaultPlan, Node, NodeId, Sim, Violation};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -213,16 +215,41 @@ fn uniform(r: &mut SimRng, lo: u64, hi: u64) -> u64 {
     lo + (rng::unit_f64(r) * (span as f64 + 1.0)).min(span as f64) as u64
 }
 
-/// One explored run: the seed, its fault plan, and how much trace to keep
-/// (0 while exploring, more when drawing the counterexample).
+/// One explored run: the seed, its fault plan, how much trace to keep
+/// (none while exploring; the last events before the violation when
+/// drawing the counterexample), and how much workload to run.
 #[derive(Debug, Clone)]
 pub struct Trial {
     /// The run's seed.
     pub seed: u64,
     /// The faults to apply.
     pub plan: FaultPlan,
-    /// Trace events to keep (`Builder::trace`).
-    pub trace_cap: usize,
+    /// Trace events to keep: pass it to `Builder::trace`.
+    pub trace_cap: TraceCap,
+    /// The workload to run (operations, clients, transactions: what the
+    /// scenario makes of it), when the exploration set one with
+    /// [`Explore::workload`]; shrinking halves it. Read it with
+    /// [`Trial::workload_or`].
+    pub workload: Option<usize>,
+}
+
+impl Trial {
+    /// A trial of `seed` under `plan`, with no trace and the scenario's own
+    /// workload.
+    pub fn new(seed: u64, plan: FaultPlan) -> Trial {
+        Trial {
+            seed,
+            plan,
+            trace_cap: TraceCap::first(0),
+            workload: None,
+        }
+    }
+
+    /// The workload the exploration asks for, or the scenario's `default`
+    /// when it set none.
+    pub fn workload_or(&self, default: usize) -> usize {
+        self.workload.unwrap_or(default)
+    }
 }
 
 /// What a scenario reports for one trial.
@@ -270,6 +297,8 @@ pub struct Counterexample {
     pub trace: Trace,
     /// Lane names.
     pub lanes: Vec<String>,
+    /// The workload the shrunk run used (None: the exploration set none).
+    pub workload: Option<usize>,
 }
 
 /// What an exploration found.
@@ -306,6 +335,7 @@ pub struct Explore {
     progress: bool,
     max_shrink_runs: usize,
     trace_cap: usize,
+    workload: Option<usize>,
 }
 
 /// Most seeds one exploration may run.
@@ -323,6 +353,7 @@ impl Explore {
             progress: true,
             max_shrink_runs: 500,
             trace_cap: 2_000,
+            workload: None,
         }
     }
     /// The seed the trials' seeds are derived from.
@@ -353,9 +384,18 @@ impl Explore {
         self.max_shrink_runs = n;
         self
     }
-    /// Trace events kept for the counterexample's diagram (default 2,000).
+    /// Trace events kept for the counterexample's diagram: the last `n`
+    /// before the violation (default 2,000).
     pub fn trace_cap(mut self, n: usize) -> Self {
         self.trace_cap = n;
+        self
+    }
+    /// The workload every trial runs (`Trial::workload`), for scenarios
+    /// that read it: shrinking then also halves it (down to 1) while the
+    /// same property still fails, so a counterexample has as few
+    /// operations as the faults that are left need.
+    pub fn workload(mut self, n: usize) -> Self {
+        self.workload = Some(n);
         self
     }
 
@@ -371,6 +411,9 @@ impl Explore {
         F: Fn(&Trial) -> Result<TrialRun> + Sync,
     {
         space.validate()?;
+        if self.workload == Some(0) {
+            return Err(Error::invalid("workload", 0, "at least 1"));
+        }
         if self.seeds == 0 || self.seeds > MAX_SEEDS {
             return Err(Error::invalid(
                 "seeds",
@@ -388,9 +431,8 @@ impl Explore {
         }
         let results = sweep.run(|&seed, _| {
             let trial = Trial {
-                seed,
-                plan: space.draw(seed),
-                trace_cap: 0,
+                workload: self.workload,
+                ..Trial::new(seed, space.draw(seed))
             };
             Ok(scenario(&trial)?.violation)
         })?;
@@ -429,23 +471,37 @@ impl Explore {
         let mut plan = original.clone();
         let mut violation = first.clone();
         let mut runs = 0;
-        let fails = |candidate: &FaultPlan, runs: &mut usize| -> Result<Option<Violation>> {
+        let mut workload = self.workload;
+        let fails = |candidate: &FaultPlan,
+                     workload: Option<usize>,
+                     runs: &mut usize|
+         -> Result<Option<Violation>> {
             *runs += 1;
             let out = scenario(&Trial {
-                seed,
-                plan: candidate.clone(),
-                trace_cap: 0,
+                workload,
+                ..Trial::new(seed, candidate.clone())
             })?;
             Ok(out.violation.filter(|v| v.property == first.property))
         };
         'outer: loop {
+            // Halve the workload.
+            if let Some(w) = workload.filter(|&w| w > 1) {
+                if runs >= self.max_shrink_runs {
+                    break 'outer;
+                }
+                if let Some(v) = fails(&plan, Some(w / 2), &mut runs)? {
+                    workload = Some(w / 2);
+                    violation = v;
+                    continue 'outer;
+                }
+            }
             // Remove whole faults, last first.
             for i in (0..plan.len()).rev() {
                 if runs >= self.max_shrink_runs {
                     break 'outer;
                 }
                 let candidate = plan.without(i);
-                if let Some(v) = fails(&candidate, &mut runs)? {
+                if let Some(v) = fails(&candidate, workload, &mut runs)? {
                     plan = candidate;
                     violation = v;
                     continue 'outer;
@@ -458,7 +514,7 @@ impl Explore {
                         break 'outer;
                     }
                     let candidate = plan.replaced(i, smaller);
-                    if let Some(v) = fails(&candidate, &mut runs)? {
+                    if let Some(v) = fails(&candidate, workload, &mut runs)? {
                         plan = candidate;
                         violation = v;
                         continue 'outer;
@@ -468,9 +524,9 @@ impl Explore {
             break;
         }
         let shown = scenario(&Trial {
-            seed,
-            plan: plan.clone(),
-            trace_cap: self.trace_cap,
+            trace_cap: TraceCap::last(self.trace_cap),
+            workload,
+            ..Trial::new(seed, plan.clone())
         })?;
         Ok(Counterexample {
             seed,
@@ -480,6 +536,7 @@ impl Explore {
             shrink_runs: runs,
             trace: shown.trace,
             lanes: shown.lanes,
+            workload,
         })
     }
 }

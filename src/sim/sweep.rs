@@ -62,6 +62,11 @@ use std::sync::{Arc, Mutex};
 /// Sweeps of fewer runs than this print no progress (change it with
 /// [`Sweep::progress_min_runs`]).
 pub const PROGRESS_MIN_RUNS: usize = 100;
+/// Most worker threads a sweep starts, whatever [`Sweep::threads`] asks
+/// for: more than the machine has only costs memory, and 100,000 threads
+/// would fail to spawn.
+pub const MAX_THREADS: usize = 256;
+
 /// Progress lines per sweep: one per quarter of the runs.
 const LINES: usize = 4;
 
@@ -158,8 +163,9 @@ impl<P: Sync> Sweep<P> {
         self
     }
 
-    /// Uses `k` worker threads (default: the number of cores); the results
-    /// do not depend on it. `k = 0` makes [`Sweep::run`] fail.
+    /// Uses `k` worker threads (default: the number of cores; at most
+    /// [`MAX_THREADS`], more are not started); the results do not depend on
+    /// it. `k = 0` makes [`Sweep::run`] fail.
     pub fn threads(mut self, k: usize) -> Self {
         self.threads = Some(k);
         self
@@ -280,7 +286,7 @@ impl<P: Sync> Sweep<P> {
         };
 
         let mut outcomes: Vec<Option<Outcome<R>>> = (0..jobs).map(|_| None).collect();
-        let workers = threads.min(jobs);
+        let workers = threads.min(jobs).min(MAX_THREADS);
         if workers <= 1 {
             for (k, slot) in outcomes.iter_mut().enumerate() {
                 *slot = Some(run_job(k));

@@ -10,6 +10,11 @@
 //! nothing more is stored, and what was not recorded is counted
 //! ([`Trace::overflow`]) so a reader knows the trace is cut. Switch it off
 //! with `Builder::trace(0)`; then the hot path formats nothing.
+//!
+//! A trace keeps the *first* events by default (a message diagram of how a
+//! run starts). [`TraceCap::last`] keeps the *last* ones instead: a run
+//! stops at its first violation, so those are the events that led to it,
+//! however late it came. Exploration draws its counterexamples that way.
 
 use super::net::{DropReason, NodeId};
 use super::time::SimTime;
@@ -75,10 +80,59 @@ pub struct TraceEvent {
 /// the recording after about 13,000 of them.
 pub const MAX_BYTES: usize = 128 << 20;
 
+/// How many trace events to keep, and which: the first ones (a plain
+/// number converts to this) or the last ones.
+///
+/// ```
+/// use thinkdist::sim::trace::TraceCap;
+/// assert_eq!(TraceCap::from(500), TraceCap::first(500));
+/// assert!(TraceCap::last(500).keeps_last());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TraceCap {
+    events: usize,
+    last: bool,
+}
+
+impl TraceCap {
+    /// Keep the first `events` events (0: no trace).
+    pub fn first(events: usize) -> TraceCap {
+        TraceCap {
+            events,
+            last: false,
+        }
+    }
+    /// Keep the last `events` events: the ones before the run stopped.
+    pub fn last(events: usize) -> TraceCap {
+        TraceCap { events, last: true }
+    }
+    /// How many events at most.
+    pub fn events(&self) -> usize {
+        self.events
+    }
+    /// True if the last events are kept rather than the first.
+    pub fn keeps_last(&self) -> bool {
+        self.last
+    }
+}
+
+impl From<usize> for TraceCap {
+    fn from(events: usize) -> TraceCap {
+        TraceCap::first(events)
+    }
+}
+
 /// A capped list of [`TraceEvent`]s in the order they happened.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Trace {
     cap: usize,
+    /// Keep the last `cap` events (older ones are dropped) instead of the
+    /// first.
+    #[serde(default)]
+    last: bool,
+    /// Events dropped from the front (only when keeping the last).
+    #[serde(default)]
+    dropped: u64,
     events: Vec<TraceEvent>,
     overflow: u64,
     /// `cap - events.len()`, or 0 once [`MAX_BYTES`] is reached: one load
@@ -93,11 +147,18 @@ pub struct Trace {
 impl Trace {
     /// A trace that keeps at most `cap` events (0 switches tracing off).
     pub fn with_cap(cap: usize) -> Self {
+        Trace::new(TraceCap::first(cap))
+    }
+
+    /// A trace that keeps what `cap` says (the first or the last events).
+    pub fn new(cap: TraceCap) -> Self {
         Trace {
-            cap,
+            cap: cap.events,
+            last: cap.last,
+            dropped: 0,
             events: Vec::new(),
             overflow: 0,
-            room: cap,
+            room: cap.events,
             bytes: 0,
         }
     }
@@ -117,6 +178,10 @@ impl Trace {
     /// or in bytes).
     pub fn push(&mut self, e: TraceEvent) {
         let cost = std::mem::size_of::<TraceEvent>() + e.label.len();
+        if self.last && self.cap > 0 {
+            self.push_last(e, cost);
+            return;
+        }
         if self.room > 0 && self.bytes + cost <= MAX_BYTES {
             self.room -= 1;
             self.bytes += cost;
@@ -130,21 +195,65 @@ impl Trace {
         }
     }
 
+    /// Keeping the last `cap` events: the buffer grows to twice the cap,
+    /// then the oldest are dropped in one go (amortised O(1) per event, at
+    /// most twice the cap and [`MAX_BYTES`] in memory).
+    fn push_last(&mut self, e: TraceEvent, cost: usize) {
+        if self.events.len() >= 2 * self.cap || self.bytes + cost > MAX_BYTES {
+            let mut keep_from = self.events.len().saturating_sub(self.cap - 1);
+            let mut freed: usize = self.events[..keep_from]
+                .iter()
+                .map(|x| std::mem::size_of::<TraceEvent>() + x.label.len())
+                .sum();
+            while keep_from < self.events.len() && self.bytes - freed + cost > MAX_BYTES {
+                let x = &self.events[keep_from];
+                freed += std::mem::size_of::<TraceEvent>() + x.label.len();
+                keep_from += 1;
+            }
+            self.events.drain(..keep_from);
+            self.dropped += keep_from as u64;
+            self.bytes -= freed;
+        }
+        if self.bytes + cost > MAX_BYTES {
+            // One event larger than the whole budget: count it, keep nothing.
+            self.dropped += 1;
+            return;
+        }
+        self.bytes += cost;
+        self.events.push(e);
+    }
+
+    /// True if this trace keeps the last events rather than the first.
+    pub fn keeps_last(&self) -> bool {
+        self.last
+    }
+
     pub(crate) fn count_overflow(&mut self) {
         if self.cap > 0 {
             self.overflow += 1;
         }
     }
 
-    /// The recorded events, in order.
+    /// The recorded events, in order (the last `cap` of them for a trace
+    /// that keeps the last).
     pub fn events(&self) -> &[TraceEvent] {
-        &self.events
+        let from = if self.last {
+            self.events.len().saturating_sub(self.cap)
+        } else {
+            0
+        };
+        &self.events[from..]
     }
 
     /// How many events were not recorded because the cap was reached
-    /// (sends after it are counted even though nothing is formatted).
+    /// (sends after it are counted even though nothing is formatted); for
+    /// a trace that keeps the last events, how many older ones were let go.
     pub fn overflow(&self) -> u64 {
-        self.overflow
+        if self.last {
+            self.dropped + (self.events.len() - self.events().len()) as u64
+        } else {
+            self.overflow
+        }
     }
 
     /// The local view of one node: only what that node itself observed
@@ -152,7 +261,7 @@ impl Trace {
     /// replies reaching clients, are invisible to a node, so they are not in
     /// its view.
     pub fn local_view(&self, node: NodeId) -> Vec<TraceEvent> {
-        self.events
+        self.events()
             .iter()
             .filter(|e| {
                 e.node == node
@@ -171,7 +280,7 @@ impl Trace {
 
     /// Events up to and including time `t`.
     pub fn until(&self, t: SimTime) -> Vec<TraceEvent> {
-        self.events
+        self.events()
             .iter()
             .filter(|e| e.time <= t)
             .cloned()
@@ -181,7 +290,7 @@ impl Trace {
     /// The trace as JSON lines, one event per line (for diffing two runs).
     pub fn to_jsonl(&self) -> String {
         let mut out = String::new();
-        for e in &self.events {
+        for e in self.events() {
             out.push_str(&serde_json::to_string(e).unwrap_or_default());
             out.push('\n');
         }

@@ -112,6 +112,11 @@ class CheckTests(unittest.TestCase):
         self.assertEqual(self.reasons(code("1 + 1", value("2"))), [])
         self.assertEqual(self.reasons(code('"x"', value('"Ok { x }"'))), [])
 
+    def test_a_cell_showing_unit_fails(self):
+        unit = new_output("execute_result", data={"text/plain": "()"}, execution_count=1)
+        self.assertIn("`()`", self.reasons(code("for i in 0..3 { println!(\"{i}\") }", unit))[0])
+        self.assertEqual(self.reasons(code("let x = 1;", new_output("stream", name="stdout", text="1\n"))), [])
+
     def test_markdown_cells_ignored(self):
         md = {"cell_type": "markdown", "metadata": {"tags": ["chart"]}, "source": "x"}
         self.assertEqual(rn.check_cell(md, 0), [])

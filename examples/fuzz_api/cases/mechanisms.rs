@@ -345,7 +345,8 @@ fn txn(c: &mut Cases) {
         let t = thinkdist::check::Trial {
             seed: 1,
             plan: FaultPlan::new().outage(ms(10), ms(60), 0),
-            trace_cap: 500,
+            trace_cap: 500.into(),
+            workload: None,
         };
         let run = p.trial(&t, 2, 5, ms(1), secs(2))?;
         let _ = (run.violation, run.trace.events().len());
@@ -410,7 +411,8 @@ fn txn(c: &mut Cases) {
                     let t = thinkdist::check::Trial {
                         seed: 2,
                         plan: FaultPlan::new(),
-                        trace_cap: 0,
+                        trace_cap: 0.into(),
+                        workload: None,
                     };
                     p.trial(&t, k, 3, ms(1), secs(1))?;
                     Ok(())
@@ -428,7 +430,8 @@ fn txn(c: &mut Cases) {
                     let t = thinkdist::check::Trial {
                         seed: 3,
                         plan: FaultPlan::new(),
-                        trace_cap: 0,
+                        trace_cap: 0.into(),
+                        workload: None,
                     };
                     p.trial(&t, 2, v, ms(1), secs(1))?;
                     Ok(())

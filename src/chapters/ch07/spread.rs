@@ -69,7 +69,8 @@ impl SpreadParams {
 /// Std / mean and max / mean of the key counts of one placement.
 pub fn count_spread(counts: &[u64]) -> (f64, f64) {
     let n = counts.len().max(1) as f64;
-    let mean = counts.iter().sum::<u64>() as f64 / n;
+    // Summed in u128: counts near u64::MAX must not overflow.
+    let mean = counts.iter().map(|&c| c as u128).sum::<u128>() as f64 / n;
     if mean == 0.0 {
         return (0.0, 0.0);
     }

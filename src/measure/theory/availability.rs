@@ -114,7 +114,9 @@ pub fn all_of(n: usize, p_up: f64) -> Result<f64> {
 pub fn availability_from_mttf_mttr(mttf: f64, mttr: f64) -> Result<f64> {
     check_positive("mttf", mttf)?;
     check_non_negative("mttr", mttr)?;
-    Ok(mttf / (mttf + mttr))
+    // 1 / (1 + mttr/mttf), not mttf / (mttf + mttr): the sum overflows for
+    // huge times (f64::MAX and 1e300 gave 0).
+    Ok(1.0 / (1.0 + mttr / mttf))
 }
 
 /// Number of nines of an availability: `−log10(1 − A)`; 0.999 → 3.

@@ -201,7 +201,12 @@ impl Bank {
             return;
         }
         let (a, b) = (store.balances[from], store.balances[to]);
-        let (a2, b2) = (a - amount, b + amount);
+        // A credit past i64::MAX is refused like an overdraft, not wrapped.
+        let Some(b2) = b.checked_add(amount) else {
+            ctx.reply_failed(req, Msg::Refused);
+            return;
+        };
+        let a2 = a - amount;
         match self.logging {
             Logging::Undo => {
                 log(ctx, Record::undo(t, from, a));
@@ -378,8 +383,9 @@ pub fn check_store(store: &Store, initial: i64, history: &History<Msg>) -> Resul
     if n == 0 {
         return Err(Error::empty("bank accounts"));
     }
-    let total: i64 = store.balances.iter().sum();
-    let want_total = initial * n as i64;
+    // Sums in i128: balances near i64::MAX must not overflow the check.
+    let total: i128 = store.balances.iter().map(|&b| b as i128).sum();
+    let want_total = initial as i128 * n as i128;
     let conserved = Verdict::new(
         "money conserved",
         PropertyKind::Safety,
@@ -401,18 +407,18 @@ pub fn check_store(store: &Store, initial: i64, history: &History<Msg>) -> Resul
             )
         }),
     );
-    let mut expect = vec![initial; n];
+    let mut expect = vec![initial as i128; n];
     let requests: BTreeMap<TxnId, &Msg> =
         history.ops().iter().map(|o| (o.id, &o.request)).collect();
     for t in &committed {
         if let Some(Msg::Transfer { from, to, amount }) = requests.get(t) {
             if *from < n && *to < n {
-                expect[*from] -= amount;
-                expect[*to] += amount;
+                expect[*from] -= *amount as i128;
+                expect[*to] += *amount as i128;
             }
         }
     }
-    let off = (0..n).find(|&i| expect[i] != store.balances[i]);
+    let off = (0..n).find(|&i| expect[i] != store.balances[i] as i128);
     let exact = Verdict::new(
         "balances = initial + committed transfers",
         PropertyKind::Safety,

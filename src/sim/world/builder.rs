@@ -16,7 +16,7 @@ use crate::sim::queue::EventQueue;
 use crate::sim::rng::{self};
 use crate::sim::time::SimTime;
 use crate::sim::timers::Timers;
-use crate::sim::trace::Trace;
+use crate::sim::trace::{Trace, TraceCap};
 use std::collections::BTreeMap;
 
 /// Settings for a [`Sim`]; every setter has a sensible default.
@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 pub struct Builder {
     seed: u64,
     link: LinkConfig,
-    trace_cap: usize,
+    trace_cap: TraceCap,
     max_events: u64,
     max_pending: Option<usize>,
     streaming_latency: bool,
@@ -47,7 +47,7 @@ impl Default for Builder {
         Builder {
             seed: 0,
             link: LinkConfig::default(),
-            trace_cap: 10_000,
+            trace_cap: TraceCap::first(10_000),
             max_events: 100_000_000,
             max_pending: None,
             streaming_latency: false,
@@ -73,9 +73,10 @@ impl Builder {
         self
     }
     /// Keep at most `cap` trace events (0 switches tracing off, which is the
-    /// fastest).
-    pub fn trace(mut self, cap: usize) -> Self {
-        self.trace_cap = cap;
+    /// fastest): a number keeps the first ones, [`TraceCap::last`] the last
+    /// ones (the events before the run stopped at a violation).
+    pub fn trace(mut self, cap: impl Into<TraceCap>) -> Self {
+        self.trace_cap = cap.into();
         self
     }
     /// The most events all `run_*` calls of this simulation may process
@@ -151,7 +152,13 @@ impl Builder {
             clocks[node] = *clock;
         }
         // Every trace event is kept (about 100 bytes each, with its label).
-        crate::error::check_count("trace", self.trace_cap, 0, 1_000_000, "trace events")?;
+        crate::error::check_count(
+            "trace",
+            self.trace_cap.events(),
+            0,
+            1_000_000,
+            "trace events",
+        )?;
         // A queue entry is the event and its time; a pending timer also
         // holds a slot in the timer slab.
         let most_pending = crate::error::limits::PENDING_BYTES
@@ -195,7 +202,7 @@ impl Builder {
             timers: Timers::default(),
             disks: (0..n).map(|_| Disk::new(N::Disk::default())).collect(),
             next_msg: 0,
-            trace: Trace::with_cap(self.trace_cap),
+            trace: Trace::new(self.trace_cap),
             latency: if self.streaming_latency {
                 LatencyRecorder::streaming()
             } else {

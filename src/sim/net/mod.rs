@@ -31,6 +31,9 @@
 //! when a node is added.
 
 pub use super::latency::Latency;
+pub use link::LinkConfig;
+
+mod link;
 use super::rng::{self, SimRng};
 use super::time::{SimDuration, SimTime};
 use crate::error::{check_probability, Error, Result};
@@ -81,62 +84,6 @@ pub(crate) fn check_partition_room(count: usize, bytes: usize, n: usize) -> Resu
 /// Names one partition, to heal it alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct PartitionId(pub u64);
-
-/// How one directed link behaves.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LinkConfig {
-    /// One-way latency.
-    pub latency: Latency,
-    /// Probability that a message is lost.
-    pub loss: f64,
-    /// Probability that a delivered message is delivered a second time.
-    pub duplicate: f64,
-    /// Keep messages in send order (a message never overtakes an earlier one).
-    pub fifo: bool,
-}
-
-impl Default for LinkConfig {
-    /// 1 ms constant latency, no loss, no duplication, not FIFO.
-    fn default() -> Self {
-        LinkConfig {
-            latency: Latency::constant(SimDuration(1_000_000)),
-            loss: 0.0,
-            duplicate: 0.0,
-            fifo: false,
-        }
-    }
-}
-
-impl LinkConfig {
-    /// A reliable link with the given latency.
-    pub fn new(latency: Latency) -> Self {
-        LinkConfig {
-            latency,
-            ..LinkConfig::default()
-        }
-    }
-    /// Sets the loss probability (checked in [`LinkConfig::validate`]).
-    pub fn loss(mut self, p: f64) -> Self {
-        self.loss = p;
-        self
-    }
-    /// Sets the duplication probability.
-    pub fn duplicate(mut self, p: f64) -> Self {
-        self.duplicate = p;
-        self
-    }
-    /// Keeps the link in FIFO order.
-    pub fn fifo(mut self, on: bool) -> Self {
-        self.fifo = on;
-        self
-    }
-    /// Checks every parameter.
-    pub fn validate(&self) -> Result<()> {
-        check_probability("loss", self.loss)?;
-        check_probability("duplicate", self.duplicate)?;
-        self.latency.validate()
-    }
-}
 
 /// Why a message did not arrive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
