@@ -111,7 +111,7 @@ pub fn add_defects(c: &mut Cases) {
         h.send(0, 1);
         h.sync("outside");
         let _ = h.disk(|d| d.len()) + h.rng(|r| r.random_range(0..2usize));
-        let _ = h.sleep(ms(1));
+        drop(h.sleep(ms(1)));
         ensure(!h.is_attached(), || "attached outside its process".into())
     });
     c.add(
