@@ -81,6 +81,12 @@ fn point(c: &Comparison, way: Way, rate: f64) -> &thinkdist::ch11::ways::WayPoin
         .expect("the point was run")
 }
 
+/// Every order completed: a mean of fractions that are all 1, up to the
+/// rounding of the mean's sum.
+fn all_of(fraction: f64) -> bool {
+    (fraction - 1.0).abs() < 1e-9
+}
+
 /// Within `k` standard errors of the mean (over seeds).
 fn near(ci: MeanCi, x: f64, k: f64) -> bool {
     (ci.mean - x).abs() <= k * ci.sd / (ci.n as f64).sqrt() + 1e-9
@@ -111,7 +117,7 @@ fn plain_completions_and_restart_latency_follow_the_theory() -> Result<()> {
             "restart at {r}: {restart:?}"
         );
         for w in [Way::Restart, Way::Durable] {
-            assert_eq!(point(&c, w, r).completed.mean, 1.0);
+            assert!(all_of(point(&c, w, r).completed.mean), "{w:?} at {r}");
             assert_eq!(point(&c, w, r).duplicates.mean, 0.0);
         }
     }
@@ -394,6 +400,21 @@ fn notebook_figures_of_the_comparison() -> Result<()> {
     assert_eq!(format!("{:.2}", lat(Way::Durable, 0.0)), "1.09");
     assert_eq!(format!("{:.1}", lat(Way::Restart, 1.0)), "2.3");
     assert_eq!(format!("{:.1}", lat(Way::Restart, 2.5)), "7.2");
+    // The theory inside the interval up to 2 crashes per second; at 2.5,
+    // 8.3 s, 2 to 3 standard errors above the simulation.
+    let t = Shape::STANDARD;
+    for &r in &RATES[..5] {
+        let (lo, hi) = point(&c, Way::Restart, r)
+            .latency
+            .expect("completed")
+            .interval();
+        let th = t.restart_latency_s(&shop, r);
+        assert!(lo <= th && th <= hi, "{th} outside {lo}..{hi} at {r}");
+    }
+    let last = point(&c, Way::Restart, 2.5).latency.expect("completed");
+    assert_eq!(format!("{:.1}", t.restart_latency_s(&shop, 2.5)), "8.3");
+    let gap = (t.restart_latency_s(&shop, 2.5) - last.mean) / (last.sd / (last.n as f64).sqrt());
+    assert!((2.0..3.0).contains(&gap), "{gap}");
     assert_eq!(format!("{:.2}", lat(Way::Durable, 2.5)), "1.19");
     let msgs = |w| point(&c, w, 2.5).messages.mean;
     assert_eq!(
@@ -414,7 +435,9 @@ fn notebook_figures_of_the_comparison() -> Result<()> {
         assert!(RATES
             .iter()
             .all(|&r| point(&c, w, r).duplicates.mean == 0.0));
-        assert!(RATES.iter().all(|&r| point(&c, w, r).completed.mean == 1.0));
+        assert!(RATES
+            .iter()
+            .all(|&r| all_of(point(&c, w, r).completed.mean)));
     }
     // Try this: no loss.
     let calm = compare(
