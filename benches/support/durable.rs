@@ -43,9 +43,11 @@ fn replay_run(steps: u32) -> Result<(f64, f64)> {
     ))
 }
 
-/// `durable [steps=10000] [reps=5]`.
+/// `durable [steps=100000] [reps=5]`.
 pub fn mode_durable(args: &[String]) -> BoxResult<()> {
-    let steps = arg(args, "steps", 10_000u32).max(1);
+    // 100,000 steps: the replay then takes tens of milliseconds, well above
+    // the granularity of the on-CPU clock (10,000 steps read as 0 ns).
+    let steps = arg(args, "steps", 100_000u32).max(1);
     let reps = arg(args, "reps", 5usize).max(1);
     let (mut live, mut replay) = (Vec::new(), Vec::new());
     for _ in 0..reps {
