@@ -15,6 +15,7 @@
 //! | `crashpoints [clients=4] [transfers=25]` | chapter 5's bank crashed at every crash point, all four logging schemes |
 //! | `sync [syncs=2000] [reps=3]` | ns per event of a node that appends one entry and syncs, with a `DiskLog` and a `Vec` log, at 1,000 and 100,000 entries |
 //! | `process [deliveries=1000000] [reps=3]` | the standard workload written as handlers and as async processes ([`thinkdist::process`]): ns/event on-CPU for each, medians of `reps` alternating runs |
+//! | `durable [steps=100000] [reps=5]` | a durable workflow ([`thinkdist::durable`]) of `steps` steps run live, then replayed after a crash: ns per step on-CPU for each (`benches/support/durable.rs`) |
 //! | `isolation [reps=5] [limits=1] [only=hot\|ring]` | the isolation checker on 3,000-transaction bank histories (no isolation, read committed, snapshot, and the on-call mix under snapshot), on-CPU seconds per check, median of `reps`; with `limits=1` also a 10,000-transaction hot-key history and a 30,000-transaction cycle |
 //!
 //! The standard workload: 100 nodes; 1,000 messages in flight; each delivered
@@ -36,6 +37,9 @@ use thinkdist::sim::sweep::Sweep;
 mod isolation;
 
 type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+#[path = "support/durable.rs"]
+mod durable;
 
 /// A node that forwards every message it receives to a random node.
 #[derive(Clone)]
@@ -723,6 +727,7 @@ fn mode_all() -> BoxResult<()> {
     mode_explore(&[])?;
     mode_crashpoints(&[])?;
     mode_process(&[])?;
+    durable::mode_durable(&[])?;
     mode_sync(&[])?;
     isolation::mode(&[])
 }
@@ -742,12 +747,13 @@ fn main() -> BoxResult<()> {
         Some("explore") => mode_explore(rest),
         Some("crashpoints") => mode_crashpoints(rest),
         Some("process") => mode_process(rest),
+        Some("durable") => durable::mode_durable(rest),
         Some("isolation") => isolation::mode(rest),
         Some("sync") => mode_sync(rest),
         None => mode_all(),
         Some(other) => Err(format!(
             "unknown mode `{other}`: expected engine, floor, scaling, sweep, explore, crashpoints, \
-             process, isolation or sync"
+             process, durable, isolation or sync"
         )
         .into()),
     }

@@ -146,6 +146,14 @@ print(f"processes: the standard workload ({int(kv['deliveries']):,} deliveries, 
       f"written as handlers: {h:.1f} ns/event; as async processes (src/sim/process): {p:.1f} ns/event "
       f"({p / h:.2}x, on-CPU)")
 PYEOF
+"$BIN" durable > "$TMP/durable.txt"
+"$PY" - "$TMP/durable.txt" <<'PYEOF'
+import sys
+kv = dict(w.split("=") for w in open(sys.argv[1]).read().split()[1:])
+print(f"durable execution: a workflow of {int(kv['steps']):,} steps (median of {kv['reps']}): "
+      f"{float(kv['live_ns']):.0f} ns per step run live (journaled and synced), "
+      f"{float(kv['replay_ns']):.0f} ns per step replayed from the journal after a crash (on-CPU)")
+PYEOF
 echo
 # The linearizability checker (benches/linearizability.rs): etcd-shaped
 # register histories, a planted stale read, a 10,000-operation key-value

@@ -28,6 +28,11 @@ pub enum ErrorKind {
     Io,
     /// Drawing a chart failed inside the plotting backend.
     Plot,
+    /// A durable workflow's code took another path on replay than the run
+    /// that wrote its journal (chapter 11). Fix: read clocks and random
+    /// numbers inside a journaled step, and do not change a workflow's
+    /// steps while its journal is in use.
+    NonDeterministic,
 }
 
 /// The crate's error: a kind plus a message that says what to change.
@@ -108,6 +113,11 @@ impl Error {
     /// True when a run ran out of its event or time budget.
     pub fn is_budget_exhausted(&self) -> bool {
         self.kind == ErrorKind::BudgetExhausted
+    }
+
+    /// True when a durable workflow's replay took another path.
+    pub fn is_non_deterministic(&self) -> bool {
+        self.kind == ErrorKind::NonDeterministic
     }
 }
 

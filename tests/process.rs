@@ -758,3 +758,321 @@ fn a_process_serves_the_workloads_clients() -> Result<()> {
     assert_eq!(ops[1].status, OpStatus::Failed);
     Ok(())
 }
+
+// ---- Issue 17: defects found by an outside review, and issue 18's kit ----
+
+#[test]
+fn a_body_that_acts_before_its_first_await_runs_inside_the_process() -> Result<()> {
+    // The closure's own code (before the async block) uses the handle: it
+    // runs inside the process's first poll, with the engine reachable.
+    let eager = P::new(|p| {
+        p.disk(|d| d.push("before the first await".into()));
+        p.sync("eager");
+        async {}
+    });
+    let mut sim = Sim::builder().build(vec![eager])?;
+    sim.run_for(ms(10))?;
+    assert_eq!(synced(&sim, 0), vec!["before the first await".to_string()]);
+    assert_eq!(sim.node(0)?.halted(), None);
+    Ok(())
+}
+
+#[test]
+fn a_body_that_panics_before_its_first_await_halts_the_process() -> Result<()> {
+    let bad = P::new(|_p| -> std::future::Ready<()> { panic!("no body today") });
+    let mut sim = Sim::builder().build(vec![bad, server(ms(0))])?;
+    sim.run_for(ms(10))?;
+    let why = sim.node(0)?.halted().unwrap_or("").to_string();
+    assert!(why.contains("no body today"), "{why}");
+    assert_eq!(sim.counters().get("process halted"), 1);
+    Ok(())
+}
+
+#[test]
+fn a_handle_used_outside_its_process_does_nothing_and_says_so() -> Result<()> {
+    let kept: Rc<std::cell::RefCell<Option<thinkdist::process::Proc<Msg, Log>>>> = Rc::default();
+    let k = kept.clone();
+    let keeper = P::new(move |p| {
+        *k.borrow_mut() = Some(p.clone());
+        async move {
+            loop {
+                let _ = p.recv().await;
+            }
+        }
+    });
+    let mut sim = Sim::builder().build(vec![keeper, server(ms(0))])?;
+    sim.run_for(ms(10))?;
+    let h = kept.borrow().clone().expect("the body ran");
+    assert!(!h.is_attached());
+    // As a notebook cell would, later: no panic, no effect.
+    h.send(1, Msg::Ping(1));
+    h.sync("from outside");
+    h.count("from outside");
+    assert_eq!(h.disk(|d| d.len()), 0, "a scratch disk, not the node's");
+    let _ = h.rng(|r| r.random_range(0..10u32));
+    assert_eq!(sim.stats().sent, 0);
+    // The process's next event reports the five calls.
+    sim.inject_exact(0, Envelope::Tell(Msg::Go), ms(1))?;
+    sim.run_for(ms(10))?;
+    assert_eq!(
+        sim.counters()
+            .get("process handle used outside its process"),
+        5
+    );
+    assert_eq!(sim.counters().get("from outside"), 0);
+    assert_eq!(sim.stats().sent, 1, "only the injected message");
+    assert_eq!(sim.node(0)?.halted(), None);
+    Ok(())
+}
+
+#[test]
+fn a_proc_call_inside_a_disk_closure_halts_with_a_reason() -> Result<()> {
+    let nested = P::new(|p| async move {
+        let q = p.clone();
+        p.disk(move |d| {
+            d.push("x".into());
+            q.send(1, Msg::Go); // not allowed: the disk is borrowed
+        });
+        p.sleep(ms(1)).await;
+        log(&p, "never".into());
+    });
+    let mut sim = Sim::builder().build(vec![nested, silent()])?;
+    sim.run_for(ms(10))?;
+    let why = sim.node(0)?.halted().unwrap_or("").to_string();
+    assert!(why.contains("inside the closure of Proc::disk"), "{why}");
+    assert_eq!(sim.stats().sent, 0);
+    Ok(())
+}
+
+/// Panics when dropped.
+struct PanicOnDrop;
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("a destructor that panics");
+    }
+}
+
+/// Sends a message when dropped.
+struct SendOnDrop(thinkdist::process::Proc<Msg, Log>);
+impl Drop for SendOnDrop {
+    fn drop(&mut self) {
+        self.0.send(1, Msg::Cancel(1));
+    }
+}
+
+#[test]
+fn destructors_that_panic_or_send_when_a_crash_drops_the_task_are_contained() -> Result<()> {
+    let body = P::new(|p| async move {
+        let boots = p.disk(|d| d.len());
+        log(&p, format!("boot {boots}"));
+        let _a = PanicOnDrop;
+        let _b = SendOnDrop(p.clone());
+        let q = p.clone();
+        drop(p.spawn(async move {
+            let _c = PanicOnDrop;
+            q.sleep(secs(10)).await;
+        }));
+        p.sleep(secs(10)).await;
+    });
+    let plan = FaultPlan::new().outage(ms(20), ms(30), 0);
+    let mut sim = Sim::builder().faults(plan).build(vec![body, silent()])?;
+    sim.run_for(ms(100))?;
+    // It crashed (dropping both tasks and their values), restarted, and the
+    // run went on; the dead process's destructor sent nothing.
+    assert_eq!(
+        synced(&sim, 0),
+        vec!["boot 0".to_string(), "boot 1".to_string()]
+    );
+    assert_eq!(sim.stats().sent, 0);
+    assert_eq!(sim.node(0)?.halted(), None);
+    Ok(())
+}
+
+/// Wraps a future and counts its polls.
+struct Counted<F> {
+    fut: std::pin::Pin<Box<F>>,
+    polls: Rc<Cell<u64>>,
+}
+impl<F: Future> Future for Counted<F> {
+    type Output = F::Output;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        self.polls.set(self.polls.get() + 1);
+        self.fut.as_mut().poll(cx)
+    }
+}
+
+/// `n` sleeps of 1..=n ms each, awaited with `join_all` (or a quorum of
+/// all of them): how many times the sleeps were polled.
+fn polls_of_many_sleeps(n: u64, use_quorum: bool) -> Result<(u64, u64)> {
+    let polls = Rc::new(Cell::new(0));
+    let c = polls.clone();
+    let body = P::new(move |p| {
+        let c = c.clone();
+        async move {
+            let futs: Vec<_> = (1..=n)
+                .map(|i| Counted {
+                    fut: Box::pin(p.sleep(ms(i))),
+                    polls: c.clone(),
+                })
+                .collect();
+            if use_quorum {
+                let ok = futs.into_iter().map(|f| async move {
+                    f.await;
+                    Ok::<(), ()>(())
+                });
+                let r = quorum(n as usize, ok.collect()).await;
+                log(&p, format!("{}", r.map(|v| v.len()).unwrap_or(0)));
+            } else {
+                log(&p, format!("{}", join_all(futs).await.len()));
+            }
+        }
+    });
+    let mut sim = Sim::builder().max_events(10 * n + 100).build(vec![body])?;
+    sim.run_for(ms(n + 10))?;
+    assert_eq!(synced(&sim, 0), vec![n.to_string()]);
+    Ok((polls.get(), sim.events_processed()))
+}
+
+#[test]
+fn join_all_and_quorum_poll_each_future_only_when_it_woke() -> Result<()> {
+    // Each sleep is polled twice: once to set its timer, once when it
+    // fires. (Polling every future at every wake took n(n+1)/2 + n polls.)
+    for q in [false, true] {
+        assert_eq!(polls_of_many_sleeps(2_000, q)?.0, 4_000);
+        // The reviewer's size, now linear: 30,000 timers and their events.
+        let (polls, events) = polls_of_many_sleeps(30_000, q)?;
+        assert_eq!(polls, 60_000);
+        assert!(events <= 30_010, "{events} events");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_hundred_thousand_requests_in_flight_from_one_process() -> Result<()> {
+    let n = 100_000u32;
+    let polls = Rc::new(Cell::new(0));
+    let c = polls.clone();
+    let client = P::new(move |p| {
+        let c = c.clone();
+        async move {
+            let reqs: Vec<_> = (0..n)
+                .map(|i| Counted {
+                    fut: Box::pin(p.request(1, Msg::Ping(i), secs(1))),
+                    polls: c.clone(),
+                })
+                .collect();
+            let ok = join_all(reqs).await.iter().filter(|r| r.is_ok()).count();
+            log(&p, format!("{ok} ok"));
+        }
+    });
+    let mut sim = Sim::builder()
+        .max_events(3 * u64::from(n) + 100)
+        .build(vec![client, server(ms(0))])?;
+    sim.run_for(secs(2))?;
+    assert_eq!(synced(&sim, 0), vec![format!("{n} ok")]);
+    assert_eq!(polls.get(), 2 * u64::from(n));
+    Ok(())
+}
+
+#[test]
+fn a_process_clients_operations_are_in_the_history() -> Result<()> {
+    let client = P::new(|p| async move {
+        let a = p.invoke(7, 1, Msg::Ping(1), ms(50)).await; // answered
+        let b = p.invoke(7, 2, Msg::Ping(2), ms(5)).await; // never answered
+        let c = p.invoke(8, 3, Msg::Ping(3), ms(5)).await; // answered late
+        log(&p, format!("{a:?} {b:?} {c:?}"));
+        p.sleep(ms(100)).await;
+    });
+    let nodes = vec![client, server(ms(0)), silent(), server(ms(20))];
+    let mut sim = Sim::builder().build(nodes)?;
+    sim.run_for(ms(200))?;
+    assert_eq!(
+        synced(&sim, 0),
+        vec!["Ok(Pong(1)) Err(TimedOut) Err(TimedOut)".to_string()]
+    );
+    let ops = sim.history().ops();
+    assert_eq!(ops.len(), 3);
+    assert_eq!((ops[0].client, ops[0].node), (7, 1));
+    assert_eq!(ops[0].status, OpStatus::Ok);
+    assert_eq!(ops[0].request.body(), &Msg::Ping(1));
+    assert_eq!(ops[0].reply.as_ref().map(|r| r.body()), Some(&Msg::Pong(1)));
+    // 1 ms there and 1 ms back.
+    assert_eq!(ops[0].invoked, SimTime::ZERO);
+    assert_eq!(ops[0].completed, Some(SimTime::from_start(ms(2))));
+    assert_eq!(ops[1].status, OpStatus::Unknown);
+    assert_eq!(ops[1].gave_up, Some(SimTime::from_start(ms(7))));
+    assert_eq!(ops[2].client, 8);
+    assert_eq!(ops[2].gave_up, Some(SimTime::from_start(ms(12))));
+    // Invoked at 7 ms; 1 ms there, 20 ms of work, 1 ms back: 29 ms.
+    assert_eq!(ops[2].late_reply, Some(SimTime::from_start(ms(29))));
+    assert_eq!(sim.history().clients(), vec![7, 8]);
+    Ok(())
+}
+
+/// A node type hosting a process beside a handler, each with its own part
+/// of the disk: the process's disk type does not spread to the handler.
+#[derive(Clone)]
+enum Shop {
+    Front(P),
+    Counter,
+}
+
+#[derive(Clone, Debug, Default)]
+struct ShopDisk {
+    log: Log,
+    served: u64,
+}
+impl thinkdist::process::DiskPart<Log> for ShopDisk {
+    fn part(&mut self) -> &mut Log {
+        &mut self.log
+    }
+}
+
+impl Node for Shop {
+    type Msg = Envelope<Msg>;
+    type Timer = Wake;
+    type Disk = ShopDisk;
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if let Shop::Front(p) = self {
+            p.start(ctx);
+        }
+    }
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, m: Envelope<Msg>) {
+        match self {
+            Shop::Front(p) => p.message(ctx, from, m),
+            Shop::Counter => {
+                if let Msg::Ping(n) = m.body() {
+                    ctx.disk().served += 1;
+                    ctx.sync("served");
+                    let r = m.answer(Msg::Pong(*n));
+                    ctx.send(from, r);
+                }
+            }
+        }
+    }
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, w: Wake) {
+        if let Shop::Front(p) = self {
+            p.wake(ctx, w);
+        }
+    }
+}
+
+#[test]
+fn a_process_and_a_handler_keep_their_own_disk_types() -> Result<()> {
+    let front = Shop::Front(P::new(|p| async move {
+        for i in 0..3 {
+            let r = p.request(1, Msg::Ping(i), ms(10)).await;
+            log(&p, format!("{r:?}"));
+        }
+    }));
+    let mut sim = Sim::builder().build(vec![front, Shop::Counter])?;
+    sim.run_for(ms(50))?;
+    assert_eq!(sim.disk(0)?.synced().log.len(), 3);
+    assert_eq!(sim.disk(0)?.synced().log[2], "Ok(Pong(2))");
+    assert_eq!(sim.disk(1)?.synced().served, 3);
+    assert!(sim.disk(1)?.synced().log.is_empty());
+    Ok(())
+}

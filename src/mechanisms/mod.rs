@@ -16,9 +16,11 @@
 //! | [`txn`] | 05, 06 | transactions: undo and redo logging, isolation levels, two-phase commit, sagas |
 //! | [`partition`] | 07 | partitioning: modulo, consistent, rendezvous and jump hashing, ranges with splits |
 //! | [`service`] | 01, 02, 12 | services clients call: a client with timeouts and retries, a server with a queue, load balancing, client-side protection, a cluster with incidents |
+//! | [`durable`] | 11 | durable executions: journaled steps, replay with a non-determinism check, durable timers, effects with idempotency keys |
 
 pub mod delivery;
 pub mod detect;
+pub mod durable;
 pub mod failure;
 pub mod partition;
 pub mod retry;

@@ -9,6 +9,7 @@ mod ch07;
 mod ch12;
 mod ch12_chapter;
 mod check;
+mod durable;
 pub mod kernel;
 mod measure;
 mod mechanisms;
@@ -35,7 +36,9 @@ pub fn all() -> Cases {
     ch03_ch04_more::add(&mut c);
     ch06::add(&mut c);
     process::add(&mut c);
+    process::add_defects(&mut c);
     ch07::add(&mut c);
+    durable::add(&mut c);
     ch12::add(&mut c);
     c
 }

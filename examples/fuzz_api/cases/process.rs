@@ -68,3 +68,106 @@ pub fn add(c: &mut Cases) {
         run(1, 0, ms(10), SimDuration::ZERO, 1)
     });
 }
+
+/// Issue 17's defects as fuzz cases: each must end without a panic.
+pub fn add_defects(c: &mut Cases) {
+    c.add(
+        "process::Process::new(body acting before its first await)",
+        || {
+            let eager = P::new(|p| {
+                p.disk(|d| d.push(1));
+                p.sync("eager");
+                async {}
+            });
+            let mut sim = Sim::builder().build(vec![eager])?;
+            sim.run_for(ms(10))?;
+            ensure(sim.disk(0)?.synced() == &vec![1], || {
+                "the eager write is missing".into()
+            })
+        },
+    );
+    c.add(
+        "process::Process::new(body panicking before its first await)",
+        || {
+            let bad = P::new(|_p| -> std::future::Ready<()> { panic!("the body panics") });
+            let mut sim = Sim::builder().build(vec![bad])?;
+            sim.run_for(ms(10))?;
+            ensure(sim.node(0)?.halted().is_some(), || "not halted".into())
+        },
+    );
+    c.add("process::Proc used outside its process", || {
+        let kept = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let k = kept.clone();
+        let keeper = P::new(move |p| {
+            *k.borrow_mut() = Some(p.clone());
+            async {}
+        });
+        let mut sim = Sim::builder().build(vec![keeper])?;
+        sim.run_for(ms(10))?;
+        let h = kept
+            .borrow()
+            .clone()
+            .ok_or(Fail::Wrong("the body did not run".into()))?;
+        h.send(0, 1);
+        h.sync("outside");
+        let _ = h.disk(|d| d.len()) + h.rng(|r| r.random_range(0..2usize));
+        drop(h.sleep(ms(1)));
+        ensure(!h.is_attached(), || "attached outside its process".into())
+    });
+    c.add(
+        "process: destructors that panic and send at a crash",
+        || {
+            struct Bomb(thinkdist::process::Proc<u64, Vec<u64>>);
+            impl Drop for Bomb {
+                fn drop(&mut self) {
+                    self.0.send(0, 7);
+                    panic!("a destructor panics");
+                }
+            }
+            let body = P::new(|p| async move {
+                let _b = Bomb(p.clone());
+                p.sleep(secs(10)).await;
+            });
+            let plan = FaultPlan::new().outage(ms(5), ms(10), 0);
+            let mut sim = Sim::builder().faults(plan).build(vec![body])?;
+            sim.run_for(ms(50))?;
+            Ok(())
+        },
+    );
+    for &(name, n) in &[("0", 0usize), ("1", 1), ("30000", 30_000)] {
+        c.add(format!("process::join_all({name} sleeps)"), move || {
+            let body = P::new(move |p| async move {
+                let v =
+                    thinkdist::process::join_all((0..n).map(|i| p.sleep(ms(i as u64))).collect())
+                        .await;
+                p.disk(|d| d.push(v.len() as u64));
+                p.sync("done");
+            });
+            let mut sim = Sim::builder().build(vec![body])?;
+            sim.run_for(secs(60))?;
+            ensure(sim.disk(0)?.synced() == &vec![n as u64], || {
+                "join_all lost futures".into()
+            })
+        });
+    }
+    for &(name, client) in &[("0", 0usize), ("usize::MAX", usize::MAX)] {
+        c.add(
+            format!("process::Proc::invoke(client = {name})"),
+            move || {
+                let body = P::new(move |p| async move {
+                    let _ = p.invoke(client, 1, 5, ms(10)).await;
+                    let _ = p.invoke(client, 7, 5, ms(10)).await;
+                });
+                let echo = P::new(|p| async move {
+                    loop {
+                        let m = p.recv().await;
+                        p.reply(&m, m.msg);
+                    }
+                });
+                let mut sim = Sim::builder().build(vec![body, echo])?;
+                sim.run_for(ms(100))?;
+                ensure(sim.history().len() <= 2, || "too many operations".into())
+            },
+        );
+    }
+}

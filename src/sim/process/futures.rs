@@ -89,7 +89,16 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Future fo
                 id
             };
             let after = self.after;
-            let t = self.p.with_host(|h| h.set_timer(after, Wake(id)));
+            let t = match self.p.engine("sleep") {
+                Some(mut e) => e.host().set_timer(after, Wake(id)),
+                // Outside its process: no timer, so it never fires.
+                None => {
+                    if let Ok(mut s) = self.p.inner.state.try_borrow_mut() {
+                        s.sleeps.remove(&id);
+                    }
+                    return Poll::Pending;
+                }
+            };
             self.armed = Some((id, t));
             return Poll::Pending;
         };
@@ -119,7 +128,11 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Drop for 
             if let Ok(mut s) = self.p.inner.state.try_borrow_mut() {
                 s.sleeps.remove(&id);
             }
-            self.p.try_host(|h| h.cancel_timer(t));
+            // Quietly: when a crash drops the process, the engine has
+            // cancelled its timers already.
+            if let Some(mut e) = self.p.quiet_engine() {
+                e.host().cancel_timer(t);
+            }
         }
     }
 }

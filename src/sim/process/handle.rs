@@ -16,10 +16,10 @@ use super::combinators::{race, Either};
 use super::executor::LocalTask;
 use super::futures::{JoinHandle, Recv, RecvClient, ReplyWait, Sleep};
 use super::host::Host;
-use super::wire::{ClientRequest, Envelope, Incoming, Wake};
+use super::wire::{ClientRequest, Envelope, Incoming};
 use crate::sim::rng::SimRng;
 use crate::sim::{NodeId, SimDuration, SimTime};
-use rand_core::RngCore;
+use rand_core::{RngCore, SeedableRng};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -65,6 +65,36 @@ pub(crate) struct State<M> {
     /// node's random stream at the first request) and the next sequence.
     corr: Option<(u64, u32)>,
     pub(crate) spawned: Vec<LocalTask>,
+    /// Operations this process invoked as a client and stopped waiting
+    /// for, by correlation id: a late reply is noted in the history.
+    pub(crate) gave_up: BTreeMap<u64, crate::sim::OpId>,
+}
+
+impl<M> State<M> {
+    /// Everything queued for the process (messages, client requests,
+    /// wakers), taken out so that it can be dropped outside the borrow.
+    pub(crate) fn take_queued(&mut self) -> impl Sized {
+        (
+            std::mem::take(&mut self.inbox),
+            std::mem::take(&mut self.clients),
+            std::mem::take(&mut self.requests),
+            std::mem::take(&mut self.recv_wakers),
+            std::mem::take(&mut self.client_wakers),
+            std::mem::take(&mut self.sleeps),
+        )
+    }
+}
+
+/// Where an incarnation of a process is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Life {
+    /// Running: the engine sets `host` while it polls the tasks.
+    Live,
+    /// Its tasks are being dropped (a crash, or the simulation dropped):
+    /// destructors that use the handle do nothing, silently.
+    TearingDown,
+    /// Over: a handle kept past this point acts on nothing.
+    Ended,
 }
 
 /// Shared by the handle, its futures and the node adaptor.
@@ -74,6 +104,15 @@ pub(crate) struct Inner<M, D> {
     /// A call into the engine is under way (guards against re-entry from
     /// the closures of `disk` and `rng`).
     busy: Cell<bool>,
+    pub(crate) life: Cell<Life>,
+    /// Why a task asked the process to halt ([`Proc::halt`], or a misuse
+    /// found while it ran); the adaptor halts it after the current poll.
+    pub(crate) halt: RefCell<Option<String>>,
+    /// Calls made through a handle outside its process since the last
+    /// event (counted into the run's counters at the next one).
+    pub(crate) outside: Cell<u64>,
+    /// The first outside call has been reported on stderr.
+    warned: Cell<bool>,
     pub(crate) now: Cell<SimTime>,
     pub(crate) me: Cell<NodeId>,
     pub(crate) n: Cell<usize>,
@@ -99,11 +138,27 @@ impl<M, D> Debug for Proc<M, D> {
     }
 }
 
-/// Clears `busy` when a call into the engine ends (also on unwind).
-struct Unbusy<'a>(&'a Cell<bool>);
-impl Drop for Unbusy<'_> {
+/// The engine, borrowed by one `Proc` call; clears `busy` when the call
+/// ends (also on unwind).
+pub(crate) struct Engine<'a, M, D> {
+    inner: &'a Inner<M, D>,
+    ptr: *mut (dyn Host<M, D> + 'static),
+}
+
+impl<M, D> Engine<'_, M, D> {
+    /// The engine, for this call.
+    pub(crate) fn host(&mut self) -> &mut (dyn Host<M, D> + 'static) {
+        // SAFETY: `host` is set only while `Process::drive` runs, from a
+        // `&mut Ctx` that `drive` does not touch until it clears `host`
+        // again (also on unwind); `busy`, set while this guard lives, keeps
+        // a second `Engine` from existing.
+        unsafe { &mut *self.ptr }
+    }
+}
+
+impl<M, D> Drop for Engine<'_, M, D> {
     fn drop(&mut self) {
-        self.0.set(false);
+        self.inner.busy.set(false);
     }
 }
 
@@ -113,6 +168,10 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
             inner: Rc::new(Inner {
                 host: Cell::new(None),
                 busy: Cell::new(false),
+                life: Cell::new(Life::Live),
+                halt: RefCell::new(None),
+                outside: Cell::new(0),
+                warned: Cell::new(false),
                 now: Cell::new(SimTime::ZERO),
                 me: Cell::new(0),
                 n: Cell::new(0),
@@ -126,42 +185,92 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
                     next_wake: 0,
                     corr: None,
                     spawned: Vec::new(),
+                    gave_up: BTreeMap::new(),
                 }),
             }),
         }
     }
 
-    /// Runs `f` on the engine. Panics (caught by the executor, which then
-    /// halts the process) if the handle is used outside its process or from
-    /// inside the closure of [`Proc::disk`] or [`Proc::rng`].
-    pub(crate) fn with_host<R>(&self, f: impl FnOnce(&mut dyn Host<M, D>) -> R) -> R {
-        let Some(ptr) = self.inner.host.get() else {
-            panic!(
-                "a process handle was used outside its process: it acts only while the \
-                 engine runs that process's tasks"
-            );
+    /// The engine, borrowed for one call, if this handle may act now: its
+    /// process is being run by the engine and no other call is under way.
+    /// Otherwise `None`, and the misuse is handled without a panic:
+    /// - inside the closure of [`Proc::disk`] or [`Proc::rng`] (a second
+    ///   call into the engine while one is under way), the process is
+    ///   halted after the current poll, with the reason;
+    /// - while the process's tasks are being dropped (a crash), silently:
+    ///   a dead process has no effects;
+    /// - outside its process (a handle kept in a variable and used later),
+    ///   the call does nothing; the first such call is reported on stderr,
+    ///   and each is counted under "process handle used outside its
+    ///   process" at the process's next event.
+    pub(crate) fn engine(&self, what: &'static str) -> Option<Engine<'_, M, D>> {
+        let inner = &*self.inner;
+        let Some(ptr) = inner.host.get() else {
+            self.outside_use(what);
+            return None;
         };
-        if self.inner.busy.replace(true) {
-            panic!(
-                "a Proc method was called inside the closure of Proc::disk or Proc::rng; \
+        if inner.busy.replace(true) {
+            self.halt(format!(
+                "Proc::{what} was called inside the closure of Proc::disk or Proc::rng; \
                  call it after that closure returns"
-            );
-        }
-        let _unbusy = Unbusy(&self.inner.busy);
-        // SAFETY: `host` is set only while `Process::drive` runs, from a
-        // `&mut Ctx` that `drive` does not touch until it clears `host`
-        // again (also on unwind); `busy` makes the `&mut` unique.
-        f(unsafe { &mut *ptr })
-    }
-
-    /// Like `with_host`, but does nothing (returns `None`) when the engine
-    /// is not reachable: for destructors, which also run when a crash drops
-    /// the process.
-    pub(crate) fn try_host<R>(&self, f: impl FnOnce(&mut dyn Host<M, D>) -> R) -> Option<R> {
-        if self.inner.host.get().is_none() || self.inner.busy.get() {
+            ));
             return None;
         }
-        Some(self.with_host(f))
+        Some(Engine { inner, ptr })
+    }
+
+    /// The engine if this handle may act now, else `None` without a word:
+    /// for destructors, which also run when a crash drops the process.
+    pub(crate) fn quiet_engine(&self) -> Option<Engine<'_, M, D>> {
+        let inner = &*self.inner;
+        let ptr = inner.host.get()?;
+        if inner.life.get() != Life::Live || inner.busy.replace(true) {
+            return None;
+        }
+        Some(Engine { inner, ptr })
+    }
+
+    fn outside_use(&self, what: &'static str) {
+        let inner = &*self.inner;
+        if inner.life.get() == Life::TearingDown {
+            return;
+        }
+        inner.outside.set(inner.outside.get() + 1);
+        if !inner.warned.replace(true) {
+            let why = if inner.life.get() == Life::Ended {
+                "its process has crashed or ended"
+            } else {
+                "it acts only while the engine runs its process's tasks"
+            };
+            eprintln!(
+                "thinkdist: Proc::{what} was called through a handle of node {} outside its \
+                 process, and did nothing: {why}. Use the handle only inside the process's \
+                 body (this is reported once per handle).",
+                inner.me.get()
+            );
+        }
+    }
+
+    /// True if this handle can act now: its process is being run by the
+    /// engine and has not died at a crash point during this event (false
+    /// for a handle kept in a variable and used later, or one of a process
+    /// that crashed). Code that records something outside the simulation
+    /// (an experiment's own bookkeeping) checks it first.
+    pub fn is_attached(&self) -> bool {
+        self.quiet_engine().is_some_and(|mut e| !e.host().is_dead())
+    }
+
+    /// Halts this process with `why`: after the task calling it yields,
+    /// every task is dropped, "process halted" is counted, a note goes
+    /// into the trace, and the process ignores events until a crash
+    /// restarts it; [`crate::sim::process::Process::halted`] gives `why`.
+    /// For a process that found it cannot go on (a durable workflow whose
+    /// code no longer matches its journal). The first reason wins.
+    pub fn halt(&self, why: impl Into<String>) {
+        let mut h = self.inner.halt.borrow_mut();
+        if h.is_none() {
+            *h = Some(why.into());
+        }
     }
 
     /// The current virtual time.
@@ -180,7 +289,9 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
     /// Sends `msg` one-way to node `to` (an unknown id drops it and counts
     /// it under "send to unknown node", as for every node).
     pub fn send(&self, to: NodeId, msg: M) {
-        self.with_host(|h| h.send(to, Envelope::Tell(msg)));
+        if let Some(mut e) = self.engine("send") {
+            e.host().send(to, Envelope::Tell(msg));
+        }
     }
 
     /// The next request from a client of the simulation's workload
@@ -195,8 +306,9 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
     /// definitely did not take effect (`failed == true`), with `msg`. The
     /// answer crosses the network and may be lost.
     pub fn reply_client(&self, req: &ClientRequest<M>, msg: M, failed: bool) {
-        let r = req.req;
-        self.with_host(|h| h.answer_client(r, msg, failed));
+        if let Some(mut e) = self.engine("reply_client") {
+            e.host().answer_client(req.req, msg, failed);
+        }
     }
 
     /// Answers a message received with [`Proc::recv`]: a reply matched to
@@ -206,8 +318,9 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
             Some(c) => Envelope::Reply(c, msg),
             None => Envelope::Tell(msg),
         };
-        let from = to.from;
-        self.with_host(|h| h.send(from, env));
+        if let Some(mut e) = self.engine("reply") {
+            e.host().send(to.from, env);
+        }
     }
 
     /// The next message sent to this process (one-way or a request), in
@@ -250,7 +363,9 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
             // Created before the send, so that dropping this future at any
             // point forgets the request.
             let wait = ReplyWait { p: p.clone(), corr };
-            p.with_host(|h| h.send(to, Envelope::Request(corr, msg)));
+            if let Some(mut e) = p.engine("request") {
+                e.host().send(to, Envelope::Request(corr, msg));
+            }
             match race(wait, p.sleep(timeout)).await {
                 Either::Left(m) => Ok(m),
                 Either::Right(()) => Err(TimedOut),
@@ -301,9 +416,14 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
 
     /// Reads or writes the node's disk (the working copy: writes survive a
     /// crash only after [`Proc::sync`]). Do not call other `Proc` methods
-    /// inside `f`.
+    /// inside `f` (that halts the process). Outside its process (see
+    /// [`Proc::is_attached`]) `f` gets a fresh default disk that nothing
+    /// else sees.
     pub fn disk<R>(&self, f: impl FnOnce(&mut D) -> R) -> R {
-        self.with_host(|h| f(h.disk()))
+        match self.engine("disk") {
+            Some(mut e) => f(e.host().disk()),
+            None => f(&mut D::default()),
+        }
     }
 
     /// Makes every write to the disk so far durable; a crash point, exactly
@@ -311,134 +431,66 @@ impl<M: Clone + Debug + 'static, D: Clone + Debug + Default + 'static> Proc<M, D
     /// process does afterwards has an effect and its tasks are not polled
     /// again: the process died at this line.
     pub fn sync(&self, what: &str) {
-        self.with_host(|h| h.sync(what));
+        if let Some(mut e) = self.engine("sync") {
+            e.host().sync(what);
+        }
     }
 
     /// Draws from the node's random stream (it continues across restarts).
-    /// Do not call other `Proc` methods inside `f`.
+    /// Do not call other `Proc` methods inside `f` (that halts the
+    /// process). Outside its process `f` gets a stream of its own, seeded
+    /// with 0, that no run sees.
     pub fn rng<R>(&self, f: impl FnOnce(&mut SimRng) -> R) -> R {
-        self.with_host(|h| f(h.rng()))
+        match self.engine("rng") {
+            Some(mut e) => f(e.host().rng()),
+            None => f(&mut SimRng::seed_from_u64(0)),
+        }
     }
 
     /// Adds one to the named counter of the run.
     pub fn count(&self, name: &str) {
-        self.with_host(|h| h.count(name));
+        if let Some(mut e) = self.engine("count") {
+            e.host().count(name);
+        }
     }
     /// Writes a note into the trace (shown on message diagrams).
     pub fn note(&self, text: impl Into<String>) {
-        let text = text.into();
-        self.with_host(|h| h.note(text));
+        if let Some(mut e) = self.engine("note") {
+            e.host().note(text.into());
+        }
+    }
+    /// Writes a note built by `text` into the trace, only if the trace
+    /// keeps it (nothing is allocated when tracing is off).
+    pub fn note_with(&self, mut text: impl FnMut() -> String) {
+        if let Some(mut e) = self.engine("note_with") {
+            e.host().note_with(&mut text);
+        }
     }
     /// Records a latency into the run's latency recorder.
     pub fn record_latency(&self, d: SimDuration) {
-        self.with_host(|h| h.record_latency(d));
+        if let Some(mut e) = self.engine("record_latency") {
+            e.host().record_latency(d);
+        }
     }
     /// Asks the simulation to stop after this event.
     pub fn stop(&self) {
-        self.with_host(|h| h.stop());
+        if let Some(mut e) = self.engine("stop") {
+            e.host().stop();
+        }
     }
 
     /// A fresh correlation id: unique within this incarnation, and (with
     /// probability 1 - 2^-32 per pair) different from every id an earlier
     /// incarnation used, so that a reply to a request sent before a crash
     /// is not taken for the answer to a request sent after it.
-    fn next_corr(&self) -> u64 {
+    pub(crate) fn next_corr(&self) -> u64 {
         let cur = self.inner.state.borrow().corr;
         let (base, seq) = match cur {
             Some((b, s)) if s < u32::MAX => (b, s),
-            _ => (self.with_host(|h| h.rng().next_u64()) & !0xFFFF_FFFF, 0),
+            _ => (self.rng(|r| r.next_u64()) & !0xFFFF_FFFF, 0),
         };
         self.inner.state.borrow_mut().corr = Some((base, seq + 1));
         base | seq as u64
-    }
-
-    // ---- called by the node adaptor ----
-
-    /// A message arrived for this process.
-    pub(crate) fn deliver(&self, from: NodeId, env: Envelope<M>) {
-        let wakers = {
-            let mut s = self.inner.state.borrow_mut();
-            match env {
-                Envelope::Tell(msg) => {
-                    s.inbox.push_back(Incoming {
-                        from,
-                        msg,
-                        corr: None,
-                    });
-                    std::mem::take(&mut s.recv_wakers)
-                }
-                Envelope::Request(c, msg) => {
-                    s.inbox.push_back(Incoming {
-                        from,
-                        msg,
-                        corr: Some(c),
-                    });
-                    std::mem::take(&mut s.recv_wakers)
-                }
-                Envelope::Reply(c, msg) => {
-                    let waker = match s.requests.get_mut(&c) {
-                        Some(p) if p.reply.is_none() => {
-                            p.reply = Some(msg);
-                            Some(p.waker.take())
-                        }
-                        _ => None,
-                    };
-                    drop(s);
-                    match waker {
-                        Some(Some(w)) => w.wake(),
-                        Some(None) => {}
-                        None => self.with_host(|h| h.count("late or duplicate replies")),
-                    }
-                    return;
-                }
-            }
-        };
-        wake_all(&self.inner.state, wakers, |s| &mut s.recv_wakers);
-    }
-
-    /// A client's request arrived for this process.
-    pub(crate) fn client(&self, req: crate::sim::Request, msg: M) {
-        let wakers = {
-            let mut s = self.inner.state.borrow_mut();
-            s.clients.push_back(ClientRequest { req, msg });
-            std::mem::take(&mut s.client_wakers)
-        };
-        wake_all(&self.inner.state, wakers, |s| &mut s.client_wakers);
-    }
-
-    /// A timer of this process fired.
-    pub(crate) fn fire(&self, w: Wake) {
-        let waker = {
-            let mut s = self.inner.state.borrow_mut();
-            match s.sleeps.get_mut(&w.0) {
-                Some(sl) => {
-                    sl.fired = true;
-                    sl.waker.take()
-                }
-                None => None,
-            }
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-/// Wakes every waker of `ws` (taken out of the state, so that a wake may
-/// touch the state), then hands the emptied vector back to keep its
-/// allocation: one message per event must not cost an allocation.
-fn wake_all<M>(
-    state: &RefCell<State<M>>,
-    mut ws: Vec<Waker>,
-    slot: impl Fn(&mut State<M>) -> &mut Vec<Waker>,
-) {
-    for w in ws.drain(..) {
-        w.wake();
-    }
-    let mut s = state.borrow_mut();
-    let v = slot(&mut s);
-    if v.is_empty() {
-        *v = ws;
     }
 }
 

@@ -14,14 +14,15 @@
 //! again from its first line, with the disk as last synced.
 
 use super::executor::{Executor, LocalTask, Polled};
-use super::handle::Proc;
-use super::host::Host;
+use super::handle::{Life, Proc};
+use super::host::{DiskPart, Host};
 use super::wire::{Envelope, Wake};
 use crate::sim::{Ctx, Node, NodeId, Request};
 use std::cell::Cell;
 use std::fmt;
 use std::fmt::Debug;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
 /// The most task polls one event may take before the process is halted as
@@ -120,16 +121,20 @@ where
     /// `on_start` (and `on_recover`, which defaults to `on_start`).
     pub fn start<N>(&mut self, ctx: &mut Ctx<'_, N>)
     where
-        N: Node<Msg = Envelope<M>, Disk = D>,
+        N: Node<Msg = Envelope<M>>,
         N::Timer: From<Wake>,
+        N::Disk: DiskPart<D>,
     {
         let proc = Proc::fresh();
         let main_done = Rc::new(Cell::new(false));
         let mut exec = Executor::default();
-        let fut = (self.body)(proc.clone());
-        let flag = main_done.clone();
+        // The body is called inside the first poll, not here: with the
+        // engine reachable (a body that uses its handle before its first
+        // `.await` works) and under the executor's panic guard (a body that
+        // panics halts the process instead of unwinding through the run).
+        let (body, p, flag) = (self.body.clone(), proc.clone(), main_done.clone());
         exec.spawn(Box::pin(async move {
-            fut.await;
+            body(p).await;
             flag.set(true);
         }));
         self.run = Some(Box::new(Running {
@@ -145,8 +150,9 @@ where
     /// `on_message`.
     pub fn message<N>(&mut self, ctx: &mut Ctx<'_, N>, from: NodeId, msg: Envelope<M>)
     where
-        N: Node<Msg = Envelope<M>, Disk = D>,
+        N: Node<Msg = Envelope<M>>,
         N::Timer: From<Wake>,
+        N::Disk: DiskPart<D>,
     {
         self.drive(ctx, move |p| p.deliver(from, msg));
     }
@@ -155,8 +161,9 @@ where
     /// envelope's body). For `enum` nodes: call it from `on_request`.
     pub fn client_request<N>(&mut self, ctx: &mut Ctx<'_, N>, req: Request, msg: Envelope<M>)
     where
-        N: Node<Msg = Envelope<M>, Disk = D>,
+        N: Node<Msg = Envelope<M>>,
         N::Timer: From<Wake>,
+        N::Disk: DiskPart<D>,
     {
         self.drive(ctx, move |p| p.client(req, msg.into_body()));
     }
@@ -165,8 +172,9 @@ where
     /// `on_timer` with the `Wake` the node's timer carried.
     pub fn wake<N>(&mut self, ctx: &mut Ctx<'_, N>, w: Wake)
     where
-        N: Node<Msg = Envelope<M>, Disk = D>,
+        N: Node<Msg = Envelope<M>>,
         N::Timer: From<Wake>,
+        N::Disk: DiskPart<D>,
     {
         self.drive(ctx, move |p| p.fire(w));
     }
@@ -174,8 +182,9 @@ where
     /// Hands one event to the process, then polls until no task is ready.
     fn drive<N>(&mut self, ctx: &mut Ctx<'_, N>, event: impl FnOnce(&Proc<M, D>))
     where
-        N: Node<Msg = Envelope<M>, Disk = D>,
+        N: Node<Msg = Envelope<M>>,
         N::Timer: From<Wake>,
+        N::Disk: DiskPart<D>,
     {
         let Some(run) = self.run.as_deref_mut() else {
             return; // not started (down from time zero): nothing to do
@@ -195,10 +204,16 @@ where
         let ptr: *mut (dyn Host<M, D> + 'static) = unsafe { std::mem::transmute(ptr) };
         inner.host.set(Some(ptr));
         let _clear = ClearHost(&inner.host);
-        let dead = || {
+        let dead = move || {
             // SAFETY: as above; no `Proc` call is under way between polls.
             unsafe { (*ptr).is_dead() }
         };
+        let outside = inner.outside.replace(0);
+        if outside > 0 && !dead() {
+            // SAFETY: as above.
+            let h = unsafe { &mut *ptr };
+            h.count_many("process handle used outside its process", outside);
+        }
         event(&run.proc);
         let mut polls = 0u64;
         let mut why = None;
@@ -217,6 +232,10 @@ where
                     why = Some(format!("a task panicked: {msg}"));
                     break;
                 }
+            }
+            if let Some(asked) = inner.halt.borrow_mut().take() {
+                why = Some(asked);
+                break;
             }
             polls += 1;
             if polls > MAX_POLLS_PER_EVENT {
@@ -238,6 +257,27 @@ where
             inner.state.borrow_mut().spawned.clear();
             run.halted = Some(why);
         }
+    }
+}
+
+impl<M, D> Drop for Running<M, D> {
+    /// A crash (or the end of the simulation) drops the process with every
+    /// task in it. Destructors of the tasks' values run here, outside any
+    /// event: one that panics is contained (the panic hook still prints
+    /// it), and one that acts through a handle does nothing, as a dead
+    /// process cannot act.
+    fn drop(&mut self) {
+        let inner = self.proc.inner.clone();
+        inner.life.set(Life::TearingDown);
+        self.exec.clear();
+        let spawned = std::mem::take(&mut inner.state.borrow_mut().spawned);
+        for t in spawned {
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(t)));
+        }
+        // Messages waiting in the inbox are the process's memory too.
+        let left = inner.state.borrow_mut().take_queued();
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(left)));
+        inner.life.set(Life::Ended);
     }
 }
 
