@@ -12,6 +12,7 @@
 //! | [`explore`] | many seeds, each with a random fault schedule, on all cores; shrinking a failing schedule to a smallest one |
 //! | [`crash_points`] | a scenario crashed at each of its crash points in turn, recovery judged at each |
 //! | [`isolation`] | transaction histories: dependency graphs and the anomalies their cycles reveal |
+//! | [`linearizability`] | sequential specifications, typed histories, and whether a history is linearizable or sequentially consistent |
 //!
 //! Every checker here has a test in which a deliberately broken protocol
 //! makes it fail with the expected counterexample.
@@ -19,6 +20,7 @@
 pub mod crash_points;
 pub mod explore;
 pub mod isolation;
+pub mod linearizability;
 pub mod property;
 pub mod verdict;
 
