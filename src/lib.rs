@@ -55,8 +55,9 @@
 //! | | [`delivery`] | at-most-once, at-least-once, exactly-once processing |
 //! | | [`txn`] | transactions: undo and redo logging, isolation levels, two-phase commit, sagas |
 //! | | [`partition`] | partitioning: modulo, consistent, rendezvous and jump hashing, ranges with splits |
+//! | | [`replication`] | replication: leader–follower, leaderless quorums, versions, read repair, hinted handoff |
 //! | processes | [`process`] | a node's behaviour as async Rust in virtual time: request/reply with timeouts, race, quorum, sub-tasks |
-//! | chapters | [`ch01`] … [`ch07`] | each notebook's experiments, named like it |
+//! | chapters | [`ch01`] … [`ch08`] | each notebook's experiments, named like it |
 //!
 //! Notebooks import everything with `use thinkdist::prelude::*;` and reach
 //! their chapter as `ch05::…`. The reasons behind the design are in
@@ -72,8 +73,8 @@ pub mod plot;
 pub mod prelude;
 pub mod sim;
 
-pub use mechanisms::{delivery, detect, failure, partition, retry, service, txn};
+pub use mechanisms::{delivery, detect, failure, partition, replication, retry, service, txn};
 pub use sim::process;
 
-pub use chapters::{ch01, ch02, ch03, ch04, ch05, ch06, ch07};
+pub use chapters::{ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08};
 pub use error::{Error, ErrorKind, Result};

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The mechanisms, one folder each under `src/mechanisms/`.
-const MECHANISMS: [&str; 7] = [
+const MECHANISMS: [&str; 8] = [
     "failure",
     "detect",
     "retry",
@@ -21,6 +21,7 @@ const MECHANISMS: [&str; 7] = [
     "txn",
     "partition",
     "service",
+    "replication",
 ];
 
 /// Which mechanism builds on which (`(user, used)`).

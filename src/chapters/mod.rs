@@ -11,6 +11,7 @@
 //! | `05-transactions` | [`ch05`] |
 //! | `06-distributed-transactions` | [`ch06`] |
 //! | `07-partitioning` | [`ch07`] |
+//! | `08-replication` | [`ch08`] |
 
 pub mod ch01;
 pub mod ch02;
@@ -19,3 +20,4 @@ pub mod ch04;
 pub mod ch05;
 pub mod ch06;
 pub mod ch07;
+pub mod ch08;

@@ -15,12 +15,14 @@
 //! | [`delivery`] | 04 | at-most-once, at-least-once, exactly-once processing |
 //! | [`txn`] | 05, 06 | transactions: undo and redo logging, isolation levels, two-phase commit, sagas |
 //! | [`partition`] | 07 | partitioning: modulo, consistent, rendezvous and jump hashing, ranges with splits |
+//! | [`replication`] | 08 | leader–follower and leaderless quorums, versions, read repair, hinted handoff |
 //! | [`service`] | 01, 02 | services clients call: a client with timeouts and retries and a server with a queue |
 
 pub mod delivery;
 pub mod detect;
 pub mod failure;
 pub mod partition;
+pub mod replication;
 pub mod retry;
 pub mod service;
 pub mod txn;

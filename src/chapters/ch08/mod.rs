@@ -1,0 +1,27 @@
+//! Chapter 8, *Replication* (notebook `08-replication`): several copies of
+//! the data, with the mechanisms of [`crate::replication`].
+//!
+//! | module | experiment |
+//! |---|---|
+//! | [`latency`] | write latency under asynchronous, semi-synchronous and synchronous replication, with the k-th-of-n theory |
+//! | [`failover`] | acknowledged writes lost when the leader crashes, against the replication lag; clients that retry and follow redirects |
+//! | [`lag`] | replication lag over time, a partition shaded |
+//! | [`staleness`] | partial quorums: fresh reads against time since the write, with PBS; read and write latency per (N, R, W) |
+//! | [`repair`] | what read repair and hinted handoff change after a replica's outage |
+//! | [`linearizable`] | violations found by the linearizability checker in weak designs; strong designs explored under faults; your own read path |
+
+pub mod common;
+pub mod failover;
+pub mod lag;
+pub mod latency;
+pub mod linearizable;
+pub mod repair;
+pub mod staleness;
+
+pub use common::{lf_classify, q_classify};
+pub use failover::{FailoverParams, Mode};
+pub use lag::LagParams;
+pub use latency::WriteLatencyParams;
+pub use linearizable::{Design, LinParams};
+pub use repair::RepairParams;
+pub use staleness::PbsParams;
