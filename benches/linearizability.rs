@@ -1,7 +1,7 @@
 //! The linearizability checker's speed, printed (not timed tests):
 //!
 //! ```text
-//! cargo bench --bench linearizability              # all of the below
+//! cargo bench --bench linearizability              # all of the below (jepsen with dir=PATH)
 //! cargo bench --bench linearizability -- etcd      # generated etcd-shaped register histories
 //! cargo bench --bench linearizability -- stale     # the same with a planted stale read
 //! cargo bench --bench linearizability -- kv        # 10,000 operations over 100 keys
@@ -17,7 +17,6 @@ use std::error::Error as StdError;
 use thinkdist::check::linearizability::*;
 
 type BoxResult<T> = Result<T, Box<dyn StdError>>;
-
 
 fn arg<T: std::str::FromStr>(args: &[String], key: &str, default: T) -> T {
     args.iter()
@@ -83,7 +82,11 @@ fn mode_etcd(args: &[String]) -> BoxResult<()> {
         let mut rows = Vec::new();
         let mut unknown = 0;
         for seed in 0..seeds {
-            let p = GenParams { seed, clients, ..GenParams::default() };
+            let p = GenParams {
+                seed,
+                clients,
+                ..GenParams::default()
+            };
             let h = register_history(&p)?;
             unknown += h.counts().1;
             rows.push(time(&Register::default(), &h, Budget::default(), reps)?);
@@ -105,7 +108,13 @@ fn mode_stale(args: &[String]) -> BoxResult<()> {
     let mut rows = Vec::new();
     let mut involved = Vec::new();
     for seed in 0..seeds {
-        let p = GenParams { seed, values: 1_000_000, ..GenParams::default() };
+        let p = GenParams {
+            seed,
+            values: 1_000_000,
+            p_timeout: 0.01,
+            p_crash: 0.002,
+            ..GenParams::default()
+        };
         let h = stale_read(&register_history(&p)?, seed)?;
         let r = time(&Register::default(), &h, Budget::default(), reps)?;
         if let Some(x) = r.0.inconsistency() {
@@ -113,9 +122,16 @@ fn mode_stale(args: &[String]) -> BoxResult<()> {
         }
         rows.push(r);
     }
-    summary("etcd-shaped register with one stale read, 5 clients, 1,000 ops (incl. explanation)", &rows);
+    summary(
+        "register with one stale read planted, distinct values, 1% timeouts, 5 clients, 1,000 ops (with explanation)",
+        &rows,
+    );
     if !involved.is_empty() {
-        println!("  operations involved in each explanation: median {:.0}, max {:.0}", median(involved.clone()), involved.iter().cloned().fold(0.0, f64::max));
+        println!(
+            "  operations involved in each explanation: median {:.0}, max {:.0}",
+            median(involved.clone()),
+            involved.iter().cloned().fold(0.0, f64::max)
+        );
     }
     Ok(())
 }
@@ -124,7 +140,13 @@ fn mode_kv(args: &[String]) -> BoxResult<()> {
     let reps: usize = arg(args, "reps", 3);
     let mut rows = Vec::new();
     for seed in 0..arg(args, "seeds", 5u64) {
-        let p = GenParams { seed, clients: 50, ops: 10_000, keys: 100, ..GenParams::default() };
+        let p = GenParams {
+            seed,
+            clients: 50,
+            ops: 10_000,
+            keys: 100,
+            ..GenParams::default()
+        };
         let h = kv_history(&p)?;
         rows.push(time(&KvMap, &h, Budget::default(), reps)?);
     }
@@ -158,7 +180,9 @@ fn parse_jepsen(text: &str) -> BoxResult<LinHistory<RegOp, RegRet>> {
     let mut open: std::collections::BTreeMap<usize, (RegOp, u64)> = Default::default();
     let num = |s: &str| -> BoxResult<i64> { Ok(if s == "nil" { -1 } else { s.parse()? }) };
     for (t, line) in text.lines().enumerate() {
-        let Some(rest) = line.split(" - ").nth(1) else { continue };
+        let Some(rest) = line.split(" - ").nth(1) else {
+            continue;
+        };
         let f: Vec<&str> = rest.split_whitespace().collect();
         if f.len() < 3 {
             continue;
@@ -181,7 +205,9 @@ fn parse_jepsen(text: &str) -> BoxResult<LinHistory<RegOp, RegRet>> {
                 open.insert(p, (op, t));
             }
             (kind, _) => {
-                let Some((op, call)) = open.remove(&p) else { continue };
+                let Some((op, call)) = open.remove(&p) else {
+                    continue;
+                };
                 let ret = match (kind, op) {
                     (":ok", RegOp::Read) => Some(RegRet::Value(num(args)?)),
                     (":ok", RegOp::Write(_)) => Some(RegRet::Ok),
@@ -212,25 +238,47 @@ fn mode_jepsen(args: &[String]) -> BoxResult<()> {
     }
     let mut names: Vec<_> = std::fs::read_dir(&dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("etcd_")))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("etcd_"))
+        })
         .collect();
     names.sort();
-    let mut rows = Vec::new();
     let verbose = arg(args, "verbose", 0) == 1;
-    for p in &names {
-        let h = parse_jepsen(&std::fs::read_to_string(p)?)?;
-        let r = time(&Register::new(-1), &h, Budget::default(), reps)?;
-        if verbose {
-            println!("  {} {} ops ({} unknown): {} {:.3} ms, {} steps", p.display(), h.len(), h.counts().1, kind(&r.0), r.1, r.0.steps());
+    for (what, budget) in [
+        (
+            "verdict only, Budget::explain_steps = 0",
+            Budget::default().explain_steps(0),
+        ),
+        ("with explanations, default Budget", Budget::default()),
+    ] {
+        let mut rows = Vec::new();
+        for p in &names {
+            let h = parse_jepsen(&std::fs::read_to_string(p)?)?;
+            let r = time(&Register::new(-1), &h, budget, reps)?;
+            if verbose {
+                println!(
+                    "  {} {} ops ({} unknown): {} {:.3} ms, {} steps",
+                    p.display(),
+                    h.len(),
+                    h.counts().1,
+                    kind(&r.0),
+                    r.1,
+                    r.0.steps()
+                );
+            }
+            rows.push(r);
         }
-        rows.push(r);
+        summary(&format!("Jepsen etcd logs in {dir} ({what})"), &rows);
     }
-    summary(&format!("Jepsen etcd logs in {dir}"), &rows);
     Ok(())
 }
 
 fn main() -> BoxResult<()> {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let rest = args.get(1..).unwrap_or(&[]);
     match args.first().map(String::as_str) {
         Some("etcd") => mode_etcd(rest),
@@ -238,12 +286,20 @@ fn main() -> BoxResult<()> {
         Some("kv") => mode_kv(rest),
         Some("adversarial") => mode_adversarial(rest),
         Some("jepsen") => mode_jepsen(rest),
-        None => {
-            mode_etcd(&[])?;
-            mode_stale(&[])?;
-            mode_kv(&[])?;
-            mode_adversarial(&[])
+        None | Some("all") => {
+            mode_etcd(rest)?;
+            mode_stale(rest)?;
+            mode_kv(rest)?;
+            mode_adversarial(rest)?;
+            if arg(rest, "dir", String::new()).is_empty() {
+                Ok(())
+            } else {
+                mode_jepsen(rest)
+            }
         }
-        Some(other) => Err(format!("unknown mode `{other}`: expected etcd, stale, kv, adversarial or jepsen").into()),
+        Some(other) => Err(format!(
+            "unknown mode `{other}`: expected etcd, stale, kv, adversarial or jepsen"
+        )
+        .into()),
     }
 }

@@ -7,8 +7,9 @@
 # the medians (events/s over wall time and over on-CPU time), the ratio, peak
 # memory, the priority-queue floor, the scaling table (charts in
 # charts/bench/), the sweep speedup, and the checkers' speed (10,000 explored
-# seeds of two-phase commit; every crash point of chapter 5's bank), and the cost per
-# event of async processes (src/sim/process) beside handlers. The last
+# seeds of two-phase commit; every crash point of chapter 5's bank), the cost per
+# event of async processes (src/sim/process) beside handlers, and the linearizability
+# checker's times (benches/linearizability.rs). The last
 # line is `ratio: N.N`, the
 # crate's events/s over SimPy's (medians of on-CPU rates, which other load on
 # the machine does not distort; the wall-clock ratio is printed above it).
@@ -143,4 +144,11 @@ print(f"processes: the standard workload ({int(kv['deliveries']):,} deliveries, 
       f"written as handlers: {h:.1f} ns/event; as async processes (src/sim/process): {p:.1f} ns/event "
       f"({p / h:.2}x, on-CPU)")
 PYEOF
+echo
+# The linearizability checker (benches/linearizability.rs): etcd-shaped
+# register histories, a planted stale read, a 10,000-operation key-value
+# history, and an adversarial one that must stop at its budget. With
+# JEPSEN_DIR=path (Jepsen's etcd logs, etcd_NNN.log) it also checks those.
+cargo bench --bench linearizability --quiet -- all ${JEPSEN_DIR:+dir=$JEPSEN_DIR} 2>/dev/null |
+    grep -v -e '^running' -e '^$' || true
 echo "ratio: $RATIO"

@@ -3,6 +3,11 @@
 
 pub use crate::ch01::ClientServer;
 pub use crate::ch02::{Queue, Replicas};
+pub use crate::check::linearizability::{
+    self as lin, check_linearizable, check_sequential, Budget, FifoQueue, KvMap, KvOp, KvRet,
+    LinHistory, LinOp, LinVerdict, QueueOp, QueueRet, RegOp, RegRet, Register, SequentialSpec,
+    SetOp, SetRet,
+};
 pub use crate::check::{self, always, eventually_within, Verdict};
 pub use crate::detect::Detector;
 pub use crate::error::{Error, ErrorKind, Result};

@@ -12,7 +12,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::axis::Axis;
 use super::marks::{dash_pieces, marker_polygon, Dash, Marker};
 use super::style::{ensure_font, Sizes, FONT_FAMILY, GRID, INK};
-use super::{bar, cdf, grid, histogram, history, line, sequence, timeline};
+use super::{bar, cdf, grid, histogram, history, line, linearizability, sequence, timeline};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Default figure width in pixels.
@@ -133,6 +133,7 @@ pub(crate) enum Spec {
     Bar(bar::BarSpec),
     Grid(grid::GridSpec),
     History(history::HistorySpec),
+    Lin(linearizability::LinSpec),
 }
 
 /// How many times its on-screen size a figure is drawn when written to a
@@ -308,6 +309,7 @@ impl Figure {
             Spec::Bar(s) => bar::draw(s, &self.opts, root, &sz)?,
             Spec::Grid(s) => grid::draw(s, &self.opts, root, &sz)?,
             Spec::History(s) => history::draw(s, &self.opts, root, &sz)?,
+            Spec::Lin(s) => linearizability::draw(s, &self.opts, root, &sz)?,
         }
         root.present().map_err(perr)
     }

@@ -29,6 +29,7 @@
 //! | [`grid_chart()`], [`crash_point_chart()`] | pass/fail grid: properties × crash points |
 //! | [`history_chart()`] | client operations as intervals, one lane per client |
 //! | [`counterexample_diagram()`] | a shrunk counterexample around its violation |
+//! | [`linearizability_chart()`] | a linearizability verdict: the order found, or the operations that contradict each other |
 
 mod axis;
 mod bar;
@@ -40,6 +41,7 @@ mod grid;
 mod histogram;
 mod history;
 mod line;
+mod linearizability;
 mod marks;
 mod sequence;
 mod style;
@@ -56,6 +58,7 @@ pub use grid::{crash_point_chart, grid_chart, Grid};
 pub use histogram::histogram;
 pub use history::{history_chart, HistoryChart, OpBar};
 pub use line::{line_chart, time_series, Series, SeriesStyle, Window};
+pub use linearizability::{lin_chart, linearizability_chart, LinBar, LinChart, MAX_CHART_OPS};
 pub use sequence::{
     sequence_diagram, Arrow, Mark, MarkKind, PlacedLabel, SequenceDiagram, SequenceLayout,
 };

@@ -116,7 +116,15 @@ fn check<S: SequentialSpec>(
             }
             Found::Illegal(longest) => {
                 let steps = meter.steps;
-                let mut x = explain(spec, history, ids, &longest, model, &mut meter);
+                let mut x = explain(
+                    spec,
+                    history,
+                    ids,
+                    &longest,
+                    model,
+                    &meter,
+                    budget.explain_steps,
+                );
                 x.part = *key;
                 x.steps = steps;
                 return Ok(LinVerdict::Inconsistent(x));

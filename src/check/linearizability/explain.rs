@@ -19,9 +19,10 @@
 //!    whenever it could have, or never, which includes what it did.
 //!
 //! The operations whose results remain known are the ones involved. The
-//! explainer has its own budget (3·10^5 steps, checks of at most 2·10^4
-//! steps each); a check that runs out counts as consistent, so the answer
-//! stays sound, only less small.
+//! explainer has its own budget (`Budget::explain_steps`, each check at
+//! most four times the steps the failed search took, and at least 2,000);
+//! a check that runs out counts as consistent, so the answer stays sound,
+//! only less small.
 
 use super::check::pops;
 use super::history::LinHistory;
@@ -31,8 +32,6 @@ use super::seq::sequentialize;
 use super::spec::SequentialSpec;
 use super::verdict::{Inconsistency, Model};
 
-const EXPLAIN_STEPS: u64 = 300_000;
-const CHECK_STEPS: u64 = 20_000;
 const EXPLAIN_BYTES: usize = 64 << 20;
 const MAX_TRIALS: usize = 400;
 
@@ -41,6 +40,7 @@ struct Shrink<'s, 'a, S: SequentialSpec> {
     ops: Vec<POp<'a, S>>,
     model: Model,
     steps_left: u64,
+    check_steps: u64,
     max_bytes: usize,
     trials: usize,
 }
@@ -64,7 +64,7 @@ impl<S: SequentialSpec> Shrink<'_, '_, S> {
                 o
             })
             .collect();
-        let mut m = Meter::new(self.steps_left.min(CHECK_STEPS), self.max_bytes);
+        let mut m = Meter::new(self.steps_left.min(self.check_steps), self.max_bytes);
         let found = match self.model {
             Model::Linearizable => linearize(self.spec, &sub, &mut m),
             Model::SequentiallyConsistent => sequentialize(self.spec, &sub, &mut m),
@@ -80,7 +80,8 @@ pub(crate) fn explain<S: SequentialSpec>(
     ids: &[usize],
     longest: &[usize],
     model: Model,
-    meter: &mut Meter,
+    meter: &Meter,
+    explain_steps: u64,
 ) -> Inconsistency {
     let ops = pops::<S>(history, ids);
     let n = ops.len();
@@ -108,20 +109,29 @@ pub(crate) fn explain<S: SequentialSpec>(
         spec,
         ops,
         model,
-        steps_left: EXPLAIN_STEPS,
+        steps_left: explain_steps,
+        check_steps: (meter.steps * 4).max(2_000),
         max_bytes: meter.max_bytes.min(EXPLAIN_BYTES),
         trials: 0,
     };
     let mut keep = vec![true; n];
     let mut known: Vec<bool> = sh.ops.iter().map(|o| o.ret.is_some()).collect();
     // 1. The earliest cut that stays inconsistent.
-    if model == Model::Linearizable {
-        let mut times: Vec<u64> = sh.ops.iter().filter(|o| o.ret.is_some()).map(|o| o.ret_time).collect();
+    if model == Model::Linearizable && explain_steps > 0 {
+        let mut times: Vec<u64> = sh
+            .ops
+            .iter()
+            .filter(|o| o.ret.is_some())
+            .map(|o| o.ret_time)
+            .collect();
         times.sort_unstable();
         times.dedup();
         let cut = |t: u64, ops: &[POp<'_, S>]| -> (Vec<bool>, Vec<bool>) {
             let keep = ops.iter().map(|o| o.call <= t).collect();
-            let known = ops.iter().map(|o| o.ret.is_some() && o.ret_time <= t).collect();
+            let known = ops
+                .iter()
+                .map(|o| o.ret.is_some() && o.ret_time <= t)
+                .collect();
             (keep, known)
         };
         let (mut lo, mut hi) = (0usize, times.len());
@@ -141,7 +151,7 @@ pub(crate) fn explain<S: SequentialSpec>(
     }
     // 2. Forget results, chunk by chunk, while it stays inconsistent.
     let mut chunk = (0..n).filter(|&i| keep[i] && known[i]).count().div_ceil(2);
-    while chunk >= 1 {
+    while chunk >= 1 && sh.steps_left > 0 {
         let cand: Vec<usize> = (0..n).filter(|&i| keep[i] && known[i]).collect();
         for part in cand.chunks(chunk) {
             let mut trial = known.clone();
@@ -157,13 +167,22 @@ pub(crate) fn explain<S: SequentialSpec>(
         }
         chunk = chunk.div_ceil(2).min(chunk - 1);
     }
-    meter.note(0, 0);
     let mut involved: Vec<usize> = (0..n).filter(|&i| keep[i] && known[i]).collect();
-    if involved.is_empty() {
-        involved = (0..n).filter(|&i| keep[i] && sh.ops[i].ret.is_some()).collect();
+    if explain_steps == 0 || involved.is_empty() {
+        involved = vec![blocked];
     }
     involved.sort_by_key(|&i| (sh.ops[i].call, i));
-    let reason = reason(spec, history, ids, &sh.ops, &involved, blocked, longest.len(), &state, model);
+    let reason = reason(
+        spec,
+        history,
+        ids,
+        &sh.ops,
+        &involved,
+        blocked,
+        longest.len(),
+        &state,
+        model,
+    );
     Inconsistency {
         model,
         part: None,
@@ -197,20 +216,37 @@ fn reason<S: SequentialSpec>(
     model: Model,
 ) -> String {
     let sim = history.is_sim_time();
-    let name = |i: usize| format!("{} (client {})", spec.describe(ops[i].op, ops[i].ret), ops[i].client);
+    let name = |i: usize| {
+        format!(
+            "{} (client {})",
+            spec.describe(ops[i].op, ops[i].ret),
+            ops[i].client
+        )
+    };
     // The operation to speak about: the blocked one if it is involved,
     // else the involved one that returned last.
     let b = if involved.contains(&blocked) {
         blocked
     } else {
-        *involved.iter().max_by_key(|&&i| (ops[i].ret_time, i)).unwrap_or(&blocked)
+        *involved
+            .iter()
+            .max_by_key(|&&i| (ops[i].ret_time, i))
+            .unwrap_or(&blocked)
     };
     let mut s = format!("{} cannot be placed", name(b));
     let others: Vec<usize> = involved.iter().copied().filter(|&i| i != b).collect();
     match model {
         Model::Linearizable => {
-            let before: Vec<usize> = others.iter().copied().filter(|&i| ops[i].ret_time < ops[b].call).collect();
-            let during: Vec<usize> = others.iter().copied().filter(|&i| ops[i].ret_time >= ops[b].call).collect();
+            let before: Vec<usize> = others
+                .iter()
+                .copied()
+                .filter(|&i| ops[i].ret_time < ops[b].call)
+                .collect();
+            let during: Vec<usize> = others
+                .iter()
+                .copied()
+                .filter(|&i| ops[i].ret_time >= ops[b].call)
+                .collect();
             if !before.is_empty() {
                 let list: Vec<String> = before
                     .iter()
@@ -254,6 +290,10 @@ fn join(items: &[String]) -> String {
     match items.len() {
         0 => String::new(),
         1 => items[0].clone(),
-        _ => format!("{} and {}", items[..items.len() - 1].join(", "), items[items.len() - 1]),
+        _ => format!(
+            "{} and {}",
+            items[..items.len() - 1].join(", "),
+            items[items.len() - 1]
+        ),
     }
 }

@@ -62,7 +62,11 @@ impl GenParams {
         check_count("ops", self.ops, 0, limits::OPS, "operations")?;
         check_count("keys", self.keys, 1, limits::ITEMS, "keys")?;
         if !(1..=1_000_000_000).contains(&self.values) {
-            return Err(Error::invalid("values", self.values, "1 to 10^9 distinct values"));
+            return Err(Error::invalid(
+                "values",
+                self.values,
+                "1 to 10^9 distinct values",
+            ));
         }
         check_probability("p_timeout", self.p_timeout)?;
         check_probability("p_crash", self.p_crash)?;
@@ -82,6 +86,10 @@ const LATENCY: (u64, u64) = (1_000, 20_000);
 const THINK: u64 = 5_000;
 const TIMEOUT: u64 = 30_000;
 
+/// A generated operation: (op, client, call, return, point if it took
+/// effect, outcome known).
+type GenOp<O> = (O, usize, u64, Option<u64>, Option<u64>, bool);
+
 /// A linearizable history of `spec` with operations drawn by `draw`.
 fn simulate<S: SequentialSpec>(
     spec: &S,
@@ -95,9 +103,11 @@ fn simulate<S: SequentialSpec>(
     let mut slots: Vec<(u64, usize)> = (0..p.clients).map(|c| (0, c)).collect();
     let mut next_id = p.clients;
     // (op, client, call, ret, point if effective, known)
-    let mut ops: Vec<(S::Op, usize, u64, Option<u64>, Option<u64>, bool)> = Vec::with_capacity(p.ops);
+    let mut ops: Vec<GenOp<S::Op>> = Vec::with_capacity(p.ops);
     for k in 0..p.ops {
-        let s = (0..slots.len()).min_by_key(|&s| (slots[s].0, s)).unwrap_or(0);
+        let s = (0..slots.len())
+            .min_by_key(|&s| (slots[s].0, s))
+            .unwrap_or(0);
         let (t, client) = slots[s];
         let call = t + rng.random_range(0..=THINK);
         let dur = rng.random_range(LATENCY.0..=LATENCY.1);
@@ -119,7 +129,11 @@ fn simulate<S: SequentialSpec>(
             slots[s] = (call + dur, client);
         }
     }
-    let mut by_point: Vec<(u64, usize)> = ops.iter().enumerate().filter_map(|(i, o)| o.4.map(|t| (t, i))).collect();
+    let mut by_point: Vec<(u64, usize)> = ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| o.4.map(|t| (t, i)))
+        .collect();
     by_point.sort_unstable();
     let mut results: Vec<Option<S::Ret>> = vec![None; ops.len()];
     let mut state = spec.init();
@@ -134,7 +148,13 @@ fn simulate<S: SequentialSpec>(
             (true, Some(r)) => Outcome::Ok(r),
             _ => Outcome::Unknown,
         };
-        h.push(LinOp { client, op, call, ret, outcome })?;
+        h.push(LinOp {
+            client,
+            op,
+            call,
+            ret,
+            outcome,
+        })?;
     }
     Ok(h)
 }
@@ -143,10 +163,12 @@ fn simulate<S: SequentialSpec>(
 /// equal shares) of Jepsen's etcd shape.
 pub fn register_history(p: &GenParams) -> Result<LinHistory<RegOp, RegRet>> {
     let v = p.values;
-    simulate(&Register::default(), p, 0x4c49_4e52, |rng, _| match rng.random_range(0..3) {
-        0 => RegOp::Read,
-        1 => RegOp::Write(rng.random_range(0..v)),
-        _ => RegOp::Cas(rng.random_range(0..v), rng.random_range(0..v)),
+    simulate(&Register::default(), p, 0x4c49_4e52, |rng, _| {
+        match rng.random_range(0..3) {
+            0 => RegOp::Read,
+            1 => RegOp::Write(rng.random_range(0..v)),
+            _ => RegOp::Cas(rng.random_range(0..v), rng.random_range(0..v)),
+        }
     })
 }
 
@@ -176,7 +198,13 @@ pub fn adversarial_history(writers: usize) -> Result<LinHistory<RegOp, RegRet>> 
     for c in 0..writers {
         h.unknown(c, RegOp::Write(c as i64 + 1), c as u64, None)?;
     }
-    h.ok(writers, RegOp::Read, writers as u64, RegRet::Value(-1), writers as u64 + 10)?;
+    h.ok(
+        writers,
+        RegOp::Read,
+        writers as u64,
+        RegRet::Value(-1),
+        writers as u64 + 10,
+    )?;
     Ok(h)
 }
 
@@ -184,14 +212,12 @@ pub fn adversarial_history(writers: usize) -> Result<LinHistory<RegOp, RegRet>> 
 /// history (chosen by `seed`) now returns the value of a write that had
 /// been overwritten by another completed write before the read began.
 /// Errors: no read has such a pair of writes before it.
-pub fn stale_read(
-    h: &LinHistory<RegOp, RegRet>,
-    seed: u64,
-) -> Result<LinHistory<RegOp, RegRet>> {
+pub fn stale_read(h: &LinHistory<RegOp, RegRet>, seed: u64) -> Result<LinHistory<RegOp, RegRet>> {
     let ops = h.ops();
     let mut rng = stream(seed, 0x5354_414c, 0, 0);
-    let writes: Vec<usize> =
-        (0..ops.len()).filter(|&i| matches!(ops[i].op, RegOp::Write(_)) && !ops[i].is_unknown()).collect();
+    let writes: Vec<usize> = (0..ops.len())
+        .filter(|&i| matches!(ops[i].op, RegOp::Write(_)) && !ops[i].is_unknown())
+        .collect();
     let mut reads: Vec<usize> = (ops.len() / 2..ops.len())
         .filter(|&i| ops[i].op == RegOp::Read && !ops[i].is_unknown())
         .collect();
@@ -201,11 +227,17 @@ pub fn stale_read(
     }
     for &r in &reads {
         let RegOp::Read = ops[r].op else { continue };
-        let Some(RegRet::Value(seen)) = ops[r].result() else { continue };
+        let Some(RegRet::Value(seen)) = ops[r].result() else {
+            continue;
+        };
         let done = |i: usize| ops[i].ret.is_some_and(|t| t < ops[r].call);
         // The last completed write before the read, and an older one with
         // another value that completed before the last one began.
-        let Some(&w2) = writes.iter().filter(|&&w| done(w)).max_by_key(|&&w| ops[w].ret) else {
+        let Some(&w2) = writes
+            .iter()
+            .filter(|&&w| done(w))
+            .max_by_key(|&&w| ops[w].ret)
+        else {
             continue;
         };
         let old = writes.iter().rev().find(|&&w| {
@@ -213,7 +245,9 @@ pub fn stale_read(
                 && matches!(ops[w].op, RegOp::Write(v) if v != *seen)
         });
         if let Some(&w1) = old {
-            let RegOp::Write(v) = ops[w1].op else { continue };
+            let RegOp::Write(v) = ops[w1].op else {
+                continue;
+            };
             let mut out = LinHistory::new();
             for (i, o) in ops.iter().enumerate() {
                 let mut o = o.clone();

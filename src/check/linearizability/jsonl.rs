@@ -56,7 +56,8 @@ impl<O: DeserializeOwned, R: DeserializeOwned> LinHistory<O, R> {
             if line.is_empty() {
                 continue;
             }
-            let at = |m: String| Error::new(ErrorKind::InvalidParameter, format!("line {}: {m}", i + 1));
+            let at =
+                |m: String| Error::new(ErrorKind::InvalidParameter, format!("line {}: {m}", i + 1));
             let r: Record<O, R> = serde_json::from_str(line).map_err(|e| at(e.to_string()))?;
             let outcome = match r.ret {
                 Some(v) => Outcome::Ok(v),

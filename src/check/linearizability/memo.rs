@@ -7,15 +7,18 @@
 //! operation, XORed in and out: Zobrist hashing), so a lookup costs one
 //! state hash, not a pass over the bitset.
 //!
-//! Operations of unknown outcome get one more rule, in the searches: an
-//! unknown operation that would leave the state as it is (an unknown read)
-//! is not applied. The configuration it would lead to differs from the
-//! current one only by an optional operation, so it can do nothing the
-//! current one cannot. Without this rule every pending unknown read is
-//! applied and memoised at every step, and a Jepsen etcd history takes
-//! three times the steps. (A more general rule, skipping any
-//! configuration with a *superset* of an explored one's unknown
-//! operations, prunes more but needs a scan per lookup, and was slower.)
+//! Operations of unknown outcome get one more rule: a configuration is
+//! also skipped when an explored one has the same state, the same
+//! operations of known outcome, and a *subset* of its unknown ones. An
+//! unknown operation need never take effect, so whatever the search can
+//! do after applying more of them it can do after fewer. Without the rule
+//! every subset of the pending unknown operations is a new configuration:
+//! a history whose timed-out writes pile up (they stay pending to the end)
+//! takes time exponential in their number to refute. With it, an unknown
+//! read (it never changes the state) is never applied at all. The table
+//! keeps one group per (known operations, state) and in it the unknown
+//! sets not dominated by another (an antichain), in compact bitsets over
+//! the unknown operations only, so the scan is short and cheap.
 
 use crate::sim::rng::mix64;
 use std::hash::{Hash, Hasher};
@@ -114,13 +117,68 @@ impl Meter {
     }
 }
 
-/// A hash set of (bitset, state) pairs, open addressing, keys stored flat.
+/// The set of operations linearized so far, split into known and unknown
+/// outcomes (each in its own compact bitset), with the Zobrist hash of the
+/// known part.
+pub(crate) struct Done {
+    /// Per operation: (unknown?, index in its bitset).
+    slot: Vec<(bool, u32)>,
+    zob: Vec<u64>,
+    pub known: Vec<u64>,
+    pub unknown: Vec<u64>,
+    pub hash: u64,
+}
+
+impl Done {
+    /// An empty set over operations whose outcome is unknown where
+    /// `unknown(i)`.
+    pub fn new(n: usize, unknown: impl Fn(usize) -> bool) -> Done {
+        let (mut k, mut u) = (0u32, 0u32);
+        let slot: Vec<(bool, u32)> = (0..n)
+            .map(|i| {
+                let un = unknown(i);
+                let c = if un { &mut u } else { &mut k };
+                *c += 1;
+                (un, *c - 1)
+            })
+            .collect();
+        Done {
+            zob: (0..n).map(zobrist).collect(),
+            slot,
+            known: vec![0; (k as usize).div_ceil(64)],
+            unknown: vec![0; (u as usize).div_ceil(64)],
+            hash: 0,
+        }
+    }
+    /// Adds or removes operation `i` (it flips).
+    #[inline]
+    pub fn flip(&mut self, i: usize) {
+        let (un, j) = self.slot[i];
+        let (w, b) = (j as usize / 64, 1u64 << (j % 64));
+        if un {
+            self.unknown[w] ^= b;
+        } else {
+            self.known[w] ^= b;
+            self.hash ^= self.zob[i];
+        }
+    }
+}
+
+/// A set of explored configurations (see the module docs): open addressing
+/// over groups (known operations, state), each group a linked list of
+/// unknown sets.
 pub(crate) struct Memo<S> {
-    words: usize,
-    bits: Vec<u64>,
-    states: Vec<S>,
-    hashes: Vec<u64>,
+    wk: usize,
+    wu: usize,
     slots: Vec<u32>,
+    g_hash: Vec<u64>,
+    g_state: Vec<S>,
+    g_known: Vec<u64>,
+    g_head: Vec<u32>,
+    u_next: Vec<u32>,
+    u_bits: Vec<u64>,
+    /// Unknown sets in the groups (removed ones not counted).
+    live: usize,
 }
 
 /// Why an insert did not add.
@@ -130,71 +188,130 @@ pub(crate) enum Insert {
     Full,
 }
 
-impl<S: Eq> Memo<S> {
-    /// A memo for `n_ops` operations.
-    pub fn new(n_ops: usize) -> Memo<S> {
-        let words = n_ops.div_ceil(64).max(1);
+const NONE: u32 = u32::MAX;
+
+impl<S: Eq + Clone> Memo<S> {
+    /// A memo for configurations over `done`'s operations.
+    pub fn new(done: &Done) -> Memo<S> {
         Memo {
-            words,
-            bits: Vec::new(),
-            states: Vec::new(),
-            hashes: Vec::new(),
+            wk: done.known.len(),
+            wu: done.unknown.len(),
             slots: vec![0; 1024],
+            g_hash: Vec::new(),
+            g_state: Vec::new(),
+            g_known: Vec::new(),
+            g_head: Vec::new(),
+            u_next: Vec::new(),
+            u_bits: Vec::new(),
+            live: 0,
         }
     }
+    /// Configurations remembered.
     pub fn len(&self) -> usize {
-        self.states.len()
+        self.live
     }
     /// Bytes held (the states' own heap memory is not counted).
     pub fn bytes(&self) -> usize {
-        self.states.capacity() * (std::mem::size_of::<S>() + 8 + self.words * 8)
+        self.g_state.capacity() * (std::mem::size_of::<S>() + 12 + self.wk * 8)
+            + self.u_next.capacity() * (4 + self.wu * 8)
             + self.slots.len() * 4
     }
-    fn entry_bytes(&self) -> usize {
-        std::mem::size_of::<S>() + 8 + self.words * 8
-    }
-    /// Adds (bits, state) under hash `h` unless present or the table would
+    /// Adds (done, state) under hash `h` (of the known set and the state)
+    /// unless an explored configuration dominates it, or the table would
     /// pass `max_bytes`.
-    pub fn insert(&mut self, h: u64, bits: &[u64], state: &S, max_bytes: usize) -> Insert
-    where
-        S: Clone,
-    {
+    pub fn insert(&mut self, h: u64, done: &Done, state: &S, max_bytes: usize) -> Insert {
         let h = mix64(h);
         let mask = self.slots.len() - 1;
         let mut i = (h as usize) & mask;
-        loop {
-            let e = self.slots[i];
-            if e == 0 {
-                break;
+        let (wk, wu) = (self.wk, self.wu);
+        let group = loop {
+            let g = self.slots[i];
+            if g == 0 {
+                break None;
             }
-            let e = (e - 1) as usize;
-            let w = self.words;
-            if self.hashes[e] == h && &self.bits[e * w..(e + 1) * w] == bits && self.states[e] == *state
+            let g = (g - 1) as usize;
+            if self.g_hash[g] == h
+                && self.g_known[g * wk..(g + 1) * wk] == done.known[..]
+                && self.g_state[g] == *state
             {
-                return Insert::Seen;
+                break Some(g);
             }
             i = (i + 1) & mask;
+        };
+        let subset = |e: usize, bits: &[u64]| -> bool {
+            let a = &self.u_bits[e * wu..(e + 1) * wu];
+            a.iter().zip(bits).all(|(&x, &y)| x & !y == 0)
+        };
+        if let Some(g) = group {
+            let mut e = self.g_head[g];
+            while e != NONE {
+                if subset(e as usize, &done.unknown) {
+                    return Insert::Seen;
+                }
+                e = self.u_next[e as usize];
+            }
         }
-        let n = self.states.len();
-        // Grow before the table is half full; refuse past the byte budget
-        // (counting the growth about to happen) or 2^32 entries.
-        let grow = (n + 1) * 2 > self.slots.len();
+        // Room for one more group and unknown set, growth included.
+        let grow = group.is_none() && (self.g_hash.len() + 1) * 2 > self.slots.len();
+        let more =
+            |len: usize, cap: usize, per: usize| if len == cap { cap.max(4) * per } else { 0 };
         let after = self.bytes()
-            + if self.states.len() == self.states.capacity() {
-                self.states.capacity().max(4) * self.entry_bytes()
+            + more(self.u_next.len(), self.u_next.capacity(), 4 + wu * 8)
+            + if group.is_none() {
+                more(
+                    self.g_state.len(),
+                    self.g_state.capacity(),
+                    std::mem::size_of::<S>() + 12 + wk * 8,
+                )
             } else {
                 0
             }
             + if grow { self.slots.len() * 8 } else { 0 };
-        if after > max_bytes || n + 1 >= u32::MAX as usize {
+        if after > max_bytes || self.u_next.len() + 1 >= NONE as usize {
             return Insert::Full;
         }
-        self.hashes.push(h);
-        self.bits.extend_from_slice(bits);
-        self.states.push(state.clone());
-        self.slots[i] = (n + 1) as u32;
-        if grow {
-            self.grow();
+        let e = self.u_next.len() as u32;
+        self.u_bits.extend_from_slice(&done.unknown);
+        self.live += 1;
+        match group {
+            Some(g) => {
+                // Keep the group an antichain: drop the sets the new one
+                // is a subset of (it dominates them).
+                let mut prev = NONE;
+                let mut x = self.g_head[g];
+                while x != NONE {
+                    let next = self.u_next[x as usize];
+                    let sup = {
+                        let a = &self.u_bits[x as usize * wu..(x as usize + 1) * wu];
+                        done.unknown.iter().zip(a).all(|(&n, &o)| n & !o == 0)
+                    };
+                    if sup {
+                        if prev == NONE {
+                            self.g_head[g] = next;
+                        } else {
+                            self.u_next[prev as usize] = next;
+                        }
+                        self.live -= 1;
+                    } else {
+                        prev = x;
+                    }
+                    x = next;
+                }
+                self.u_next.push(self.g_head[g]);
+                self.g_head[g] = e;
+            }
+            None => {
+                let g = self.g_hash.len();
+                self.g_hash.push(h);
+                self.g_known.extend_from_slice(&done.known);
+                self.g_state.push(state.clone());
+                self.g_head.push(e);
+                self.u_next.push(NONE);
+                self.slots[i] = (g + 1) as u32;
+                if grow {
+                    self.grow();
+                }
+            }
         }
         Insert::New
     }
@@ -202,12 +319,12 @@ impl<S: Eq> Memo<S> {
         let size = self.slots.len() * 2;
         let mask = size - 1;
         let mut slots = vec![0u32; size];
-        for (e, &h) in self.hashes.iter().enumerate() {
+        for (g, &h) in self.g_hash.iter().enumerate() {
             let mut i = (h as usize) & mask;
             while slots[i] != 0 {
                 i = (i + 1) & mask;
             }
-            slots[i] = (e + 1) as u32;
+            slots[i] = (g + 1) as u32;
         }
         self.slots = slots;
     }

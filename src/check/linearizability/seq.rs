@@ -4,7 +4,7 @@
 //! and whenever it ran (Lamport 1979: real-time order between clients
 //! dropped, each client's program order kept).
 
-use super::memo::{hash_state, zobrist, Insert, Memo, Meter};
+use super::memo::{hash_state, Done, Insert, Memo, Meter};
 use super::search::{Found, POp};
 use super::spec::SequentialSpec;
 use std::collections::BTreeMap;
@@ -28,7 +28,8 @@ pub(crate) fn sequentialize<S: SequentialSpec>(
         }
     }
     let chains: Vec<Vec<usize>> = by_client.values().cloned().collect();
-    let lane_of: BTreeMap<usize, usize> = by_client.keys().enumerate().map(|(k, &c)| (c, k)).collect();
+    let lane_of: BTreeMap<usize, usize> =
+        by_client.keys().enumerate().map(|(k, &c)| (c, k)).collect();
     // Unknown operations: (op, lane, known ops of its client before it).
     let unknown: Vec<(usize, Option<usize>, usize)> = idx
         .iter()
@@ -36,7 +37,10 @@ pub(crate) fn sequentialize<S: SequentialSpec>(
         .map(|&i| {
             let lane = lane_of.get(&ops[i].client).copied();
             let before = lane.map_or(0, |l| {
-                chains[l].iter().filter(|&&j| (ops[j].call, j) < (ops[i].call, i)).count()
+                chains[l]
+                    .iter()
+                    .filter(|&&j| (ops[j].call, j) < (ops[i].call, i))
+                    .count()
             });
             (i, lane, before)
         })
@@ -45,10 +49,8 @@ pub(crate) fn sequentialize<S: SequentialSpec>(
     let mut pos = vec![0usize; lanes];
     let mut done_unknown = vec![false; unknown.len()];
     let mut known_left: usize = chains.iter().map(Vec::len).sum();
-    let mut memo: Memo<S::State> = Memo::new(n);
-    let mut bits = vec![0u64; n.div_ceil(64).max(1)];
-    let mut bits_hash = 0u64;
-    let zob: Vec<u64> = (0..n).map(zobrist).collect();
+    let mut done = Done::new(n, |i| ops[i].ret.is_none());
+    let mut memo: Memo<S::State> = Memo::new(&done);
     let mut state = spec.init();
     // Stack: (candidate taken, op, state before).
     let mut stack: Vec<(usize, usize, S::State)> = Vec::new();
@@ -67,8 +69,7 @@ pub(crate) fn sequentialize<S: SequentialSpec>(
                 break Found::Illegal(longest);
             };
             state = prev;
-            bits[i / 64] &= !(1u64 << (i % 64));
-            bits_hash ^= zob[i];
+            done.flip(i);
             if c < lanes {
                 pos[c] -= 1;
                 known_left += 1;
@@ -104,12 +105,10 @@ pub(crate) fn sequentialize<S: SequentialSpec>(
             cand += 1;
             continue;
         }
-        let (w, b) = (i / 64, 1u64 << (i % 64));
-        bits[w] |= b;
-        let h = bits_hash ^ zob[i] ^ hash_state(&next).rotate_left(32);
-        match memo.insert(h, &bits, &next, meter.max_bytes) {
+        done.flip(i);
+        let h = done.hash ^ hash_state(&next).rotate_left(32);
+        match memo.insert(h, &done, &next, meter.max_bytes) {
             Insert::New => {
-                bits_hash ^= zob[i];
                 if cand < lanes {
                     pos[cand] += 1;
                     known_left -= 1;
@@ -120,7 +119,7 @@ pub(crate) fn sequentialize<S: SequentialSpec>(
                 cand = 0;
             }
             Insert::Seen => {
-                bits[w] &= !b;
+                done.flip(i);
                 cand += 1;
             }
             Insert::Full => {

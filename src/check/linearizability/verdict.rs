@@ -30,8 +30,9 @@ impl Model {
 }
 
 /// How much a check may compute before it answers
-/// [`LinVerdict::Unknown`]. The default (10^7 steps, 512 MiB of memo)
-/// answers within about a second on one core; histories of a few thousand
+/// [`LinVerdict::Unknown`]. The default (10^7 steps, 512 MiB of memo,
+/// 10^5 steps to explain a violation) answers within about a second on
+/// one core (a step takes 50–100 ns); histories of a few thousand
 /// operations from a run need a small part of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Budget {
@@ -42,6 +43,11 @@ pub struct Budget {
     /// at once, not counting memory the states themselves point to; at
     /// most 4 GiB.
     pub max_memo_bytes: usize,
+    /// Most steps spent explaining an inconsistency (finding the
+    /// operations involved, see [`Inconsistency::involved`]), on top of
+    /// `max_steps`; 0 reports only the longest legal order and the
+    /// operation that cannot follow it (what Porcupine reports).
+    pub explain_steps: u64,
 }
 
 impl Default for Budget {
@@ -49,6 +55,7 @@ impl Default for Budget {
         Budget {
             max_steps: 10_000_000,
             max_memo_bytes: 512 << 20,
+            explain_steps: 100_000,
         }
     }
 }
@@ -69,7 +76,21 @@ impl Budget {
         self.max_memo_bytes = bytes;
         self
     }
+    /// This budget with at most `steps` for explaining an inconsistency
+    /// (0: no explanation beyond the longest legal order).
+    pub fn explain_steps(mut self, steps: u64) -> Budget {
+        self.explain_steps = steps;
+        self
+    }
     pub(crate) fn validate(&self) -> Result<()> {
+        if self.explain_steps as f64 > limits::EVENTS {
+            return Err(Error::too_big(
+                "Budget::explain_steps",
+                self.explain_steps,
+                "steps",
+                limits::EVENTS as u64,
+            ));
+        }
         if self.max_steps == 0 {
             return Err(Error::invalid("Budget::max_steps", 0, "at least 1 step"));
         }
@@ -136,10 +157,12 @@ pub struct Inconsistency {
     pub longest: Vec<usize>,
     /// The operation that cannot be placed after `longest`.
     pub blocked: usize,
-    /// The operations whose results contradict each other: a smallest set
-    /// found such that, with every other operation of the part taken as of
-    /// unknown result (allowed anywhere after its call, or never), no
-    /// legal order exists. Sorted by invocation.
+    /// The operations whose results contradict each other: a small set
+    /// such that, with every other operation of the part taken as of
+    /// unknown outcome (allowed anywhere after its call, or never), no
+    /// legal order exists; within the explanation budget, no operation can
+    /// be left out. Sorted by invocation. Only `blocked` when
+    /// `Budget::explain_steps` is 0.
     pub involved: Vec<usize>,
     /// The reason in words.
     pub reason: String,
