@@ -12,17 +12,17 @@
 
 use super::common::{lf_classify, mixed, node_links, policy, q_classify};
 use crate::check::linearizability::{
-    check_linearizable, Budget, KvMap, KvOp, KvRet, LinHistory, LinOp, LinVerdict, Outcome,
+    check_linearizable, Budget, KvMap, KvOp, KvRet, LinHistory, LinVerdict,
 };
 use crate::check::{Exploration, Explore, FaultSpace, Trial, TrialRun};
 use crate::error::{check_probability, Error, Result};
-use crate::plot::{history_chart, Figure, HistoryChart, Opts, Table};
+use crate::plot::{linearizability_chart, Figure, Opts, Table};
 use crate::replication::{
     kv_history, Ack, LeaderFollower, LfMsg, LinMap, QMsg, Quorum, ReadRepair, ReadRule, Reads,
     Versioning,
 };
 use crate::sim::time::{ms, secs, SimDuration};
-use crate::sim::{History, Latency, Node, OpStatus, PropertyKind, Sim, SimTime, Violation};
+use crate::sim::{Latency, Node, PropertyKind, Sim, SimTime, Violation};
 
 /// A replicated key-value store to judge.
 #[derive(Debug, Clone, Copy)]
@@ -101,12 +101,14 @@ impl Default for LinParams {
 pub struct Judged {
     /// Its seed.
     pub seed: u64,
+    /// Operations in its history (attempts that failed left out).
+    pub ops: usize,
     /// The checker's verdict on its history.
     pub verdict: LinVerdict,
-    /// The history as a chart (all operations).
-    pub chart: HistoryChart,
-    /// History operation ids of the operations the verdict involves.
-    pub involved: Vec<usize>,
+    /// For a violation: a smallest set of its operations whose results
+    /// contradict each other (every other operation left out), and the
+    /// checker's verdict on them alone.
+    pub witness: Option<(LinHistory<KvOp, KvRet>, LinVerdict)>,
 }
 
 /// What the search for a violation found.
@@ -145,6 +147,16 @@ impl LinParams {
 
     /// Runs `design` once with `seed` under `plan` and judges its history.
     pub fn judge(&self, design: Design, seed: u64, plan: crate::sim::FaultPlan) -> Result<Judged> {
+        self.judge_with(design, seed, plan, true)
+    }
+
+    fn judge_with(
+        &self,
+        design: Design,
+        seed: u64,
+        plan: crate::sim::FaultPlan,
+        witness: bool,
+    ) -> Result<Judged> {
         self.validate()?;
         match design {
             Design::FollowerReads | Design::LeaderLease => {
@@ -173,7 +185,7 @@ impl LinParams {
                     LfMsg::put,
                 )?;
                 let sim = self.run(lf.nodes()?, seed, plan, c)?;
-                judged(&sim, seed)
+                judged(&sim, seed, witness)
             }
             _ => {
                 let q = Quorum {
@@ -201,7 +213,7 @@ impl LinParams {
                     QMsg::put,
                 )?;
                 let sim = self.run(q.nodes()?, seed, plan, c)?;
-                judged(&sim, seed)
+                judged(&sim, seed, witness)
             }
         }
     }
@@ -266,7 +278,7 @@ impl LinParams {
             .progress(false)
             .shrink(false)
             .run(&space, |t: &Trial| {
-                let j = self.judge(design, t.seed, t.plan.clone())?;
+                let j = self.judge_with(design, t.seed, t.plan.clone(), false)?;
                 let violation = (!j.verdict.is_consistent()).then(|| Violation {
                     property: "linearizable".into(),
                     kind: PropertyKind::Safety,
@@ -287,133 +299,111 @@ impl LinParams {
 }
 
 /// Judges a finished run's history.
-fn judged<N: Node>(sim: &Sim<N>, seed: u64) -> Result<Judged>
+fn judged<N: Node>(sim: &Sim<N>, seed: u64, witness: bool) -> Result<Judged>
 where
-    N::Msg: LinMap + Label,
+    N::Msg: LinMap,
 {
-    let h = sim.history();
-    let lin = kv_history(h)?;
+    let lin = kv_history(sim.history())?;
     let verdict = check_linearizable(&KvMap, &lin, Budget::default())?;
-    // `from_run` leaves out the operations that failed: the checker's
-    // operation i is the i-th one that did not.
-    let ids: Vec<usize> = h
-        .ops()
-        .iter()
-        .filter(|o| o.status != OpStatus::Failed)
-        .map(|o| o.id)
-        .collect();
-    let involved = match verdict.inconsistency() {
-        Some(x) => smallest_witness(&lin, &x.involved)?
-            .iter()
-            .filter_map(|&i| ids.get(i).copied())
-            .collect(),
-        None => Vec::new(),
+    let witness = match verdict.inconsistency() {
+        Some(x) if witness => {
+            let keep = smallest_witness(&lin, &x.involved)?;
+            let sub = LinHistory::from_ops(keep.iter().map(|&i| lin.ops()[i].clone()))?;
+            let v = check_linearizable(&KvMap, &sub, Budget::default())?;
+            Some((sub, v))
+        }
+        _ => None,
     };
-    let until = sim.now().as_ms();
     Ok(Judged {
         seed,
+        ops: lin.len(),
         verdict,
-        chart: HistoryChart::from_history(h, until, |req, reply| N::Msg::label(req, reply)),
-        involved,
+        witness,
     })
 }
 
-/// A smaller set of operations whose results alone contradict each other:
-/// starting from `involved` (with every other operation's result taken as
-/// unknown), drops each operation whose result is not needed for the
-/// contradiction, one at a time. Every operation left is needed.
+/// A small set of operations that contradict each other on their own
+/// (every other operation removed), in which every value read is written
+/// by an operation of the set: starting from the operations the checker
+/// names and the writes of the values they read, removes one operation at
+/// a time while the rest stays inconsistent. Removing an operation is one
+/// of the things an operation of unknown outcome may have done (nothing),
+/// so what stays inconsistent is a real contradiction.
 fn smallest_witness(h: &LinHistory<KvOp, KvRet>, involved: &[usize]) -> Result<Vec<usize>> {
-    let mut ops: Vec<LinOp<KvOp, KvRet>> = h.ops().to_vec();
-    for (i, o) in ops.iter_mut().enumerate() {
-        if !involved.contains(&i) {
-            o.outcome = Outcome::Unknown;
+    let ops = h.ops();
+    let writes_of = |v: &str| -> Vec<usize> {
+        (0..ops.len())
+            .filter(|&i| matches!(&ops[i].op, KvOp::Put(_, w) if w == v))
+            .collect()
+    };
+    let read_value = |i: usize| match ops[i].result() {
+        Some(KvRet::Value(v)) if !v.is_empty() => Some(v.clone()),
+        _ => None,
+    };
+    let mut set: Vec<usize> = involved.to_vec();
+    for &i in involved {
+        if let Some(v) = read_value(i) {
+            set.extend(writes_of(&v));
         }
     }
-    let broken = |ops: &[LinOp<KvOp, KvRet>]| -> Result<bool> {
-        let h = LinHistory::from_ops(ops.iter().cloned())?;
-        Ok(check_linearizable(&KvMap, &h, Budget::default())?.is_inconsistent())
+    set.sort_by_key(|&i| (ops[i].call, i));
+    set.dedup();
+    // A check that runs out of steps counts as consistent: the operation
+    // stays, so the witness is only larger, never wrong.
+    let budget = Budget::steps(200_000).explain_steps(0);
+    let broken = |set: &[usize]| -> Result<bool> {
+        let sub = LinHistory::from_ops(set.iter().map(|&i| ops[i].clone()))?;
+        Ok(check_linearizable(&KvMap, &sub, budget)?.is_inconsistent())
     };
-    if !broken(&ops)? {
+    if !broken(&set)? {
         return Ok(involved.to_vec());
     }
-    let mut keep = involved.to_vec();
-    for &i in involved.iter().rev() {
-        let saved = std::mem::replace(&mut ops[i].outcome, Outcome::Unknown);
-        if broken(&ops)? {
-            keep.retain(|&k| k != i);
-        } else {
-            ops[i].outcome = saved;
+    loop {
+        let mut removed = false;
+        for k in (0..set.len()).rev() {
+            let i = set[k];
+            // A write whose value a remaining read returned stays.
+            if let KvOp::Put(_, v) = &ops[i].op {
+                let read = set.iter().any(|&j| read_value(j).as_deref() == Some(v.as_str()));
+                let others = set.iter().any(|&j| j != i && matches!(&ops[j].op, KvOp::Put(_, w) if w == v));
+                if read && !others {
+                    continue;
+                }
+            }
+            let mut candidate = set.clone();
+            candidate.remove(k);
+            if broken(&candidate)? {
+                set = candidate;
+                removed = true;
+            }
         }
-    }
-    keep.sort_by_key(|&i| h.ops()[i].call);
-    Ok(keep)
-}
-
-/// Labels for history charts.
-pub trait Label {
-    /// `request → reply`, short.
-    fn label(request: &Self, reply: Option<&Self>) -> String;
-}
-
-impl Label for LfMsg {
-    fn label(request: &Self, reply: Option<&Self>) -> String {
-        match reply {
-            Some(r) => format!("{} → {}", request.short(), r.short()),
-            None => request.short(),
-        }
-    }
-}
-
-impl Label for QMsg {
-    fn label(request: &Self, reply: Option<&Self>) -> String {
-        match reply {
-            Some(r) => format!("{} → {}", request.short(), r.short()),
-            None => request.short(),
+        if !removed {
+            return Ok(set);
         }
     }
 }
 
 impl Judged {
-    /// The operations whose results contradict each other, as a history
-    /// chart (a smallest such set: every other operation is left out, its
-    /// result taken as unknown), `margin_ms` of time either side.
-    pub fn chart(&self, margin_ms: f64) -> Result<Figure> {
-        let ops: Vec<_> = self
-            .involved
-            .iter()
-            .filter_map(|&i| self.chart.ops.get(i).cloned())
-            .collect();
-        if ops.is_empty() {
-            return Err(Error::empty("operations involved in a violation"));
-        }
-        let lo = ops.iter().map(|o| o.start).fold(f64::INFINITY, f64::min) - margin_ms;
-        let hi = ops
-            .iter()
-            .map(|o| o.end.unwrap_or(self.chart.until))
-            .fold(0.0, f64::max)
-            + margin_ms;
-        let mut lanes: Vec<usize> = ops.iter().map(|o| o.lane).collect();
-        lanes.sort_unstable();
-        lanes.dedup();
-        let ops = ops
-            .into_iter()
-            .map(|mut o| {
-                o.lane = lanes.iter().position(|&l| l == o.lane).unwrap_or(0);
-                o.start -= lo;
-                o.end = o.end.map(|e| e.min(hi) - lo);
-                o
-            })
-            .collect();
-        let chart = HistoryChart {
-            lanes: lanes.iter().map(|&l| self.chart.lanes[l].clone()).collect(),
-            ops,
-            until: hi - lo,
+    /// The operations whose results contradict each other (the witness),
+    /// as the checker's chart: the bar that cannot be placed marked "✗",
+    /// the reason under the chart.
+    pub fn chart(&self) -> Result<Figure> {
+        let Some((h, v)) = &self.witness else {
+            return Err(Error::empty("operations of a violation (this run is linearizable)"));
         };
-        history_chart(
-            &chart,
-            Opts::new(format!("Not linearizable (seed {}): the operations that contradict", self.seed))
-                .x_label(format!("time since {lo:.1} ms (ms)")),
+        linearizability_chart(
+            &KvMap,
+            h,
+            v,
+            Opts::new(format!("Not linearizable (seed {})", self.seed)).x_label("time (ms)"),
         )
+    }
+    /// The checker's reason for the witness, in words.
+    pub fn reason(&self) -> String {
+        match &self.witness {
+            Some((_, v)) => v.to_string(),
+            None => self.verdict.to_string(),
+        }
     }
 }
 
@@ -423,7 +413,7 @@ pub fn search_table(searches: &[Search]) -> Table {
     let mut t = Table::new(&["design", "seeds run", "violation", "the checker says"]);
     for s in searches {
         let (seed, why) = match &s.found {
-            Some(j) => (format!("seed {}", j.seed), j.verdict.to_string()),
+            Some(j) => (format!("seed {}", j.seed), j.reason()),
             None => ("none".into(), "linearizable in every run".into()),
         };
         t.push_row(vec![s.design.into(), s.checked.to_string(), seed, why]);
@@ -448,9 +438,4 @@ pub fn explore_table(rows: &[(&str, &Exploration)]) -> Table {
         ]);
     }
     t
-}
-
-/// The history of a run as a chart, for any cluster (used by tests).
-pub fn history_of<M: Label>(h: &History<M>, until_ms: f64) -> HistoryChart {
-    HistoryChart::from_history(h, until_ms, |req, reply| M::label(req, reply))
 }

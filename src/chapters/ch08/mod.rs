@@ -8,6 +8,7 @@
 //! | [`lag`] | replication lag over time, a partition shaded |
 //! | [`staleness`] | partial quorums: fresh reads against time since the write, with PBS; read and write latency per (N, R, W) |
 //! | [`repair`] | what read repair and hinted handoff change after a replica's outage |
+//! | [`partition`] | availability under a partition: consistent against available designs, last-writer-wins against siblings |
 //! | [`linearizable`] | violations found by the linearizability checker in weak designs; strong designs explored under faults; your own read path |
 
 pub mod common;
@@ -15,6 +16,7 @@ pub mod failover;
 pub mod lag;
 pub mod latency;
 pub mod linearizable;
+pub mod partition;
 pub mod repair;
 pub mod staleness;
 
@@ -23,5 +25,6 @@ pub use failover::{FailoverParams, Mode};
 pub use lag::LagParams;
 pub use latency::WriteLatencyParams;
 pub use linearizable::{Design, LinParams};
+pub use partition::{PartitionDesign, PartitionParams};
 pub use repair::RepairParams;
 pub use staleness::PbsParams;
