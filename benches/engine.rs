@@ -13,7 +13,9 @@
 //! | `sweep [points=64]` | speedup of a 64-point sweep on all cores over one thread |
 //! | `explore [seeds=10000]` | two-phase commit (3 nodes) explored over random fault schedules with crash points |
 //! | `crashpoints [clients=4] [transfers=25]` | chapter 5's bank crashed at every crash point, all four logging schemes |
+//! | `sync [syncs=2000] [reps=3]` | ns per event of a node that appends one entry and syncs, with a `DiskLog` and a `Vec` log, at 1,000 and 100,000 entries |
 //! | `process [deliveries=1000000] [reps=3]` | the standard workload written as handlers and as async processes ([`thinkdist::process`]): ns/event on-CPU for each, medians of `reps` alternating runs |
+//! | `isolation [reps=5] [limits=1] [only=hot\|ring]` | the isolation checker on 3,000-transaction bank histories (no isolation, read committed, snapshot, and the on-call mix under snapshot), on-CPU seconds per check, median of `reps`; with `limits=1` also a 10,000-transaction hot-key history and a 30,000-transaction cycle |
 //!
 //! The standard workload: 100 nodes; 1,000 messages in flight; each delivered
 //! after an exponential latency (mean 10 ms); on delivery the receiver sends
@@ -29,6 +31,9 @@ use thinkdist::process::{Envelope, Proc, Process};
 use thinkdist::sim::queue::EventQueue;
 use thinkdist::sim::rng;
 use thinkdist::sim::sweep::Sweep;
+
+#[path = "engine/isolation.rs"]
+mod isolation;
 
 type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -104,6 +109,82 @@ fn mode_process(args: &[String]) -> BoxResult<()> {
         median(&mut h),
         median(&mut p)
     );
+    Ok(())
+}
+
+/// A disk holding a log: `DiskLog` (a sync shares the entries) or `Vec` (a
+/// sync copies them).
+trait BenchLog: Clone + std::fmt::Debug + Default {
+    fn with_entries(n: u64) -> Self;
+    fn append(&mut self, x: u64);
+}
+
+impl BenchLog for DiskLog<u64> {
+    fn with_entries(n: u64) -> Self {
+        (0..n).collect()
+    }
+    fn append(&mut self, x: u64) {
+        self.push(x);
+    }
+}
+
+impl BenchLog for Vec<u64> {
+    fn with_entries(n: u64) -> Self {
+        (0..n).collect()
+    }
+    fn append(&mut self, x: u64) {
+        self.push(x);
+    }
+}
+
+/// Appends the message to its log and syncs, on every delivery.
+#[derive(Clone, Default)]
+struct Appender<D>(std::marker::PhantomData<D>);
+
+impl<D: BenchLog> Node for Appender<D> {
+    type Msg = u64;
+    type Timer = ();
+    type Disk = D;
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, _: NodeId, m: u64) {
+        ctx.disk().append(m);
+        ctx.sync("append");
+    }
+}
+
+/// On-CPU ns per event of a node that appends one entry to a log of
+/// `entries` and syncs (`syncs` events, the log growing by as many).
+fn sync_ns<D: BenchLog>(entries: u64, syncs: u64) -> Result<f64> {
+    let mut sim = Sim::builder()
+        .trace(0)
+        .max_events(u64::MAX)
+        .build(vec![Appender::<D>(std::marker::PhantomData)])?;
+    sim.set_disk(0, D::with_entries(entries))?;
+    for i in 0..syncs {
+        sim.inject_exact(0, i, us(i + 1))?;
+    }
+    sim.run_events(1)?; // the start
+    let cpu0 = cpu_secs();
+    sim.run_events(syncs)?;
+    Ok((cpu_secs() - cpu0) * 1e9 / syncs as f64)
+}
+
+/// `sync [syncs=2000] [reps=3]`: ns per append-and-sync event with a
+/// `DiskLog` and with a `Vec`, at 1,000 and 100,000 entries.
+fn mode_sync(args: &[String]) -> BoxResult<()> {
+    let syncs = arg(args, "syncs", 2_000u64).max(1);
+    let reps = arg(args, "reps", 3usize).max(1);
+    for entries in [1_000u64, 100_000] {
+        let (mut log, mut vec) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            log.push(sync_ns::<DiskLog<u64>>(entries, syncs)?);
+            vec.push(sync_ns::<Vec<u64>>(entries, syncs)?);
+        }
+        println!(
+            "sync entries={entries} syncs={syncs} disklog_ns={:.1} vec_ns={:.1}",
+            median(&mut log),
+            median(&mut vec)
+        );
+    }
     Ok(())
 }
 
@@ -641,7 +722,9 @@ fn mode_all() -> BoxResult<()> {
     mode_sweep(&[])?;
     mode_explore(&[])?;
     mode_crashpoints(&[])?;
-    mode_process(&[])
+    mode_process(&[])?;
+    mode_sync(&[])?;
+    isolation::mode(&[])
 }
 
 fn main() -> BoxResult<()> {
@@ -659,9 +742,12 @@ fn main() -> BoxResult<()> {
         Some("explore") => mode_explore(rest),
         Some("crashpoints") => mode_crashpoints(rest),
         Some("process") => mode_process(rest),
+        Some("isolation") => isolation::mode(rest),
+        Some("sync") => mode_sync(rest),
         None => mode_all(),
         Some(other) => Err(format!(
-            "unknown mode `{other}`: expected engine, floor, scaling, sweep, explore, crashpoints or process"
+            "unknown mode `{other}`: expected engine, floor, scaling, sweep, explore, crashpoints, \
+             process, isolation or sync"
         )
         .into()),
     }

@@ -8,8 +8,10 @@
 # memory, the priority-queue floor, the scaling table (charts in
 # charts/bench/), the sweep speedup, and the checkers' speed (10,000 explored
 # seeds of two-phase commit; every crash point of chapter 5's bank), the cost per
-# event of async processes (src/sim/process) beside handlers, and the linearizability
-# checker's times (benches/linearizability.rs). The last
+# event of async processes (src/sim/process) beside handlers, the cost of a
+# sync with a DiskLog and a Vec log at 1,000 and 100,000 entries, the isolation
+# checker (3,000-transaction histories; two histories it must refuse by size)
+# and the linearizability checker's times (benches/linearizability.rs). The last
 # line is `ratio: N.N`, the
 # crate's events/s over SimPy's (medians of on-CPU rates, which other load on
 # the machine does not distort; the wall-clock ratio is printed above it).
@@ -119,7 +121,7 @@ print(f"sweep: {kv['points']} points (M/M/1 queue, 20,000 jobs each) on {kv['cor
 PYEOF
 echo
 "$BIN" explore $EXPLORE_ARGS > "$TMP/explore.txt"
-"$BIN" crashpoints > "$TMP/points.txt"
+"$BIN" crashpoints | grep '^crashpoints ' > "$TMP/points.txt"
 "$PY" - "$TMP/explore.txt" "$TMP/points.txt" <<'PYEOF'
 import sys
 kv = dict(w.split("=") for w in open(sys.argv[1]).read().split()[1:])
@@ -151,4 +153,21 @@ echo
 # JEPSEN_DIR=path (Jepsen's etcd logs, etcd_NNN.log) it also checks those.
 cargo bench --bench linearizability --quiet -- all ${JEPSEN_DIR:+dir=$JEPSEN_DIR} 2>/dev/null |
     grep -v -e '^running' -e '^$' || true
+"$BIN" isolation limits=1 > "$TMP/isolation.txt"
+"$PY" - "$TMP/isolation.txt" <<'PYEOF'
+import sys
+for line in open(sys.argv[1]):
+    kv = dict(w.split("=", 1) for w in line.split()[1:] if "=" in w)
+    what = f"{kv['anomalies']} anomalies" if "anomalies" in kv else "refused by size"
+    secs = kv.get("cpu_s")
+    print(f"isolation checker: {kv['history']:<18} {int(kv['txns']):>6} transactions, {what}, {float(secs):.3f} s on-CPU")
+PYEOF
+"$BIN" sync > "$TMP/sync.txt"
+"$PY" - "$TMP/sync.txt" <<'PYEOF'
+import sys
+for line in open(sys.argv[1]):
+    kv = dict(w.split("=") for w in line.split()[1:])
+    print(f"sync: append one entry and sync, log of {int(kv['entries']):>7,} entries: "
+          f"DiskLog {float(kv['disklog_ns']):>9,.0f} ns, Vec {float(kv['vec_ns']):>11,.0f} ns per sync")
+PYEOF
 echo "ratio: $RATIO"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Open the notebooks in JupyterLab with the settings the headless runs use:
-#   bash scripts/lab.sh [jupyter lab options...]
+#   bash scripts/lab.sh [jupyter lab options...]       # the project's notebooks/
+#   bash scripts/lab.sh DIR [jupyter lab options...]   # a folder of your own
+#   bash scripts/lab.sh --new DIR [options...]         # start one: DIR/00-my-lesson.ipynb
 #   bash scripts/lab.sh --prepare   # only write build/lab/ (used by the tests)
 #
 # - The `rust` kernel is started through scripts/evcxr/kernel.sh (a kernel
@@ -16,6 +18,7 @@
 #   faster. A cell with a node of your own starts with `:opt 1`.
 # Needs JupyterLab: bash scripts/setup.sh --lab
 set -euo pipefail
+CALLER=$PWD  # a folder given on the command line is relative to it
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
@@ -33,6 +36,18 @@ cat > build/lab/kernels/rust/kernel.json <<JSON
   "language": "rust"
 }
 JSON
+abs() { case "$1" in /*) echo "$1" ;; *) echo "$CALLER/$1" ;; esac; }
+FOLDER=notebooks/
+if [ "${1:-}" = --new ]; then
+    [ -n "${2:-}" ] || { echo "lab.sh: --new needs a folder" >&2; exit 2; }
+    FOLDER=$(abs "$2")
+    "$PYTHON" scripts/new_lessons.py "$FOLDER"
+    shift 2
+elif [ -n "${1:-}" ] && [ "${1#-}" = "$1" ]; then
+    FOLDER=$(abs "$1")
+    [ -d "$FOLDER" ] || { echo "lab.sh: no folder $FOLDER (start one with --new)" >&2; exit 2; }
+    shift
+fi
 if [ "${1:-}" = --prepare ]; then
     echo "prepared $PWD/build/lab (kernel spec, cargo settings)"
     exit 0
@@ -49,4 +64,4 @@ ROOT=()
 if [ "$(id -u)" -eq 0 ]; then
     ROOT=(--allow-root)
 fi
-exec jupyter lab notebooks/ "${ROOT[@]}" "$@"
+exec jupyter lab "$FOLDER" "${ROOT[@]}" "$@"

@@ -119,6 +119,26 @@ PY
   fi
 }
 
+# JupyterLab saves outputs into the notebooks as a reader works: the git clean
+# filter `nbclean` (.gitattributes) strips them from what git stores and
+# commits, so the committed notebooks stay clean while the reader's copy keeps
+# its outputs. Only in a git checkout; local to this repository's config.
+git_filter() {
+  if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    say "not a git checkout: no notebook filter"
+    return
+  fi
+  local py want
+  py=$(command -v "$PYTHON")
+  want="$py scripts/clean_notebooks.py --stdin"
+  if [ "$(git config --local --get filter.nbclean.clean || true)" = "$want" ]; then
+    say "git filter nbclean (notebooks committed without outputs): present"
+  else
+    say "git config filter.nbclean.clean (notebooks committed without outputs)"
+    git config --local filter.nbclean.clean "$want"
+  fi
+}
+
 versions() {
   say "versions:"
   echo "  $(rustc --version)"
@@ -144,5 +164,6 @@ evcxr
 python_packages scripts/requirements.txt
 if [ "$LAB" -eq 1 ]; then python_packages scripts/requirements-lab.txt; fi
 kernel
+git_filter
 versions
 say "done in $((SECONDS - start))s"

@@ -125,11 +125,18 @@ impl From<std::io::Error> for Error {
     }
 }
 
-/// A value as a reader can read it: a number of more than 15 characters in
-/// short form (`1e300`, `1.798e308`, `5e-324`, `0.333333`), anything else
-/// cut at 80 characters.
+/// A value as a reader can read it: an integer of up to 39 digits as it is
+/// (ids, counts and seeds keep every digit), any other number of more than
+/// 15 characters in short form (`1e300`, `1.798e308`, `5e-324`,
+/// `0.333333`), anything else cut at 80 characters.
 pub fn short_value(v: &str) -> String {
     let t = v.trim();
+    // An integer (a node id, a count, a seed) is shown whole: every digit of
+    // `18446744073709551615` may matter, `1.845e19` hides which id it was.
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    if !digits.is_empty() && digits.len() <= 39 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return t.to_string();
+    }
     if t.len() > 15 {
         if let Ok(x) = t.parse::<f64>() {
             if x.is_finite() {
@@ -264,15 +271,27 @@ pub fn check_non_negative(param: &str, x: f64) -> Result<f64> {
     }
 }
 
-/// Checks that `id` names a node of a cluster of `n` nodes.
+/// Checks that `id` names a node of a cluster of `n` nodes. The error names
+/// the id as a reader wrote it: an integer, or `external` for
+/// [`crate::sim::EXTERNAL`] (the outside world, which is no node).
 pub fn check_node(param: &str, id: usize, n: usize) -> Result<()> {
     if id < n {
         Ok(())
     } else {
         Err(Error::invalid(
             param,
-            id,
+            node_name(id),
             &format!("a node id in 0..{n} (the cluster has {n} nodes)"),
         ))
+    }
+}
+
+/// A node id for a message: the number, or `external` for
+/// [`crate::sim::EXTERNAL`].
+pub fn node_name(id: usize) -> String {
+    if id == usize::MAX {
+        "external".to_string()
+    } else {
+        id.to_string()
     }
 }

@@ -17,14 +17,14 @@ pub use crate::plot::*;
 pub use crate::sim::metrics::{
     AvailabilityReport, Counters, LatencyRecorder, LatencySummary, UpDownLog,
 };
-pub use crate::sim::rng::{self as simrng, SimRng};
+pub use crate::sim::rng::{self as simrng, RandomDuration, SimRng};
 pub use crate::sim::sweep::Sweep;
 pub use crate::sim::trace::{Trace, TraceEvent, TraceKind};
 pub use crate::sim::{
-    hours, minutes, ms, ns, secs, us, Builder, ClientId, CrashPoint, CrashPoints, Ctx, Disk,
-    DropReason, Fault, FaultPlan, History, Invoke, Latency, LinkConfig, Network, Node, NodeId, Op,
-    OpId, OpStatus, PartitionId, PointKind, Property, PropertyKind, Request, Sim, SimDuration,
-    SimEvent, SimTime, Stats, TimerId, Violation, Workload, World, EXTERNAL,
+    hours, minutes, ms, ns, secs, us, Builder, ClientId, Clock, CrashPoint, CrashPoints, Ctx, Disk,
+    DiskLog, DiskMap, DropReason, Fault, FaultPlan, History, Invoke, Latency, LinkConfig, Network,
+    Node, NodeId, Op, OpId, OpStatus, PartitionId, PointKind, Property, PropertyKind, Request, Sim,
+    SimDuration, SimEvent, SimTime, Stats, TimerId, Violation, Workload, World, EXTERNAL,
 };
 pub use crate::{ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08};
 pub use crate::{delivery, detect, failure, partition, process, replication, retry, sim, txn};

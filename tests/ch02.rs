@@ -85,13 +85,10 @@ fn mmc_tail_inverts_the_percentile() -> Result<()> {
     // time_in_system_percentile computes: P(T > t_q) = 1 − q.
     for (lambda, c) in [(80.0, 1), (320.0, 4), (390.0, 4), (150.0, 2)] {
         let th = theory::mmc(lambda, 100.0, c)?;
-        for q in [50.0, 90.0, 99.0, 99.9] {
+        for q in [0.5, 0.9, 0.99, 0.999] {
             let t = th.time_in_system_percentile(q)?;
             let tail = time_in_system_tail(&th, t);
-            assert!(
-                (tail - (1.0 - q / 100.0)).abs() < 1e-9,
-                "c={c} q={q}: {tail}"
-            );
+            assert!((tail - (1.0 - q)).abs() < 1e-9, "c={c} q={q}: {tail}");
         }
         assert!((time_in_system_tail(&th, 0.0) - 1.0).abs() < 1e-12);
     }

@@ -450,3 +450,47 @@ fn try_this_an_outage_longer_than_a_steps_patience_makes_the_saga_compensate() -
     assert!(get("two-phase commit", true).booked < get("two-phase commit", false).booked);
     Ok(())
 }
+
+#[test]
+fn blocking_classification_is_unchanged_on_the_notebook_figures() -> Result<()> {
+    // The notebook's blocking experiment (default parameters: seed 1, 3
+    // participants, repair 200 ms, 1,000 seeds), both protocols. The
+    // numbers were printed by the classification that read message labels
+    // (before it read typed messages): the same crashes must fall in the
+    // same situations, and the published table must not move.
+    let p = BlockingParams::default();
+    let runs = [p.run(false)?, p.run(true)?];
+    // Per protocol: trials without doubt; per situation, participants in
+    // doubt and how many learnt the outcome before the repair.
+    let pinned = [
+        (135, [(422, 0), (879, 0), (870, 432)]),
+        (136, [(427, 373), (873, 18), (855, 824)]),
+    ];
+    for (r, (no_doubt, per)) in runs.iter().zip(pinned) {
+        assert_eq!(r.no_doubt, no_doubt, "termination {}", r.termination);
+        for (s, (n, before)) in Situation::ALL.into_iter().zip(per) {
+            let d: Vec<_> = r.doubts.iter().filter(|d| d.situation == s).collect();
+            let b = d.iter().filter(|d| d.before_repair).count();
+            assert_eq!(
+                (d.len(), b),
+                (n, before),
+                "{s:?}, termination {}",
+                r.termination
+            );
+        }
+    }
+    let table = blocking_table(&runs)?.to_csv();
+    for row in [
+        "(a) wait for the coordinator,while sending prepares,422,211.2 ± 17.7,138.7,833.2,0 %",
+        "(a) wait for the coordinator,before any decision left,879,233.0 ± 13.6,170.5,988.6,0 %",
+        "(a) wait for the coordinator,while sending the decision,870,124.7 ± 11.3,33.5,762.2,50 %",
+        "(a) wait for the coordinator,any time,2171,185.4 ± 8.2,122.4,832.6,20 %",
+        "(b) cooperative termination,while sending prepares,427,27.6 ± 0.5,26.3,45.3,87 %",
+        "(b) cooperative termination,before any decision left,873,226.3 ± 13.6,166.5,987.9,2 %",
+        "(b) cooperative termination,while sending the decision,855,23.3 ± 0.8,23.4,55.9,96 %",
+        "(b) cooperative termination,any time,2155,106.4 ± 6.9,31.3,807.8,56 %",
+    ] {
+        assert!(table.contains(row), "{row}\nnot in\n{table}");
+    }
+    Ok(())
+}

@@ -230,7 +230,7 @@ fn zipf_theory_by_hand() -> Result<()> {
     let p = zipf_probabilities(3, 1.0)?;
     // 1, 1/2, 1/3 over 11/6.
     assert!((p[0] - 6.0 / 11.0).abs() < 1e-12 && (p[2] - 2.0 / 11.0).abs() < 1e-12);
-    let s = expected_shares(&p, &vec![vec![0], vec![0, 1], vec![1]], 2);
+    let s = expected_shares(&p, &[vec![0], vec![0, 1], vec![1]], 2);
     assert!((s[0] - (6.0 / 11.0 + 1.5 / 11.0)).abs() < 1e-12);
     assert!(zipf_probabilities(3, f64::NAN).is_err());
     Ok(())

@@ -253,6 +253,38 @@ fn every_crash_point_refuses_a_scenario_that_fails_without_crashes() {
     );
 }
 
+#[test]
+fn every_crash_point_refuses_a_scenario_that_ignores_its_plan() {
+    // Builds its Sim without the plan it is handed: it never crashes, so
+    // every point would look recovered.
+    let ignores = |_: &FaultPlan, record: bool| -> Result<CrashPointRun> {
+        transfer(false)(&FaultPlan::new(), record)
+    };
+    let e = every_point(ignores, ms(10)).unwrap_err();
+    assert!(
+        e.is_invalid_parameter()
+            && e.message().contains("never crashed at point 0")
+            && e.message().contains("build its Sim with the plan"),
+        "{e}"
+    );
+    // One that crashes somewhere else than it was told is refused too.
+    let elsewhere = |plan: &FaultPlan, record: bool| -> Result<CrashPointRun> {
+        let shifted = match plan.faults().first() {
+            Some(Fault::CrashAtPoint {
+                point,
+                restart_after,
+            }) => FaultPlan::new().crash_at_point((point + 1) % 2, *restart_after),
+            _ => plan.clone(),
+        };
+        transfer(false)(&shifted, record)
+    };
+    let e = every_point(elsewhere, ms(10)).unwrap_err();
+    assert!(
+        e.message().contains("crashed at point 1, not at point 0"),
+        "{e}"
+    );
+}
+
 // ---------- properties on typed events ----------
 
 #[derive(Clone, Default)]

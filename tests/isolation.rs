@@ -490,3 +490,7 @@ fn malformed_programs_are_refused_by_the_database() -> Result<()> {
     }
     Ok(())
 }
+
+// The checker's size guards: histories too big are refused by size.
+#[path = "isolation/sizes.rs"]
+mod sizes;

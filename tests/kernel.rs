@@ -330,23 +330,9 @@ fn cancelled_timer_does_not_fire() -> Result<()> {
 
 #[test]
 fn run_bounds_hold() -> Result<()> {
-    // A node that re-arms a timer forever: bounded by time, events, budget.
-    #[derive(Clone, Default)]
-    struct Ticker(u64);
-    impl Node for Ticker {
-        type Msg = ();
-        type Timer = ();
-        type Disk = ();
-        fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
-            ctx.set_timer(ms(1), ());
-        }
-        fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
-        fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: ()) {
-            self.0 += 1;
-            ctx.set_timer(ms(1), ());
-        }
-    }
-    let mut sim = Sim::builder().build(vec![Ticker::default()])?;
+    // A node that re-arms a 1 ms timer forever ([`Tick`]): bounded by
+    // time, events, budget.
+    let mut sim = Sim::builder().build(vec![Tick(0, ms(1))])?;
     sim.run_for(ms(10))?;
     assert_eq!(sim.node(0)?.0, 10);
     assert_eq!(sim.now(), SimTime(10_000_000));
@@ -357,9 +343,7 @@ fn run_bounds_hold() -> Result<()> {
     assert_eq!(sim.node(0)?.0, 40);
     let missed = sim.run_until(ms(5), |s| s.nodes()[0].0 >= 1_000)?;
     assert!(!missed);
-    let mut small = Sim::builder()
-        .max_events(100)
-        .build(vec![Ticker::default()])?;
+    let mut small = Sim::builder().max_events(100).build(vec![Tick(0, ms(1))])?;
     let err = small
         .run_for(secs(10))
         .err()
@@ -368,6 +352,8 @@ fn run_bounds_hold() -> Result<()> {
     Ok(())
 }
 
+/// A node that re-arms a timer of `.1` forever and counts its firings in
+/// `.0`.
 #[derive(Clone, Default)]
 struct Tick(u64, SimDuration);
 impl Node for Tick {
@@ -727,7 +713,7 @@ fn bad_input_returns_errors_not_panics() {
         "p_up > 1",
     );
     inv(
-        LatencyRecorder::exact().percentile(50.0).map(|_| ()),
+        LatencyRecorder::exact().percentile(0.5).map(|_| ()),
         "percentile of empty set",
     );
     inv(

@@ -24,20 +24,21 @@ fn one_to_hundred_ms(mut rec: LatencyRecorder) -> LatencyRecorder {
 
 #[test]
 fn exact_nearest_rank_on_1_to_100() -> Result<()> {
-    // Nearest rank r = ⌈q/100 · n⌉ with n = 100 is r = q, and x_r = r ms.
+    // Nearest rank r = ⌈q · n⌉ with n = 100 is r = 100 q, and x_r = r ms.
+    // Percentiles are fractions of 1 (p99 is 0.99).
     let rec = one_to_hundred_ms(LatencyRecorder::exact());
     assert_eq!(rec.count(), 100);
-    assert_eq!(rec.percentile(50.0)?, ms(50));
-    assert_eq!(rec.percentile(90.0)?, ms(90));
-    assert_eq!(rec.percentile(99.0)?, ms(99));
-    assert_eq!(rec.percentile(100.0)?, ms(100));
+    assert_eq!(rec.percentile(0.5)?, ms(50));
+    assert_eq!(rec.percentile(0.9)?, ms(90));
+    assert_eq!(rec.percentile(0.99)?, ms(99));
+    assert_eq!(rec.percentile(1.0)?, ms(100));
     // q = 0 is defined as the smallest sample (rank 1).
     assert_eq!(rec.percentile(0.0)?, ms(1));
-    assert_eq!(rec.percentile(7.0)?, ms(7));
+    assert_eq!(rec.percentile(0.07)?, ms(7));
     // 99.9 % of 100 = 99.9 → rank 100.
-    assert_eq!(rec.percentile(99.9)?, ms(100));
-    // 50.5 → rank 51.
-    assert_eq!(rec.percentile(50.5)?, ms(51));
+    assert_eq!(rec.percentile(0.999)?, ms(100));
+    // 0.505 → rank 51.
+    assert_eq!(rec.percentile(0.505)?, ms(51));
     // Mean of 1..=100 is 50.5 ms.
     assert_eq!(rec.mean()?, SimDuration(50_500_000));
     assert_eq!((rec.min()?, rec.max()?), (ms(1), ms(100)));
@@ -49,7 +50,7 @@ fn exact_nearest_rank_on_1_to_100() -> Result<()> {
         (50.5, 1.0, 50.0, 90.0, 99.0, 100.0, 100.0)
     );
     assert_eq!(
-        rec.percentiles(&[50.0, 99.0, 100.0])?,
+        rec.percentiles(&[0.5, 0.99, 1.0])?,
         vec![ms(50), ms(99), ms(100)]
     );
     Ok(())
@@ -57,14 +58,14 @@ fn exact_nearest_rank_on_1_to_100() -> Result<()> {
 
 #[test]
 fn exact_nearest_rank_is_not_fooled_by_rounding() -> Result<()> {
-    // With n = 250, p64.4 is rank 64.4 · 250 / 100 = 161 exactly, but the
+    // With n = 250, p64.4 is rank 0.644 · 250 = 161 exactly, but the
     // floating-point product is 161.00000000000003; a bare ceil would give 162.
     let mut rec = LatencyRecorder::exact();
     for i in 1..=250 {
         rec.record(ms(i));
     }
-    assert_eq!(rec.percentile(64.4)?, ms(161));
-    assert_eq!(rec.percentiles(&[64.4])?, vec![ms(161)]);
+    assert_eq!(rec.percentile(0.644)?, ms(161));
+    assert_eq!(rec.percentiles(&[0.644])?, vec![ms(161)]);
     Ok(())
 }
 
@@ -77,7 +78,7 @@ fn exact_nearest_rank_textbook_example() -> Result<()> {
     for v in [50, 15, 40, 20, 35] {
         rec.record(ms(v));
     }
-    for (q, v) in [(5.0, 15), (30.0, 20), (40.0, 20), (50.0, 35), (100.0, 50)] {
+    for (q, v) in [(0.05, 15), (0.3, 20), (0.4, 20), (0.5, 35), (1.0, 50)] {
         assert_eq!(rec.percentile(q)?, ms(v), "p{q}");
     }
     Ok(())
@@ -91,8 +92,8 @@ fn streaming_on_small_set_is_close_and_ends_exact() -> Result<()> {
     // Count, mean, min, max are tracked exactly in both modes.
     assert_eq!(rec.mean()?, SimDuration(50_500_000));
     assert_eq!(rec.percentile(0.0)?, ms(1));
-    assert_eq!(rec.percentile(100.0)?, ms(100));
-    let p50 = rec.percentile(50.0)?.as_nanos() as f64;
+    assert_eq!(rec.percentile(1.0)?, ms(100));
+    let p50 = rec.percentile(0.5)?.as_nanos() as f64;
     assert!((p50 / 50e6 - 1.0).abs() <= 1e-3, "p50 = {p50}");
     assert!(rec.samples_ms().is_none());
     Ok(())
@@ -112,13 +113,13 @@ fn streaming_within_relative_error_of_exact() -> Result<()> {
         exact.record(d);
         stream.record(d);
     }
-    for q in [10.0, 50.0, 90.0, 99.0, 99.9, 99.99] {
+    for q in [0.1, 0.5, 0.9, 0.99, 0.999, 0.9999] {
         let e = exact.percentile(q)?.as_nanos() as f64;
         let s = stream.percentile(q)?.as_nanos() as f64;
         assert!((s - e).abs() <= e * 1e-3, "p{q}: stream {s} vs exact {e}");
     }
     // Sanity check on the sample itself: median of Exp(mean 10) is 10 ln 2.
-    let med = exact.percentile(50.0)?.as_ms();
+    let med = exact.percentile(0.5)?.as_ms();
     assert!((med - 10.0 * 2f64.ln()).abs() < 0.2, "median {med}");
     assert_eq!(exact.mean()?, stream.mean()?);
     assert_eq!(exact.max()?, stream.max()?);
@@ -139,7 +140,7 @@ fn an_exact_recorder_switches_to_the_histogram_past_its_limit() -> Result<()> {
     assert_eq!(r.count(), n);
     assert!(r.samples_ms().is_none());
     // Percentiles keep 3 significant digits: within 0.1 % of the exact rank.
-    let p50 = r.percentile(50.0)?.0 as f64;
+    let p50 = r.percentile(0.5)?.0 as f64;
     let exact = (n as f64 / 2.0).ceil() * 1_000.0;
     assert!((p50 / exact - 1.0).abs() <= 1e-3, "{p50} vs {exact}");
     // A huge capacity hint reserves no more than the limit.
@@ -159,7 +160,7 @@ fn merge_recorders() -> Result<()> {
     a.merge(&b)?;
     // The union is 1..=100 ms again.
     assert_eq!(a.count(), 100);
-    assert_eq!(a.percentile(50.0)?, ms(50));
+    assert_eq!(a.percentile(0.5)?, ms(50));
     assert_eq!(a.max()?, ms(100));
     assert_eq!(a.mean()?, SimDuration(50_500_000));
 
@@ -192,7 +193,7 @@ fn merge_recorders() -> Result<()> {
 fn empty_and_out_of_range() {
     for rec in [LatencyRecorder::exact(), LatencyRecorder::streaming()] {
         assert!(rec.is_empty());
-        assert!(rec.percentile(50.0).unwrap_err().is_empty_data());
+        assert!(rec.percentile(0.5).unwrap_err().is_empty_data());
         assert!(rec.summary().unwrap_err().is_empty_data());
         assert!(rec.mean().unwrap_err().is_empty_data());
         assert!(rec.min().unwrap_err().is_empty_data());
@@ -200,14 +201,14 @@ fn empty_and_out_of_range() {
         assert!(rec.cdf_ms().unwrap_err().is_empty_data());
     }
     let rec = one_to_hundred_ms(LatencyRecorder::exact());
-    for q in [-0.1, 100.1, f64::NAN, f64::INFINITY] {
+    for q in [-0.1, 1.01, 100.1, f64::NAN, f64::INFINITY] {
         let e = rec.percentile(q).unwrap_err();
         assert!(
-            e.is_invalid_parameter() && e.message().contains("[0, 100]"),
+            e.is_invalid_parameter() && e.message().contains("[0, 1]"),
             "{e}"
         );
         assert!(rec
-            .percentiles(&[50.0, q])
+            .percentiles(&[0.5, q])
             .unwrap_err()
             .is_invalid_parameter());
     }
@@ -227,7 +228,7 @@ fn coordinated_omission_correction() -> Result<()> {
         // {10, 20, …, 100} ms: p50 nearest rank ⌈5⌉ = 5 → 50 ms (within the
         // histogram's 0.1 % in streaming mode, which also checks that the
         // histogram holds the same 10 samples).
-        let p50 = rec.percentile(50.0)?.as_nanos() as f64;
+        let p50 = rec.percentile(0.5)?.as_nanos() as f64;
         assert!((p50 / 50e6 - 1.0).abs() <= 1e-3, "p50 = {p50}");
         // Latency below the interval: no synthetic samples.
         rec.record_correct(ms(5), ms(10))?;
@@ -238,7 +239,7 @@ fn coordinated_omission_correction() -> Result<()> {
     // Exact mode: {10, …, 100} ms, p50 nearest rank ⌈5⌉ = 5 → 50 ms.
     let mut rec = LatencyRecorder::exact();
     rec.record_correct(ms(100), ms(10))?;
-    assert_eq!(rec.percentile(50.0)?, ms(50));
+    assert_eq!(rec.percentile(0.5)?, ms(50));
     // A stall that would add more than 10 million samples (100 s at 1 µs:
     // 1e8 − 1) is refused in both modes, and nothing is recorded.
     for mut r in [rec, LatencyRecorder::streaming()] {
@@ -484,4 +485,31 @@ fn counters_are_ordered_by_name() {
     assert_eq!(total.get("alpha"), 6);
     c.add("zeta", u64::MAX);
     assert_eq!(c.get("zeta"), u64::MAX);
+}
+
+/// Item 5 of issue 17: percentiles are fractions of 1 everywhere, as in
+/// `plot::MARKED_PERCENTILES` and `percentile_name`; `percentile(0.99)` is
+/// p99 (it was p0.99), and a percentile written in per cent is refused
+/// with an error that says how to write it.
+#[test]
+fn percentiles_are_fractions_and_per_cent_is_refused() -> Result<()> {
+    use thinkdist::plot::{percentile_name, MARKED_PERCENTILES};
+    let rec = one_to_hundred_ms(LatencyRecorder::exact());
+    assert_eq!(rec.percentile(0.99)?, ms(99));
+    let marked = rec.percentiles(&MARKED_PERCENTILES)?;
+    assert_eq!(marked, vec![ms(50), ms(90), ms(99), ms(100)]);
+    assert_eq!(percentile_name(MARKED_PERCENTILES[2]), "p99");
+    for (q, fraction) in [
+        (99.0, "p99 is 0.99"),
+        (50.0, "p50 is 0.5"),
+        (99.9, "p99.9 is 0.999"),
+    ] {
+        let e = rec.percentile(q).unwrap_err().to_string();
+        assert!(e.contains(fraction), "{e}");
+    }
+    let q = thinkdist::measure::theory::mm1(0.5, 1.0)?;
+    assert!((q.time_in_system_percentile(0.99)? - 2.0 * 100f64.ln()).abs() < 1e-9);
+    let e = q.time_in_system_percentile(99.0).unwrap_err().to_string();
+    assert!(e.contains("0.99"), "{e}");
+    Ok(())
 }

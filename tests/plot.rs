@@ -872,3 +872,147 @@ fn sequence_panels_side_by_side() {
         .unwrap_err()
         .is_invalid_parameter());
 }
+
+/// Throughput of three isolation levels over 4 seeds each: bars at the
+/// means, whiskers at the 95 % intervals (mean ± half-width).
+fn bar_interval_fig() -> Figure {
+    let cats: Vec<String> = ["read committed", "snapshot", "serializable"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let ci = |xs: &[f64]| thinkdist::measure::mean_ci(xs).unwrap();
+    let small = [
+        ci(&[950.0, 1010.0, 990.0, 1030.0]),
+        ci(&[900.0, 980.0, 940.0, 920.0]),
+        ci(&[610.0, 720.0, 650.0, 700.0]),
+    ];
+    let large = [
+        ci(&[1210.0, 1190.0, 1230.0, 1205.0]),
+        ci(&[1150.0, 1120.0, 1185.0, 1160.0]),
+        ci(&[1040.0, 980.0, 1100.0, 1010.0]),
+    ];
+    bar_chart(
+        &cats,
+        &[
+            BarSeries::from_means("4 accounts", &small).unwrap(),
+            BarSeries::from_means("100 accounts", &large).unwrap(),
+        ],
+        Opts::new("Throughput by isolation level, 95 % intervals over 4 seeds")
+            .x_label("isolation level")
+            .y_label("transactions per second"),
+    )
+    .unwrap()
+}
+
+/// The numbers of an SVG attribute `name="..."` in `tag`.
+fn svg_attr(tag: &str, name: &str) -> Option<String> {
+    let key = format!(" {name}=\"");
+    let i = tag.find(&key)? + key.len();
+    Some(tag[i..].split('"').next()?.to_string())
+}
+
+#[test]
+fn bar_whiskers_span_their_intervals() {
+    // One bar at 10 with the interval (6, 14): the whisker must run from
+    // 0.6 to 1.4 bar heights above the bar's base, over the bar's middle.
+    let fig = bar_chart(
+        &["a".into()],
+        &[BarSeries::new("s", vec![10.0]).with_intervals(vec![(6.0, 14.0)])],
+        Opts::new("one bar"),
+    )
+    .unwrap();
+    let svg = fig.to_svg().unwrap();
+    let fill = format!(
+        "#{:02X}{:02X}{:02X}",
+        PALETTE[0].0, PALETTE[0].1, PALETTE[0].2
+    );
+    let bar = svg
+        .split('<')
+        .find(|t| t.starts_with("rect") && t.contains(&fill))
+        .unwrap_or_else(|| panic!("no bar filled {fill} in {svg}"));
+    let num = |t: &str, k: &str| svg_attr(t, k).unwrap().parse::<f64>().unwrap();
+    let (bx, by, bw, bh) = (
+        num(bar, "x"),
+        num(bar, "y"),
+        num(bar, "width"),
+        num(bar, "height"),
+    );
+    let base = by + bh; // pixel y of 0
+    let px_per_unit = bh / 10.0;
+    // Vertical ink lines (opaque, 2 px: not the axis and its ticks) inside
+    // the bar's x range: the whisker.
+    let whisker = "opacity=\"1\" stroke=\"#282828\" stroke-width=\"2\"";
+    let vertical: Vec<(f64, f64, f64)> = svg
+        .split('<')
+        .filter(|t| t.starts_with("polyline") && t.contains(whisker))
+        .filter_map(|t| {
+            let pts: Vec<(f64, f64)> = svg_attr(t, "points")?
+                .split_whitespace()
+                .filter_map(|p| {
+                    let (x, y) = p.split_once(',')?;
+                    Some((x.parse().ok()?, y.parse().ok()?))
+                })
+                .collect();
+            (pts.len() == 2 && pts[0].0 == pts[1].0 && pts[0].0 > bx && pts[0].0 < bx + bw)
+                .then(|| (pts[0].0, pts[0].1.min(pts[1].1), pts[0].1.max(pts[1].1)))
+        })
+        .collect();
+    assert_eq!(vertical.len(), 1, "one whisker: {vertical:?}");
+    let (wx, top, bottom) = vertical[0];
+    assert!(
+        (wx - (bx + bw / 2.0)).abs() <= 1.0,
+        "whisker at the bar's middle"
+    );
+    assert!(
+        ((base - top) / px_per_unit - 14.0).abs() < 0.3,
+        "top at 14: {top}"
+    );
+    assert!(
+        ((base - bottom) / px_per_unit - 6.0).abs() < 0.3,
+        "bottom at 6: {bottom}"
+    );
+    // A bar without intervals has no whisker.
+    let plain = bar_chart(
+        &["a".into()],
+        &[BarSeries::new("s", vec![10.0])],
+        Opts::new("one bar"),
+    )
+    .unwrap()
+    .to_svg()
+    .unwrap();
+    assert!(!plain.contains(whisker), "no whisker without an interval");
+
+    // Bad intervals say what to change.
+    let o = || Opts::new("x");
+    let one = |iv: Vec<(f64, f64)>| {
+        bar_chart(
+            &["a".into()],
+            &[BarSeries::new("s", vec![1.0]).with_intervals(iv)],
+            o(),
+        )
+    };
+    assert!(one(vec![]).unwrap_err().is_invalid_parameter());
+    assert!(one(vec![(2.0, 1.0)]).unwrap_err().is_invalid_parameter());
+    assert!(one(vec![(f64::NAN, 1.0)])
+        .unwrap_err()
+        .is_invalid_parameter());
+    let log = bar_chart(
+        &["a".into()],
+        &[BarSeries::new("s", vec![1.0]).with_intervals(vec![(0.0, 2.0)])],
+        o().log_y(),
+    );
+    assert!(log.unwrap_err().is_invalid_parameter());
+    // One seed has no interval: an error, not a bar without a whisker.
+    let single = thinkdist::measure::mean_ci(&[3.0]).unwrap();
+    assert!(BarSeries::from_means("s", &[single])
+        .unwrap_err()
+        .is_invalid_parameter());
+
+    // The slide version, for a look.
+    bar_interval_fig()
+        .save(
+            std::env::temp_dir().join("thinkdist-gallery"),
+            "bar-intervals",
+        )
+        .unwrap();
+}

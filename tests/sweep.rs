@@ -175,3 +175,88 @@ fn a_panicking_job_re_raises_its_panic() {
             Ok(p)
         });
 }
+
+/// What a sweep of `points` one-millisecond-or-so runs prints, in a child
+/// process of this test binary (progress goes to stdout).
+fn progress_of_a_child_sweep() -> String {
+    let exe = std::env::current_exe().expect("the test binary");
+    let out = std::process::Command::new(exe)
+        .args([
+            "slow_sweep_in_a_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .output()
+        .expect("the child runs");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        // The harness's own "test … " may precede the first line.
+        .filter_map(|l| l.find("sweep: ").map(|i| format!("{}\n", &l[i..])))
+        .collect()
+}
+
+/// Run by [`progress_lines_are_the_same_on_every_run`] in a child process:
+/// 400 runs of 6 ms each on one thread, 2.4 s in all (long enough for the
+/// progress lines a wall clock would decide).
+#[test]
+#[ignore]
+fn slow_sweep_in_a_child() -> Result<()> {
+    let points: Vec<u64> = (0..400).collect();
+    Sweep::new(points).threads(1).progress(true).run(|&p, _| {
+        std::thread::sleep(std::time::Duration::from_millis(6));
+        Ok(p)
+    })?;
+    Ok(())
+}
+
+/// Item 6 of issue 17: progress lines carry counts only, so a notebook shows
+/// the same output on every run; they used to carry wall-clock times and
+/// appear only when a sweep was slow.
+#[test]
+fn progress_lines_are_the_same_on_every_run() {
+    let first = progress_of_a_child_sweep();
+    let second = progress_of_a_child_sweep();
+    assert_eq!(first, second, "two runs printed different progress");
+    assert!(
+        !first.contains("elapsed") && !first.contains(" s left"),
+        "{first}"
+    );
+    assert_eq!(
+        first,
+        "sweep: 100 of 400 runs done\nsweep: 200 of 400 runs done\n\
+         sweep: 300 of 400 runs done\nsweep: 400 of 400 runs done\n"
+    );
+}
+
+/// Progress lines do not depend on the thread count, skip small sweeps
+/// unless asked, and carry the sweep's name.
+#[test]
+fn progress_lines_do_not_depend_on_threads() -> Result<()> {
+    let lines = |jobs: u64, threads: usize, min: Option<usize>| -> Result<String> {
+        let sink = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut s = Sweep::new((0..jobs).collect::<Vec<_>>())
+            .threads(threads)
+            .name("grid")
+            .progress_sink(sink.clone());
+        if let Some(m) = min {
+            s = s.progress_min_runs(m);
+        }
+        s.run(|&p, seed| Ok(p ^ seed))?;
+        let bytes = sink.lock().map(|b| b.clone()).unwrap_or_default();
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    };
+    let want = "grid: 51 of 203 runs done\ngrid: 102 of 203 runs done\n\
+                grid: 153 of 203 runs done\ngrid: 203 of 203 runs done\n";
+    for threads in [1, 2, 5] {
+        assert_eq!(lines(203, threads, None)?, want, "threads = {threads}");
+    }
+    assert_eq!(lines(10, 2, None)?, "", "small sweeps are quiet");
+    assert_eq!(
+        lines(3, 2, Some(1))?,
+        "grid: 1 of 3 runs done\ngrid: 2 of 3 runs done\ngrid: 3 of 3 runs done\n"
+    );
+    Ok(())
+}

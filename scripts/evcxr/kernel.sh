@@ -21,9 +21,22 @@ mkdir -p "$LAB"
 # Cargo reuses the copied artefacts: their fingerprints name the sources, not
 # the folder. Skipped while a headless run holds build/evcxr-tmp.lock (its
 # folder may be half-written then); the slot then builds cold, as before.
+# A slot is warm when it holds every compiled dependency the warm folder
+# holds (same paths: the artefacts' names carry their versions and flags). A
+# slot left with a target/ folder but without them, whatever left it so (an
+# interrupted first build, a cleaned folder), is seeded again: otherwise its
+# next kernel compiles every dependency (measured: 320 s instead of 31).
+is_warm() {
+    local slot=$1 f
+    [ -d "$slot/target" ] || return 1
+    while IFS= read -r f; do
+        [ -e "$slot/${f#"$WARM"/}" ] || return 1
+    done < <(find "$WARM/target" -name '*.rlib' 2>/dev/null)
+    return 0
+}
 seed_slot() {
     local slot=$1
-    if [ -d "$slot/target" ] || [ ! -d "$WARM/target" ]; then
+    if [ ! -d "$WARM/target" ] || is_warm "$slot"; then
         mkdir -p "$slot"
         return
     fi

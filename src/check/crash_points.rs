@@ -12,6 +12,14 @@
 //! recovery restored every property, and which failed. Results do not
 //! depend on the number of threads.
 //!
+//! A scenario that ignores the plan it is handed (builds its simulation
+//! without it, or stops before the point) would never crash, and every
+//! point would look recovered; [`every_point`] therefore checks, with
+//! [`Sim::crashed_at_point`], that each run crashed exactly at its point,
+//! and fails otherwise. A run of more than about 2 s shows its progress as
+//! one line on stderr, overwritten and erased at the end, of counts only:
+//! nothing it prints or returns holds a wall-clock time.
+//!
 //! ```
 //! use thinkdist::prelude::*;
 //! use thinkdist::check::crash_points::{every_point, CrashPointRun};
@@ -51,11 +59,13 @@
 //! ```
 
 use super::verdict::Verdict;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::sim::sweep::Sweep;
 use crate::sim::time::SimDuration;
 use crate::sim::{CrashPoint, FaultPlan, Node, Sim};
 use serde::Serialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// What one run of a scenario reports.
 #[derive(Debug, Clone, Serialize)]
@@ -155,13 +165,21 @@ pub const MAX_POINTS: usize = 100_000;
 /// simulation with `.faults(plan.clone()).record_crash_points(record)`.
 ///
 /// Errors: the scenario's own errors; a baseline run that already violates
-/// a property (fix the protocol before crashing it); a run that reaches no
-/// crash point; more than [`MAX_POINTS`] points.
+/// a property (fix the protocol before crashing it) or that crashed; a run
+/// that reaches no crash point; more than [`MAX_POINTS`] points; a run
+/// that did not crash at the point its plan names (the scenario ignores
+/// its plan).
 pub fn every_point<F>(scenario: F, restart_after: SimDuration) -> Result<CrashPointReport>
 where
     F: Fn(&FaultPlan, bool) -> Result<CrashPointRun> + Sync,
 {
     let base = scenario(&FaultPlan::new(), true)?;
+    if let Some(p) = &base.crashed {
+        return Err(ignores_plan(format!(
+            "the scenario crashed at point {} ('{}') in its run without faults",
+            p.index, p.label
+        )));
+    }
     if let Some(v) = base.verdicts.iter().find(|v| !v.holds) {
         return Err(Error::invalid(
             "scenario",
@@ -191,34 +209,101 @@ where
         "the scenario's crash points × the events of its run: shorten the scenario",
         base.points.len() as f64 * base.events.max(1) as f64,
     )?;
+    let progress = Progress::new(base.points.len());
     let runs = Sweep::new(base.points.clone())
         .seed_list(vec![0])
+        .progress(false)
         .run(|p, _| {
             let plan = FaultPlan::new().crash_at_point(p.index, Some(restart_after));
-            scenario(&plan, false)
-        })?;
-    let outcomes = runs
-        .into_iter()
-        .map(|r| {
-            let run = r
-                .values
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| CrashPointRun {
-                    points: Vec::new(),
-                    crashed: None,
-                    verdicts: Vec::new(),
-                    events: 0,
-                });
-            PointOutcome {
-                point: r.point,
-                verdicts: run.verdicts,
+            let run = scenario(&plan, false);
+            progress.one_done();
+            run
+        });
+    progress.erase();
+    let mut outcomes = Vec::with_capacity(base.points.len());
+    for r in runs? {
+        let k = r.point.index;
+        let Some(run) = r.values.into_iter().next() else {
+            return Err(ignores_plan(format!("no run for point {k}")));
+        };
+        match &run.crashed {
+            Some(hit) if hit.index == k => {}
+            Some(hit) => {
+                return Err(ignores_plan(format!(
+                    "the scenario crashed at point {}, not at point {k} ('{}')",
+                    hit.index, r.point.label
+                )));
             }
-        })
-        .collect();
+            None => {
+                return Err(ignores_plan(format!(
+                    "the scenario never crashed at point {k} ('{}')",
+                    r.point.label
+                )));
+            }
+        }
+        outcomes.push(PointOutcome {
+            point: r.point,
+            verdicts: run.verdicts,
+        });
+    }
     Ok(CrashPointReport {
         baseline: base.verdicts,
         outcomes,
         restart_after,
     })
+}
+
+/// The error for a scenario whose runs do not follow their plans.
+fn ignores_plan(what: String) -> Error {
+    Error::new(
+        ErrorKind::InvalidParameter,
+        format!(
+            "{what}: build its Sim with the plan you are given \
+             (`.faults(plan.clone()).record_crash_points(record)`), run it past the point, \
+             and report with `CrashPointRun::new(&sim, verdicts)`"
+        ),
+    )
+}
+
+/// Sweeps shorter than this show no progress.
+const QUIET_FOR: Duration = Duration::from_secs(2);
+
+/// Progress on stderr: one line of counts, overwritten in place, shown
+/// only after [`QUIET_FOR`] and erased at the end. The clock decides only
+/// whether to show it; nothing shown holds a time.
+struct Progress {
+    start: Instant,
+    total: usize,
+    done: AtomicUsize,
+    /// Hundredths already shown (0: nothing shown yet).
+    shown: AtomicUsize,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        Progress {
+            start: Instant::now(),
+            total,
+            done: AtomicUsize::new(0),
+            shown: AtomicUsize::new(0),
+        }
+    }
+
+    fn one_done(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let step = done * 100 / self.total.max(1);
+        if step <= self.shown.load(Ordering::Relaxed) || self.start.elapsed() < QUIET_FOR {
+            return;
+        }
+        // One thread per new hundredth prints; the others skip.
+        if self.shown.fetch_max(step, Ordering::Relaxed) < step {
+            eprint!("\rcrash points: {done}/{} runs", self.total);
+        }
+    }
+
+    fn erase(&self) {
+        if self.shown.load(Ordering::Relaxed) > 0 {
+            eprint!("\r{:40}\r", "");
+        }
+    }
 }

@@ -340,7 +340,10 @@ impl Explore {
         self.shrink = on;
         self
     }
-    /// Progress lines on stdout for long explorations (default on).
+    /// Progress lines on stdout, one per quarter of the seeds, for
+    /// explorations of at least [`crate::sim::sweep::PROGRESS_MIN_RUNS`]
+    /// seeds (default on; counts only, so a notebook's output is the same
+    /// on every run).
     pub fn progress(mut self, on: bool) -> Self {
         self.progress = on;
         self
@@ -376,7 +379,10 @@ impl Explore {
             ));
         }
         let seeds: Vec<u64> = (0..self.seeds).map(|i| self.seed_of(i)).collect();
-        let mut sweep = Sweep::new(seeds).seed_list(vec![0]).progress(self.progress);
+        let mut sweep = Sweep::new(seeds)
+            .seed_list(vec![0])
+            .name("explore")
+            .progress(self.progress);
         if let Some(k) = self.threads {
             sweep = sweep.threads(k);
         }

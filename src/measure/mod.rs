@@ -2,10 +2,14 @@
 //! closed forms they are compared with.
 //!
 //! - [`stats`]: means and confidence intervals over independent seeds.
-//! - [`theory`]: M/M/1, M/M/c (Erlang C), closed-loop mean value analysis,
-//!   k-of-n availability, nines, fan-out tails.
+//! - [`theory`]: every closed form of the crate, one file per family:
+//!   queueing (M/M/1, M/M/c, Little's law, closed-loop MVA), availability
+//!   (k of n, nines), tails (exponential, Erlang, any latency, fan-out,
+//!   hedging), retries, delivery, skew (Zipf, hottest partition), gossip,
+//!   rebalancing.
 //! - [`workload`]: open- and closed-loop arrivals, Zipf-skewed keys.
-//! - [`little`]: time averages of step functions, for L in Little's law.
+//! - [`little`]: time averages of step functions, for L in Little's law
+//!   (the kernel's integrator, re-exported).
 //!
 //! The engine's own recorders (latencies, counters, up/down) are in
 //! [`crate::sim::metrics`]: the kernel fills them, so they live there.

@@ -1,24 +1,31 @@
-//! Grouped bar chart: one group per category, one bar per series.
+//! Grouped bar chart: one group per category, one bar per series, with an
+//! optional interval per bar drawn as a whisker.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::{fmt_num, Axis};
-use super::figure::{
-    check_finite, check_log, frame, legend, min_max, perr, text_at, Figure, LegendEntry, Opts,
-    Spec, Swatch, XAxisAt,
-};
-use super::style::{dark_color, series_color, Sizes};
+use super::checks::{check_finite, check_log, min_max, perr};
+use super::figure::{Figure, Spec};
+use super::frame::{frame, text_at, Chart, XAxisAt};
+use super::legend::{legend, LegendEntry, Swatch};
+use super::opts::Opts;
+use super::style::{dark_color, series_color, Sizes, INK};
 use crate::error::{Error, Result};
+use crate::measure::stats::MeanCi;
 
-/// One series of a [`bar_chart`]: a value per category.
+/// One series of a [`bar_chart`]: a value per category, and optionally an
+/// interval per value drawn as a whisker.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BarSeries {
     /// Legend label.
     pub label: String,
     /// One value per category, in category order.
     pub values: Vec<f64>,
+    /// Optional `(lo, hi)` per value, drawn as a whisker with caps over the
+    /// bar (e.g. the 95 % interval of a mean over seeds). One per value.
+    pub intervals: Option<Vec<(f64, f64)>>,
 }
 
 impl BarSeries {
@@ -27,7 +34,59 @@ impl BarSeries {
         BarSeries {
             label: label.into(),
             values,
+            intervals: None,
         }
+    }
+
+    /// Adds an interval `(lo, hi)` per bar, drawn as a whisker.
+    pub fn with_intervals(mut self, intervals: Vec<(f64, f64)>) -> BarSeries {
+        self.intervals = Some(intervals);
+        self
+    }
+
+    /// Bars at the means of `cis` with whiskers at their 95 % intervals,
+    /// mean ± half-width (one [`MeanCi`] per category, e.g. from
+    /// [`mean_ci`](crate::measure::mean_ci) over seeds): a mean from a few
+    /// seeds is drawn with the uncertainty it has.
+    ///
+    /// Errors: a mean or half-width that is not finite (one seed has no
+    /// interval: run at least 2) ([`Error::is_invalid_parameter`]).
+    ///
+    /// ```
+    /// use thinkdist::measure::mean_ci;
+    /// use thinkdist::plot::{bar_chart, BarSeries, Opts};
+    /// let a = mean_ci(&[10.0, 12.0, 11.0, 13.0])?;
+    /// let b = mean_ci(&[20.0, 26.0, 23.0, 21.0])?;
+    /// let s = BarSeries::from_means("throughput", &[a, b])?;
+    /// assert_eq!(s.intervals.as_ref().map(Vec::len), Some(2));
+    /// let fig = bar_chart(&["read committed".into(), "serializable".into()], &[s], Opts::new("Mean over 4 seeds"))?;
+    /// assert!(fig.to_svg()?.contains("serializable"));
+    /// # Ok::<(), thinkdist::Error>(())
+    /// ```
+    pub fn from_means(label: impl Into<String>, cis: &[MeanCi]) -> Result<BarSeries> {
+        let label = label.into();
+        if let Some(c) = cis
+            .iter()
+            .find(|c| !(c.mean.is_finite() && c.half_width.is_finite()))
+        {
+            return Err(Error::invalid(
+                &format!("interval of `{label}`"),
+                format!("{} ± {} (n = {})", c.mean, c.half_width, c.n),
+                "a finite mean and half-width: an interval needs at least 2 seeds \
+                 (or draw plain bars with BarSeries::new)",
+            ));
+        }
+        Ok(BarSeries::new(label, cis.iter().map(|c| c.mean).collect())
+            .with_intervals(cis.iter().map(MeanCi::interval).collect()))
+    }
+
+    /// The values and the interval ends: what the y axis must show.
+    fn extent(&self) -> impl Iterator<Item = f64> + '_ {
+        self.values.iter().copied().chain(
+            self.intervals
+                .iter()
+                .flat_map(|v| v.iter().flat_map(|&(lo, hi)| [lo, hi])),
+        )
     }
 }
 
@@ -39,12 +98,16 @@ pub(crate) struct BarSpec {
 }
 
 /// Grouped bars: for each category, one bar per series (series `i` in
-/// palette colour `i`), with the value printed above each bar when there
-/// are few bars. Supports [`Opts::log_y`].
+/// palette colour `i`), with the value printed above each bar (above its
+/// whisker) when there are few bars. A series with intervals
+/// ([`BarSeries::with_intervals`], [`BarSeries::from_means`]) gets a
+/// whisker with caps from `lo` to `hi` over each bar. Supports
+/// [`Opts::log_y`].
 ///
 /// Errors: no categories or no series ([`Error::is_empty_data`]); a series
-/// with the wrong number of values, NaN/infinite values, or values <= 0
-/// with `log_y` ([`Error::is_invalid_parameter`]).
+/// with the wrong number of values or intervals, NaN/infinite values, an
+/// interval with `lo > hi`, or values (or interval ends) <= 0 with `log_y`
+/// ([`Error::is_invalid_parameter`]).
 pub fn bar_chart(categories: &[String], series: &[BarSeries], opts: Opts) -> Result<Figure> {
     if categories.is_empty() {
         return Err(Error::empty("bar chart categories"));
@@ -72,6 +135,25 @@ pub fn bar_chart(categories: &[String], series: &[BarSeries], opts: Opts) -> Res
             s.values.iter().copied(),
         )?;
         check_log("y", opts.log_y, s.values.iter().copied())?;
+        if let Some(iv) = &s.intervals {
+            let what = format!("intervals of `{}`", s.label);
+            if iv.len() != s.values.len() {
+                return Err(Error::invalid(
+                    &what,
+                    format!("{} intervals", iv.len()),
+                    &format!("one (lo, hi) per value ({})", s.values.len()),
+                ));
+            }
+            check_finite(&what, iv.iter().flat_map(|&(lo, hi)| [lo, hi]))?;
+            if let Some(&(lo, hi)) = iv.iter().find(|(lo, hi)| lo > hi) {
+                return Err(Error::invalid(
+                    &what,
+                    format!("({lo}, {hi})"),
+                    "intervals (lo, hi) with lo <= hi",
+                ));
+            }
+            check_log("y", opts.log_y, iv.iter().flat_map(|&(lo, hi)| [lo, hi]))?;
+        }
     }
     let spec = BarSpec {
         categories: categories.to_vec(),
@@ -86,7 +168,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     sz: &Sizes,
 ) -> Result<()> {
-    let (lo, hi) = min_max(s.series.iter().flat_map(|b| b.values.iter().copied()));
+    let (lo, hi) = min_max(s.series.iter().flat_map(BarSeries::extent));
     let (base, y) = if opts.log_y {
         let b = lo / 2.0;
         (b, Axis::log(b, hi * 2.0))
@@ -134,16 +216,30 @@ pub(crate) fn draw<DB: DrawingBackend>(
                 Rectangle::new([(a + w * 0.04, base), (c - w * 0.04, v)], color.filled())
             }))
             .map_err(perr)?;
-        for &(a, c, v) in &rects {
+        if let Some(iv) = &b.intervals {
+            whiskers(&mut chart, sz, &rects, iv)?;
+        }
+        for (i, &(a, c, v)) in rects.iter().enumerate() {
+            // The bar, or its whisker where that reaches further.
+            let (v_lo, v_hi) = b.intervals.as_ref().map_or((v, v), |iv| {
+                let (l, h) = iv[i];
+                (l.min(v), h.max(v))
+            });
             for t in 0..6 {
                 let yv = base + (v - base) * t as f64 / 5.0;
                 for xx in [a, (a + c) / 2.0, c] {
                     occ.push((x.screen_frac(xx), y.screen_frac(yv)));
                 }
             }
+            if b.intervals.is_some() {
+                for yv in [v_lo, v_hi] {
+                    occ.push((x.screen_frac((a + c) / 2.0), y.screen_frac(yv)));
+                }
+            }
             if n_bars <= 24 {
-                let p = chart.plotting_area().map_coordinate(&((a + c) / 2.0, v));
                 let up = v >= base;
+                let end = if up { v_hi } else { v_lo };
+                let p = chart.plotting_area().map_coordinate(&((a + c) / 2.0, end));
                 let dy = if up { -sz.px(4.0) } else { sz.px(4.0) };
                 text_at(
                     root,
@@ -153,7 +249,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
                     dark_color(si),
                     (HPos::Center, if up { VPos::Bottom } else { VPos::Top }),
                 )?;
-                occ.push((x.screen_frac((a + c) / 2.0), y.screen_frac(v) + 0.05));
+                occ.push((x.screen_frac((a + c) / 2.0), y.screen_frac(end) + 0.05));
             }
         }
         entries.push(LegendEntry {
@@ -164,6 +260,30 @@ pub(crate) fn draw<DB: DrawingBackend>(
     }
     if opts.show_legend(entries.len()) {
         legend(&mut chart, root, sz, &entries, &occ)?;
+    }
+    Ok(())
+}
+
+/// A whisker from `lo` to `hi` over the middle of each bar (`rects` are
+/// `(left, right, value)` in data units), with caps a third of the bar
+/// wide, in dark ink over the bar's colour.
+fn whiskers<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    sz: &Sizes,
+    rects: &[(f64, f64, f64)],
+    intervals: &[(f64, f64)],
+) -> Result<()> {
+    let stroke = INK.stroke_width(sz.px(2.0).max(1) as u32);
+    for (&(a, c, _), &(lo, hi)) in rects.iter().zip(intervals) {
+        let mid = (a + c) / 2.0;
+        let cap = (c - a) / 6.0;
+        chart
+            .draw_series([
+                PathElement::new(vec![(mid, lo), (mid, hi)], stroke),
+                PathElement::new(vec![(mid - cap, lo), (mid + cap, lo)], stroke),
+                PathElement::new(vec![(mid - cap, hi), (mid + cap, hi)], stroke),
+            ])
+            .map_err(perr)?;
     }
     Ok(())
 }

@@ -15,14 +15,16 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axis::{fmt_num, Axis};
-use super::figure::{
-    boxed_text, check_finite, check_log, frame, legend, min_max, occupancy, overlaps, perr,
-    simplify, text_size, Figure, LegendEntry, Opts, PxRect, Spec, Swatch, XAxisAt,
-};
-use super::line::Series;
+use super::checks::{check_finite, check_log, min_max, perr};
+use super::figure::{Figure, Spec};
+use super::frame::{boxed_text, frame, overlaps, simplify, text_size, PxRect, XAxisAt};
+use super::legend::{legend, occupancy, LegendEntry, Swatch};
 use super::marks::{draw_path, theory_dash};
+use super::opts::Opts;
+use super::series::Series;
 use super::style::{dark_color, series_color, Sizes};
 use crate::error::{Error, Result};
+use crate::measure::theory;
 
 /// Percentiles marked on every curve (p99 needs >= 100 samples, p99.9 >= 1000).
 pub const MARKED_PERCENTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
@@ -157,9 +159,29 @@ pub fn tail_cdf(series: &[(String, Vec<f64>)], theory: &[Series], opts: Opts) ->
 /// The tail `P(X > x) = exp(−x / mean)` of an exponential distribution, as
 /// a theory series for [`tail_cdf`]: 200 points from 0 to `x_max` (same
 /// units as `mean`). For the M/M/1 time in system, `mean = 1 / (μ − λ)`.
+/// The Erlang tail with one delay ([`erlang_tail`]).
 ///
 /// Errors: `mean` or `x_max` not finite and > 0 ([`Error::is_invalid_parameter`]).
 pub fn exponential_tail(label: impl Into<String>, mean: f64, x_max: f64) -> Result<Series> {
+    erlang_tail(label, 1, mean, x_max)
+}
+
+/// The tail of the Erlang(k, mean) distribution, the sum of `k` exponential
+/// delays of mean `mean` ([`theory::erlang_tail`]), as a theory series for
+/// [`tail_cdf`]: 200 points from 0 to `x_max` (same units as `mean`).
+///
+/// Errors: k = 0 or above 1,000; `mean` or `x_max` not finite and > 0
+/// ([`Error::is_invalid_parameter`]).
+///
+/// ```
+/// // Two delays of mean 10 ms each.
+/// let s = thinkdist::plot::erlang_tail("2 delays", 2, 10.0, 100.0)?;
+/// assert_eq!(s.points.len(), 201);
+/// assert_eq!(s.points[0], (0.0, 1.0));
+/// # Ok::<(), thinkdist::Error>(())
+/// ```
+pub fn erlang_tail(label: impl Into<String>, k: usize, mean: f64, x_max: f64) -> Result<Series> {
+    crate::error::check_count("k", k, 1, 1_000, "delays")?;
     for (what, v) in [("mean", mean), ("x_max", x_max)] {
         if !(v.is_finite() && v > 0.0) {
             return Err(Error::invalid(what, v, "a finite number > 0"));
@@ -168,9 +190,9 @@ pub fn exponential_tail(label: impl Into<String>, mean: f64, x_max: f64) -> Resu
     let pts = (0..=200)
         .map(|i| {
             let x = x_max * f64::from(i) / 200.0;
-            (x, (-x / mean).exp())
+            Ok((x, theory::erlang_tail(k, mean, x)?))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(Series::new(label, pts))
 }
 
@@ -307,7 +329,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
             .filter(|p| p.0 >= xlo && p.0 <= xhi && p.1 >= ylo && p.1 <= yhi)
             .collect();
         occupancy(&x, &y, &pts, &mut occ);
-        let label = super::line::theory_label(&t.label);
+        let label = super::legend::theory_label(&t.label);
         entries.push(LegendEntry {
             label,
             color: dark_color(i).to_rgba(),

@@ -1,7 +1,8 @@
 //! A counterexample on a message diagram: the shrunk run around its
 //! violation, the violation marked where and when it happened.
 
-use super::figure::{Figure, Opts};
+use super::figure::Figure;
+use super::opts::Opts;
 use super::sequence::{sequence_diagram, Mark, MarkKind, SequenceDiagram};
 use crate::check::explore::Counterexample;
 use crate::error::{Error, Result};

@@ -7,7 +7,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::Axis;
-use super::figure::{frame, perr, text_at, text_size, Figure, Opts, Spec, XAxisAt};
+use super::checks::perr;
+use super::figure::{Figure, Spec};
+use super::frame::{frame, text_at, text_size, XAxisAt};
+use super::opts::Opts;
 use super::style::{Sizes, DOWN, GRID, INK, UP};
 use crate::check::crash_points::CrashPointReport;
 use crate::error::{Error, Result};

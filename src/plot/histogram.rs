@@ -5,10 +5,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axis::{fmt_num, Axis};
-use super::figure::{
-    check_finite, check_log, frame, legend, min_max, perr, Figure, LegendEntry, Opts, Spec, Swatch,
-    XAxisAt,
-};
+use super::checks::{check_finite, check_log, min_max, perr};
+use super::figure::{Figure, Spec};
+use super::frame::{frame, XAxisAt};
+use super::legend::{legend, LegendEntry, Swatch};
+use super::opts::Opts;
 use super::style::{alpha, series_color, Sizes};
 use crate::error::{Error, Result};
 

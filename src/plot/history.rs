@@ -10,9 +10,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::Axis;
-use super::figure::{
-    check_finite, frame, overlaps, perr, text_at, text_size, Figure, Opts, PxRect, Spec, XAxisAt,
-};
+use super::checks::{check_finite, perr};
+use super::figure::{Figure, Spec};
+use super::frame::{frame, overlaps, text_at, text_size, PxRect, XAxisAt};
+use super::opts::Opts;
 use super::style::{Sizes, GRID, INK, UP};
 use crate::error::{Error, Result};
 use crate::sim::{History, OpStatus};

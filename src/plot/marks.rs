@@ -14,7 +14,8 @@ use plotters::element::{EmptyElement, PathElement, Polygon};
 use plotters::prelude::*;
 
 use super::axis::Axis;
-use super::figure::{perr, Chart};
+use super::checks::perr;
+use super::frame::Chart;
 use crate::error::Result;
 
 /// The shape drawn at each point of a series.

@@ -59,11 +59,18 @@ impl Table {
         }
     }
 
-    /// Adds a row. Short rows are padded with empty cells; extra cells are
-    /// kept and shown under empty headers.
-    pub fn row(mut self, cells: Vec<String>) -> Table {
-        self.rows.push(cells);
-        self
+    /// The table with one more row. Short rows are padded with empty cells;
+    /// extra cells are kept and shown under empty headers.
+    ///
+    /// Takes `&self` and returns a new table (use [`Table::push_row`] to add
+    /// in place): evcxr shows a cell ending in `t.row(..)` or
+    /// `t.caption(..)` as a table only if the expression leaves a stored `t`
+    /// where it is; one that moves it falls back to the `Debug` dump.
+    #[must_use = "row returns a new table; push_row adds to this one"]
+    pub fn row(&self, cells: Vec<String>) -> Table {
+        let mut t = self.clone();
+        t.rows.push(cells);
+        t
     }
 
     /// Adds a row in place (for loops).
@@ -71,10 +78,13 @@ impl Table {
         self.rows.push(cells);
     }
 
-    /// Sets the caption shown above the table.
-    pub fn caption(mut self, caption: impl Into<String>) -> Table {
-        self.caption = Some(caption.into());
-        self
+    /// The table with this caption shown above it. Takes `&self` and
+    /// returns a new table, for the reason given at [`Table::row`].
+    #[must_use = "caption returns a new table"]
+    pub fn caption(&self, caption: impl Into<String>) -> Table {
+        let mut t = self.clone();
+        t.caption = Some(caption.into());
+        t
     }
 
     /// Column headers.
@@ -152,12 +162,18 @@ impl Table {
         s
     }
 
-    /// Shows the table as HTML in a Jupyter notebook run by evcxr.
-    pub fn evcxr_display(&self) {
-        println!(
+    /// What [`Table::evcxr_display`] prints: the HTML table between evcxr's
+    /// content markers.
+    pub fn evcxr_output(&self) -> String {
+        format!(
             "EVCXR_BEGIN_CONTENT text/html\n{}EVCXR_END_CONTENT",
             self.to_html()
-        );
+        )
+    }
+
+    /// Shows the table as HTML in a Jupyter notebook run by evcxr.
+    pub fn evcxr_display(&self) {
+        println!("{}", self.evcxr_output());
     }
 }
 

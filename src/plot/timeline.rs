@@ -8,10 +8,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::{fmt_num, Axis};
-use super::figure::{
-    check_finite, frame, legend, perr, text_at, text_size, Figure, LegendEntry, Opts, Spec, Swatch,
-    XAxisAt,
-};
+use super::checks::{check_finite, perr};
+use super::figure::{Figure, Spec};
+use super::frame::{frame, text_at, text_size, XAxisAt};
+use super::legend::{legend, LegendEntry, Swatch};
+use super::opts::Opts;
 use super::style::{Sizes, DOWN, INK, UP};
 use crate::error::{Error, Result};
 
@@ -333,7 +334,7 @@ fn draw_segments<DB: DrawingBackend>(
         .rows
         .iter()
         .flat_map(|(_, segs)| segs.iter().flat_map(|g| [g.start, g.end]));
-    let (lo, hi) = super::figure::min_max(ends.chain([0.0]));
+    let (lo, hi) = super::checks::min_max(ends.chain([0.0]));
     // Room on the right for the end values and the legend.
     let (w_px, _) = root.dim_in_pixel();
     let legend_w = used

@@ -48,14 +48,24 @@ impl<N: Node> Ctx<'_, N> {
         &mut self.core.rngs[self.me]
     }
 
+    /// The time on this node's own clock: the true time as its clock shows
+    /// it, `now × (1 + drift) + offset` (see [`crate::sim::clock`]). Use it
+    /// where a real node would read its clock (a timestamp on a write, a
+    /// lease); the engine orders events by [`Ctx::now`] alone.
+    #[inline]
+    pub fn local_now(&self) -> SimTime {
+        self.core.clocks[self.me].local(self.core.now)
+    }
+
     /// Sends `msg` to node `to` over the network. Sending to a node id that
-    /// does not exist drops the message and counts it under "send to
-    /// unknown node". With [`crate::sim::CrashPoints::SyncsAndSends`] each
-    /// send is a crash point.
+    /// does not exist is a bug in the node: the message is dropped, and the
+    /// run stops after this event with an error naming the sender, the id
+    /// and the cluster size. With [`crate::sim::CrashPoints::SyncsAndSends`]
+    /// each send is a crash point.
     #[inline]
     pub fn send(&mut self, to: NodeId, msg: N::Msg) {
         if to >= self.core.up.len() {
-            self.core.counters.incr("send to unknown node");
+            self.core.unknown_node(self.me, to);
             return;
         }
         if self.core.watch_sends && self.intercepted(PointKind::Send, &msg) {
@@ -76,9 +86,15 @@ impl<N: Node> Ctx<'_, N> {
 
     /// Sets a timer that fires after `after` with the value `timer`
     /// (delivered to [`Node::on_timer`]); returns its id, for cancelling.
+    /// If the queue is at its limit ([`crate::sim::Builder::max_pending`]),
+    /// the timer is not set and the run stops after this event with an
+    /// error.
     #[inline]
     pub fn set_timer(&mut self, after: SimDuration, timer: N::Timer) -> TimerId {
-        if self.core.dead {
+        if self.core.dead
+            || (self.core.queue.len() >= self.core.max_pending
+                && self.core.full(self.me, "set a timer"))
+        {
             return TimerId(u64::MAX);
         }
         let key = self.core.timers.set(self.me as u32);
@@ -90,7 +106,11 @@ impl<N: Node> Ctx<'_, N> {
     /// Cancels a pending timer of this node; returns false (and does
     /// nothing) if it already fired or was cancelled.
     pub fn cancel_timer(&mut self, timer: TimerId) -> bool {
-        !self.core.dead && self.core.timers.cancel(timer, self.me as u32)
+        if self.core.dead || !self.core.timers.cancel(timer, self.me as u32) {
+            return false;
+        }
+        self.core.add_stale(1);
+        true
     }
 
     /// The working copy of this node's disk: reads see every write, synced

@@ -12,9 +12,41 @@
 //! wrong here is wrong everywhere, which is what the crash-point experiments
 //! need.
 //!
-//! A sync copies the whole durable state (`clone_from`, which reuses the
-//! allocations of the synced copy): keep disks small, or checkpoint and
-//! truncate logs, when a node syncs thousands of times.
+//! ## What a sync costs
+//! A sync clones the working copy into the synced one. For a `Vec` or a
+//! `BTreeMap` that is a copy of everything, every time: a node whose disk is
+//! a growing `Vec` log pays for the whole log on each sync (11.6 µs per event
+//! at 8,000 entries). Use [`DiskLog`] for a log and [`DiskMap`] for a map:
+//! persistent structures ([`imbl`]) whose clone shares every part with the
+//! original, so a clone is O(1) and a sync costs what changed since the last
+//! one (a Raft log of 100,000 entries syncs an append as fast as one of 10).
+//! Put them in your `Disk` struct with whatever else it holds:
+//!
+//! ```
+//! use thinkdist::prelude::*;
+//!
+//! #[derive(Debug, Clone, Default)]
+//! struct Store {
+//!     term: u64,
+//!     log: DiskLog<(u64, String)>,     // (term, command)
+//!     applied: DiskMap<String, i64>,  // key -> value
+//! }
+//!
+//! let mut d = Store::default();
+//! for i in 0..100_000 {
+//!     d.log.push((1, format!("set x {i}")));
+//! }
+//! let synced = d.clone(); // what a sync does: O(1), shares the entries
+//! d.log.push((2, "set y 1".into()));
+//! d.applied.insert("y".into(), 1);
+//! assert_eq!((d.log.len(), synced.log.len()), (100_001, 100_000));
+//! d.log.truncate(50_000); // a follower drops a conflicting suffix
+//! assert_eq!(d.log.last(), Some(&(1, "set x 49999".to_string())));
+//! assert_eq!(d.log.iter_from(49_998).count(), 2);
+//! # Ok::<(), thinkdist::Error>(())
+//! ```
+
+use serde::{Deserialize, Serialize};
 
 /// The durable state of one node: what it wrote, and what survives a crash.
 #[derive(Debug, Clone, Default)]
@@ -64,5 +96,180 @@ impl<D: Clone> Disk<D> {
         self.synced = d.clone();
         self.working = d;
         self.syncs += 1;
+    }
+}
+
+/// A log for a node's disk: append, truncate, read by index, iterate. A
+/// clone shares every entry with the original, so [`crate::sim::Ctx::sync`]
+/// costs what was appended or truncated since the last sync, not the whole
+/// log (see the [module docs](self)). Backed by [`imbl::Vector`]; indices
+/// start at 0.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DiskLog<T: Clone>(imbl::Vector<T>);
+
+impl<T: Clone> DiskLog<T> {
+    /// An empty log.
+    pub fn new() -> Self {
+        DiskLog(imbl::Vector::new())
+    }
+    /// Appends one entry (O(1) amortised).
+    pub fn push(&mut self, entry: T) {
+        self.0.push_back(entry);
+    }
+    /// Appends every entry of `entries`, in order.
+    pub fn extend(&mut self, entries: impl IntoIterator<Item = T>) {
+        for e in entries {
+            self.0.push_back(e);
+        }
+    }
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// True if the log has no entry.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Entry `i`, or `None` past the end (O(log n)).
+    pub fn get(&self, i: usize) -> Option<&T> {
+        self.0.get(i)
+    }
+    /// The first entry, if any.
+    pub fn first(&self) -> Option<&T> {
+        self.0.front()
+    }
+    /// The last entry, if any.
+    pub fn last(&self) -> Option<&T> {
+        self.0.back()
+    }
+    /// Keeps the first `len` entries and drops the rest (nothing if the
+    /// log is shorter): a follower dropping a conflicting suffix.
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.0.len() {
+            self.0.truncate(len);
+        }
+    }
+    /// Removes and returns the last entry.
+    pub fn pop(&mut self) -> Option<T> {
+        self.0.pop_back()
+    }
+    /// Every entry, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+        self.0.iter()
+    }
+    /// The entries from index `from` on (none if `from` is past the end),
+    /// without walking the ones before: what a leader sends a follower.
+    pub fn iter_from(&self, from: usize) -> impl Iterator<Item = &T> + '_ {
+        let from = from.min(self.0.len());
+        self.0.focus().narrow(from..).into_iter()
+    }
+    /// The entries as a `Vec` (a copy), for tables and tests.
+    pub fn to_vec(&self) -> Vec<T> {
+        self.0.iter().cloned().collect()
+    }
+}
+
+impl<T: Clone> std::ops::Index<usize> for DiskLog<T> {
+    type Output = T;
+    /// Entry `i`; like a `Vec`, panics past the end (use
+    /// [`DiskLog::get`] when `i` may be out of range).
+    fn index(&self, i: usize) -> &T {
+        &self.0[i]
+    }
+}
+
+impl<T: Clone + std::fmt::Debug> std::fmt::Debug for DiskLog<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+impl<T: Clone> FromIterator<T> for DiskLog<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        DiskLog(iter.into_iter().collect())
+    }
+}
+
+impl<'a, T: Clone> IntoIterator for &'a DiskLog<T> {
+    type Item = &'a T;
+    type IntoIter = imbl::vector::Iter<'a, T, imbl::shared_ptr::DefaultSharedPtr>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// A map for a node's disk, ordered by key (so iteration order is the same
+/// on every run). A clone shares every entry with the original, so a sync
+/// costs what changed since the last one (see the [module docs](self)).
+/// Backed by [`imbl::OrdMap`].
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DiskMap<K: Ord + Clone, V: Clone>(imbl::OrdMap<K, V>);
+
+impl<K: Ord + Clone, V: Clone> Default for DiskMap<K, V> {
+    fn default() -> Self {
+        DiskMap(imbl::OrdMap::new())
+    }
+}
+
+impl<K: Ord + Clone, V: Clone> DiskMap<K, V> {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets `key` to `value`; returns the value it had (O(log n)).
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        self.0.insert(key, value)
+    }
+    /// Removes `key`; returns the value it had.
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        self.0.remove(key)
+    }
+    /// The value of `key`, if any.
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.0.get(key)
+    }
+    /// The value of `key` to change in place, if any.
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.0.get_mut(key)
+    }
+    /// True if `key` has a value.
+    pub fn contains_key(&self, key: &K) -> bool {
+        self.0.contains_key(key)
+    }
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// True if the map is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Every `(key, value)`, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
+        self.0.iter()
+    }
+    /// Every key, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &K> + '_ {
+        self.0.keys()
+    }
+    /// Every value, in key order.
+    pub fn values(&self) -> impl Iterator<Item = &V> + '_ {
+        self.0.values()
+    }
+}
+
+impl<K: Ord + Clone + std::fmt::Debug, V: Clone + std::fmt::Debug> std::fmt::Debug
+    for DiskMap<K, V>
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.0.iter()).finish()
+    }
+}
+
+impl<K: Ord + Clone, V: Clone> FromIterator<(K, V)> for DiskMap<K, V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        DiskMap(iter.into_iter().collect())
     }
 }

@@ -83,8 +83,14 @@ pub enum Latency {
     },
     /// A mixture: with probability `weights[i] / sum` draw from `parts[i]`.
     /// The classic use: 99 % fast, 1 % slow.
+    ///
+    /// Weights are relative: `[99.0, 1.0]` and `[0.99, 0.01]` are the same
+    /// mixture. [`Latency::mixture`] stores them divided by their sum; a
+    /// value written by hand may leave them as they are, and sampling, the
+    /// mean and the variance all divide by the sum, so theory and
+    /// simulation agree either way.
     Mixture {
-        /// Normalised weights (sum to 1).
+        /// Weights (>= 0, sum > 0), relative to their sum.
         weights: Vec<f64>,
         /// Component distributions.
         parts: Vec<Latency>,
@@ -255,7 +261,7 @@ impl Latency {
             }
             Latency::Pareto { scale, shape } => scale * rng::open_unit_f64(rng).powf(-1.0 / shape),
             Latency::Mixture { weights, parts } => {
-                let u = rng::unit_f64(rng);
+                let u = rng::unit_f64(rng) * weights.iter().sum::<f64>();
                 let mut acc = 0.0;
                 for (w, p) in weights.iter().zip(parts) {
                     acc += w;
@@ -288,11 +294,14 @@ impl Latency {
                     scale * (shape / (shape - 1.0))
                 }
             }
-            Latency::Mixture { weights, parts } => weights
-                .iter()
-                .zip(parts)
-                .map(|(w, p)| w * p.mean_ns())
-                .sum(),
+            Latency::Mixture { weights, parts } => {
+                let total: f64 = weights.iter().sum();
+                weights
+                    .iter()
+                    .zip(parts)
+                    .map(|(w, p)| w / total * p.mean_ns())
+                    .sum()
+            }
         }
     }
 
@@ -317,10 +326,11 @@ impl Latency {
             }
             Latency::Mixture { weights, parts } => {
                 let m = self.mean_ns();
+                let total: f64 = weights.iter().sum();
                 weights
                     .iter()
                     .zip(parts)
-                    .map(|(w, p)| w * (p.variance_ns2() + p.mean_ns().powi(2)))
+                    .map(|(w, p)| w / total * (p.variance_ns2() + p.mean_ns().powi(2)))
                     .sum::<f64>()
                     - m * m
             }

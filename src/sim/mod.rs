@@ -13,7 +13,8 @@
 //! | [`queue`] | the event queue (a radix heap ordered by time, then push order) |
 //! | [`node`] | the `Node` trait: messages, typed timers, a disk |
 //! | [`ctx`] | `Ctx`: what a handler may do |
-//! | [`disk`] | durable state: working copy and synced copy |
+//! | [`clock`] | per-node clocks: offset and drift, read with `Ctx::local_now` |
+//! | [`disk`] | durable state: working copy and synced copy; `DiskLog`, `DiskMap` that sync in time proportional to the change |
 //! | [`client`] | clients, requests, replies, the history |
 //! | [`net`], [`latency`] | links: latency, loss, duplication, order, partitions, holds |
 //! | [`fault`], [`points`] | fault plans and crash points |
@@ -25,6 +26,7 @@
 //! | [`process`] | async processes: a node's behaviour as async Rust in virtual time |
 
 pub mod client;
+pub mod clock;
 pub mod ctx;
 pub mod disk;
 pub mod fault;
@@ -45,8 +47,9 @@ pub mod trace;
 mod world;
 
 pub use client::{ClientId, History, Invoke, Op, OpId, OpStatus, Request, Workload};
+pub use clock::Clock;
 pub use ctx::Ctx;
-pub use disk::Disk;
+pub use disk::{Disk, DiskLog, DiskMap};
 pub use fault::{Fault, FaultAction, FaultPlan};
 pub use latency::Latency;
 pub use monitor::{Property, PropertyKind, SimEvent, Violation, World};

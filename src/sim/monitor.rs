@@ -47,7 +47,11 @@ pub enum SimEvent<'a, N: Node> {
         /// The message.
         msg: &'a N::Msg,
     },
-    /// A message reached the receiver's side but was not handed to it.
+    /// A message did not reach its receiver: lost or cut by a partition
+    /// when sent (shown right after the event whose handler sent it), or
+    /// arrived at a node that was down or behind a partition. Replies to
+    /// clients lost on the way have `to` = [`crate::sim::EXTERNAL`],
+    /// requests lost on the way `from` = [`crate::sim::EXTERNAL`].
     Drop {
         /// Sender.
         from: NodeId,

@@ -8,7 +8,8 @@
 //! duplication probability, delivered a second time after an independently
 //! drawn latency. Messages on a link are **reordered** whenever their
 //! latencies cross, which any non-constant distribution does; set
-//! [`LinkConfig::fifo`] to keep a link in order (as TCP would). A partition
+//! [`LinkConfig::fifo`] to keep a link in order (as TCP would; a duplicate
+//! then arrives after its original and before any later message). A partition
 //! is checked again when a message arrives, so one that starts while a
 //! message is in flight drops it; a *held* link keeps what arrives until it
 //! is released (see [`crate::sim::Sim::hold`]).
@@ -42,6 +43,40 @@ pub type NodeId = usize;
 /// Sender id of messages from outside the simulated cluster (injected
 /// messages, client requests) and receiver id of replies to clients.
 pub const EXTERNAL: NodeId = usize::MAX;
+
+/// Most partitions in force at once: every message between nodes is checked
+/// against each of them.
+pub const MAX_PARTITIONS: usize = 1_000;
+
+/// Most memory the partitions in force may keep together (64 MiB): a
+/// partition into groups keeps 4 bytes per node, a one-way partition 1, so
+/// a cluster of 100,000 nodes holds at most 167 partitions at once.
+pub const MAX_PARTITION_BYTES: usize = 64 << 20;
+
+/// Errs if `count` partitions in force keeping `bytes` together (in a
+/// cluster of `n` nodes) pass [`MAX_PARTITIONS`] or [`MAX_PARTITION_BYTES`].
+pub(crate) fn check_partition_room(count: usize, bytes: usize, n: usize) -> Result<()> {
+    if count > MAX_PARTITIONS {
+        return Err(Error::too_big(
+            "partitions in force",
+            count,
+            "partitions at once (each message is checked against every one; heal some first)",
+            MAX_PARTITIONS,
+        ));
+    }
+    if bytes > MAX_PARTITION_BYTES {
+        return Err(Error::too_big(
+            "partition memory (bytes)",
+            bytes,
+            &format!(
+                "bytes of partitions at once (each keeps 1 to 4 bytes per node of the \
+                 {n}-node cluster; heal some first, or use fewer nodes)"
+            ),
+            MAX_PARTITION_BYTES,
+        ));
+    }
+    Ok(())
+}
 
 /// Names one partition, to heal it alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -135,6 +170,15 @@ enum Cut {
 }
 
 impl Cut {
+    /// Bytes a cut of a cluster of `n` nodes keeps.
+    fn bytes(groups: bool, n: usize) -> usize {
+        if groups {
+            4 * n
+        } else {
+            n
+        }
+    }
+
     fn cuts(&self, from: NodeId, to: NodeId) -> bool {
         match self {
             Cut::Groups(g) => g[from] != g[to],
@@ -153,6 +197,8 @@ pub struct Network {
     /// The partitions in force, each as the groups it makes (memory linear
     /// in the nodes: 10,000 nodes would have 10^8 pairs).
     partitions: BTreeMap<PartitionId, Cut>,
+    /// Bytes the partitions in force keep ([`MAX_PARTITION_BYTES`]).
+    partition_bytes: usize,
     next_partition: u64,
     held: BTreeSet<(NodeId, NodeId)>,
     /// Extra loss probabilities in force, by the fault that set them.
@@ -189,6 +235,7 @@ impl Network {
             default,
             overrides: BTreeMap::new(),
             partitions: BTreeMap::new(),
+            partition_bytes: 0,
             next_partition: 0,
             held: BTreeSet::new(),
             lossy: BTreeMap::new(),
@@ -260,15 +307,33 @@ impl Network {
     fn add_partition(&mut self, cut: Cut) -> PartitionId {
         let id = PartitionId(self.next_partition);
         self.next_partition += 1;
+        self.partition_bytes += match &cut {
+            Cut::Groups(g) => Cut::bytes(true, g.len()),
+            Cut::OneWay(s) => Cut::bytes(false, s.len()),
+        };
         self.partitions.insert(id, cut);
         self.update_plain();
         id
     }
 
+    /// Errs if one more partition (of groups, or one-way) would pass
+    /// [`MAX_PARTITIONS`] or [`MAX_PARTITION_BYTES`]; checked before the
+    /// partition's memory is taken.
+    fn check_room(&self, groups: bool) -> Result<()> {
+        check_partition_room(
+            self.partitions.len() + 1,
+            self.partition_bytes + Cut::bytes(groups, self.n),
+            self.n,
+        )
+    }
+
     /// Splits the cluster into groups: messages between different groups are
     /// dropped in both directions. Nodes in no group form one more group.
-    /// Returns the partition's id, to heal it alone.
+    /// Returns the partition's id, to heal it alone. Errors on an unknown
+    /// node, a node in two groups, or a partition past [`MAX_PARTITIONS`] or
+    /// [`MAX_PARTITION_BYTES`].
     pub fn partition(&mut self, groups: &[Vec<NodeId>]) -> Result<PartitionId> {
+        self.check_room(true)?;
         let mut group_of = vec![u32::MAX; self.n];
         for (g, members) in groups.iter().enumerate() {
             for &m in members {
@@ -289,6 +354,7 @@ impl Network {
     /// Drops every message from any node in `from` to any node in `to`, but
     /// not the other way (a one-way partition: `to` can still reach `from`).
     pub fn partition_oneway(&mut self, from: &[NodeId], to: &[NodeId]) -> Result<PartitionId> {
+        self.check_room(false)?;
         let mut side = vec![0u8; self.n];
         for &a in from {
             self.check_node("one-way partition from", a)?;
@@ -304,7 +370,12 @@ impl Network {
     /// Ends one partition; links other partitions cut stay cut. Errors if no
     /// partition with this id is in force.
     pub fn heal(&mut self, id: PartitionId) -> Result<()> {
-        if self.partitions.remove(&id).is_none() {
+        if let Some(cut) = self.partitions.remove(&id) {
+            self.partition_bytes -= match &cut {
+                Cut::Groups(g) => Cut::bytes(true, g.len()),
+                Cut::OneWay(s) => Cut::bytes(false, s.len()),
+            };
+        } else {
             return Err(Error::invalid(
                 "partition id",
                 id.0,
@@ -321,12 +392,18 @@ impl Network {
     /// Ends every partition.
     pub fn heal_all(&mut self) {
         self.partitions.clear();
+        self.partition_bytes = 0;
         self.update_plain();
     }
 
     /// The partitions in force.
     pub fn partitions(&self) -> Vec<PartitionId> {
         self.partitions.keys().copied().collect()
+    }
+
+    /// True if partition `id` is in force (not healed yet).
+    pub fn in_force(&self, id: PartitionId) -> bool {
+        self.partitions.contains_key(&id)
     }
 
     /// True if messages from `from` to `to` are currently dropped by a
@@ -425,16 +502,24 @@ impl Network {
             return Verdict::Dropped(DropReason::Loss);
         }
         let mut d1 = cfg.latency.sample(rng);
-        let d2 = if cfg.duplicate > 0.0 && rng::chance(rng, cfg.duplicate) {
+        let mut d2 = if cfg.duplicate > 0.0 && rng::chance(rng, cfg.duplicate) {
             Some(cfg.latency.sample(rng))
         } else {
             None
         };
         if cfg.fifo {
+            // The copy and then its duplicate take their places in the
+            // link's order: neither overtakes an earlier message, and no
+            // later message overtakes either.
             let last = self.fifo_last.entry((from, to)).or_insert(SimTime::ZERO);
             let at = (now + d1).max(*last);
             *last = at;
             d1 = at.since(now);
+            if let Some(d) = d2.as_mut() {
+                let again = (now + *d).max(*last);
+                *last = again;
+                *d = again.since(now);
+            }
             if self.fifo_last.len() >= self.fifo_prune_at {
                 self.fifo_last.retain(|_, t| *t > now);
                 self.fifo_prune_at = (2 * self.fifo_last.len()).max(1024);

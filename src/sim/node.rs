@@ -81,8 +81,10 @@ pub trait Node: Clone {
     /// The durable state (`()` for a node without a disk).
     type Disk: Clone + Debug + Default;
 
-    /// Called once at time zero, in node-id order (unless a fault plan
-    /// crashes the node at time zero: then only when it recovers).
+    /// Called once at time zero, in node-id order (unless the node is
+    /// crashed before then, by a fault plan at time zero or by
+    /// `Sim::crash`/`Sim::bounce` between `build` and the run: then it runs
+    /// `on_recover` when it restarts, and never `on_start` as well).
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         let _ = ctx;
     }

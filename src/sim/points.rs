@@ -43,6 +43,13 @@ pub struct CrashPoint {
     pub label: String,
 }
 
+/// Most crash points one run records with
+/// [`crate::sim::Builder::record_crash_points`]: 1,000,000 (each costs a
+/// label, and each is meant to become one run of a checker that crashes the
+/// scenario there; [`crate::error::limits::RUNS`]). A run that reaches more
+/// stops with an error.
+pub const MAX_RECORDED: usize = crate::error::limits::RUNS;
+
 /// The engine's crash-point state.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Points {
@@ -60,6 +67,8 @@ pub(crate) struct Points {
     pub log: Vec<CrashPoint>,
     /// The point the run crashed at, once reached.
     pub hit: Option<CrashPoint>,
+    /// A point was reached with the record full ([`MAX_RECORDED`]).
+    pub full: bool,
 }
 
 impl Points {
@@ -75,7 +84,10 @@ impl Points {
         let index = self.next;
         self.next += 1;
         let crash = self.crash_at == Some(index);
-        if self.record || crash {
+        if self.record && self.log.len() >= MAX_RECORDED {
+            self.full = true;
+        }
+        if (self.record && !self.full) || crash {
             let p = CrashPoint {
                 index,
                 node,
@@ -83,7 +95,7 @@ impl Points {
                 kind,
                 label: label(),
             };
-            if self.record {
+            if self.record && !self.full {
                 self.log.push(p.clone());
             }
             if crash {

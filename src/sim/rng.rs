@@ -13,6 +13,7 @@
 //! samplers (see the `ziggurat` module for why the crate does not depend on
 //! `rand` itself).
 
+use super::time::SimDuration;
 use rand_core::{RngCore, SeedableRng};
 
 mod ziggurat;
@@ -106,4 +107,66 @@ pub fn fingerprint(bytes: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0000_0100_0000_01B3);
     }
     mix64(h)
+}
+
+/// A range of virtual durations to draw from: `a..b` (end excluded) or
+/// `a..=b` (end included). See [`RandomDuration`].
+pub trait DurationRange {
+    /// The range's start.
+    fn start_duration(&self) -> SimDuration;
+    /// The smallest and the largest duration in the range, or `None` if it
+    /// is empty.
+    fn inclusive(&self) -> Option<(SimDuration, SimDuration)>;
+}
+
+impl DurationRange for std::ops::Range<SimDuration> {
+    fn start_duration(&self) -> SimDuration {
+        self.start
+    }
+    fn inclusive(&self) -> Option<(SimDuration, SimDuration)> {
+        (self.start < self.end).then(|| (self.start, SimDuration(self.end.0 - 1)))
+    }
+}
+
+impl DurationRange for std::ops::RangeInclusive<SimDuration> {
+    fn start_duration(&self) -> SimDuration {
+        *self.start()
+    }
+    fn inclusive(&self) -> Option<(SimDuration, SimDuration)> {
+        (self.start() <= self.end()).then(|| (*self.start(), *self.end()))
+    }
+}
+
+/// Random durations from any random stream, without writing
+/// `SimDuration(rng.random_range(ms(1).0..=ms(3).0))`: in a handler,
+/// `ctx.rng().duration(ms(1)..=ms(3))` (a jittered timeout, a think time).
+///
+/// ```
+/// use thinkdist::prelude::*;
+/// let mut rng = thinkdist::sim::rng::stream(7, 4, 0, 0);
+/// let d = rng.duration(ms(1)..=ms(3));
+/// assert!(ms(1) <= d && d <= ms(3));
+/// assert_eq!(rng.duration(ms(5)..=ms(5)), ms(5));
+/// // An empty range gives its start, never a panic in a handler.
+/// assert_eq!(rng.duration(ms(5)..ms(5)), ms(5));
+/// ```
+pub trait RandomDuration {
+    /// A duration drawn uniformly, to the nanosecond, from `range` (`a..b`
+    /// or `a..=b`). A handler cannot return an error, so an empty range
+    /// (`a..a`, or an end before its start) gives its start instead of
+    /// failing.
+    fn duration(&mut self, range: impl DurationRange) -> SimDuration;
+}
+
+impl<R: RngCore + ?Sized> RandomDuration for R {
+    fn duration(&mut self, range: impl DurationRange) -> SimDuration {
+        let Some((lo, hi)) = range.inclusive() else {
+            return range.start_duration();
+        };
+        let span = u128::from(hi.0 - lo.0) + 1;
+        // Multiply-shift, as `index` does: bias below span / 2^64 (under
+        // 2^-32 for spans up to 4 s).
+        let x = (u128::from(self.next_u64()) * span) >> 64;
+        SimDuration(lo.0 + x as u64)
+    }
 }

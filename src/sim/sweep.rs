@@ -12,12 +12,20 @@
 //! ([`Sweep::seeds`]: `derive_seed(base, domain::SWEEP, point, seed_index)`).
 //!
 //! Progress goes to **stdout** (a notebook's headless run treats stderr output
-//! as a failure), and only for sweeps that take longer than about 2 s, at most
-//! ten lines:
+//! as a failure), for sweeps of at least [`PROGRESS_MIN_RUNS`] runs, one line
+//! per quarter of the runs:
 //!
 //! ```text
-//! sweep: 32/64 runs (32 points × 2 seeds), 3.1 s elapsed, ~3.1 s left
+//! sweep: 50 of 200 runs done
 //! ```
+//!
+//! Why counts and nothing else: whatever a cell prints is saved in the
+//! notebook, so a line with a wall-clock time ("3.1 s elapsed") or one
+//! printed only when the sweep happened to be slow makes two runs of the same
+//! notebook differ. These lines depend on the number of runs alone: same
+//! seed, same parameters, same output, on every machine and thread count.
+//! Why whole lines: evcxr forwards a cell's output line by line, so a status
+//! overwritten in place with `\r` would show nothing until the sweep ended.
 //!
 //! ```
 //! use thinkdist::prelude::*; // brings `SweepCi`, for `mean_ci` on results
@@ -49,13 +57,16 @@ use std::any::Any;
 use std::io::Write;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
 
-/// Sweeps shorter than this print no progress at all.
-const QUIET_FOR: Duration = Duration::from_secs(2);
-/// At most this many progress lines (one per tenth of the jobs done).
-const MAX_LINES: usize = 10;
+/// Sweeps of fewer runs than this print no progress (change it with
+/// [`Sweep::progress_min_runs`]).
+pub const PROGRESS_MIN_RUNS: usize = 100;
+/// Progress lines per sweep: one per quarter of the runs.
+const LINES: usize = 4;
+
+/// Where progress lines go instead of stdout (for tests).
+type Sink = Arc<Mutex<Vec<u8>>>;
 
 /// Where the seeds of each point come from.
 #[derive(Debug, Clone)]
@@ -70,13 +81,17 @@ enum Seeds {
 /// docs](self).
 ///
 /// Defaults: one derived seed per point (base seed 0), as many threads as
-/// [`std::thread::available_parallelism`] reports, progress on.
+/// [`std::thread::available_parallelism`] reports, progress on for sweeps of
+/// at least [`PROGRESS_MIN_RUNS`] runs, lines named "sweep".
 #[derive(Debug, Clone)]
 pub struct Sweep<P> {
     points: Vec<P>,
     seeds: Seeds,
     threads: Option<usize>,
     progress: bool,
+    min_runs: usize,
+    name: String,
+    sink: Option<Sink>,
 }
 
 /// The results of one point of a sweep, in seed order.
@@ -109,6 +124,9 @@ impl<P: Sync> Sweep<P> {
             seeds: Seeds::Derived { base: 0, n: 1 },
             threads: None,
             progress: true,
+            min_runs: PROGRESS_MIN_RUNS,
+            name: "sweep".into(),
+            sink: None,
         }
     }
 
@@ -147,10 +165,31 @@ impl<P: Sync> Sweep<P> {
         self
     }
 
-    /// Prints progress to stdout for sweeps longer than about 2 s (default
-    /// on).
+    /// Prints a line per quarter of the runs to stdout, for sweeps of at
+    /// least [`PROGRESS_MIN_RUNS`] runs (default on; see the [module
+    /// docs](self)).
     pub fn progress(mut self, on: bool) -> Self {
         self.progress = on;
+        self
+    }
+
+    /// Prints progress for sweeps of at least `n` runs (default
+    /// [`PROGRESS_MIN_RUNS`]; 0 or 1: every sweep), for a few long runs.
+    pub fn progress_min_runs(mut self, n: usize) -> Self {
+        self.min_runs = n;
+        self
+    }
+
+    /// What progress lines call the sweep (default "sweep").
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Writes progress lines into `sink` instead of stdout (for tests).
+    #[doc(hidden)]
+    pub fn progress_sink(mut self, sink: Arc<Mutex<Vec<u8>>>) -> Self {
+        self.sink = Some(sink);
         self
     }
 
@@ -208,7 +247,14 @@ impl<P: Sync> Sweep<P> {
             ));
         }
         let seeds: Vec<u64> = (0..jobs).map(|k| self.seed_of(k / per, k % per)).collect();
-        let progress = Progress::new(self.progress, jobs, self.points.len(), per);
+        let progress = Progress {
+            on: self.progress && jobs >= self.min_runs.max(1),
+            name: &self.name,
+            jobs,
+            done: AtomicUsize::new(0),
+            printed: Mutex::new(0),
+            sink: self.sink.clone(),
+        };
 
         // Lowest index of a failed job so far (`jobs` if none): later jobs
         // are skipped, earlier ones still run, so the reported failure is
@@ -216,6 +262,9 @@ impl<P: Sync> Sweep<P> {
         let first_failure = AtomicUsize::new(jobs);
         let run_job = |k: usize| -> Outcome<R> {
             if k > first_failure.load(Ordering::Relaxed) {
+                // Counted as done, so the progress lines do not depend on
+                // which jobs the threads skipped.
+                progress.job_done();
                 return Outcome::Skipped;
             }
             let point = &self.points[k / per];
@@ -292,58 +341,52 @@ impl<P: Sync> Sweep<P> {
     }
 }
 
-/// Progress lines on stdout: silent for the first ~2 s, then at most one line
-/// per tenth of the jobs.
-struct Progress {
+/// Progress lines: one per quarter of the jobs, with counts only, in order
+/// whatever the threads do.
+struct Progress<'a> {
     on: bool,
-    start: Instant,
+    name: &'a str,
     jobs: usize,
-    points: usize,
-    per: usize,
     done: AtomicUsize,
-    /// Tenths already reported.
+    /// Quarters already reported.
     printed: Mutex<usize>,
+    sink: Option<Sink>,
 }
 
-impl Progress {
-    fn new(on: bool, jobs: usize, points: usize, per: usize) -> Self {
-        Progress {
-            on,
-            start: Instant::now(),
-            jobs,
-            points,
-            per,
-            done: AtomicUsize::new(0),
-            printed: Mutex::new(0),
-        }
-    }
-
+impl Progress<'_> {
     fn job_done(&self) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         if !self.on || self.jobs == 0 {
             return;
         }
-        let elapsed = self.start.elapsed();
-        if elapsed < QUIET_FOR {
-            return;
-        }
-        let tenth = done * MAX_LINES / self.jobs;
+        let reached = done * LINES / self.jobs;
         let Ok(mut printed) = self.printed.lock() else {
             return;
         };
-        if tenth <= *printed {
-            return;
+        // Each quarter is printed once, in order, with the count at which
+        // it is reached (not the count when a thread got here).
+        while *printed < reached {
+            let before = (*printed * self.jobs).div_ceil(LINES);
+            *printed += 1;
+            let at = (*printed * self.jobs).div_ceil(LINES);
+            if at == before {
+                continue; // fewer jobs than lines: one line per job
+            }
+            let line = format!("{}: {at} of {} runs done\n", self.name, self.jobs);
+            match &self.sink {
+                Some(sink) => {
+                    if let Ok(mut buf) = sink.lock() {
+                        buf.extend_from_slice(line.as_bytes());
+                    }
+                }
+                None => {
+                    let mut out = std::io::stdout().lock();
+                    // Progress is a courtesy: a closed stdout must not fail
+                    // the sweep.
+                    let _ = out.write_all(line.as_bytes());
+                    let _ = out.flush();
+                }
+            }
         }
-        *printed = tenth;
-        let secs = elapsed.as_secs_f64();
-        let left = secs * (self.jobs - done) as f64 / done as f64;
-        let mut out = std::io::stdout().lock();
-        // Progress is a courtesy: a closed stdout must not fail the sweep.
-        let _ = writeln!(
-            out,
-            "sweep: {done}/{} runs ({} points × {} seeds), {secs:.1} s elapsed, ~{left:.1} s left",
-            self.jobs, self.points, self.per
-        );
-        let _ = out.flush();
     }
 }

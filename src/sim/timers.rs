@@ -9,6 +9,10 @@
 //! (the set of cancelled ids the engine used to keep grew with every such
 //! call). Generations wrap after 2^32 reuses of one slot, far beyond any
 //! run's timers in flight at once.
+//!
+//! The stale events themselves are counted by the engine and removed from
+//! the queue when they outnumber the live ones (`Core::compact`), so memory
+//! follows the timers pending, not the timers ever cancelled.
 
 use super::node::TimerId;
 
@@ -46,6 +50,9 @@ impl TimerKey {
 }
 
 impl Timers {
+    /// Bytes one pending timer holds in the slab.
+    pub const SLOT_BYTES: usize = std::mem::size_of::<Slot>();
+
     /// A new pending timer of node `owner`.
     #[inline]
     pub fn set(&mut self, owner: u32) -> TimerKey {
@@ -87,6 +94,15 @@ impl Timers {
         Some(owner)
     }
 
+    /// True if the timer of this queue event is still pending (not fired,
+    /// cancelled or discarded by a crash).
+    #[inline]
+    pub fn is_pending(&self, key: TimerKey) -> bool {
+        self.slots
+            .get(key.slot as usize)
+            .is_some_and(|s| s.live && s.gen == key.gen)
+    }
+
     /// Cancels a pending timer of `owner`; false if it already fired, was
     /// cancelled, or is not `owner`'s.
     pub fn cancel(&mut self, id: TimerId, owner: u32) -> bool {
@@ -100,14 +116,18 @@ impl Timers {
         }
     }
 
-    /// Discards every pending timer of `owner` (it crashed).
-    pub fn crash(&mut self, owner: u32) {
+    /// Discards every pending timer of `owner` (it crashed); returns how
+    /// many (their queue events are now stale).
+    pub fn crash(&mut self, owner: u32) -> usize {
+        let mut n = 0;
         for i in 0..self.slots.len() {
             let s = self.slots[i];
             if s.live && s.owner == owner {
                 self.free(i as u32);
+                n += 1;
             }
         }
+        n
     }
 
     /// Timers pending (set, not fired, not cancelled).

@@ -4,10 +4,12 @@
 //! and for a node's local view. Checks do not read it: properties see typed
 //! events ([`crate::sim::monitor`]).
 //!
-//! The trace is capped (default 10,000 events) so a long run cannot exhaust
-//! memory; past the cap nothing more is stored, and the sends that were not
-//! recorded are counted ([`Trace::overflow`]) so a reader knows the trace is cut. Switch it off with
-//! `Builder::trace(0)`; then the hot path formats nothing.
+//! The trace is capped (default 10,000 events, and at most [`MAX_BYTES`]
+//! of events and labels whatever the count) so a long run cannot exhaust
+//! memory, not even one writing a long note on every event; past the cap
+//! nothing more is stored, and what was not recorded is counted
+//! ([`Trace::overflow`]) so a reader knows the trace is cut. Switch it off
+//! with `Builder::trace(0)`; then the hot path formats nothing.
 
 use super::net::{DropReason, NodeId};
 use super::time::SimTime;
@@ -68,15 +70,24 @@ pub struct TraceEvent {
     pub label: String,
 }
 
+/// Most bytes one trace keeps, events and labels together (128 MiB): a
+/// million events with short labels fit; a 10 kB note on every event stops
+/// the recording after about 13,000 of them.
+pub const MAX_BYTES: usize = 128 << 20;
+
 /// A capped list of [`TraceEvent`]s in the order they happened.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Trace {
     cap: usize,
     events: Vec<TraceEvent>,
     overflow: u64,
-    /// `cap - events.len()`: one load tells the hot path whether to record.
+    /// `cap - events.len()`, or 0 once [`MAX_BYTES`] is reached: one load
+    /// tells the hot path whether to record.
     #[serde(skip)]
     room: usize,
+    /// Bytes kept: events and their labels.
+    #[serde(skip)]
+    bytes: usize,
 }
 
 impl Trace {
@@ -87,6 +98,7 @@ impl Trace {
             events: Vec::new(),
             overflow: 0,
             room: cap,
+            bytes: 0,
         }
     }
 
@@ -101,12 +113,19 @@ impl Trace {
         self.cap > 0
     }
 
-    /// Records one event (or counts it as overflow past the cap).
+    /// Records one event (or counts it as overflow past the cap, in count
+    /// or in bytes).
     pub fn push(&mut self, e: TraceEvent) {
-        if self.room > 0 {
+        let cost = std::mem::size_of::<TraceEvent>() + e.label.len();
+        if self.room > 0 && self.bytes + cost <= MAX_BYTES {
             self.room -= 1;
+            self.bytes += cost;
             self.events.push(e);
         } else {
+            if self.room > 0 {
+                // Full by bytes: record nothing more (and format nothing).
+                self.room = 0;
+            }
             self.overflow += 1;
         }
     }
@@ -122,7 +141,8 @@ impl Trace {
         &self.events
     }
 
-    /// How many sends happened after the cap was reached (not recorded).
+    /// How many events were not recorded because the cap was reached
+    /// (sends after it are counted even though nothing is formatted).
     pub fn overflow(&self) -> u64 {
         self.overflow
     }

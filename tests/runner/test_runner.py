@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -239,6 +240,40 @@ def final_counts(stdout: str) -> tuple[int, int]:
     if not match:
         raise AssertionError(f"last line is not 'N passed, M failed': {last!r}")
     return int(match.group(1)), int(match.group(2))
+
+
+class NotebookFilterTests(unittest.TestCase):
+    """The git filter ``nbclean`` (scripts/setup.sh, .gitattributes): a
+    notebook JupyterLab saved with outputs is stored by git without them."""
+
+    def test_git_stores_a_notebook_without_the_outputs_lab_saved(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            repo = Path(tmp)
+            git = lambda *a: subprocess.run(["git", "-C", str(repo), *a], check=True,
+                                            capture_output=True, text=True).stdout
+            git("init", "-q")
+            git("config", "user.email", "t@example.org")
+            git("config", "user.name", "t")
+            (repo / "scripts").mkdir()
+            shutil.copy(REPO / "scripts" / "clean_notebooks.py", repo / "scripts")
+            shutil.copy(REPO / ".gitattributes", repo / ".gitattributes")
+            git("config", "filter.nbclean.clean", f"{sys.executable} scripts/clean_notebooks.py --stdin")
+            (repo / "notebooks").mkdir()
+            nb = new_notebook(cells=[new_code_cell("let x = 1;")])
+            path = repo / "notebooks" / "01-x.ipynb"
+            nbformat.write(nb, path)
+            git("add", ".")
+            git("commit", "-qm", "clean")
+            committed = path.read_bytes()
+            # Lab saves outputs into the file.
+            nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1")]
+            nb.cells[0].execution_count = 1
+            nbformat.write(nb, path)
+            self.assertEqual(git("diff", "--stat"), "")  # nothing to commit
+            git("add", ".")
+            stored = git("show", ":notebooks/01-x.ipynb").encode()
+            self.assertEqual(stored, committed)  # byte for byte, still clean
+            self.assertEqual(nbformat.read(path, as_version=4).cells[0].outputs[0].text, "1")  # kept
 
 
 class StepsTests(unittest.TestCase):
@@ -503,6 +538,45 @@ class LabSlotSeedTests(unittest.TestCase):
             self.run_kernel_sh(root)
             self.assertEqual((slot / "target" / "release" / "libserde.rlib").read_text(), "newer")
 
+    def test_a_slot_without_compiled_dependencies_is_seeded_again(self):
+        # A slot left with a target/ folder but no compiled dependencies (how
+        # it got so does not matter) is not warm: seed it, or its next kernel
+        # compiles every dependency.
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            warm = root / "build" / "evcxr-tmp" / "evcxr" / "target" / "release" / "deps"
+            warm.mkdir(parents=True)
+            (warm / "libserde-1.rlib").write_text("compiled")
+            (warm / "libplotters-2.rlib").write_text("compiled")
+            stale = root / "build" / "lab" / "slot-0" / "target" / "release" / "deps"
+            stale.mkdir(parents=True)
+            (stale / "libserde-1.rlib").write_text("own build")  # one of two
+            slot = Path(self.run_kernel_sh(root))
+            self.assertEqual(slot, root / "build" / "lab" / "slot-0")
+            deps = slot / "target" / "release" / "deps"
+            self.assertEqual((deps / "libplotters-2.rlib").read_text(), "compiled")
+            self.assertEqual((deps / "libserde-1.rlib").read_text(), "compiled")
+
+    def test_a_second_kernel_gets_a_warm_slot_too(self):
+        # A class opens a second notebook while the first one's kernel runs.
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            warm = root / "build" / "evcxr-tmp" / "evcxr" / "target" / "release"
+            warm.mkdir(parents=True)
+            (warm / "libserde.rlib").write_text("compiled")
+            lab = root / "build" / "lab"
+            lab.mkdir(parents=True)
+            # The first kernel holds slot 0.
+            holder = subprocess.Popen(["flock", str(lab / "slot-0.lock"), "sleep", "30"])
+            try:
+                time.sleep(0.3)
+                slot = Path(self.run_kernel_sh(root))
+            finally:
+                holder.kill()
+                holder.wait()
+            self.assertEqual(slot, lab / "slot-1")
+            self.assertEqual((slot / "target" / "release" / "libserde.rlib").read_text(), "compiled")
+
     def test_no_copy_while_a_headless_run_holds_the_lock(self):
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
@@ -549,6 +623,26 @@ class LabKernelTests(unittest.TestCase):
         for path in first:
             self.assertTrue(path.strip('"').startswith(lab + "/slot-"), path)
         self.assertEqual(sorted(tmpdirs()), sorted(first))  # kept: the next session is warm
+
+
+@unittest.skipUnless(HAVE_KERNEL, "Jupyter kernel 'rust' not registered (run scripts/setup.sh)")
+class NewLessonsTests(unittest.TestCase):
+    """``lab.sh --new DIR``: a teacher's own folder, outside notebooks/, whose
+    starter notebook runs with the project's build settings."""
+
+    def test_a_new_lesson_folder_runs_headless(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "my course"
+            r = subprocess.run(["bash", str(REPO / "scripts" / "lab.sh"), "--new", str(folder),
+                                "--prepare"], capture_output=True, text=True, cwd=tmp)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            lesson = folder / "00-my-lesson.ipynb"
+            self.assertTrue(lesson.is_file())
+            out = Path(tmp) / "executed"
+            r = subprocess.run([sys.executable, str(REPO / "scripts" / "run_notebooks.py"),
+                                str(lesson), "--out", str(out)], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr[-2000:])
+            self.assertEqual(final_counts(r.stdout), (1, 0))
 
 
 def evaluate(km, code: str, timeout: int = 120) -> str:

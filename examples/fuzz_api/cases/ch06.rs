@@ -14,6 +14,14 @@ use thinkdist::prelude::*;
 use thinkdist::txn::saga::{check_final, Compensation, Saga};
 use thinkdist::txn::two_phase::Variant;
 
+/// One [`Cases::vary`] per row, in order: `"field", VALUES => path` sets
+/// `base.path` to each value of `VALUES` and runs the body on it.
+macro_rules! vary_fields {
+    ($c:expr, $t:expr, $m:expr, $base:expr, $b:expr; $($name:literal, $gen:expr => $($path:ident).+),* $(,)?) => {
+        $( $c.vary($t, $m, $base, $name, $gen, |p, v| p.$($path).+ = v, $b); )*
+    };
+}
+
 fn atomicity(c: &mut Cases) {
     let base = AtomicityParams {
         txns: 2,
@@ -31,28 +39,14 @@ fn atomicity(c: &mut Cases) {
         Ok(())
     });
     let (t, m) = ("AtomicityParams", "every_crash_point+explore");
-    c.vary(t, m, &base, "seed", U64, |p, v| p.seed = v, &b);
-    c.vary(
-        t,
-        m,
-        &base,
-        "participants",
-        USIZE,
-        |p, v| p.participants = v,
-        &b,
+    vary_fields!(c, t, m, &base, &b;
+        "seed", U64 => seed,
+        "participants", USIZE => participants,
+        "clients", USIZE => clients,
+        "txns", U64 => txns,
+        "restart_after", DUR => restart_after,
+        "horizon", DUR => horizon,
     );
-    c.vary(t, m, &base, "clients", USIZE, |p, v| p.clients = v, &b);
-    c.vary(t, m, &base, "txns", U64, |p, v| p.txns = v, &b);
-    c.vary(
-        t,
-        m,
-        &base,
-        "restart_after",
-        DUR,
-        |p, v| p.restart_after = v,
-        &b,
-    );
-    c.vary(t, m, &base, "horizon", DUR, |p, v| p.horizon = v, &b);
     for &(n, k) in RUNS {
         c.add(
             format!("AtomicityParams::default().explore(Correct, {n})"),
@@ -82,28 +76,14 @@ fn blocking(c: &mut Cases) {
         chart(by_situation_chart(&runs))
     });
     let (t, m) = ("BlockingParams", "run");
-    c.vary(t, m, &base, "seed", U64, |p, v| p.seed = v, &b);
-    c.vary(
-        t,
-        m,
-        &base,
-        "participants",
-        USIZE,
-        |p, v| p.participants = v,
-        &b,
+    vary_fields!(c, t, m, &base, &b;
+        "seed", U64 => seed,
+        "participants", USIZE => participants,
+        "link_mean", DUR => link_mean,
+        "repair_mean", DUR => repair_mean,
+        "ask_every", DUR => ask_every,
+        "seeds", RUNS => seeds,
     );
-    c.vary(t, m, &base, "link_mean", DUR, |p, v| p.link_mean = v, &b);
-    c.vary(
-        t,
-        m,
-        &base,
-        "repair_mean",
-        DUR,
-        |p, v| p.repair_mean = v,
-        &b,
-    );
-    c.vary(t, m, &base, "ask_every", DUR, |p, v| p.ask_every = v, &b);
-    c.vary(t, m, &base, "seeds", RUNS, |p, v| p.seeds = v, &b);
     c.add("blocking_tail(no runs)", || {
         chart(blocking_tail(&[], ms(1)))
     });
@@ -124,9 +104,11 @@ fn latency(c: &mut Cases) {
         chart(r.chart())
     });
     let (t, m) = ("LatencyParams", "run");
-    c.vary(t, m, &base, "seed", U64, |p, v| p.seed = v, &b);
-    c.vary(t, m, &base, "link_mean", DUR, |p, v| p.link_mean = v, &b);
-    c.vary(t, m, &base, "txns", U64, |p, v| p.txns = v, &b);
+    vary_fields!(c, t, m, &base, &b;
+        "seed", U64 => seed,
+        "link_mean", DUR => link_mean,
+        "txns", U64 => txns,
+    );
     let lists: Vec<(String, Vec<usize>)> = vec![
         ("[]".into(), vec![]),
         ("[0]".into(), vec![0]),
@@ -175,55 +157,17 @@ fn sagas(c: &mut Cases) {
         chart(compare_chart(&rows))
     });
     let (t, m) = ("SagaParams", "explore+compare");
-    c.vary(t, m, &base, "seed", U64, |p, v| p.seed = v, &b);
-    c.vary(t, m, &base, "clients", USIZE, |p, v| p.clients = v, &b);
-    c.vary(t, m, &base, "trips", U64, |p, v| p.trips = v, &b);
-    c.vary(t, m, &base, "link_mean", DUR, |p, v| p.link_mean = v, &b);
-    c.vary(t, m, &base, "horizon", DUR, |p, v| p.horizon = v, &b);
-    c.vary(
-        t,
-        m,
-        &base,
-        "saga.services",
-        USIZE,
-        |p, v| p.saga.services = v,
-        &b,
-    );
-    c.vary(
-        t,
-        m,
-        &base,
-        "saga.refuse",
-        PROB,
-        |p, v| p.saga.refuse = v,
-        &b,
-    );
-    c.vary(
-        t,
-        m,
-        &base,
-        "saga.timeout",
-        DUR,
-        |p, v| p.saga.timeout = v,
-        &b,
-    );
-    c.vary(
-        t,
-        m,
-        &base,
-        "saga.attempts",
-        USIZE,
-        |p, v| p.saga.attempts = v,
-        &b,
-    );
-    c.vary(
-        t,
-        m,
-        &base,
-        "saga.retry_every",
-        DUR,
-        |p, v| p.saga.retry_every = v,
-        &b,
+    vary_fields!(c, t, m, &base, &b;
+        "seed", U64 => seed,
+        "clients", USIZE => clients,
+        "trips", U64 => trips,
+        "link_mean", DUR => link_mean,
+        "horizon", DUR => horizon,
+        "saga.services", USIZE => saga.services,
+        "saga.refuse", PROB => saga.refuse,
+        "saga.timeout", DUR => saga.timeout,
+        "saga.attempts", USIZE => saga.attempts,
+        "saga.retry_every", DUR => saga.retry_every,
     );
     for &(n, k) in RUNS {
         c.add(

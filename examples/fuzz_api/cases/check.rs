@@ -390,7 +390,7 @@ fn histories(c: &mut Cases) {
                     h.outcome_counts(),
                     h.txn(u64::MAX).is_some(),
                 );
-                let found = iso::anomalies(&h);
+                let found = iso::anomalies(&h)?;
                 let _ = iso::counts(&found);
                 for f in found.iter().take(5) {
                     let _ = (f.anomaly.name(), f.anomaly.adya(), &f.explanation);

@@ -58,7 +58,7 @@ fn recorders(c: &mut Cases) {
                         r.record(ms(i));
                     }
                     let p = r.percentile(q)?;
-                    let _ = r.percentiles(&[q, 50.0])?;
+                    let _ = r.percentiles(&[q, 0.5])?;
                     ensure(p <= ms(99), || format!("percentile {q} = {p}"))
                 },
             );
@@ -439,13 +439,14 @@ fn theory(c: &mut Cases) {
     for (i, (hn, q)) in hand.into_iter().enumerate() {
         let all: &[(&str, f64)] = &[
             ("0", 0.0),
-            ("50", 50.0),
-            ("99.9", 99.9),
-            ("100-1e-13", 100.0 - 1e-13),
-            ("100", 100.0),
+            ("0.5", 0.5),
+            ("0.999", 0.999),
+            ("1-1e-15", 1.0 - 1e-15),
+            ("1", 1.0),
+            ("99 (per cent)", 99.0),
             ("NaN", f64::NAN),
         ];
-        let few: &[(&str, f64)] = &[("50", 50.0), ("100", 100.0), ("NaN", f64::NAN)];
+        let few: &[(&str, f64)] = &[("0.5", 0.5), ("1", 1.0), ("NaN", f64::NAN)];
         for &(qn, pct) in if i < 2 { all } else { few } {
             c.add(
                 format!("QueueMetrics[{hn}].time_in_system_percentile({qn})"),

@@ -404,4 +404,255 @@ pub fn add(c: &mut Cases) {
     properties(c);
     sweeps(c);
     traces(c);
+    soundness(c);
+    soundness_limits(c);
+}
+
+/// Sends to `to` on start, sets and cancels `timers` hour-long timers, and
+/// (if `syncs` > 0) syncs that often: the inputs issue 17 was about.
+#[derive(Clone, Debug)]
+struct Wild {
+    to: NodeId,
+    timers: u64,
+    syncs: u64,
+    local: Vec<SimTime>,
+}
+
+impl Node for Wild {
+    type Msg = ();
+    type Timer = ();
+    type Disk = DiskLog<u64>;
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        for _ in 0..self.timers {
+            let t = ctx.set_timer(hours(1), ());
+            ctx.cancel_timer(t);
+        }
+        for i in 0..self.syncs {
+            ctx.disk().push(i);
+            ctx.sync("entry");
+        }
+        self.local.push(ctx.local_now());
+        ctx.send(self.to, ());
+    }
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, _: NodeId, _: ()) {
+        self.local.push(ctx.local_now());
+    }
+}
+
+fn wild(to: NodeId) -> Wild {
+    Wild {
+        to,
+        timers: 0,
+        syncs: 0,
+        local: Vec::new(),
+    }
+}
+
+/// Issue 17, kernel: every case is named `issue17: …` (`--filter issue17`).
+fn soundness(c: &mut Cases) {
+    for &(nn, id) in NODE {
+        c.add(
+            format!("issue17: Ctx.send({nn}) in on_start, 2 nodes"),
+            move || {
+                let mut sim = Sim::builder().build(vec![wild(1), wild(id)])?;
+                sim.run_for(ms(10))?;
+                Ok(())
+            },
+        );
+    }
+    for &(an, a) in F64 {
+        for &(bn, b) in &F64[..8] {
+            c.add(
+                format!("issue17: Latency::Mixture{{weights: [{an}, {bn}]}}"),
+                move || {
+                    let l = Latency::Mixture {
+                        weights: vec![a, b],
+                        parts: vec![Latency::constant(ms(1)), Latency::constant(ms(3))],
+                    };
+                    l.validate()?;
+                    let mut r = thinkdist::sim::rng::stream(1, 4, 0, 0);
+                    let x = (0..100).map(|_| l.sample(&mut r)).max().unwrap_or_default();
+                    ensure(
+                        x <= ms(3) && l.mean_ns() <= 3e6 && l.mean_ns() >= 1e6,
+                        || format!("mean {} max {x}", l.mean_ns()),
+                    )
+                },
+            );
+        }
+    }
+    for &(nn, id) in NODE {
+        c.add(
+            format!("issue17: FaultPlan.partition([[0, {nn}], [{nn}]])"),
+            move || {
+                let plan = FaultPlan::new().partition(ms(1), ms(5), vec![vec![0, id], vec![id]]);
+                finish_echo(echo_sim(Sim::builder().faults(plan))?)
+            },
+        );
+        c.add(
+            format!("issue17: Sim.heal(planned partition {nn})"),
+            move || {
+                let plan = FaultPlan::new().partition(ms(0), ms(5), vec![vec![0], vec![1]]);
+                let mut sim = echo_sim(Sim::builder().faults(plan))?;
+                sim.run_for(ms(1))?;
+                sim.heal(PartitionId(id as u64))?;
+                finish_echo(sim)
+            },
+        );
+    }
+    for &(pn, p) in F64 {
+        c.add(format!("issue17: FIFO link, duplicate {pn}"), move || {
+            let link = LinkConfig::new(Latency::uniform(ms(1), ms(9))?)
+                .duplicate(p)
+                .fifo(true);
+            finish_echo(echo_sim(Sim::builder().link(link))?)
+        });
+    }
+    for &(dn, d) in DUR {
+        for &(fn_, f) in &F64[..9] {
+            c.add(
+                format!("issue17: Builder.clock(1, ahead {dn}, drift {fn_})"),
+                move || {
+                    let clock = Clock::ahead(d).with_drift(f);
+                    let mut sim = Sim::builder()
+                        .clock(1, clock)
+                        .build(vec![wild(1), wild(0)])?;
+                    sim.run_for(ms(10))?;
+                    let seen = &sim.node(1)?.local;
+                    ensure(seen.windows(2).all(|w| w[0] <= w[1]), || {
+                        format!("{seen:?}")
+                    })
+                },
+            );
+        }
+        for &(nn, id) in NODE {
+            c.add(
+                format!("issue17: FaultPlan.clock_skew(0, {dn}, {nn}, behind {dn})"),
+                move || {
+                    let plan = FaultPlan::new().clock_skew(ms(0), d, id, Clock::behind(d));
+                    let mut sim = Sim::builder().faults(plan).build(vec![wild(1), wild(0)])?;
+                    sim.run_for(ms(10))?;
+                    let _ = (sim.local_time(0)?, sim.clock(1)?);
+                    Ok(sim.set_clock(id, Clock::behind(d))?)
+                },
+            );
+        }
+        for &(en, e) in DUR {
+            c.add(
+                format!("issue17: rng.duration({dn}..={en}) and ({dn}..{en})"),
+                move || {
+                    let mut r = thinkdist::sim::rng::stream(1, 4, 0, 0);
+                    let x = r.duration(d..=e);
+                    let y = r.duration(d..e);
+                    ensure(d > e || (d <= x && x <= e), || format!("{x} out of range"))?;
+                    ensure(d >= e || (d <= y && y < e), || format!("{y} out of range"))
+                },
+            );
+        }
+    }
+    for &(qn, q) in F64 {
+        c.add(
+            format!("issue17: LatencyRecorder percentile({qn}) of 1..=100 ms"),
+            move || {
+                let mut r = LatencyRecorder::exact();
+                for i in 1..=100 {
+                    r.record(ms(i));
+                }
+                let p = r.percentile(q)?;
+                ensure(p.0 as f64 <= (q * 100.0).ceil().max(1.0) * 1e6, || {
+                    format!("{p}")
+                })
+            },
+        );
+    }
+    for &(n, k) in USIZE {
+        c.add(
+            format!("issue17: Sweep.progress_min_runs({n}).name(..)"),
+            move || {
+                let sink = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+                Sweep::new(vec![1u8, 2, 3])
+                    .progress_min_runs(k)
+                    .name("x".repeat(100))
+                    .progress_sink(sink)
+                    .run(|p, s| Ok(u64::from(*p) ^ s))?;
+                Ok(())
+            },
+        );
+        c.add(
+            format!("issue17: DiskLog truncate/get/iter_from({n})"),
+            move || {
+                let mut log: DiskLog<u64> = (0..100).collect();
+                let _ = (log.get(k), log.iter_from(k).count());
+                log.truncate(k);
+                ensure(log.len() == k.min(100), || format!("len {}", log.len()))
+            },
+        );
+    }
+    c.add("issue17: Table.caption as a borrow, evcxr_output", || {
+        let t = Table::new(&["a"]).row(vec!["1".into()]);
+        let out = t.caption("x".repeat(10_000)).evcxr_output();
+        ensure(out.contains("<caption>") && t.rows().len() == 1, || {
+            out[..50].into()
+        })
+    });
+}
+
+/// Issue 17's resource limits: floods end in an error, in bounded memory.
+fn soundness_limits(c: &mut Cases) {
+    for &(n, k) in &U64[..6] {
+        for timers in [true, false] {
+            let what = if timers { "timers" } else { "sends" };
+            c.add(
+                format!("issue17: {k} {what} in one handler, max_pending 1000 ({n})"),
+                move || {
+                    let mut node = wild(0);
+                    if timers {
+                        node.timers = k;
+                    }
+                    let mut sim = Sim::builder().max_pending(1000).build(vec![node])?;
+                    sim.with_node(0, |_, ctx| {
+                        for _ in 0..k.min(100_000_000) {
+                            if timers {
+                                ctx.set_timer(secs(1), ());
+                            } else {
+                                ctx.send(0, ());
+                            }
+                        }
+                    })?;
+                    sim.run_for(ms(10))?;
+                    ensure(sim.pending() <= 1001, || {
+                        format!("{} pending", sim.pending())
+                    })
+                },
+            );
+        }
+    }
+    for &(n, k) in &U64[..5] {
+        c.add(
+            format!("issue17: {n} syncs with record_crash_points"),
+            move || {
+                let mut node = wild(0);
+                node.syncs = k.min(3_000_000);
+                let mut sim = Sim::builder().record_crash_points(true).build(vec![node])?;
+                sim.run_for(ms(10))?;
+                ensure(sim.crash_points().len() <= 1_000_000, || {
+                    "record not capped".into()
+                })
+            },
+        );
+    }
+    c.add("issue17: 20,000 partitions over 100,000 nodes", || {
+        let mut sim = Sim::builder().build(vec![wild(0); 100_000])?;
+        for _ in 0..20_000 {
+            sim.partition(&[vec![0]])?;
+        }
+        Ok(())
+    });
+    c.add("issue17: a million bounces, then run", || {
+        let mut sim = Sim::builder().build(vec![wild(0)])?;
+        for _ in 0..1_000_000 {
+            sim.bounce(0)?;
+        }
+        sim.run_for(secs(1))?;
+        ensure(sim.pending() <= 2, || format!("{} pending", sim.pending()))
+    });
 }

@@ -5,8 +5,8 @@
 use super::client_server::{ClientServerRun, RequestRecord};
 use crate::error::Result;
 use crate::plot::{
-    exponential_tail, segment_chart, sequence_diagram, tail_cdf, Figure, Mark, MarkKind, Opts,
-    Segment, SequenceDiagram, Series, Table,
+    erlang_tail, exponential_tail, segment_chart, sequence_diagram, tail_cdf, Figure, Mark,
+    MarkKind, Opts, Segment, SequenceDiagram, Table,
 };
 use crate::sim::latency::Latency;
 use crate::sim::time::{SimDuration, SimTime};
@@ -366,14 +366,7 @@ impl ClientServerRun {
         let x_max = total.iter().copied().fold(1.0, f64::max);
         let mut theory = Vec::new();
         if let Latency::Exponential { mean } = self.params.network {
-            let m = mean / 1e6;
-            let pts = (0..=200)
-                .map(|i| {
-                    let t = x_max * f64::from(i) / 200.0;
-                    (t, (-t / m).exp() * (1.0 + t / m))
-                })
-                .collect();
-            theory.push(Series::new("network: Erlang-2", pts));
+            theory.push(erlang_tail("network: Erlang-2", 2, mean / 1e6, x_max)?);
         }
         if let Latency::Exponential { mean } = self.params.processing {
             theory.push(exponential_tail(

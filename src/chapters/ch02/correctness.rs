@@ -203,14 +203,7 @@ pub fn round_trip_cdf(p: &ClientServer, t: f64) -> f64 {
     else {
         return 1.0;
     };
-    let (l, m) = (1e6 / a, 1e6 / b);
-    let c = l - m;
-    let second = if (c * t).abs() < 1e-9 {
-        l * l * t * t * (-m * t).exp() / 2.0
-    } else {
-        l * l * (-m * t).exp() * (1.0 - (-c * t).exp() * (1.0 + c * t)) / (c * c)
-    };
-    let tail = (-l * t).exp() * (1.0 + l * t) + second;
+    let tail = crate::measure::theory::round_trip_tail(1e6 / a, 1e6 / b, t).unwrap_or(f64::NAN);
     (1.0 - tail).clamp(0.0, 1.0)
 }
 

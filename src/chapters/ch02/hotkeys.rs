@@ -15,6 +15,7 @@
 
 use crate::error::{Error, Result};
 use crate::measure::stats::{mean_ci, MeanCi};
+use crate::measure::theory;
 use crate::measure::workload::ZipfKeys;
 use crate::plot::{line_chart, Figure, Opts, Series, SeriesStyle, Table};
 use crate::sim::rng::{self, domain};
@@ -83,27 +84,21 @@ pub fn partition_shares(keys: usize, partitions: usize, skew: f64) -> Result<Vec
         ..HotKeys::default()
     }
     .validate()?;
-    if !(skew.is_finite() && skew >= 0.0) {
-        return Err(Error::invalid(
-            "zipf exponent",
-            skew,
-            "a finite number >= 0",
-        ));
-    }
-    let w: Vec<f64> = (1..=keys).map(|k| (k as f64).powf(-skew)).collect();
-    let h: f64 = w.iter().sum();
-    let mut shares = vec![0.0; partitions];
-    for (k, wk) in w.iter().enumerate() {
-        shares[k % partitions] += wk / h;
-    }
-    Ok(shares)
+    // Key k on partition k mod P.
+    let routes: Vec<Vec<usize>> = (0..keys).map(|k| vec![k % partitions]).collect();
+    Ok(theory::expected_shares(
+        &theory::zipf_probabilities(keys, skew)?,
+        &routes,
+        partitions,
+    ))
 }
 
 /// Theory: load on the hottest partition (partition 0) over the mean
 /// load per partition, `P · Σ_{k ≡ 0 mod P} p_k` (1 when `skew = 0`).
 pub fn hottest_over_mean(keys: usize, partitions: usize, skew: f64) -> Result<f64> {
-    let shares = partition_shares(keys, partitions, skew)?;
-    Ok(partitions as f64 * shares[0])
+    Ok(theory::hottest_over_mean(&partition_shares(
+        keys, partitions, skew,
+    )?))
 }
 
 /// Theory: the floor set by the single most popular key, `P · p_0`: the
@@ -111,8 +106,7 @@ pub fn hottest_over_mean(keys: usize, partitions: usize, skew: f64) -> Result<f6
 pub fn hottest_key_floor(keys: usize, partitions: usize, skew: f64) -> Result<f64> {
     // Checks keys, partitions and the exponent.
     partition_shares(keys, partitions, skew)?;
-    let h: f64 = (1..=keys).map(|k| (k as f64).powf(-skew)).sum();
-    Ok(partitions as f64 / h)
+    Ok(partitions as f64 * theory::zipf_probabilities(keys, skew)?[0])
 }
 
 /// One skew of a hot-key curve.

@@ -418,7 +418,7 @@ pub fn load_curve(
             }
             .run()?;
             means.push(run.mean_ms);
-            p99s.push(run.latency.percentile(99.0)?.as_ms());
+            p99s.push(run.latency.percentile(0.99)?.as_ms());
         }
         let theory = crate::measure::theory::mmc(lambda, service_rate, servers)?;
         out.push(LoadPoint {
@@ -426,7 +426,7 @@ pub fn load_curve(
             mean_ms: mean_ci(&means)?,
             p99_ms: mean_ci(&p99s)?,
             theory_mean_ms: theory.w * 1e3,
-            theory_p99_ms: theory.time_in_system_percentile(99.0)? * 1e3,
+            theory_p99_ms: theory.time_in_system_percentile(0.99)? * 1e3,
         });
     }
     Ok(out)
@@ -747,13 +747,13 @@ impl QueueRun {
             format!("{mean:.3}"),
             th.map_or_else(dash, |th| format!("{:.3}", th.w * 1e3)),
         ]);
-        for q in [50.0, 90.0, 99.0, 99.9] {
+        for q in [0.5, 0.9, 0.99, 0.999] {
             let theory = match &th {
                 Some(th) => format!("{:.3}", th.time_in_system_percentile(q)? * 1e3),
                 None => dash(),
             };
             t = t.row(vec![
-                format!("p{q}"),
+                crate::plot::percentile_name(q),
                 format!("{:.3}", self.latency.percentile(q)?.as_ms()),
                 theory,
             ]);
@@ -964,7 +964,7 @@ pub fn percentile_replications(base: &Queue, seeds: u64) -> Result<Vec<Percentil
     crate::measure::stats::check_replications(seeds)?;
     base.validate()?;
     crate::error::check_work("seeds × jobs", seeds as f64 * base.jobs as f64 * 3.0)?;
-    let qs = [50.0, 90.0, 99.0, 99.9];
+    let qs = [0.5, 0.9, 0.99, 0.999];
     let mut cols: Vec<Vec<f64>> = vec![Vec::new(); 1 + qs.len()];
     let mut theory = None;
     for s in 0..seeds {
@@ -986,7 +986,7 @@ pub fn percentile_replications(base: &Queue, seeds: u64) -> Result<Vec<Percentil
         } else {
             let q = qs[i - 1];
             (
-                crate::plot::percentile_name(q / 100.0),
+                crate::plot::percentile_name(q),
                 match &theory {
                     Some(t) => Some(t.time_in_system_percentile(q)? * 1e3),
                     None => None,

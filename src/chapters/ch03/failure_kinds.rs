@@ -28,6 +28,7 @@
 
 use crate::error::{check_probability, Error, Result};
 use crate::measure::stats::{mean_ci, MeanCi};
+use crate::measure::theory;
 use crate::plot::{line_chart, Figure, Opts, Series, SeriesStyle, Table};
 use crate::sim::rng::{self, derive_seed, domain};
 use crate::sim::sweep::Sweep;
@@ -139,18 +140,22 @@ impl FailureKind {
     }
 
     /// The closed form: the probability that a request still fails after
-    /// `retries` retries spaced `delay` apart.
+    /// `retries` retries spaced `delay` apart
+    /// ([`theory::transient_still_failing`],
+    /// [`theory::intermittent_still_failing`]); NaN for a kind that does not
+    /// validate.
     pub fn theory_failed(&self, retries: u32, delay: SimDuration) -> f64 {
-        match *self {
-            FailureKind::Transient { p } => p.powf(f64::from(retries) + 1.0),
-            FailureKind::Permanent { fraction } => fraction,
-            FailureKind::Intermittent { mean_up, mean_down } => {
-                let (u, d) = (mean_up.as_ms(), mean_down.as_ms());
-                let pi_d = d / (u + d);
-                let pdd = pi_d + (1.0 - pi_d) * (-delay.as_ms() * (1.0 / u + 1.0 / d)).exp();
-                pi_d * pdd.powf(f64::from(retries))
-            }
-        }
+        let failed = match *self {
+            FailureKind::Transient { p } => theory::transient_still_failing(p, retries),
+            FailureKind::Permanent { fraction } => Ok(fraction),
+            FailureKind::Intermittent { mean_up, mean_down } => theory::intermittent_still_failing(
+                mean_up.as_ms(),
+                mean_down.as_ms(),
+                delay.as_ms(),
+                retries,
+            ),
+        };
+        failed.unwrap_or(f64::NAN)
     }
 }
 

@@ -33,6 +33,7 @@
 
 use crate::error::{check_probability, Error, Result};
 use crate::measure::stats::{mean_ci, MeanCi};
+use crate::measure::theory;
 use crate::plot::{line_chart, Figure, Opts, Series, SeriesStyle, Table};
 use crate::sim::net::Latency;
 use crate::sim::rng::{self, derive_seed, domain, SimRng};
@@ -170,15 +171,8 @@ impl Recovery {
             Strategy::Backward => (ok * (1.0 - p).powf(n), l.map(|l| n * l)),
             Strategy::Forward => {
                 let tries = self.max_retries + 1;
-                let within = 1.0 - p.powf(f64::from(tries));
-                let ea = if within > 0.0 {
-                    (1..=tries)
-                        .map(|a| f64::from(a) * p.powf(f64::from(a - 1)) * (1.0 - p))
-                        .sum::<f64>()
-                        / within
-                } else {
-                    f64::NAN
-                };
+                let within = theory::success_within(p, tries).unwrap_or(f64::NAN);
+                let ea = theory::mean_attempts_to_succeed(p, tries).unwrap_or(f64::NAN);
                 (
                     ok * within.powf(n),
                     l.map(|l| n * (ea * l + (ea - 1.0) * self.delay.as_ms())),

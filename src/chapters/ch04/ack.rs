@@ -94,7 +94,9 @@ impl Design {
     /// The closed forms `(lost, processed more than once)` at crash rate
     /// `rate` (per second) for `p`'s phases (see the module table).
     pub fn theory(&self, p: &AckParams, rate: f64) -> (f64, f64) {
-        let hit = |d: SimDuration| 1.0 - (-rate * d.as_ms() / 1000.0).exp();
+        let hit = |d: SimDuration| {
+            crate::measure::theory::at_least_one_event(rate, d.as_secs_f64()).unwrap_or(f64::NAN)
+        };
         match (self.ack, self.dedup) {
             (AckWhen::BeforeProcessing, _) => (hit(p.work), 0.0),
             (AckWhen::AfterProcessing, false) => (0.0, hit(p.commit)),

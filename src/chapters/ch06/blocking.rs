@@ -11,7 +11,11 @@
 //! *in doubt* from the moment its yes vote is durable until it has applied
 //! the outcome; we record that time for every participant that voted.
 //!
-//! Where the coordinator crashed says who could know the outcome:
+//! Where the coordinator crashed says who could know the outcome. We read
+//! it off the typed messages, never their labels: a third run crashes the
+//! coordinator at the same point and never restarts it, so every
+//! `Prepare` and commit `Decision` it is seen to send (delivered or
+//! dropped) left before the crash:
 //! - **not all prepared**: it crashed while sending the prepares, so some
 //!   participant never voted; with termination it aborts when asked, and
 //!   everybody learns "abort" from it;
@@ -29,13 +33,17 @@ use crate::sim::rng::{self, SimRng};
 use crate::sim::sweep::Sweep;
 use crate::sim::time::{ms, secs, SimDuration, SimTime};
 use crate::sim::{
-    CrashPoint, CrashPoints, FaultPlan, Invoke, Latency, LinkConfig, PointKind, Property,
+    CrashPoint, CrashPoints, FaultPlan, Invoke, Latency, LinkConfig, NodeId, PointKind, Property,
     PropertyKind, Sim, SimEvent, World,
 };
-use crate::txn::two_phase::{Msg, TwoPc, TwoPhase};
+use crate::txn::two_phase::{Msg, Outcome, TwoPc, TwoPhase};
 use serde::Serialize;
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::rc::Rc;
+
+#[cfg(test)]
+mod tests;
 
 /// Where the coordinator crashed, as far as the participants are
 /// concerned (see the [module docs](self)).
@@ -173,6 +181,45 @@ impl Property<TwoPc> for Observer {
     }
 }
 
+/// What the coordinator sent for transaction 0, by message type: who was
+/// sent a prepare, and whether anybody was sent a commit decision.
+#[derive(Default)]
+struct Sent {
+    prepares: BTreeSet<NodeId>,
+    commit: bool,
+}
+
+/// Watches the coordinator's messages as they arrive (or are dropped):
+/// typed, so renaming a message's label changes nothing.
+struct Coordinator(Rc<RefCell<Sent>>);
+
+impl Property<TwoPc> for Coordinator {
+    fn name(&self) -> String {
+        "coordinator's messages".into()
+    }
+    fn kind(&self) -> PropertyKind {
+        PropertyKind::Safety
+    }
+    fn after(&mut self, e: &SimEvent<'_, TwoPc>, _: &World<'_, TwoPc>) -> Option<String> {
+        let (SimEvent::Deliver { from: 0, to, msg }
+        | SimEvent::Drop {
+            from: 0, to, msg, ..
+        }) = *e
+        else {
+            return None;
+        };
+        let mut sent = self.0.borrow_mut();
+        match msg {
+            Msg::Prepare(0) => {
+                sent.prepares.insert(to);
+            }
+            Msg::Decision(0, Outcome::Committed) => sent.commit = true,
+            _ => {}
+        }
+        None
+    }
+}
+
 impl BlockingParams {
     /// Checks the parameters.
     pub fn validate(&self) -> Result<()> {
@@ -187,13 +234,15 @@ impl BlockingParams {
                 return Err(Error::invalid(name, d, "10 µs to 60 s"));
             }
         }
-        // Per trial: two runs; the in-doubt participants ask every
-        // `ask_every` for up to the horizon, each ask a few messages.
-        let asks = self.horizon().0 as f64 / self.ask_every.0 as f64;
+        // Per trial: two runs to the horizon and one to a hundred message
+        // delays past the crash (see `situation`); the in-doubt
+        // participants ask every `ask_every`, each ask a few messages.
+        let span = self.horizon().0 as f64 * 2.0 + (self.link_mean.0 as f64) * 101.0;
+        let asks = span / self.ask_every.0 as f64;
         let p = self.participants as f64;
         crate::error::check_work(
             "seeds × participants² × horizon / ask_every",
-            self.seeds as f64 * 2.0 * (10.0 * p + asks * p * (p + 1.0) * 2.0),
+            self.seeds as f64 * (30.0 * p + asks * p * (p + 1.0) * 2.0),
         )
     }
 
@@ -243,10 +292,59 @@ impl BlockingParams {
         Ok((t, points, hit))
     }
 
+    /// Where crashing the coordinator at point `point` leaves the
+    /// participants: the run crashed there and never restarted, so every
+    /// message of the coordinator's seen in it was sent before the crash.
+    fn situation(&self, seed: u64, termination: bool, point: u64) -> Result<Situation> {
+        let mut sim = Sim::builder()
+            .seed(seed)
+            .link(LinkConfig::new(Latency::exponential(self.link_mean)?))
+            .faults(FaultPlan::new().crash_at_point(point, None))
+            .crash_points(CrashPoints::SyncsAndSends)
+            .trace(0)
+            .build(self.protocol(termination).nodes()?)?;
+        let sent = Rc::new(RefCell::new(Sent::default()));
+        sim.check(Coordinator(sent.clone()));
+        sim.invoke(0, Invoke::new(0, Msg::Begin(0)).timeout(self.horizon()))?;
+        // Up to the crash, then long enough for what was in flight to land
+        // (a hundred mean delays).
+        let crashed = sim.run_until(self.horizon(), |s| s.crashed_at_point().is_some())?;
+        if !crashed {
+            return Err(Error::invalid(
+                "crash point",
+                point,
+                "a point the rerun reaches (the run is not deterministic)",
+            ));
+        }
+        sim.run_for(self.link_mean * 100)?;
+        drop(sim);
+        let sent = sent.borrow();
+        Ok(if sent.prepares.len() < self.participants {
+            Situation::NotAllPrepared
+        } else if !sent.commit {
+            Situation::NoneKnows
+        } else {
+            Situation::SomeKnow
+        })
+    }
+
     /// One trial: the run without faults, a crash point of the coordinator
     /// and a repair time drawn, the run with the crash.
     fn trial(&self, seed: u64, termination: bool) -> Result<(Vec<Doubt>, f64)> {
-        let (_, points, _) = self.one(seed, termination, FaultPlan::new(), true)?;
+        self.trial_with(seed, termination, &|_| {})
+    }
+
+    /// [`Self::trial`], with `edit` applied to every crash point the run
+    /// without faults recorded (a test renames their labels: the result
+    /// must not change).
+    fn trial_with(
+        &self,
+        seed: u64,
+        termination: bool,
+        edit: &dyn Fn(&mut CrashPoint),
+    ) -> Result<(Vec<Doubt>, f64)> {
+        let (_, mut points, _) = self.one(seed, termination, FaultPlan::new(), true)?;
+        points.iter_mut().for_each(edit);
         // The coordinator's points from its first prepare to its reply.
         let end = points
             .iter()
@@ -261,20 +359,7 @@ impl BlockingParams {
         let repair = Latency::exponential(self.repair_mean)?.sample(&mut r);
         let repair = repair.max(crate::sim::time::us(1));
         let n = self.participants;
-        let sent = |prefix: &str| {
-            mine.iter()
-                .filter(|p| {
-                    p.index < at.index && p.kind == PointKind::Send && p.label.starts_with(prefix)
-                })
-                .count()
-        };
-        let situation = if sent("prepare") < n {
-            Situation::NotAllPrepared
-        } else if sent("commit") == 0 {
-            Situation::NoneKnows
-        } else {
-            Situation::SomeKnow
-        };
+        let situation = self.situation(seed, termination, at.index)?;
         let plan = FaultPlan::new().crash_at_point(at.index, Some(repair));
         let (t, _, hit) = self.one(seed, termination, plan, false)?;
         if hit.is_none() {

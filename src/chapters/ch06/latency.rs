@@ -19,95 +19,9 @@ use crate::sim::{Latency, LinkConfig, Sim};
 use crate::txn::two_phase::{clients, TwoPhase};
 use serde::Serialize;
 
-/// The slowest of `n` round trips, each the sum of two exponential
-/// message delays of mean `mean_ms`.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct SlowestRoundTrip {
-    /// How many round trips.
-    pub n: usize,
-    /// Mean of one message delay (ms).
-    pub mean_ms: f64,
-}
-
-impl SlowestRoundTrip {
-    /// Errors: `n` outside 1..=100,000, or a mean that is not a finite
-    /// time > 0.
-    pub fn new(n: usize, mean_ms: f64) -> Result<SlowestRoundTrip> {
-        crate::error::check_count("n", n, 1, 100_000, "round trips")?;
-        if !(mean_ms.is_finite() && mean_ms > 0.0 && mean_ms < 1e9) {
-            return Err(Error::invalid("mean_ms", mean_ms, "a finite time > 0 (ms)"));
-        }
-        Ok(SlowestRoundTrip { n, mean_ms })
-    }
-
-    /// CDF of one round trip: `1 − e^(−t/m)(1 + t/m)`.
-    pub fn round_trip_cdf(&self, t: f64) -> f64 {
-        if t <= 0.0 {
-            return 0.0;
-        }
-        let x = t / self.mean_ms;
-        1.0 - (-x).exp() * (1.0 + x)
-    }
-
-    /// `P(max ≤ t) = F(t)^n`.
-    pub fn cdf(&self, t: f64) -> f64 {
-        self.round_trip_cdf(t).powi(self.n as i32)
-    }
-
-    /// The mean, `∫ (1 − F(t)^n) dt`, by Simpson's rule (relative error
-    /// far below 10⁻⁶).
-    pub fn mean(&self) -> f64 {
-        // 1 − F^n ≤ n (1 − F) < 1e-15 beyond this.
-        let end = self.mean_ms * (60.0 + (self.n as f64).ln());
-        let steps = 20_000;
-        let h = end / steps as f64;
-        let f = |t: f64| 1.0 - self.cdf(t);
-        let mut s = f(0.0) + f(end);
-        for i in 1..steps {
-            s += f(i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
-        }
-        s * h / 3.0
-    }
-
-    /// The q-quantile: solves `F(t) = q^(1/n)` by bisection.
-    ///
-    /// Errors: `q` outside (0, 1).
-    pub fn quantile(&self, q: f64) -> Result<f64> {
-        if !(q > 0.0 && q < 1.0) {
-            return Err(Error::invalid(
-                "q",
-                q,
-                "a quantile strictly between 0 and 1",
-            ));
-        }
-        let target = q.powf(1.0 / self.n as f64);
-        let (mut lo, mut hi) = (0.0, self.mean_ms);
-        let mut doublings = 0;
-        while self.round_trip_cdf(hi) < target {
-            hi *= 2.0;
-            doublings += 1;
-            if doublings > 200 || !hi.is_finite() {
-                return Err(Error::invalid(
-                    "q",
-                    q,
-                    &format!(
-                        "a quantile that F(t)^{} reaches below 1 (q too close to 1)",
-                        self.n
-                    ),
-                ));
-            }
-        }
-        for _ in 0..200 {
-            let mid = 0.5 * (lo + hi);
-            if self.round_trip_cdf(mid) < target {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        Ok(0.5 * (lo + hi))
-    }
-}
+/// The slowest of `n` round trips of two exponential message delays: the
+/// closed form [`crate::measure::theory::SlowestRoundTrip`].
+pub use crate::measure::theory::SlowestRoundTrip;
 
 /// Parameters of the latency experiment.
 #[derive(Debug, Clone, Serialize)]

@@ -5,7 +5,7 @@
 
 use crate::check::FaultSpace;
 use crate::error::{Error, Result};
-use crate::plot::{bar_chart, tail_cdf, BarSeries, Figure, Opts, Series, Table};
+use crate::plot::{bar_chart, tail_cdf, BarSeries, Figure, Opts, Table};
 use crate::sim::process::Envelope;
 use crate::sim::rng::SimRng;
 use crate::sim::sweep::Sweep;
@@ -234,33 +234,9 @@ impl SagaParams {
 }
 
 /// Tail of the Erlang(k, mean) distribution, the sum of k exponential
-/// delays: `P(X > x) = e^(−x/m) Σ_{j<k} (x/m)^j / j!`, 200 points to
-/// `x_max`.
-///
-/// Errors: k = 0 or above 1,000; a mean or `x_max` that is not a finite
-/// number > 0.
-pub fn erlang_tail(label: &str, k: usize, mean: f64, x_max: f64) -> Result<Series> {
-    crate::error::check_count("k", k, 1, 1_000, "delays")?;
-    for (what, v) in [("mean", mean), ("x_max", x_max)] {
-        if !(v.is_finite() && v > 0.0) {
-            return Err(Error::invalid(what, v, "a finite number > 0"));
-        }
-    }
-    let pts = (0..=200)
-        .map(|i| {
-            let x = x_max * f64::from(i) / 200.0;
-            let y = x / mean;
-            let mut term = 1.0;
-            let mut sum = 1.0;
-            for j in 1..k {
-                term *= y / j as f64;
-                sum += term;
-            }
-            (x, ((-y).exp() * sum).min(1.0))
-        })
-        .collect();
-    Ok(Series::new(label, pts))
-}
+/// delays, as a theory series: [`crate::plot::erlang_tail`] (the formula is
+/// [`crate::measure::theory::erlang_tail`]).
+pub use crate::plot::erlang_tail;
 
 /// The window of inconsistency's tail: without faults and refusals (with
 /// its theory: 2(n − 1) message delays between the first booking and the
@@ -287,7 +263,7 @@ pub fn window_chart(
         .fold(1.0, f64::max);
     let k = 2 * (p.saga.services.max(2) - 1);
     let theory = erlang_tail(
-        &format!("{k} message delays (Erlang)"),
+        format!("{k} message delays (Erlang)"),
         k,
         p.link_mean.as_ms(),
         x_max,

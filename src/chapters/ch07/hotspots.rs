@@ -18,6 +18,7 @@
 use super::seeds_from;
 use crate::error::{Error, Result};
 use crate::measure::stats::{mean_ci, MeanCi};
+use crate::measure::theory;
 use crate::measure::workload::ZipfKeys;
 use crate::partition::{ConsistentHash, NodeName, Partitioner, RangePartition};
 use crate::plot::{line_chart, Figure, Opts, Series, SeriesStyle, Table};
@@ -84,35 +85,20 @@ fn check_skew(s: f64) -> Result<f64> {
     }
 }
 
-/// Zipf probabilities of keys `0..keys` with exponent `s`.
+/// Zipf probabilities of keys `0..keys` with exponent `s` from 0 to 10
+/// ([`theory::zipf_probabilities`] with this chapter's range of skews).
 pub fn zipf_probabilities(keys: usize, s: f64) -> Result<Vec<f64>> {
     crate::error::check_count("keys", keys, 1, crate::error::limits::ITEMS, "keys")?;
-    check_skew(s)?;
-    let w: Vec<f64> = (1..=keys).map(|k| (k as f64).powf(-s)).collect();
-    let h: f64 = w.iter().sum();
-    Ok(w.into_iter().map(|x| x / h).collect())
+    theory::zipf_probabilities(keys, check_skew(s)?)
 }
 
 /// Where reads of each key go: `route[k]` lists the replicas of key `k`;
 /// a read picks one of them uniformly.
 pub type Routes = Vec<Vec<NodeName>>;
 
-/// Expected share of the requests on each node `0..nodes` (theory).
-pub fn expected_shares(probs: &[f64], routes: &Routes, nodes: usize) -> Vec<f64> {
-    let mut share = vec![0.0; nodes];
-    for (p, r) in probs.iter().zip(routes) {
-        for &n in r {
-            if n < nodes {
-                share[n] += p / r.len() as f64;
-            }
-        }
-    }
-    share
-}
-
-fn max_over_mean(shares: &[f64]) -> f64 {
-    shares.iter().copied().fold(0.0, f64::max) * shares.len() as f64
-}
+/// Expected share of the requests on each node `0..nodes`:
+/// [`theory::expected_shares`].
+pub use crate::measure::theory::expected_shares;
 
 /// Draws `requests` Zipf requests routed by `routes` and returns the
 /// requests per node.
@@ -176,7 +162,7 @@ fn hot_point(
             .unwrap_or(0);
         mx.push(counts.iter().copied().max().unwrap_or(0) as f64 / mean);
         err.push(counts[hot] as f64 / mean - shares[hot] * p.nodes as f64);
-        th.push(max_over_mean(&shares));
+        th.push(theory::hottest_over_mean(&shares));
     }
     Ok(HotPoint {
         x,

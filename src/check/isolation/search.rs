@@ -1,20 +1,17 @@
 //! The graph behind [`super::dsg`] and [`super::anomalies`]: edges from the
-//! history, strongly connected components (Tarjan), and shortest cycles
-//! through anchor edges by breadth-first search.
+//! history, the lookups that explanations and the lost-update shape need
+//! (each `O(log n)`, so no check is quadratic in the history), G1a and G1b,
+//! and strongly connected components (Tarjan). The cycle searches are in
+//! [`super::cycles`].
 
 use super::{key_name, Anomaly, Edge, EdgeKind, Found, Key, TxnHistory, TxnId, TxnOp, Version};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
-/// The most edges one cycle search may look at before it gives up on its
-/// anchor (see the module docs of [`super`]): a bound on the checker's
-/// cost, far above what a search in a simulated history needs.
-pub const SEARCH_BUDGET: usize = 200_000;
+pub(super) const WW: u8 = 1;
+pub(super) const WR: u8 = 2;
+pub(super) const RW: u8 = 4;
 
-const WW: u8 = 1;
-const WR: u8 = 2;
-const RW: u8 = 4;
-
-fn bit(k: EdgeKind) -> u8 {
+pub(super) fn bit(k: EdgeKind) -> u8 {
     match k {
         EdgeKind::WW => WW,
         EdgeKind::WR => WR,
@@ -22,37 +19,59 @@ fn bit(k: EdgeKind) -> u8 {
     }
 }
 
-const NONE: u32 = u32::MAX;
+pub(super) const NONE: u32 = u32::MAX;
 
 /// A history indexed for the checks.
 pub(super) struct Index<'a> {
     by_id: BTreeMap<TxnId, &'a super::TxnRecord>,
     /// Committed transaction ids, sorted: node `i` is `nodes[i]`.
-    nodes: Vec<TxnId>,
+    pub(super) nodes: Vec<TxnId>,
     /// The graph, sorted by `(from, to, kind, key)`.
     pub(super) edges: Vec<Edge>,
-    src: Vec<u32>,
-    dst: Vec<u32>,
+    pub(super) src: Vec<u32>,
+    pub(super) dst: Vec<u32>,
     /// Per node, its outgoing edges (indices into `edges`, in order).
-    out: Vec<Vec<u32>>,
-    order: &'a BTreeMap<Key, Vec<Version>>,
+    pub(super) out: Vec<Vec<u32>>,
+    pub(super) order: &'a BTreeMap<Key, Vec<Version>>,
     /// Position of each version in its key's order.
-    pos: BTreeMap<(Key, Version), usize>,
+    pub(super) pos: BTreeMap<(Key, Version), usize>,
     /// Each transaction's last write of each key.
-    last_write: BTreeMap<(TxnId, Key), Version>,
+    pub(super) last_write: BTreeMap<(TxnId, Key), Version>,
+    /// Every write's key and value, by version (the first, if a malformed
+    /// history repeats one).
+    writes: BTreeMap<Version, (Key, i64)>,
+    /// Each transaction's first read of each key of a version not its own:
+    /// the value it saw.
+    first_read: BTreeMap<(TxnId, Key), i64>,
+    /// Per key, `rmw[k][p]`: how many of the versions before position `p`
+    /// were installed by a committed transaction that also read `k` (the
+    /// lost-update shape asks this of a whole stretch of the order).
+    pub(super) rmw: BTreeMap<Key, Vec<u32>>,
 }
 
 impl<'a> Index<'a> {
     pub(super) fn new(h: &'a TxnHistory) -> Index<'a> {
         let mut by_id = BTreeMap::new();
         let mut last_write = BTreeMap::new();
+        let mut writes = BTreeMap::new();
+        let mut first_read = BTreeMap::new();
+        let mut reads = BTreeSet::new();
         for t in &h.txns {
             if t.id == 0 || by_id.contains_key(&t.id) {
                 continue;
             }
             by_id.insert(t.id, t);
-            for op in t.ops.iter().filter(|o| !o.is_read()) {
-                last_write.insert((t.id, op.key()), op.version());
+            for op in &t.ops {
+                let (k, v) = (op.key(), op.version());
+                if op.is_read() {
+                    reads.insert((t.id, k));
+                    if v.writer != t.id {
+                        first_read.entry((t.id, k)).or_insert(op.value());
+                    }
+                } else {
+                    last_write.insert((t.id, k), v);
+                    writes.entry(v).or_insert((k, op.value()));
+                }
             }
         }
         let nodes: Vec<TxnId> = by_id
@@ -70,12 +89,27 @@ impl<'a> Index<'a> {
             order: &h.version_order,
             pos: BTreeMap::new(),
             last_write,
+            writes,
+            first_read,
+            rmw: BTreeMap::new(),
         };
+        for (&k, order) in &h.version_order {
+            let mut sums = Vec::with_capacity(order.len() + 1);
+            let mut n = 0u32;
+            sums.push(0);
+            for v in order {
+                if ix.node(v.writer).is_some() && reads.contains(&(v.writer, k)) {
+                    n += 1;
+                }
+                sums.push(n);
+            }
+            ix.rmw.insert(k, sums);
+        }
         ix.build(h);
         ix
     }
 
-    fn node(&self, t: TxnId) -> Option<u32> {
+    pub(super) fn node(&self, t: TxnId) -> Option<u32> {
         self.nodes.binary_search(&t).ok().map(|i| i as u32)
     }
 
@@ -165,10 +199,8 @@ impl<'a> Index<'a> {
                 let Some(writer) = self.by_id.get(&w).filter(|_| w != t && w != 0) else {
                     continue;
                 };
-                let wrote = writer
-                    .ops
-                    .iter()
-                    .any(|o| !o.is_read() && o.version() == version);
+                // Did `w` write this version (of this key)?
+                let wrote = self.writes.get(&version).is_some_and(|&(k, _)| k == key);
                 let (anomaly, why) = if !wrote {
                     continue;
                 } else if !writer.is_committed() {
@@ -180,7 +212,7 @@ impl<'a> Index<'a> {
                         ),
                     )
                 } else if self.last_write.get(&(w, key)) != Some(&version) {
-                    let last = self.write_of(w, key).map_or(0, |o| o.value());
+                    let last = self.write_value(w, key).map_or(0, |v| v);
                     (
                         Anomaly::IntermediateRead,
                         format!(
@@ -209,115 +241,10 @@ impl<'a> Index<'a> {
         found
     }
 
-    /// Every cycle anomaly, anchor by anchor (see the module docs).
-    pub(super) fn cycles(&self) -> Vec<Found> {
-        let comp_ww = self.scc(WW);
-        let comp_g1 = self.scc(WW | WR);
-        let comp_all = self.scc(WW | WR | RW);
-        let mut bfs = Bfs::new(self.nodes.len());
-        let mut seen: BTreeSet<(Anomaly, Vec<TxnId>)> = BTreeSet::new();
-        let mut found = Vec::new();
-        let mut keep = |anomaly: Anomaly, edges: Vec<Edge>, found: &mut Vec<Found>| {
-            let txns: Vec<TxnId> = edges.iter().map(|e| e.from).collect();
-            if seen.insert((anomaly, canonical(&txns))) {
-                let explanation = self.explain(anomaly, &edges);
-                found.push(Found {
-                    anomaly,
-                    txns,
-                    edges,
-                    explanation,
-                });
-            }
-        };
-        for (i, e) in self.edges.iter().enumerate() {
-            let (u, v) = (self.src[i], self.dst[i]);
-            let same = |c: &[u32]| c[u as usize] == c[v as usize];
-            match e.kind {
-                EdgeKind::WW if same(&comp_ww) => {
-                    if let Some(c) = self.cycle(i, WW, false, &comp_ww, &mut bfs) {
-                        keep(Anomaly::DirtyWrite, c, &mut found);
-                    }
-                }
-                EdgeKind::WR if same(&comp_g1) => {
-                    if let Some(c) = self.cycle(i, WW | WR, false, &comp_g1, &mut bfs) {
-                        keep(Anomaly::CircularInformationFlow, c, &mut found);
-                    }
-                }
-                EdgeKind::RW if same(&comp_all) => {
-                    if let Some(c) = self.lost_update(e) {
-                        keep(Anomaly::LostUpdate, c, &mut found);
-                    } else if let Some(c) = self.cycle(i, WW | WR, false, &comp_all, &mut bfs) {
-                        keep(Anomaly::ReadSkew, c, &mut found);
-                    }
-                    if let Some(c) = self.cycle(i, WW | WR | RW, true, &comp_all, &mut bfs) {
-                        keep(Anomaly::WriteSkew, c, &mut found);
-                    }
-                }
-                _ => {}
-            }
-        }
-        found
-    }
-
-    /// The lost update behind anchor `Ti →rw Tj` on `x`, if `Ti` later
-    /// installed a version of `x` after `Tj`'s and every transaction on the
-    /// ww chain between them read and wrote `x`: the anchor and that chain.
-    fn lost_update(&self, anchor: &Edge) -> Option<Vec<Edge>> {
-        let (k, ti) = (anchor.key, anchor.from);
-        let order = self.order.get(&k)?;
-        let mine = self.pos.get(&(k, *self.last_write.get(&(ti, k))?))?;
-        let theirs = order.iter().position(|v| v.writer == anchor.to)?;
-        if theirs >= *mine {
-            return None;
-        }
-        let chain = &order[theirs..=*mine];
-        let reads = |t: TxnId| {
-            self.by_id[&t]
-                .ops
-                .iter()
-                .any(|o| o.is_read() && o.key() == k)
-        };
-        if !chain
-            .iter()
-            .all(|v| self.node(v.writer).is_some() && reads(v.writer))
-        {
-            return None;
-        }
-        let mut edges = vec![*anchor];
-        edges.extend(chain.windows(2).map(|w| Edge {
-            from: w[0].writer,
-            to: w[1].writer,
-            kind: EdgeKind::WW,
-            key: k,
-        }));
-        Some(edges)
-    }
-
-    /// The shortest simple cycle through anchor edge `a` whose way back
-    /// uses only edges in `allow` (and, if `need_rw`, at least one rw).
-    fn cycle(
-        &self,
-        a: usize,
-        allow: u8,
-        need_rw: bool,
-        comp: &[u32],
-        bfs: &mut Bfs,
-    ) -> Option<Vec<Edge>> {
-        let (u, v) = (self.src[a], self.dst[a]);
-        let path = bfs.run(self, v, u, allow, need_rw, comp)?;
-        let mut edges = vec![self.edges[a]];
-        edges.extend(path.iter().map(|&e| self.edges[e as usize]));
-        let mut nodes = BTreeSet::new();
-        if !edges.iter().all(|e| nodes.insert(e.from)) {
-            return None; // a walk through some node twice: not one cycle
-        }
-        Some(edges)
-    }
-
     /// Tarjan's strongly connected components of the edges in `allow`
     /// (iterative: no recursion depth limit). Returns a component id per
     /// node.
-    fn scc(&self, allow: u8) -> Vec<u32> {
+    pub(super) fn scc(&self, allow: u8) -> Vec<u32> {
         let n = self.nodes.len();
         let mut index = vec![NONE; n];
         let mut low = vec![0u32; n];
@@ -375,22 +302,16 @@ impl<'a> Index<'a> {
         comp
     }
 
-    fn write_of(&self, t: TxnId, k: Key) -> Option<&TxnOp> {
+    /// The value of `t`'s last write of `k`.
+    fn write_value(&self, t: TxnId, k: Key) -> Option<i64> {
         let v = self.last_write.get(&(t, k))?;
-        self.by_id[&t].ops.iter().find(|o| o.version() == *v)
-    }
-
-    fn read_of(&self, t: TxnId, k: Key) -> Option<&TxnOp> {
-        self.by_id
-            .get(&t)?
-            .ops
-            .iter()
-            .find(|o| o.is_read() && o.key() == k && o.version().writer != t)
+        self.writes.get(v).map(|&(_, value)| value)
     }
 
     /// One sentence: the anomaly's name, then each edge in words.
-    fn explain(&self, anomaly: Anomaly, edges: &[Edge]) -> String {
-        let val = |o: Option<&TxnOp>| o.map_or("?".to_string(), |o| o.value().to_string());
+    pub(super) fn explain(&self, anomaly: Anomaly, edges: &[Edge]) -> String {
+        let val = |o: Option<i64>| o.map_or("?".to_string(), |v| v.to_string());
+        let read = |t: TxnId, k: Key| val(self.first_read.get(&(t, k)).copied());
         let parts: Vec<String> = edges
             .iter()
             .map(|e| {
@@ -398,17 +319,16 @@ impl<'a> Index<'a> {
                 match e.kind {
                     EdgeKind::WW => format!(
                         "T{j} overwrote T{i}'s {k} = {} with {k} = {}",
-                        val(self.write_of(i, e.key)),
-                        val(self.write_of(j, e.key))
+                        val(self.write_value(i, e.key)),
+                        val(self.write_value(j, e.key))
                     ),
-                    EdgeKind::WR => format!(
-                        "T{j} read {k} = {} written by T{i}",
-                        val(self.read_of(j, e.key))
-                    ),
+                    EdgeKind::WR => {
+                        format!("T{j} read {k} = {} written by T{i}", read(j, e.key))
+                    }
                     EdgeKind::RW => format!(
                         "T{i} read {k} = {}, which T{j} overwrote with {k} = {}",
-                        val(self.read_of(i, e.key)),
-                        val(self.write_of(j, e.key))
+                        read(i, e.key),
+                        val(self.write_value(j, e.key))
                     ),
                 }
             })
@@ -418,102 +338,5 @@ impl<'a> Index<'a> {
             c.make_ascii_uppercase();
         }
         format!("{s}: {}.", parts.join("; "))
-    }
-}
-
-/// The cycle `txns` rotated to start at its smallest id: equal for every
-/// rotation of one cycle.
-fn canonical(txns: &[TxnId]) -> Vec<TxnId> {
-    let start = txns
-        .iter()
-        .enumerate()
-        .min_by_key(|&(_, t)| *t)
-        .map_or(0, |(i, _)| i);
-    txns[start..]
-        .iter()
-        .chain(&txns[..start])
-        .copied()
-        .collect()
-}
-
-/// Breadth-first search over `(node, seen an rw edge yet)` states, with
-/// scratch space reused between searches (stamps instead of clearing).
-struct Bfs {
-    stamp: Vec<u32>,
-    parent: Vec<(u32, u32)>,
-    generation: u32,
-    queue: VecDeque<u32>,
-}
-
-impl Bfs {
-    fn new(n: usize) -> Bfs {
-        Bfs {
-            stamp: vec![0; 2 * n],
-            parent: vec![(NONE, NONE); 2 * n],
-            generation: 0,
-            queue: VecDeque::new(),
-        }
-    }
-
-    /// Edge indices of a shortest path from `from` to `to` inside `from`'s
-    /// component, over edges in `allow`, containing an rw edge if
-    /// `need_rw`; `None` if there is none or the budget runs out.
-    fn run(
-        &mut self,
-        ix: &Index<'_>,
-        from: u32,
-        to: u32,
-        allow: u8,
-        need_rw: bool,
-        comp: &[u32],
-    ) -> Option<Vec<u32>> {
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.stamp.fill(0);
-            self.generation = 1;
-        }
-        let g = self.generation;
-        let c = comp[from as usize];
-        let start = from * 2;
-        let target = to * 2 + u32::from(need_rw);
-        self.queue.clear();
-        self.queue.push_back(start);
-        self.stamp[start as usize] = g;
-        let mut budget = SEARCH_BUDGET;
-        while let Some(s) = self.queue.pop_front() {
-            let (node, flag) = (s / 2, s % 2);
-            for &e in &ix.out[node as usize] {
-                budget = budget.checked_sub(1)?;
-                let kind = ix.edges[e as usize].kind;
-                let w = ix.dst[e as usize];
-                if bit(kind) & allow == 0 || comp[w as usize] != c {
-                    continue;
-                }
-                let f = if need_rw && kind == EdgeKind::RW {
-                    1
-                } else {
-                    flag
-                };
-                let ns = w * 2 + f;
-                if self.stamp[ns as usize] == g {
-                    continue;
-                }
-                self.stamp[ns as usize] = g;
-                self.parent[ns as usize] = (s, e);
-                if ns == target {
-                    let mut path = Vec::new();
-                    let mut at = ns;
-                    while at != start {
-                        let (p, e) = self.parent[at as usize];
-                        path.push(e);
-                        at = p;
-                    }
-                    path.reverse();
-                    return Some(path);
-                }
-                self.queue.push_back(ns);
-            }
-        }
-        None
     }
 }

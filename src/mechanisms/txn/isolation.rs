@@ -490,7 +490,8 @@ impl IsolationParams {
 
     /// Runs every client's programs to the end and checks the history.
     /// Deterministic for a seed; bounded (an event budget proportional to
-    /// the work).
+    /// the work). Errors: bad parameters; a history too big for the
+    /// checker ([`isolation::anomalies`]).
     pub fn run(&self) -> Result<IsolationRun> {
         let db = self.database()?;
         let programs = (self.clients * self.txns_per_client) as u64;
@@ -507,7 +508,7 @@ impl IsolationParams {
         let end = sim.now();
         let db = sim.node(0)?;
         let history = db.history().clone();
-        let anomalies = isolation::anomalies(&history);
+        let anomalies = isolation::anomalies(&history)?;
         let counts = isolation::counts(&anomalies);
         let balances = db.values()[..self.accounts].to_vec();
         let flags = db.values()[self.accounts..].to_vec();

@@ -9,6 +9,7 @@
 //! All arithmetic is on integer nanoseconds, so the fractions are exact
 //! ratios of integers and do not depend on the order events were summed in.
 
+use super::time_average::TimeAverage;
 use crate::error::{Error, Result};
 use crate::sim::time::{SimDuration, SimTime};
 use serde::Serialize;
@@ -310,13 +311,13 @@ impl AvailabilityReport {
     /// Errors if `k` is 0 or larger than the cluster.
     pub fn up_time(&self, k: usize) -> Result<SimDuration> {
         self.check_k(k)?;
-        Ok(SimDuration(
-            self.segments()
-                .iter()
-                .filter(|s| s.up >= k)
-                .map(|s| s.to - s.from)
-                .sum(),
-        ))
+        // The time integral of the step function "at least k up" (0 or 1).
+        let mut up = TimeAverage::new(self.start);
+        for seg in self.segments() {
+            up.set(SimTime(seg.from), i64::from(seg.up >= k))?;
+        }
+        let ns = up.integral(self.end)?;
+        Ok(SimDuration(u64::try_from(ns).unwrap_or(u64::MAX)))
     }
 
     /// Fraction of `[start, end]` during which at least `k` nodes were up:

@@ -50,10 +50,15 @@ enum Store {
 ///
 /// - [`exact`](LatencyRecorder::exact): every sample is kept (8 bytes each).
 ///   Percentiles use the **nearest-rank** definition: with n sorted samples
-///   x₁ ≤ … ≤ xₙ, the q-th percentile is x_r with r = ⌈q/100 · n⌉ (and r = 1
-///   for q = 0). It is always one of the recorded values — never an
+///   x₁ ≤ … ≤ xₙ, the percentile at fraction q is x_r with r = ⌈q · n⌉ (and
+///   r = 1 for q = 0). It is always one of the recorded values — never an
 ///   interpolation — so "p99 = 99 ms" on 1..=100 ms means a request really
 ///   took 99 ms.
+///
+/// Percentiles are **fractions** in [0, 1] everywhere in the crate: p99 is
+/// `percentile(0.99)`, as in `plot::MARKED_PERCENTILES` and
+/// `plot::percentile_name(0.99) == "p99"`. A value in (1, 100] (a
+/// percentile written in per cent) is an error that says so.
 /// - [`streaming`](LatencyRecorder::streaming): an HdrHistogram with 3
 ///   significant digits; memory is bounded (tens of kB) whatever the count,
 ///   and each percentile is within 0.1 % of a recorded value at that rank.
@@ -66,7 +71,7 @@ enum Store {
 /// for i in 1..=100 {
 ///     rec.record(ms(i));
 /// }
-/// assert_eq!(rec.percentile(99.0)?, ms(99));
+/// assert_eq!(rec.percentile(0.99)?, ms(99));
 /// let s = rec.summary()?;
 /// assert_eq!((s.count, s.p50, s.max), (100, 50.0, 100.0));
 /// # Ok::<(), thinkdist::Error>(())
@@ -124,21 +129,40 @@ impl fmt::Display for LatencySummary {
     }
 }
 
-fn check_percentile(q: f64) -> Result<f64> {
-    if q.is_finite() && (0.0..=100.0).contains(&q) {
-        Ok(q)
-    } else {
-        Err(Error::invalid("q", q, "a percentile in [0, 100]"))
+/// Checks a percentile given as a fraction `q` of 1 (p99 is 0.99): in
+/// [0, 1], or in [0, 1) without `one_ok` (the 100th percentile of an
+/// unbounded distribution is infinite). A value in (1, 100] is a percentile
+/// written in per cent, and the error says how to write it.
+pub fn check_fraction(param: &str, q: f64, one_ok: bool) -> Result<f64> {
+    let ok = q.is_finite() && q >= 0.0 && (q < 1.0 || (one_ok && q == 1.0));
+    if ok {
+        return Ok(q);
     }
+    let range = if one_ok { "[0, 1]" } else { "[0, 1)" };
+    let hint = if q.is_finite() && q > 1.0 && q <= 100.0 {
+        format!(
+            "a fraction in {range}: percentiles are fractions in this crate, so p{} is {} \
+             (and the median 0.5)",
+            crate::error::num(q),
+            crate::error::num(q / 100.0)
+        )
+    } else {
+        format!("a fraction in {range} (p99 is 0.99, the median 0.5)")
+    };
+    Err(Error::invalid(param, q, &hint))
 }
 
-/// Nearest rank r = ⌈q/100 · n⌉ clamped to [1, n], as a 0-based index.
+fn check_percentile(q: f64) -> Result<f64> {
+    check_fraction("q", q, true)
+}
+
+/// Nearest rank r = ⌈q · n⌉ clamped to [1, n], as a 0-based index.
 ///
-/// `q · n / 100` is snapped to the nearest integer when within 1e-9 of it, so
+/// `q · n` is snapped to the nearest integer when within 1e-9 of it, so
 /// that decimal percentiles do not jump to the next rank on rounding noise
-/// (64.4 % of 250 is 161, but evaluates to 161.00000000000003).
+/// (0.644 of 250 is 161, but evaluates to 161.00000000000003).
 fn nearest_rank_index(q: f64, n: usize) -> usize {
-    let x = q * n as f64 / 100.0;
+    let x = q * n as f64;
     let r = x.round();
     let rank = if (x - r).abs() <= 1e-9 * x.max(1.0) {
         r
@@ -364,13 +388,16 @@ impl LatencyRecorder {
         Ok(SimDuration(self.max_ns))
     }
 
-    /// The `q`-th percentile, q in [0, 100].
+    /// The percentile at fraction `q` of 1: `percentile(0.99)` is p99,
+    /// `percentile(0.5)` the median.
     ///
     /// Exact mode: nearest rank (see the type docs), O(n) per call.
-    /// Streaming mode: HdrHistogram's value at that percentile (within 0.1 %),
+    /// Streaming mode: HdrHistogram's value at that quantile (within 0.1 %),
     /// clamped to the exact [min, max], so p0 and p100 are exact.
     ///
-    /// Errors if `q` is outside [0, 100] or NaN, or if nothing was recorded.
+    /// Errors if `q` is outside [0, 1] or NaN (a value in (1, 100], a
+    /// percentile in per cent, gets an error that says to divide by 100),
+    /// or if nothing was recorded.
     pub fn percentile(&self, q: f64) -> Result<SimDuration> {
         let q = check_percentile(q)?;
         self.check_nonempty()?;
@@ -382,12 +409,12 @@ impl LatencyRecorder {
                 Ok(SimDuration(*x))
             }
             Store::Streaming(h) => Ok(SimDuration(
-                h.value_at_percentile(q).clamp(self.min_ns, self.max_ns),
+                h.value_at_quantile(q).clamp(self.min_ns, self.max_ns),
             )),
         }
     }
 
-    /// Several percentiles at once (each in [0, 100]); sorts only once in
+    /// Several percentiles at once (each a fraction in [0, 1]); sorts only once in
     /// exact mode. Same errors as [`percentile`](Self::percentile).
     pub fn percentiles(&self, qs: &[f64]) -> Result<Vec<SimDuration>> {
         for &q in qs {
@@ -410,7 +437,7 @@ impl LatencyRecorder {
     /// Count, mean, min, p50, p90, p99, p99.9 and max in milliseconds.
     /// Errors if nothing was recorded.
     pub fn summary(&self) -> Result<LatencySummary> {
-        let p = self.percentiles(&[50.0, 90.0, 99.0, 99.9])?;
+        let p = self.percentiles(&[0.5, 0.9, 0.99, 0.999])?;
         Ok(LatencySummary {
             count: self.count,
             mean: self.sum_ns as f64 / self.count as f64 / 1e6,

@@ -10,11 +10,15 @@
 //! - [`UpDownLog`] → [`AvailabilityReport`]: per-node outages and the
 //!   fraction of time at least k nodes were up.
 //! - [`Counters`]: named counts in deterministic (name) order.
+//! - [`TimeAverage`]: exact time integral and average of a step function
+//!   (availability here, L in Little's law in `measure`).
 
 pub mod availability;
 pub mod counters;
 pub mod latency;
+pub mod time_average;
 
 pub use availability::{AvailabilityReport, UpDownLog};
 pub use counters::Counters;
 pub use latency::{LatencyRecorder, LatencySummary};
+pub use time_average::TimeAverage;

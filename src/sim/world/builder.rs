@@ -5,6 +5,7 @@ use super::core::Core;
 use super::{Ev, Sim, Stats};
 use crate::error::{Error, Result};
 use crate::sim::client::History;
+use crate::sim::clock::Clock;
 use crate::sim::disk::Disk;
 use crate::sim::fault::FaultPlan;
 use crate::sim::metrics::{Counters, LatencyRecorder, UpDownLog};
@@ -38,6 +39,7 @@ pub struct Builder {
     crash_points: CrashPoints,
     record_points: bool,
     stop_on_violation: bool,
+    clocks: BTreeMap<usize, Clock>,
 }
 
 impl Default for Builder {
@@ -53,6 +55,7 @@ impl Default for Builder {
             crash_points: CrashPoints::Syncs,
             record_points: false,
             stop_on_violation: true,
+            clocks: BTreeMap::new(),
         }
     }
 }
@@ -118,6 +121,13 @@ impl Builder {
         self.stop_on_violation = on;
         self
     }
+    /// Node `node`'s local clock (see [`crate::sim::clock`]; every other
+    /// node's is exact). Checked at `build`: the node must exist and the
+    /// drift be within ±[`crate::sim::clock::MAX_DRIFT`].
+    pub fn clock(mut self, node: usize, clock: Clock) -> Self {
+        self.clocks.insert(node, clock);
+        self
+    }
     /// Builds the simulation over `nodes` (node `i` gets id `i`); each node's
     /// disk starts as `Disk::default()` (see [`Sim::set_disk`]).
     pub fn build<N: Node>(self, nodes: Vec<N>) -> Result<Sim<N>> {
@@ -134,10 +144,18 @@ impl Builder {
         if self.max_events == 0 {
             return Err(Error::invalid("max_events", 0, "at least 1"));
         }
+        let mut clocks = vec![Clock::EXACT; n];
+        for (&node, clock) in &self.clocks {
+            crate::error::check_node("clock of node", node, n)?;
+            clock.validate()?;
+            clocks[node] = *clock;
+        }
         // Every trace event is kept (about 100 bytes each, with its label).
         crate::error::check_count("trace", self.trace_cap, 0, 1_000_000, "trace events")?;
-        let most_pending =
-            crate::error::limits::PENDING_BYTES / (std::mem::size_of::<Ev<N::Msg, N::Timer>>() + 8);
+        // A queue entry is the event and its time; a pending timer also
+        // holds a slot in the timer slab.
+        let most_pending = crate::error::limits::PENDING_BYTES
+            / (std::mem::size_of::<Ev<N::Msg, N::Timer>>() + 8 + Timers::SLOT_BYTES);
         let max_pending = match self.max_pending {
             Some(0) => return Err(Error::invalid("max_pending", 0, "at least 1")),
             Some(m) if m > most_pending => {
@@ -197,6 +215,12 @@ impl Builder {
             stop: false,
             dead: false,
             watch_sends: sends,
+            stale: 0,
+            max_pending,
+            error: None,
+            watching: false,
+            unseen: Vec::new(),
+            clocks: clocks.clone(),
         };
         Ok(Sim {
             initial: nodes.clone(),
@@ -214,7 +238,8 @@ impl Builder {
             seed: self.seed,
             events: 0,
             max_events: self.max_events,
-            max_pending,
+            started: vec![false; n],
+            clocks,
         })
     }
 }

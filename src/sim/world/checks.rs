@@ -11,6 +11,7 @@ impl<N: Node> Sim<N> {
     /// [`Builder::stop_on_violation`] and [`Sim::violation`]).
     pub fn check(&mut self, property: impl Property<N> + 'static) {
         self.props.push((Box::new(property), false));
+        self.core.watching = true;
     }
 
     /// The names and kinds of the attached properties, in order.
@@ -67,12 +68,34 @@ impl<N: Node> Sim<N> {
             history: &self.core.history,
             counters: &self.core.counters,
             stats: &self.core.stats,
-            pending_events: self.core.queue.len(),
+            pending_events: self.core.live(),
         }
     }
 
+    /// Shows one event to the properties, then the drops its handler
+    /// caused at send time (lost, cut by a partition), in the order sent.
     #[cold]
     pub(super) fn observe(&mut self, seen: Seen<N::Msg, N::Timer>) {
+        self.observe_one(seen);
+        self.show_unseen();
+    }
+
+    /// Shows the properties the drops decided at send time since the last
+    /// event (kept by `Core` only while properties are attached).
+    #[cold]
+    pub(super) fn show_unseen(&mut self) {
+        while !self.core.unseen.is_empty() {
+            let drops = std::mem::take(&mut self.core.unseen);
+            for (from, to, msg, reason) in drops {
+                if self.stop_on_violation && !self.violations.is_empty() {
+                    break;
+                }
+                self.observe_one(Seen::Drop(from, to, msg, reason));
+            }
+        }
+    }
+
+    fn observe_one(&mut self, seen: Seen<N::Msg, N::Timer>) {
         let Sim {
             nodes,
             core,
@@ -118,7 +141,7 @@ impl<N: Node> Sim<N> {
             history: &core.history,
             counters: &core.counters,
             stats: &core.stats,
-            pending_events: core.queue.len(),
+            pending_events: core.live(),
         };
         let before = violations.len();
         for (p, violated) in props.iter_mut() {

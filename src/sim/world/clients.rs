@@ -21,6 +21,7 @@ impl<N: Node> Sim<N> {
     /// [`Sim::inject_exact`].
     pub fn inject(&mut self, to: NodeId, msg: N::Msg, after: SimDuration) -> Result<()> {
         self.check_node("inject to", to)?;
+        self.check_room()?;
         let id = self.core.next_msg;
         self.core.next_msg += 1;
         self.core.stats.sent += 1;
@@ -32,6 +33,9 @@ impl<N: Node> Sim<N> {
                     .trace_event(TraceKind::Drop(reason), to, Some(EXTERNAL), id, || {
                         N::label(&msg)
                     });
+                if self.watching() {
+                    self.observe(Seen::Drop(EXTERNAL, to, msg, reason));
+                }
             }
             Verdict::Deliver(d1, d2) => {
                 if let Some(d2) = d2 {
@@ -49,10 +53,25 @@ impl<N: Node> Sim<N> {
     /// workload's own schedule).
     pub fn inject_exact(&mut self, to: NodeId, msg: N::Msg, after: SimDuration) -> Result<()> {
         self.check_node("inject to", to)?;
+        self.check_room()?;
         let id = self.core.next_msg;
         self.core.next_msg += 1;
         self.core.stats.sent += 1;
         self.push_external(self.core.now + after, to, id, msg);
+        Ok(())
+    }
+
+    /// Errs if the queue is at its limit ([`Builder::max_pending`]), so a
+    /// loop of injections cannot fill memory.
+    ///
+    /// [`Builder::max_pending`]: super::Builder::max_pending
+    fn check_room(&mut self) -> Result<()> {
+        if self.core.queue.len() >= self.core.max_pending {
+            self.core.compact();
+            if self.core.queue.len() >= self.core.max_pending {
+                return Err(self.core.pending_error(None));
+            }
+        }
         Ok(())
     }
 
@@ -162,6 +181,9 @@ impl<N: Node> Sim<N> {
                     op as u64,
                     || N::label(&msg),
                 );
+                if self.watching() {
+                    self.observe(Seen::Drop(EXTERNAL, node, msg, reason));
+                }
             }
             Verdict::Deliver(d1, d2) => {
                 let ev = |msg| Ev::Request {

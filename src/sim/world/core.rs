@@ -2,7 +2,9 @@
 //! may touch apart from the nodes: the send and reply paths of the network.
 
 use super::Stats;
+use crate::error::{node_name, Error, ErrorKind};
 use crate::sim::client::{History, Request};
+use crate::sim::clock::Clock;
 use crate::sim::disk::Disk;
 use crate::sim::metrics::{Counters, LatencyRecorder, UpDownLog};
 use crate::sim::net::{DropReason, Network, NodeId, Verdict, EXTERNAL};
@@ -93,7 +95,29 @@ pub(crate) struct Core<N: Node> {
     pub(crate) dead: bool,
     /// `dead || points.sends`: sends take the slow path.
     pub(crate) watch_sends: bool,
+    /// Timer events in the queue that will not fire (cancelled, or of a
+    /// crashed node): skipped when popped, and removed all at once when
+    /// they outnumber the live events ([`Core::compact`]).
+    pub(crate) stale: usize,
+    /// The most events that may be pending at once.
+    pub(crate) max_pending: usize,
+    /// An error a handler caused (a send to a node that does not exist, a
+    /// full queue, a limit reached): the run stops after the event and
+    /// returns it.
+    pub(crate) error: Option<Error>,
+    /// Properties are attached: drops decided at send time are kept in
+    /// `unseen` for them.
+    pub(crate) watching: bool,
+    /// Drops decided while a handler ran, not yet shown to the properties.
+    pub(crate) unseen: Vec<(NodeId, NodeId, N::Msg, DropReason)>,
+    /// Each node's local clock.
+    pub(crate) clocks: Vec<Clock>,
 }
+
+/// Stale timer events tolerated in the queue before they are removed
+/// (when they also outnumber the live ones): removing them costs a pass
+/// over the queue, so it is done only when that pass frees at least half.
+pub(crate) const COMPACT_MIN: usize = 4096;
 
 impl<N: Node> Core<N> {
     /// Numbers an operation of `node` as a crash point; true if the node
@@ -105,6 +129,9 @@ impl<N: Node> Core<N> {
         label: impl FnOnce() -> String,
     ) -> bool {
         if !self.points.reach(node, self.now, kind, label) {
+            if self.points.full {
+                self.record_full();
+            }
             return false;
         }
         self.dead = true;
@@ -119,6 +146,25 @@ impl<N: Node> Core<N> {
             format!("crash at point {index} ({what})")
         });
         true
+    }
+
+    /// The record of crash points is full: the run stops with an error.
+    #[cold]
+    fn record_full(&mut self) {
+        if self.error.is_none() {
+            self.fail(Error::new(
+                ErrorKind::BudgetExhausted,
+                format!(
+                    "the run reached more than {} crash points with \
+                     Builder::record_crash_points on, the most one run records (each \
+                     is meant to become one run of a checker): record a shorter run, \
+                     or switch recording off and count them with \
+                     Sim::crash_points_reached; the run stopped at {}",
+                    crate::sim::points::MAX_RECORDED,
+                    self.now
+                ),
+            ));
+        }
     }
 
     #[inline]
@@ -142,9 +188,123 @@ impl<N: Node> Core<N> {
         }
     }
 
+    /// Ends the run after this event with `e` (the first such error of
+    /// the event wins).
+    #[cold]
+    pub(crate) fn fail(&mut self, e: Error) {
+        if self.error.is_none() {
+            self.error = Some(e);
+        }
+        self.stop = true;
+    }
+
+    /// Events that will still happen: the queue without its stale timers.
+    #[inline]
+    pub(crate) fn live(&self) -> usize {
+        self.queue.len() - self.stale
+    }
+
+    /// A timer was cancelled or discarded: one more stale event, removed
+    /// with the others once they outnumber the live ones.
+    #[inline]
+    pub(crate) fn add_stale(&mut self, n: usize) {
+        self.stale += n;
+        if self.stale >= COMPACT_MIN && self.stale > self.live() {
+            self.compact();
+        }
+    }
+
+    /// Removes every stale timer event from the queue (order kept).
+    #[cold]
+    pub(crate) fn compact(&mut self) {
+        if self.stale == 0 {
+            return;
+        }
+        let timers = &self.timers;
+        self.queue.retain(|ev| match ev {
+            Ev::Timer { key, .. } => timers.is_pending(*key),
+            _ => true,
+        });
+        self.stale = 0;
+    }
+
+    /// True (and the run stops with an error naming `node` and what it
+    /// did) if the queue holds [`Core::max_pending`] events even without
+    /// its stale timers: the event `node` was about to add is dropped, so
+    /// memory stays bounded even inside one handler that loops.
+    #[cold]
+    pub(crate) fn full(&mut self, node: NodeId, what: &str) -> bool {
+        self.compact();
+        if self.queue.len() < self.max_pending {
+            return false;
+        }
+        if self.error.is_none() {
+            let e = self.pending_error(Some((node, what)));
+            self.fail(e);
+        }
+        self.stop = true;
+        true
+    }
+
+    /// The error for a queue at its limit, naming who filled it.
+    pub(crate) fn pending_error(&self, by: Option<(NodeId, &str)>) -> Error {
+        let live = self.live();
+        let timers = self.timers.pending();
+        let who = match by {
+            Some((n, what)) => format!("node {} {what} with", node_name(n)),
+            None => "the run reached".to_string(),
+        };
+        let fix = if timers * 2 > live {
+            "most are timers: a handler sets timers in a loop, or sets them faster than \
+             they fire or are cancelled; set fewer, or shorter ones"
+        } else {
+            "most are messages: a handler sends in a loop, or faster than messages \
+             arrive (a short resend interval, a long latency); send less often, or \
+             shorten the latency"
+        };
+        Error::new(
+            ErrorKind::BudgetExhausted,
+            format!(
+                "{who} {live} events pending at {} ({timers} timers, {} messages and \
+                 other events), the most this simulation holds (Builder::max_pending): \
+                 {fix}; the run stopped",
+                self.now,
+                live - timers.min(live)
+            ),
+        )
+    }
+
+    /// A node sent to an id that is no node: the run stops with an error.
+    #[cold]
+    pub(crate) fn unknown_node(&mut self, from: NodeId, to: NodeId) {
+        let n = self.up.len();
+        let e = if to == EXTERNAL {
+            Error::new(
+                ErrorKind::InvalidParameter,
+                format!(
+                    "node {from} sent a message to `external` (EXTERNAL), which is no \
+                     node: answer a client's request with ctx.reply instead; the run \
+                     stopped"
+                ),
+            )
+        } else {
+            Error::new(
+                ErrorKind::InvalidParameter,
+                format!(
+                    "node {from} sent a message to node {to}, which does not exist: the \
+                     cluster has {n} nodes (ids 0..{n}); the run stopped"
+                ),
+            )
+        };
+        self.fail(e);
+    }
+
     /// Sends `msg` between two nodes (ids already checked).
     #[inline]
     pub(crate) fn send_msg(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
+        if self.queue.len() >= self.max_pending && self.full(from, "sent a message") {
+            return;
+        }
         let id = self.next_msg;
         self.next_msg += 1;
         self.stats.sent += 1;
@@ -162,7 +322,7 @@ impl<N: Node> Core<N> {
             self.trace.count_overflow();
         }
         match self.net.decide(from, to, now) {
-            Verdict::Dropped(reason) => self.dropped_at_send(reason, from, to, id, &msg),
+            Verdict::Dropped(reason) => self.dropped_at_send(reason, from, to, id, msg),
             Verdict::Deliver(d1, d2) => {
                 if let Some(d2) = d2 {
                     self.stats.duplicated += 1;
@@ -190,6 +350,9 @@ impl<N: Node> Core<N> {
         }
     }
 
+    /// A message lost or cut at the sender's side: counted, traced, and
+    /// kept for the properties (if any are attached) as a
+    /// `SimEvent::Drop`, shown to them after the event that sent it.
     #[cold]
     fn dropped_at_send(
         &mut self,
@@ -197,12 +360,15 @@ impl<N: Node> Core<N> {
         from: NodeId,
         to: NodeId,
         id: u64,
-        msg: &N::Msg,
+        msg: N::Msg,
     ) {
         self.count_drop(reason);
         self.trace_event(TraceKind::Drop(reason), to, Some(from), id, || {
-            N::label(msg)
+            N::label(&msg)
         });
+        if self.watching {
+            self.unseen.push((from, to, msg, reason));
+        }
     }
 
     pub(crate) fn count_drop(&mut self, reason: DropReason) {
@@ -215,6 +381,9 @@ impl<N: Node> Core<N> {
 
     /// Sends the reply of `req` from node `from` towards its client.
     pub(crate) fn send_reply(&mut self, from: NodeId, req: Request, msg: N::Msg, failed: bool) {
+        if self.queue.len() >= self.max_pending && self.full(from, "answered a client") {
+            return;
+        }
         let op = req.op as u64;
         self.stats.sent += 1;
         self.trace_event(TraceKind::Reply, from, None, op, || {
@@ -231,6 +400,9 @@ impl<N: Node> Core<N> {
                 self.trace_event(TraceKind::ClientDrop(reason), from, None, op, || {
                     N::label(&msg)
                 });
+                if self.watching {
+                    self.unseen.push((from, EXTERNAL, msg, reason));
+                }
             }
             Verdict::Deliver(d1, d2) => {
                 let ev = |msg| Ev::Reply {

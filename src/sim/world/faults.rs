@@ -3,10 +3,12 @@
 
 use super::{Ev, Seen, Sim};
 use crate::error::Result;
+use crate::sim::clock::Clock;
 use crate::sim::ctx::Ctx;
 use crate::sim::fault::FaultAction;
 use crate::sim::net::{LinkConfig, NodeId, PartitionId};
 use crate::sim::node::Node;
+use crate::sim::time::SimTime;
 use crate::sim::trace::TraceKind;
 use std::collections::VecDeque;
 
@@ -20,11 +22,13 @@ impl<N: Node> Sim<N> {
         Ok(())
     }
     /// Restarts node `id` now (it runs `on_recover` with its synced disk).
+    /// Returns the error its `on_recover` caused, if any (a send to a node
+    /// that does not exist, a full queue).
     pub fn recover(&mut self, id: NodeId) -> Result<()> {
         self.check_node("recover node", id)?;
         self.do_recover(id);
         self.settle();
-        Ok(())
+        self.take_error()
     }
     /// Crash and immediately restart node `id` (turmoil's "bounce").
     pub fn bounce(&mut self, id: NodeId) -> Result<()> {
@@ -40,9 +44,13 @@ impl<N: Node> Sim<N> {
     pub fn partition_oneway(&mut self, from: &[NodeId], to: &[NodeId]) -> Result<PartitionId> {
         self.core.net.partition_oneway(from, to)
     }
-    /// Ends one partition (others stay).
+    /// Ends one partition (others stay). A partition the fault plan started
+    /// may be healed early this way: the plan's own heal of it then does
+    /// nothing.
     pub fn heal(&mut self, id: PartitionId) -> Result<()> {
-        self.core.net.heal(id)
+        self.core.net.heal(id)?;
+        self.partitions.retain(|_, p| *p != id);
+        Ok(())
     }
     /// Ends every partition.
     pub fn heal_all(&mut self) {
@@ -90,13 +98,32 @@ impl<N: Node> Sim<N> {
     pub fn set_default_link(&mut self, cfg: LinkConfig) -> Result<()> {
         self.core.net.set_default(cfg)
     }
+    /// Sets node `id`'s local clock from now on (see
+    /// [`crate::sim::clock`]): a clock set behind the one before steps the
+    /// node's local time back.
+    pub fn set_clock(&mut self, id: NodeId, clock: Clock) -> Result<()> {
+        self.check_node("clock of node", id)?;
+        clock.validate()?;
+        self.core.clocks[id] = clock;
+        Ok(())
+    }
+    /// Node `id`'s local clock.
+    pub fn clock(&self, id: NodeId) -> Result<Clock> {
+        self.check_node("clock of node", id)?;
+        Ok(self.core.clocks[id])
+    }
+    /// What node `id`'s clock reads now (its [`crate::sim::Ctx::local_now`]).
+    pub fn local_time(&self, id: NodeId) -> Result<SimTime> {
+        Ok(self.clock(id)?.local(self.core.now))
+    }
 
     pub(super) fn do_crash(&mut self, id: NodeId) {
         if !self.core.up[id] {
             return;
         }
         self.core.up[id] = false;
-        self.core.timers.crash(id as u32);
+        let discarded = self.core.timers.crash(id as u32);
+        self.core.add_stale(discarded);
         let now = self.core.now;
         let _ = self.core.updown.set_down(id, now);
         self.nodes[id].clone_from(&self.initial[id]);
@@ -137,6 +164,7 @@ impl<N: Node> Sim<N> {
             return;
         }
         self.core.up[id] = true;
+        self.started[id] = true;
         let now = self.core.now;
         let _ = self.core.updown.set_up(id, now);
         self.core
@@ -161,9 +189,11 @@ impl<N: Node> Sim<N> {
                 self.partitions.insert(fault, id);
             }
             FaultAction::Heal { fault } => {
-                // Gone already if a HealAll came first.
+                // Gone already if a HealAll or a `Sim::heal` came first.
                 if let Some(id) = self.partitions.remove(&fault) {
-                    self.core.net.heal(id)?;
+                    if self.core.net.in_force(id) {
+                        self.core.net.heal(id)?;
+                    }
                 }
             }
             FaultAction::HealAll => self.heal_all(),
@@ -175,6 +205,8 @@ impl<N: Node> Sim<N> {
             }
             FaultAction::SetLink(a, b, c) => self.core.net.set_link(a, b, c)?,
             FaultAction::SetDefaultLink(c) => self.core.net.set_default(c)?,
+            FaultAction::SetClock(n, c) => self.core.clocks[n] = c,
+            FaultAction::ResetClock(n) => self.core.clocks[n] = self.clocks[n],
         }
         if self.watching() {
             self.observe(Seen::Fault(i));

@@ -15,6 +15,7 @@
 
 use crate::error::{Error, Result};
 use crate::sim::client::{History, OpId, Workload};
+use crate::sim::clock::Clock;
 use crate::sim::ctx::Ctx;
 use crate::sim::disk::Disk;
 use crate::sim::fault::{FaultAction, FaultPlan};
@@ -77,8 +78,11 @@ pub struct Sim<N: Node> {
     seed: u64,
     events: u64,
     max_events: u64,
-    /// Most events pending at once ([`crate::error::limits::PENDING_BYTES`]).
-    max_pending: usize,
+    /// Per node: it has run `on_start` or `on_recover` since the run was
+    /// built (a node bounced before the run must not start twice).
+    started: Vec<bool>,
+    /// Each node's clock as built (what a clock-skew fault goes back to).
+    clocks: Vec<Clock>,
 }
 
 impl Sim<NoNode> {
@@ -154,13 +158,14 @@ impl<N: Node> Sim<N> {
     pub fn events_processed(&self) -> u64 {
         self.events
     }
-    /// Events still in the queue.
+    /// Events still to happen: messages in flight, timers pending, faults
+    /// and client events scheduled (cancelled timers are not counted).
     pub fn pending(&self) -> usize {
-        self.core.queue.len()
+        self.core.live()
     }
-    /// The time of the next event, if any.
-    pub fn peek(&self) -> Option<SimTime> {
-        self.core.queue.peek_time()
+    /// The time of the next event, if any (cancelled timers skipped).
+    pub fn peek(&mut self) -> Option<SimTime> {
+        self.next_time()
     }
     /// Number of nodes.
     pub fn len(&self) -> usize {
@@ -277,8 +282,21 @@ impl<N: Node> Sim<N> {
             ));
         }
         let out = handle!(self, id, |node, ctx| f(node, &mut ctx));
+        if self.watching() {
+            self.show_unseen();
+        }
         self.settle();
+        self.take_error()?;
         Ok(out)
+    }
+
+    /// The error a handler caused (see `Core::fail`), once.
+    #[inline]
+    pub(super) fn take_error(&mut self) -> Result<()> {
+        match self.core.error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Consumes the simulation, returning its nodes.

@@ -56,8 +56,40 @@ impl<N: Node> Sim<N> {
         Ok(())
     }
 
+    /// The time of the next event that will happen, if any: cancelled
+    /// timers at the front of the queue are dropped on the way (they are no
+    /// events and count against nothing).
+    #[inline]
+    pub(super) fn next_time(&mut self) -> Option<SimTime> {
+        if self.core.stale == 0 {
+            return self.core.queue.peek_time();
+        }
+        self.skip_stale()
+    }
+
+    /// [`Sim::next_time`] with stale timers in the queue.
+    fn skip_stale(&mut self) -> Option<SimTime> {
+        loop {
+            let (t, ev) = self.core.queue.front()?;
+            let stale = match ev {
+                Ev::Timer { key, .. } => !self.core.timers.is_pending(*key),
+                _ => false,
+            };
+            if !stale {
+                return Some(t);
+            }
+            self.core.queue.pop();
+            self.core.stale -= 1;
+            if self.core.stale == 0 {
+                return self.core.queue.peek_time();
+            }
+        }
+    }
+
     /// Processes the next event; returns its time, or `None` if the queue
-    /// is empty. Counts against the event budget.
+    /// is empty. Counts against the event budget (cancelled timers do not:
+    /// they are skipped). An error a handler caused (a send to a node that
+    /// does not exist, a full queue) is returned after its event.
     pub fn step(&mut self) -> Result<Option<SimTime>> {
         if self.events >= self.max_events {
             return Err(Error::new(
@@ -69,18 +101,14 @@ impl<N: Node> Sim<N> {
                 ),
             ));
         }
-        if self.core.queue.len() > self.max_pending {
-            return Err(Error::new(
-                ErrorKind::BudgetExhausted,
-                format!(
-                    "{} events are pending at {} (messages in flight and timers), more \
-                     than a notebook can hold: some node sends or sets timers faster than \
-                     they are delivered (a short timer or resend interval, a long latency); \
-                     lengthen that interval or shorten the latency",
-                    self.core.queue.len(),
-                    self.core.now
-                ),
-            ));
+        if self.core.queue.len() > self.core.max_pending {
+            self.core.compact();
+            if self.core.queue.len() > self.core.max_pending {
+                return Err(self.core.pending_error(None));
+            }
+        }
+        if self.next_time().is_none() {
+            return Ok(None);
         }
         let Some((t, ev)) = self.core.queue.pop() else {
             return Ok(None);
@@ -102,7 +130,10 @@ impl<N: Node> Sim<N> {
             Ev::Timer { key, timer } => self.fire(key, timer),
             Ev::Start(i) => {
                 let i = i as usize;
-                if self.core.up[i] {
+                // Not if the node crashed, or crashed and restarted (and ran
+                // `on_recover`), between `build` and this event.
+                if self.core.up[i] && !self.started[i] {
+                    self.started[i] = true;
                     handle!(self, i, |node, ctx| node.on_start(&mut ctx));
                     if self.watching() {
                         self.observe(Seen::Start(i));
@@ -123,6 +154,9 @@ impl<N: Node> Sim<N> {
             Ev::ClientNext(c) => self.client_next(c as usize)?,
         }
         self.settle();
+        if self.core.stop {
+            self.take_error()?;
+        }
         Ok(Some(t))
     }
 
@@ -217,7 +251,7 @@ impl<N: Node> Sim<N> {
     pub fn run_until_time(&mut self, end: SimTime) -> Result<&mut Self> {
         self.resume();
         let pace = Pace::new(self.events, self.core.now);
-        while let Some(t) = self.core.queue.peek_time() {
+        while let Some(t) = self.next_time() {
             if t > end || self.halted() {
                 break;
             }
@@ -259,7 +293,7 @@ impl<N: Node> Sim<N> {
             if done(self) {
                 return Ok(true);
             }
-            match self.core.queue.peek_time() {
+            match self.next_time() {
                 Some(t) if t <= end && !self.halted() => {
                     self.step()?;
                     if pace.due(self.events) {

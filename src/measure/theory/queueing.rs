@@ -1,33 +1,7 @@
-//! Closed forms from queueing and reliability theory, for chart overlays.
-//!
-//! A simulation gives noisy numbers; a formula gives the line they should
-//! scatter around. Overlaying the two is how a notebook shows both that the
-//! simulator is right and where the textbook assumptions (Poisson arrivals,
-//! exponential service, independent failures) stop holding.
-//!
-//! Every function checks its inputs and returns [`Result`]: the error names the
-//! parameter, the value it got and the allowed range, so a notebook cell that
-//! sets `lambda` too high says so instead of printing `NaN` or a negative wait.
-//!
-//! Units: rates are per second and times are in seconds (`f64`), because the
-//! formulas mix rates and times freely and the results go straight into charts.
-//!
-//! ```
-//! use thinkdist::measure::theory;
-//!
-//! // A server that handles 100 requests/s, offered 80 requests/s.
-//! let q = theory::mm1(80.0, 100.0)?;
-//! assert!((q.w - 0.05).abs() < 1e-12); // W = 1/(μ−λ) = 50 ms
-//! assert!((q.l - 4.0).abs() < 1e-12); // L = ρ/(1−ρ) = 4 requests
-//!
-//! // Three replicas, each up 99 % of the time, need a majority.
-//! let a = theory::k_of_n_availability(3, theory::majority(3), 0.99)?;
-//! assert!(a > 0.9997);
-//! # Ok::<(), thinkdist::Error>(())
-//! ```
+//! Queues: M/M/1 and M/M/c (Erlang C) with their latency percentiles,
+//! Little's law, and exact mean value analysis of a closed loop.
 
 use crate::error::{check_non_negative, check_positive, check_probability, Error, Result};
-use crate::sim::time::SimDuration;
 use serde::Serialize;
 
 mod replication;
@@ -64,14 +38,14 @@ pub struct QueueMetrics {
 }
 
 impl QueueMetrics {
-    /// The `q`-th percentile (q in [0, 100)) of the time a request spends in
+    /// The percentile at fraction `q` (in [0, 1): 0.99 is p99) of the time a request spends in
     /// the system, in seconds.
     ///
     /// Why: the mean hides the tail; this is the line to draw over a simulated
     /// latency CDF.
     ///
     /// For M/M/1 the time in system T is exponential with rate μ − λ, so
-    /// `t_q = −ln(1 − q/100) / (μ − λ)`. For M/M/c, T = Wq + S with S ~ Exp(μ)
+    /// `t_q = −ln(1 − q) / (μ − λ)`. For M/M/c, T = Wq + S with S ~ Exp(μ)
     /// and Wq = 0 with probability 1 − C, else Exp(θ), θ = cμ − λ; then
     /// `P(T > t) = (1 − C) e^{−μt} + C (θ e^{−μt} − μ e^{−θt}) / (θ − μ)`
     /// (or `C (1 + μt) e^{−μt}` when θ = μ), inverted numerically by bisection.
@@ -79,7 +53,7 @@ impl QueueMetrics {
     /// ```
     /// let q = thinkdist::measure::theory::mm1(0.5, 1.0)?;
     /// // Median of Exp(0.5) is ln 2 / 0.5.
-    /// assert!((q.time_in_system_percentile(50.0)? - 2.0 * 2f64.ln()).abs() < 1e-12);
+    /// assert!((q.time_in_system_percentile(0.5)? - 2.0 * 2f64.ln()).abs() < 1e-12);
     /// # Ok::<(), thinkdist::Error>(())
     /// ```
     pub fn time_in_system_percentile(&self, q: f64) -> Result<f64> {
@@ -121,12 +95,12 @@ impl QueueMetrics {
         Ok(0.5 * (lo + hi))
     }
 
-    /// The `q`-th percentile (q in [0, 100)) of the time spent waiting in the
+    /// The percentile at fraction `q` (in [0, 1)) of the time spent waiting in the
     /// queue, in seconds.
     ///
     /// `P(Wq > t) = C e^{−(cμ − λ) t}`, so the percentile is 0 when
-    /// `q/100 ≤ 1 − C` (that many requests never wait) and
-    /// `ln(C / (1 − q/100)) / (cμ − λ)` otherwise.
+    /// `q ≤ 1 − C` (that many requests never wait) and
+    /// `ln(C / (1 − q)) / (cμ − λ)` otherwise.
     pub fn wait_percentile(&self, q: f64) -> Result<f64> {
         let tail = tail_fraction("q", q)?;
         self.check_stable()?;
@@ -162,17 +136,10 @@ impl QueueMetrics {
     }
 }
 
-/// Checks a percentile in [0, 100) and returns the tail fraction 1 − q/100.
+/// Checks a percentile given as a fraction in [0, 1) (the 100th percentile
+/// of an unbounded distribution is infinite) and returns the tail 1 − q.
 fn tail_fraction(param: &str, q: f64) -> Result<f64> {
-    if q.is_finite() && (0.0..100.0).contains(&q) {
-        Ok(1.0 - q / 100.0)
-    } else {
-        Err(Error::invalid(
-            param,
-            q,
-            "a percentile in [0, 100) (the 100th percentile of an unbounded distribution is infinite)",
-        ))
-    }
+    Ok(1.0 - crate::sim::metrics::latency::check_fraction(param, q, false)?)
 }
 
 /// Checks λ and μ and that the offered load per server is below 1.
@@ -366,193 +333,6 @@ pub fn littles_law_w(l: f64, lambda: f64) -> Result<f64> {
     check_positive("lambda", lambda)?;
     Ok(l / lambda)
 }
-
-/// The smallest majority of `n` nodes, ⌊n/2⌋ + 1: the quorum size that makes
-/// any two quorums intersect.
-///
-/// For `n = 0` this returns 1, which no cluster of 0 can reach;
-/// [`k_of_n_availability`] rejects that combination.
-pub const fn majority(n: usize) -> usize {
-    n / 2 + 1
-}
-
-/// Probability that at least `k` of `n` independent replicas are up, each up
-/// with probability `p_up`:
-/// `A = Σ_{i=k}^{n} C(n, i) p^i (1 − p)^{n−i}`.
-///
-/// Why: the availability of a quorum system (k = majority), of "read any"
-/// (k = 1) and of "write all" (k = n) all come from this one sum.
-///
-/// The binomial terms are computed in log space so n may be large, and the
-/// smaller of the two tails is summed so that values close to 1 keep their
-/// nines (use [`k_of_n_unavailability`] to get 1 − A without cancellation).
-///
-/// Errors if `n` is 0, `k` is 0 or greater than `n`, or `p_up` is outside [0, 1].
-///
-/// ```
-/// // 3 replicas at 0.9, majority of 2: 0.9³ + 3·0.9²·0.1 = 0.972.
-/// let a = thinkdist::measure::theory::k_of_n_availability(3, 2, 0.9)?;
-/// assert!((a - 0.972).abs() < 1e-12);
-/// # Ok::<(), thinkdist::Error>(())
-/// ```
-pub fn k_of_n_availability(n: usize, k: usize, p_up: f64) -> Result<f64> {
-    let (up, down) = k_of_n_tails(n, k, p_up)?;
-    Ok(if down < up { 1.0 - down } else { up })
-}
-
-/// Probability that fewer than `k` of `n` independent replicas are up:
-/// `1 − k_of_n_availability(n, k, p_up)`, summed directly over the lower tail
-/// so that tiny unavailabilities (1e-12) are exact rather than rounding noise.
-///
-/// Same errors as [`k_of_n_availability`].
-pub fn k_of_n_unavailability(n: usize, k: usize, p_up: f64) -> Result<f64> {
-    let (up, down) = k_of_n_tails(n, k, p_up)?;
-    Ok(if up < down { 1.0 - up } else { down })
-}
-
-/// Returns (P(X ≥ k), P(X < k)) for X ~ Binomial(n, p).
-fn k_of_n_tails(n: usize, k: usize, p: f64) -> Result<(f64, f64)> {
-    // One term per replica count: bounded, so the answer comes in well under
-    // a second.
-    crate::error::check_count("n", n, 1, MAX_SERVERS, "replicas")?;
-    if k == 0 || k > n {
-        return Err(Error::invalid(
-            "k",
-            k,
-            &format!("a number of replicas in [1, n = {n}]"),
-        ));
-    }
-    check_probability("p_up", p)?;
-    if p == 0.0 {
-        return Ok((0.0, 1.0));
-    }
-    if p == 1.0 {
-        return Ok((1.0, 0.0));
-    }
-    let (ln_p, ln_q) = (p.ln(), (-p).ln_1p());
-    let mut ln_binom = 0.0; // ln C(n, 0)
-    let (mut up, mut down) = (0.0, 0.0);
-    for i in 0..=n {
-        if i > 0 {
-            ln_binom += ((n - i + 1) as f64).ln() - (i as f64).ln();
-        }
-        let term = (ln_binom + i as f64 * ln_p + (n - i) as f64 * ln_q).exp();
-        if i >= k {
-            up += term;
-        } else {
-            down += term;
-        }
-    }
-    Ok((up.min(1.0), down.min(1.0)))
-}
-
-/// Probability that at least one of `n` independent replicas is up:
-/// `1 − (1 − p)^n` (k = 1 in [`k_of_n_availability`]).
-///
-/// Why: the availability of "read from any replica".
-pub fn any_one(n: usize, p_up: f64) -> Result<f64> {
-    k_of_n_availability(n, 1, p_up)
-}
-
-/// Probability that all `n` independent replicas are up: `p^n`
-/// (k = n in [`k_of_n_availability`]).
-///
-/// Why: the availability of "write to every replica" — it falls as n grows.
-pub fn all_of(n: usize, p_up: f64) -> Result<f64> {
-    k_of_n_availability(n, n, p_up)
-}
-
-/// Steady-state availability of a component that fails after a mean time
-/// `mttf` and is repaired in a mean time `mttr`: `A = MTTF / (MTTF + MTTR)`.
-///
-/// Why: it shows that faster repair buys as many nines as rarer failure.
-/// Both arguments must be in the same unit; `mttf` must be > 0 and `mttr` ≥ 0.
-///
-/// ```
-/// let a = thinkdist::measure::theory::availability_from_mttf_mttr(999.0, 1.0)?;
-/// assert_eq!(a, 0.999);
-/// # Ok::<(), thinkdist::Error>(())
-/// ```
-pub fn availability_from_mttf_mttr(mttf: f64, mttr: f64) -> Result<f64> {
-    check_positive("mttf", mttf)?;
-    check_non_negative("mttr", mttr)?;
-    Ok(mttf / (mttf + mttr))
-}
-
-/// Number of nines of an availability: `−log10(1 − A)`; 0.999 → 3.
-///
-/// Why: "three nines" is how availability targets are spoken about, and the
-/// log scale makes 99 % → 99.9 % look like the tenfold step it is.
-///
-/// Returns `f64::INFINITY` for A = 1 (no downtime at all) and 0 for A = 0.
-/// Errors if `availability` is outside [0, 1]. Floating point may give
-/// 2.9999999999999996 for 0.999: round before printing.
-pub fn nines(availability: f64) -> Result<f64> {
-    check_probability("availability", availability)?;
-    if availability == 1.0 {
-        return Ok(f64::INFINITY);
-    }
-    Ok(-(1.0 - availability).log10())
-}
-
-/// Seconds in the year used by [`downtime_per_year`]: 365.25 days, so that
-/// leap years average out (99.9 % → 8.766 h).
-pub const SECONDS_PER_YEAR: f64 = 365.25 * 24.0 * 3600.0;
-
-/// Expected downtime in one year (365.25 days) at availability `A`:
-/// `(1 − A) × 1 year`, as a [`SimDuration`] (rounded to the nanosecond).
-///
-/// Why: "52.6 minutes a year" is easier to judge than "99.99 %".
-///
-/// ```
-/// let d = thinkdist::measure::theory::downtime_per_year(0.9999)?;
-/// assert!((d.as_secs_f64() / 60.0 - 52.596).abs() < 0.01);
-/// # Ok::<(), thinkdist::Error>(())
-/// ```
-pub fn downtime_per_year(availability: f64) -> Result<SimDuration> {
-    check_probability("availability", availability)?;
-    SimDuration::from_secs_f64((1.0 - availability) * SECONDS_PER_YEAR)
-}
-
-/// Formats an availability as a percentage with enough decimals to show its
-/// nines: 0.9995 → `"99.95 %"`, 0.99999 → `"99.999 %"`, 0.972 → `"97.20 %"`.
-///
-/// Uses at least 2 decimals and `ceil(nines) − 2` when that is more (at most
-/// 12), so a table of availabilities never rounds 99.999 % up to 100 %.
-/// Errors if `availability` is outside [0, 1].
-pub fn format_availability(availability: f64) -> Result<String> {
-    let n = nines(availability)?;
-    let decimals = if n.is_finite() {
-        ((n - 1e-9).ceil() as i64 - 2).clamp(2, 12) as usize
-    } else {
-        2
-    };
-    Ok(format!("{:.*} %", decimals, availability * 100.0))
-}
-
-/// Probability that a request fanned out to `n` backends is slow when each
-/// backend is independently slow with probability `p`: `1 − (1 − p)^n`.
-///
-/// Why: at fan-out 100, a 1-in-100 slow backend makes 63 % of requests slow —
-/// the "tail at scale" effect. Computed as `−expm1(n · ln1p(−p))` to stay
-/// accurate for tiny `p`. `n = 0` gives 0. Errors if `p` is outside [0, 1].
-///
-/// ```
-/// let s = thinkdist::measure::theory::fanout_slow_probability(0.01, 100)?;
-/// assert!((s - 0.634).abs() < 1e-3);
-/// # Ok::<(), thinkdist::Error>(())
-/// ```
-pub fn fanout_slow_probability(p: f64, n: usize) -> Result<f64> {
-    check_probability("p", p)?;
-    if n == 0 || p == 0.0 {
-        return Ok(0.0);
-    }
-    if p == 1.0 {
-        return Ok(1.0);
-    }
-    Ok(-(n as f64 * (-p).ln_1p()).exp_m1())
-}
-
 /// Result of [`mva`]: a closed system of clients and one queue.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ClosedMetrics {
@@ -615,45 +395,4 @@ pub fn mva(clients: usize, service: f64, think: f64) -> Result<ClosedMetrics> {
         throughput: x,
         queue_length: q,
     })
-}
-
-/// The fraction of a large cluster a rumour reaches when every node that
-/// hears it for the first time tells `fanout` nodes drawn uniformly at
-/// random (and then stays quiet): the positive root `s` of
-/// `s = 1 − e^(−fanout · s)`, or 0 when `fanout <= 1`.
-///
-/// Why: a node is missed when none of the `fanout · s · n` messages sent by
-/// the `s · n` nodes that heard the rumour picks it, which happens with
-/// probability `(1 − 1/n)^(fanout · s · n) → e^(−fanout · s)` as `n` grows
-/// (the giant component of a random graph, Erdős and Rényi 1960). With
-/// `fanout <= 1` the informed set stays a vanishing fraction.
-///
-/// ```
-/// use thinkdist::measure::theory::gossip_reach;
-/// let s = gossip_reach(2.0)?;
-/// assert!((s - 0.7968).abs() < 1e-4);
-/// assert_eq!(gossip_reach(1.0)?, 0.0);
-/// # Ok::<(), thinkdist::Error>(())
-/// ```
-pub fn gossip_reach(fanout: f64) -> Result<f64> {
-    check_non_negative("fanout", fanout)?;
-    if fanout <= 1.0 {
-        return Ok(0.0);
-    }
-    // g(s) = 1 − e^(−f s) − s is > 0 just above 0 (g'(0) = f − 1 > 0) and
-    // < 0 at 1, with one root in between: bisect to machine precision.
-    let g = |s: f64| 1.0 - (-fanout * s).exp() - s;
-    let (mut lo, mut hi) = (f64::MIN_POSITIVE.max(1e-12), 1.0);
-    if g(lo) <= 0.0 {
-        return Ok(0.0); // fanout a hair above 1: the root is below 1e-12
-    }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if g(mid) > 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    Ok(0.5 * (lo + hi))
 }

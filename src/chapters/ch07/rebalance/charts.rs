@@ -1,0 +1,167 @@
+//! The charts and table of rebalancing timelines: availability and
+//! latency over time (one shared chart of a measure over time, the move
+//! window shaded), and a summary before and during the move.
+
+use super::run::RebalanceTimeline;
+use super::store::InFlight;
+use crate::error::{Error, Result};
+use crate::measure::stats::MeanCi;
+use crate::plot::{time_series, Figure, Opts, Series, SeriesStyle, Table, Window};
+
+fn mid(t: &RebalanceTimeline, b: usize) -> f64 {
+    t.bin_start[b] + t.params.bin.as_secs_f64() / 2.0
+}
+
+fn window(t: &RebalanceTimeline) -> Vec<Window> {
+    let s = t.params.join_at.as_secs_f64();
+    let e = t.move_end.mean;
+    if e > s {
+        vec![Window::new(s, e, "keys moving (mean over seeds)")]
+    } else {
+        Vec::new()
+    }
+}
+
+fn mode(m: InFlight) -> &'static str {
+    match m {
+        InFlight::Wait => "in-flight reads wait",
+        InFlight::Fail => "in-flight reads fail",
+    }
+}
+
+/// One measure over time for each timeline: a series per timeline (mean
+/// per bin and its 95 % band over seeds, the band cut at `floor`), then
+/// `extra` series (theory), the first timeline's move window shaded. The
+/// title is "`what` while node n joins: r keys/s per sender".
+fn over_time(
+    runs: &[&RebalanceTimeline],
+    pick: fn(&RebalanceTimeline) -> &[MeanCi],
+    floor: f64,
+    extra: Vec<Series>,
+    what: &str,
+    y_label: String,
+) -> Result<Figure> {
+    let Some(first) = runs.first() else {
+        return Err(Error::empty("timelines"));
+    };
+    let mut series: Vec<Series> = runs
+        .iter()
+        .map(|t| {
+            let values = pick(t);
+            Series::new(
+                format!(
+                    "{} (mean of {} seeds)",
+                    mode(t.params.in_flight),
+                    t.params.seeds
+                ),
+                (0..t.bin_start.len())
+                    .map(|b| (mid(t, b), values[b].mean))
+                    .collect(),
+            )
+            .with_band(
+                values
+                    .iter()
+                    .map(|m| (m.interval().0.max(floor), m.interval().1))
+                    .collect(),
+            )
+            .with_style(SeriesStyle::LinePoints)
+        })
+        .collect();
+    series.extend(extra);
+    time_series(
+        &series,
+        &window(first),
+        Opts::new(format!(
+            "{what} while node {} joins: {} keys/s per sender",
+            first.params.nodes, first.params.rate
+        ))
+        .x_label("time (s)")
+        .y_label(y_label),
+    )
+}
+
+/// Availability over time for one or more timelines (e.g. wait and
+/// fail), the move window shaded, theory of the fail mode dashed.
+pub fn availability_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
+    let Some(first) = runs.first() else {
+        return Err(Error::empty("timelines"));
+    };
+    let theory = runs
+        .iter()
+        .find(|t| t.params.in_flight == InFlight::Fail)
+        .map(|f| {
+            Series::new(
+                "fail: 1 − keys in flight / keys (theory)",
+                (0..f.bin_start.len())
+                    .map(|b| (mid(f, b), f.availability_theory[b]))
+                    .collect(),
+            )
+        });
+    over_time(
+        runs,
+        |t| &t.availability,
+        f64::NEG_INFINITY,
+        theory.into_iter().collect(),
+        "Availability",
+        format!("reads answered within {} ms", first.params.timeout.as_ms()),
+    )
+}
+
+/// Mean latency of successful reads over time, the move window shaded
+/// (95 % bands over seeds, cut at 0: a latency is never negative).
+pub fn latency_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
+    over_time(
+        runs,
+        |t| &t.latency_ms,
+        0.0,
+        Vec::new(),
+        "Latency",
+        "mean latency of answered reads (ms)".into(),
+    )
+}
+
+/// Summary per timeline: keys moved, move window, availability and latency
+/// before and during the move.
+pub fn rebalance_table(runs: &[&RebalanceTimeline]) -> Table {
+    let mut t = Table::new(&[
+        "in-flight reads",
+        "keys moved",
+        "move window (s)",
+        "availability before",
+        "availability during",
+        "latency before (ms)",
+        "latency during (ms)",
+    ]);
+    for r in runs {
+        let join = r.params.join_at.as_secs_f64();
+        let end = r.move_end.mean;
+        let avg = |xs: &[MeanCi], during: bool| -> f64 {
+            let v: Vec<f64> = (0..xs.len())
+                .filter(|&b| {
+                    let m = mid(r, b);
+                    if during {
+                        m >= join && m < end
+                    } else {
+                        m < join
+                    }
+                })
+                .map(|b| xs[b].mean)
+                .collect();
+            if v.is_empty() {
+                f64::NAN
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            }
+        };
+        t = t.row(vec![
+            mode(r.params.in_flight).into(),
+            format!("{:.0} ± {:.0}", r.moved.mean, r.moved.half_width),
+            format!("{:.2} ± {:.2}", end - join, r.move_end.half_width),
+            format!("{:.3}", avg(&r.availability, false)),
+            format!("{:.3}", avg(&r.availability, true)),
+            format!("{:.1}", avg(&r.latency_ms, false)),
+            format!("{:.1}", avg(&r.latency_ms, true)),
+        ]);
+    }
+    t
+}
