@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use thinkdist::check::linearizability::{check_linearizable, Budget, KvMap};
 use thinkdist::prelude::*;
 use thinkdist::replication::{
-    kv_history, lost_writes, Ack, LeaderFollower, LfMsg, QMsg, Quorum, ReadRepair, Reads,
-    Stamp, Stored, Version, VersionVector, Versioned, Versioning,
+    kv_history, lost_writes, Ack, LeaderFollower, LfMsg, QMsg, Quorum, ReadRepair, Reads, Stamp,
+    Stored, Version, VersionVector, Versioned, Versioning,
 };
 use thinkdist::retry::client::{AttemptEnd, Reply, RetryClient};
 use thinkdist::retry::{Backoff, RetryPolicy};
@@ -34,28 +34,35 @@ fn policy() -> RetryPolicy {
         .unwrap()
 }
 
-/// Writes by `clients` clients, each a unique value, on `keys` keys; reads
+/// Writes by each client (as many as the workload is given), each a unique value, on `keys` keys; reads
 /// mixed in with probability `reads`.
-fn lf_clients(clients: usize, ops: u64, keys: u64, reads: f64) -> RetryClient<LfMsg> {
-    RetryClient::new(policy(), 3, lf_classify, move |c: ClientId, i: u64, rng: &mut SimRng| {
-        if i >= ops {
-            return None;
-        }
-        let key = rng.random_range(0..keys);
-        let msg = if rng.random_bool(reads) {
-            LfMsg::get(key)
-        } else {
-            LfMsg::put(key, (c as i64 + 1) * 1_000_000 + i as i64 + 1)
-        };
-        Some((msg, ms(rng.random_range(1..10))))
-    })
+fn lf_clients(ops: u64, keys: u64, reads: f64) -> RetryClient<LfMsg> {
+    RetryClient::new(
+        policy(),
+        3,
+        lf_classify,
+        move |c: ClientId, i: u64, rng: &mut SimRng| {
+            if i >= ops {
+                return None;
+            }
+            let key = rng.random_range(0..keys);
+            let msg = if rng.random_bool(reads) {
+                LfMsg::get(key)
+            } else {
+                LfMsg::put(key, (c as i64 + 1) * 1_000_000 + i as i64 + 1)
+            };
+            Some((msg, ms(rng.random_range(1..10))))
+        },
+    )
     .unwrap()
 }
 
 /// The writes held by the log of the node that leads at the end.
 fn surviving(sim: &Sim<thinkdist::replication::LfNode>) -> BTreeSet<(u64, i64)> {
     let leader = (0..sim.len()).find(|&i| sim.is_up(i) && sim.nodes()[i].is_leader());
-    let Some(l) = leader else { return BTreeSet::new() };
+    let Some(l) = leader else {
+        return BTreeSet::new();
+    };
     sim.disk(l)
         .unwrap()
         .working()
@@ -82,7 +89,7 @@ fn lf_run(ack: Ack, stream: bool, seed: u64, crash: SimDuration) -> Result<(usiz
         .trace(0)
         .faults(FaultPlan::new().crash(crash, 0))
         .build(lf.nodes()?)?;
-    let client = lf_clients(4, 60, 5, 0.0);
+    let client = lf_clients(60, 5, 0.0);
     sim.set_workload(4, client)?;
     sim.run_for(secs(3))?;
     let acked = sim
@@ -105,7 +112,10 @@ fn asynchronous_replication_loses_acknowledged_writes_and_majority_does_not() ->
         lost_majority += l;
         lost_sync += lf_run(Ack::Sync, true, seed, crash)?.0;
     }
-    assert!(lost_async > 20, "async batches lost only {lost_async} writes");
+    assert!(
+        lost_async > 20,
+        "async batches lost only {lost_async} writes"
+    );
     assert_eq!(lost_majority, 0);
     assert_eq!(lost_sync, 0);
     Ok(())
@@ -118,14 +128,16 @@ fn failover_elects_a_new_leader_and_clients_follow_redirects() -> Result<()> {
         .seed(3)
         .faults(FaultPlan::new().crash(ms(200), 0))
         .build(lf.nodes()?)?;
-    let client = lf_clients(2, 40, 3, 0.2).start_at(|_| 1);
+    let client = lf_clients(40, 3, 0.2).start_at(|_| 1);
     sim.set_workload(2, client.clone())?;
     sim.run_for(secs(3))?;
     let leaders: Vec<usize> = (0..3).filter(|&i| sim.nodes()[i].is_leader()).collect();
     assert_eq!(leaders.len(), 1);
     assert_ne!(leaders[0], 0);
     let log = client.log();
-    assert!(log.iter().any(|a| matches!(a.end, AttemptEnd::Redirected(0))));
+    assert!(log
+        .iter()
+        .any(|a| matches!(a.end, AttemptEnd::Redirected(0))));
     assert!(log.iter().any(|a| a.end == AttemptEnd::TimedOut));
     let done = log.iter().filter(|a| a.end == AttemptEnd::Done).count();
     assert_eq!(done, 80, "every logical operation completes");
@@ -174,19 +186,24 @@ fn versions_keep_siblings_and_stamps_keep_the_largest() {
     assert_eq!(t.values(), vec![10]);
 }
 
-fn q_workload(clients: usize, ops: u64, keys: u64, nodes: usize) -> RetryClient<QMsg> {
-    RetryClient::new(policy(), nodes, q_classify, move |c: ClientId, i: u64, rng: &mut SimRng| {
-        if i >= ops {
-            return None;
-        }
-        let key = rng.random_range(0..keys);
-        let msg = if rng.random_bool(0.5) {
-            QMsg::get(key)
-        } else {
-            QMsg::put(key, (c as i64 + 1) * 1_000_000 + i as i64 + 1)
-        };
-        Some((msg, ms(rng.random_range(0..5))))
-    })
+fn q_workload(ops: u64, keys: u64, nodes: usize) -> RetryClient<QMsg> {
+    RetryClient::new(
+        policy(),
+        nodes,
+        q_classify,
+        move |c: ClientId, i: u64, rng: &mut SimRng| {
+            if i >= ops {
+                return None;
+            }
+            let key = rng.random_range(0..keys);
+            let msg = if rng.random_bool(0.5) {
+                QMsg::get(key)
+            } else {
+                QMsg::put(key, (c as i64 + 1) * 1_000_000 + i as i64 + 1)
+            };
+            Some((msg, ms(rng.random_range(0..5))))
+        },
+    )
     .unwrap()
 }
 
@@ -198,7 +215,7 @@ fn quorum_verdict(q: Quorum, seed: u64, plan: FaultPlan) -> Result<bool> {
         .trace(0)
         .faults(plan)
         .build(q.nodes()?)?;
-    sim.set_workload(4, q_workload(4, 40, 2, q.nodes))?;
+    sim.set_workload(4, q_workload(40, 2, q.nodes))?;
     sim.run_for(secs(4))?;
     let h = kv_history(sim.history())?;
     let v = check_linearizable(&KvMap, &h, Budget::default())?;
@@ -226,7 +243,10 @@ fn quorum_overlap_without_repair_is_not_linearizable_and_abd_is() -> Result<()> 
         }
         assert!(quorum_verdict(strong, seed, plan)?, "ABD seed {seed}");
     }
-    assert!(weak_failed > 0, "no seed showed quorum reads without repair as non-linearizable");
+    assert!(
+        weak_failed > 0,
+        "no seed showed quorum reads without repair as non-linearizable"
+    );
     Ok(())
 }
 
@@ -247,7 +267,7 @@ fn follower_reads_are_stale_and_lease_reads_are_not() -> Result<()> {
                 .trace(0)
                 .faults(FaultPlan::new().outage(ms(300), ms(600), 0))
                 .build(lf.nodes()?)?;
-            sim.set_workload(4, lf_clients(4, 40, 2, 0.5))?;
+            sim.set_workload(4, lf_clients(40, 2, 0.5))?;
             sim.run_for(secs(4))?;
             let h = kv_history(sim.history())?;
             Ok(check_linearizable(&KvMap, &h, Budget::default())?.is_consistent())

@@ -57,6 +57,9 @@ pub(crate) fn value_of(c: ClientId, i: u64) -> i64 {
 /// Clients that each make `ops` operations on keys `0..keys`: a read with
 /// probability `reads`, else a write of a distinct value; think time
 /// uniform in `0..think`.
+// The arguments are the workload's knobs, each used once: a struct would
+// only rename them.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn mixed<M: Clone + 'static>(
     policy: RetryPolicy,
     nodes: usize,

@@ -18,7 +18,9 @@
 use super::common::{lf_classify, mixed, node_links, policy};
 use crate::error::{Error, Result};
 use crate::measure::{mean_ci, MeanCi};
-use crate::plot::{history_chart, line_chart, Figure, HistoryChart, Opts, Series, SeriesStyle, Table};
+use crate::plot::{
+    history_chart, line_chart, Figure, HistoryChart, Opts, Series, SeriesStyle, Table,
+};
 use crate::replication::{lost_writes, Ack, LeaderFollower, LfMsg, LfNode};
 use crate::retry::client::{AttemptEnd, AttemptRecord};
 use crate::sim::rng::{self, domain};
@@ -153,7 +155,11 @@ impl FailoverParams {
     pub fn validate(&self) -> Result<()> {
         crate::measure::stats::check_replications(self.seeds)?;
         if self.seeds < 2 {
-            return Err(Error::invalid("seeds", self.seeds, "at least 2 (for intervals)"));
+            return Err(Error::invalid(
+                "seeds",
+                self.seeds,
+                "at least 2 (for intervals)",
+            ));
         }
         crate::error::check_count("nodes", self.nodes, 2, 15, "nodes")?;
         crate::error::check_count("clients", self.clients, 1, 100, "clients")?;
@@ -175,7 +181,10 @@ impl FailoverParams {
             return Err(Error::invalid("horizon", self.horizon, "at most 60 s"));
         }
         let per_run = self.clients as f64 * self.horizon.as_ms() * 2.0;
-        crate::error::check_work("seeds × clients × horizon", 4.0 * self.seeds as f64 * per_run)
+        crate::error::check_work(
+            "seeds × clients × horizon",
+            4.0 * self.seeds as f64 * per_run,
+        )
     }
 
     /// The crash time of `seed`.
@@ -217,7 +226,14 @@ impl FailoverParams {
         sim.run_for(self.horizon)?;
         let leader = (0..self.nodes).find(|&i| sim.is_up(i) && sim.nodes()[i].is_leader());
         let surviving: BTreeSet<(u64, i64)> = match leader {
-            Some(l) => sim.disk(l)?.working().log.iter().filter(|e| e.is_write()).map(|e| (e.key, e.value)).collect(),
+            Some(l) => sim
+                .disk(l)?
+                .working()
+                .log
+                .iter()
+                .filter(|e| e.is_write())
+                .map(|e| (e.key, e.value))
+                .collect(),
             None => BTreeSet::new(),
         };
         let acked_ops: Vec<_> = sim
@@ -304,7 +320,6 @@ impl ModeCrashes {
 }
 
 impl Failover {
-
     /// Lost writes against the replication lag at the crash, one point per
     /// seed, for the batched mode; the line `λ · lag` over them.
     pub fn lost_chart(&self) -> Result<Figure> {
@@ -312,7 +327,11 @@ impl Failover {
             return Err(Error::empty("runs of the batched mode"));
         };
         let rate = m.rate_per_ms();
-        let pts: Vec<(f64, f64)> = m.crashes.iter().map(|c| (c.lag_ms, c.lost as f64)).collect();
+        let pts: Vec<(f64, f64)> = m
+            .crashes
+            .iter()
+            .map(|c| (c.lag_ms, c.lost as f64))
+            .collect();
         let batch = self.params.batch.as_ms();
         let sim = Series::new(format!("{} (one crash per seed)", m.mode.name()), pts)
             .with_style(SeriesStyle::Points);
@@ -347,7 +366,10 @@ impl Failover {
             let theory = if m.mode.stream {
                 0.0
             } else {
-                crate::measure::theory::async_batch_loss(m.rate_per_ms(), self.params.batch.as_ms())?
+                crate::measure::theory::async_batch_loss(
+                    m.rate_per_ms(),
+                    self.params.batch.as_ms(),
+                )?
             };
             t.push_row(vec![
                 m.mode.name(),
@@ -387,12 +409,19 @@ impl Failover {
 
     /// How every attempt of every run ended.
     pub fn attempts_table(&self) -> Table {
-        let count = |f: &dyn Fn(&AttemptRecord) -> bool| self.attempts.iter().filter(|a| f(a)).count();
+        let count =
+            |f: &dyn Fn(&AttemptRecord) -> bool| self.attempts.iter().filter(|a| f(a)).count();
         let mut t = Table::new(&["attempts ended", "count"]);
         let rows: [(&str, usize); 5] = [
             ("done", count(&|a| a.end == AttemptEnd::Done)),
-            ("redirected (not the leader)", count(&|a| matches!(a.end, AttemptEnd::Redirected(_)))),
-            ("refused (no leader known)", count(&|a| a.end == AttemptEnd::Refused)),
+            (
+                "redirected (not the leader)",
+                count(&|a| matches!(a.end, AttemptEnd::Redirected(_))),
+            ),
+            (
+                "refused (no leader known)",
+                count(&|a| a.end == AttemptEnd::Refused),
+            ),
             ("timed out", count(&|a| a.end == AttemptEnd::TimedOut)),
             ("…after which the client gave up", count(&|a| a.gave_up)),
         ];

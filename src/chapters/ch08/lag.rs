@@ -86,9 +86,16 @@ impl LagParams {
             ));
         }
         if self.sample < ms(1) || self.horizon.0 / self.sample.0 > 100_000 {
-            return Err(Error::invalid("sample", self.sample, "at least 1 ms and 100,000 samples at most"));
+            return Err(Error::invalid(
+                "sample",
+                self.sample,
+                "at least 1 ms and 100,000 samples at most",
+            ));
         }
-        crate::error::check_work("clients × horizon", self.clients as f64 * self.horizon.as_ms() * 5.0)
+        crate::error::check_work(
+            "clients × horizon",
+            self.clients as f64 * self.horizon.as_ms() * 5.0,
+        )
     }
 
     /// Runs it.
@@ -103,11 +110,26 @@ impl LagParams {
         };
         let cut = self.followers;
         let others: Vec<usize> = (0..nodes).filter(|&i| i != cut).collect();
-        let plan = FaultPlan::new().partition(self.partition.0, self.partition.1, vec![others, vec![cut]]);
-        let mut sim = Sim::builder().seed(self.seed).trace(0).faults(plan).build(lf.nodes()?)?;
+        let plan =
+            FaultPlan::new().partition(self.partition.0, self.partition.1, vec![others, vec![cut]]);
+        let mut sim = Sim::builder()
+            .seed(self.seed)
+            .trace(0)
+            .faults(plan)
+            .build(lf.nodes()?)?;
         node_links(&mut sim, &Latency::exponential(self.link_mean)?, 0.0)?;
-        let client = mixed(policy()?, nodes, lf_classify, 1_000_000, 10, 0.0, ms(10), LfMsg::get, LfMsg::put)?
-            .start_at(|_| 0);
+        let client = mixed(
+            policy()?,
+            nodes,
+            lf_classify,
+            1_000_000,
+            10,
+            0.0,
+            ms(10),
+            LfMsg::get,
+            LfMsg::put,
+        )?
+        .start_at(|_| 0);
         sim.set_workload(self.clients, client)?;
         sim.run_for(self.horizon)?;
         let at: Vec<SimTime> = sim.disk(0)?.working().log.iter().map(|e| e.at).collect();
@@ -173,7 +195,14 @@ impl Lag {
                 } else {
                     format!("follower {}", i + 1)
                 };
-                Series::new(name, self.times_ms.iter().copied().zip(l.iter().copied()).collect())
+                Series::new(
+                    name,
+                    self.times_ms
+                        .iter()
+                        .copied()
+                        .zip(l.iter().copied())
+                        .collect(),
+                )
             })
             .collect();
         let (a, b) = self.partition_ms;

@@ -19,9 +19,9 @@ use crate::measure::theory::KOfN;
 use crate::measure::{mean_ci, MeanCi};
 use crate::plot::{line_chart, Figure, Opts, Series, Table};
 use crate::replication::{Ack, LeaderFollower, LfMsg};
+use crate::sim::rng::SimRng;
 use crate::sim::time::{ms, secs, us, SimDuration};
 use crate::sim::{Invoke, Latency, LinkConfig, Op, OpStatus, Sim, SimTime};
-use crate::sim::rng::SimRng;
 use serde::Serialize;
 
 /// Parameters of the write-latency experiment.
@@ -120,14 +120,26 @@ impl WriteLatencyParams {
             return Err(Error::invalid("link_mean", self.link_mean, "1 µs to 10 s"));
         }
         if self.client_leg > secs(10) {
-            return Err(Error::invalid("client_leg", self.client_leg, "at most 10 s"));
+            return Err(Error::invalid(
+                "client_leg",
+                self.client_leg,
+                "at most 10 s",
+            ));
         }
         if !(10..=100_000).contains(&self.writes) {
-            return Err(Error::invalid("writes", self.writes, "10 to 100,000 writes"));
+            return Err(Error::invalid(
+                "writes",
+                self.writes,
+                "10 to 100,000 writes",
+            ));
         }
         crate::measure::stats::check_replications(self.seeds)?;
         if self.seeds < 2 {
-            return Err(Error::invalid("seeds", self.seeds, "at least 2 (for intervals)"));
+            return Err(Error::invalid(
+                "seeds",
+                self.seeds,
+                "at least 2 (for intervals)",
+            ));
         }
         crate::error::check_count("modes", self.modes.len(), 1, 4, "modes")?;
         let work = self.modes.len() as f64
@@ -201,7 +213,10 @@ impl WriteLatencyParams {
         let deadline = secs(1) + SimDuration(self.link_mean.0.saturating_mul(100 * writes));
         sim.run_until(deadline, |s| {
             s.history().len() as u64 == writes
-                && s.history().ops().last().is_some_and(|o| o.completed.is_some())
+                && s.history()
+                    .ops()
+                    .last()
+                    .is_some_and(|o| o.completed.is_some())
         })?;
         let lats: Vec<f64> = sim
             .history()

@@ -108,7 +108,10 @@ pub struct Judged {
     /// For a violation: a smallest set of its operations whose results
     /// contradict each other (every other operation left out), and the
     /// checker's verdict on them alone.
-    pub witness: Option<(LinHistory<KvOp, KvRet>, LinVerdict)>,
+    /// (Its times in the unit named third: `"µs"`, microseconds since its
+    /// first operation; `"ns"`, nanoseconds since the run began, where
+    /// rounding to microseconds would hide the contradiction.)
+    pub witness: Option<(LinHistory<KvOp, KvRet>, LinVerdict, &'static str)>,
 }
 
 /// What the search for a violation found.
@@ -127,7 +130,11 @@ impl LinParams {
     pub fn validate(&self) -> Result<()> {
         crate::error::check_count("clients", self.clients, 1, 100, "clients")?;
         if !(1..=1_000).contains(&self.ops) {
-            return Err(Error::invalid("ops", self.ops, "1 to 1,000 operations per client"));
+            return Err(Error::invalid(
+                "ops",
+                self.ops,
+                "1 to 1,000 operations per client",
+            ));
         }
         if !(1..=1_000).contains(&self.keys) {
             return Err(Error::invalid("keys", self.keys, "1 to 1,000 keys"));
@@ -309,8 +316,24 @@ where
         Some(x) if witness => {
             let keep = smallest_witness(&lin, &x.involved)?;
             let sub = LinHistory::from_ops(keep.iter().map(|&i| lin.ops()[i].clone()))?;
-            let v = check_linearizable(&KvMap, &sub, Budget::default())?;
-            Some((sub, v))
+            // In microseconds since the first of them, for the reader, each
+            // operation widened to whole microseconds (which can only
+            // remove a contradiction): kept if the contradiction stays,
+            // else in nanoseconds since the run began.
+            let t0 = sub.ops().iter().map(|o| o.call).min().unwrap_or(0) / 1_000 * 1_000;
+            let us = LinHistory::from_ops(sub.ops().iter().map(|o| {
+                let mut o = o.clone();
+                o.call = (o.call - t0) / 1_000;
+                o.ret = o.ret.map(|r| (r - t0).div_ceil(1_000));
+                o
+            }))?;
+            let v = check_linearizable(&KvMap, &us, Budget::default())?;
+            if v.is_inconsistent() {
+                Some((us, v, "µs"))
+            } else {
+                let v = check_linearizable(&KvMap, &sub, Budget::default())?;
+                Some((sub, v, "ns"))
+            }
         }
         _ => None,
     };
@@ -364,8 +387,12 @@ fn smallest_witness(h: &LinHistory<KvOp, KvRet>, involved: &[usize]) -> Result<V
             let i = set[k];
             // A write whose value a remaining read returned stays.
             if let KvOp::Put(_, v) = &ops[i].op {
-                let read = set.iter().any(|&j| read_value(j).as_deref() == Some(v.as_str()));
-                let others = set.iter().any(|&j| j != i && matches!(&ops[j].op, KvOp::Put(_, w) if w == v));
+                let read = set
+                    .iter()
+                    .any(|&j| read_value(j).as_deref() == Some(v.as_str()));
+                let others = set
+                    .iter()
+                    .any(|&j| j != i && matches!(&ops[j].op, KvOp::Put(_, w) if w == v));
                 if read && !others {
                     continue;
                 }
@@ -388,20 +415,26 @@ impl Judged {
     /// as the checker's chart: the bar that cannot be placed marked "✗",
     /// the reason under the chart.
     pub fn chart(&self) -> Result<Figure> {
-        let Some((h, v)) = &self.witness else {
-            return Err(Error::empty("operations of a violation (this run is linearizable)"));
+        let Some((h, v, unit)) = &self.witness else {
+            return Err(Error::empty(
+                "operations of a violation (this run is linearizable)",
+            ));
         };
         linearizability_chart(
             &KvMap,
             h,
             v,
-            Opts::new(format!("Not linearizable (seed {})", self.seed)).x_label("time (ms)"),
+            Opts::new(format!("Not linearizable (seed {})", self.seed)).x_label(if *unit == "µs" {
+                "time since the first of these operations (µs)".to_string()
+            } else {
+                "time since the run began (ns)".to_string()
+            }),
         )
     }
     /// The checker's reason for the witness, in words.
     pub fn reason(&self) -> String {
         match &self.witness {
-            Some((_, v)) => v.to_string(),
+            Some((_, v, _)) => v.to_string(),
             None => self.verdict.to_string(),
         }
     }
@@ -424,7 +457,12 @@ pub fn search_table(searches: &[Search]) -> Table {
 /// A table of explorations: design, seeds, violations, the first failing
 /// seed.
 pub fn explore_table(rows: &[(&str, &Exploration)]) -> Table {
-    let mut t = Table::new(&["design", "seeds (each its own faults)", "not linearizable", "first"]);
+    let mut t = Table::new(&[
+        "design",
+        "seeds (each its own faults)",
+        "not linearizable",
+        "first",
+    ]);
     for (name, e) in rows {
         let first = e
             .failures

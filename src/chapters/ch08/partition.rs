@@ -19,7 +19,7 @@ use crate::plot::{bar_chart, BarSeries, Figure, Opts, Table};
 use crate::replication::{QMsg, Quorum, QuorumNode, Stored, Version, Versioning};
 use crate::sim::rng::SimRng;
 use crate::sim::time::{ms, secs, SimDuration};
-use crate::sim::{FaultPlan, Invoke, Latency, Op, OpStatus, Sim, SimTime};
+use crate::sim::{Clock, FaultPlan, Invoke, Latency, Op, OpStatus, Sim, SimTime};
 use rand::Rng;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -135,7 +135,11 @@ impl PartitionParams {
     pub fn validate(&self) -> Result<()> {
         crate::measure::stats::check_replications(self.seeds)?;
         if self.seeds < 2 {
-            return Err(Error::invalid("seeds", self.seeds, "at least 2 (for intervals)"));
+            return Err(Error::invalid(
+                "seeds",
+                self.seeds,
+                "at least 2 (for intervals)",
+            ));
         }
         let (a, b) = self.partition;
         if a >= b || b >= self.horizon || self.horizon > secs(60) {
@@ -153,11 +157,18 @@ impl PartitionParams {
             return Err(Error::invalid("link_mean", self.link_mean, "1 µs to 1 s"));
         }
         if self.anti_entropy < ms(1) {
-            return Err(Error::invalid("anti_entropy", self.anti_entropy, "at least 1 ms"));
+            return Err(Error::invalid(
+                "anti_entropy",
+                self.anti_entropy,
+                "at least 1 ms",
+            ));
         }
         let per_run = self.clients_per_side as f64 * 2.0 * self.horizon.as_ms() * 3.0
             + self.horizon.as_ms() / self.anti_entropy.as_ms() * 3.0 * self.keys as f64;
-        crate::error::check_work("seeds × clients × horizon", 3.0 * self.seeds as f64 * per_run)
+        crate::error::check_work(
+            "seeds × clients × horizon",
+            3.0 * self.seeds as f64 * per_run,
+        )
     }
 
     /// Runs every design on every seed.
@@ -168,7 +179,7 @@ impl PartitionParams {
             .map(|&d| {
                 let mut cols: [Vec<f64>; 5] = Default::default();
                 for s in 0..self.seeds {
-                    let r = self.one(d, self.seed.wrapping_add(s))?;
+                    let r = self.one(d, self.seed.wrapping_add(s), SimDuration::ZERO)?;
                     for (c, v) in cols.iter_mut().zip(r) {
                         c.push(v);
                     }
@@ -185,46 +196,77 @@ impl PartitionParams {
             .collect()
     }
 
-    /// One run: [minority acked, majority acked, diverged keys, sibling
-    /// keys, lost writes].
-    fn one(&self, design: PartitionDesign, seed: u64) -> Result<[f64; 5]> {
+    /// One run, node 0's clock `skew` behind the true time: [minority
+    /// acked, majority acked, diverged keys, sibling keys, lost writes,
+    /// writes acknowledged in the run].
+    pub(super) fn one(
+        &self,
+        design: PartitionDesign,
+        seed: u64,
+        skew: SimDuration,
+    ) -> Result<[f64; 6]> {
         let q = design.quorum(self.anti_entropy);
         let (a, b) = self.partition;
         let plan = FaultPlan::new().partition(a, b, vec![vec![0], vec![1, 2]]);
-        let mut sim = Sim::builder().seed(seed).trace(0).faults(plan).build(q.nodes()?)?;
+        let mut sim = Sim::builder()
+            .seed(seed)
+            .trace(0)
+            .clock(0, Clock::behind(skew))
+            .faults(plan)
+            .build(q.nodes()?)?;
         node_links(&mut sim, &Latency::exponential(self.link_mean)?, 0.0)?;
         let keys = self.keys;
         let k = self.clients_per_side;
         let mut read: Vec<Option<(u64, Option<Version>)>> = vec![None; 2 * k];
         let mut written = vec![0i64; 2 * k];
         // Clients 0..k on node 0's side, k..2k on the other (nodes 1, 2).
-        sim.set_workload(2 * k, move |c: usize, _: SimTime, rng: &mut SimRng, last: Option<&Op<QMsg>>| {
-            let node = if c < k { 0 } else { 1 + c % 2 };
-            let think = ms(rng.random_range(5..15));
-            if let (Some(Op { request: QMsg::Get { key }, reply: Some(QMsg::Got { version, .. }), .. }), None) =
-                (last, read[c].as_ref())
-            {
-                read[c] = Some((*key, version.clone()));
-            }
-            if let Some((key, version)) = read[c].take() {
-                written[c] += 1;
-                let context = match version {
-                    Some(Version::Vector(vv)) => Some(vv),
-                    _ => None,
-                };
-                let value = (c as i64 + 1) * 1_000_000 + written[c];
-                let put = QMsg::Put { key, value, context };
-                return Some(Invoke::new(node, put).after(think).timeout(ms(300)));
-            }
-            let key = rng.random_range(0..keys);
-            Some(Invoke::new(node, QMsg::get(key)).after(think).timeout(ms(300)))
-        })?;
+        sim.set_workload(
+            2 * k,
+            move |c: usize, _: SimTime, rng: &mut SimRng, last: Option<&Op<QMsg>>| {
+                let node = if c < k { 0 } else { 1 + c % 2 };
+                let think = ms(rng.random_range(5..15));
+                if let (
+                    Some(Op {
+                        request: QMsg::Get { key },
+                        reply: Some(QMsg::Got { version, .. }),
+                        ..
+                    }),
+                    None,
+                ) = (last, read[c].as_ref())
+                {
+                    read[c] = Some((*key, version.clone()));
+                }
+                if let Some((key, version)) = read[c].take() {
+                    written[c] += 1;
+                    let context = match version {
+                        Some(Version::Vector(vv)) => Some(vv),
+                        _ => None,
+                    };
+                    let value = (c as i64 + 1) * 1_000_000 + written[c];
+                    let put = QMsg::Put {
+                        key,
+                        value,
+                        context,
+                    };
+                    return Some(Invoke::new(node, put).after(think).timeout(ms(300)));
+                }
+                let key = rng.random_range(0..keys);
+                Some(
+                    Invoke::new(node, QMsg::get(key))
+                        .after(think)
+                        .timeout(ms(300)),
+                )
+            },
+        )?;
         sim.run_until_time(SimTime::from_start(b))?;
         let diverged = diverged_keys(&sim)?;
         sim.run_until_time(SimTime::from_start(self.horizon))?;
         let (mut acked, mut tried) = ([0u64; 2], [0u64; 2]);
         for o in sim.history().ops() {
-            if !matches!(o.request, QMsg::Put { .. }) || o.invoked < SimTime::from_start(a) || o.invoked >= SimTime::from_start(b) {
+            if !matches!(o.request, QMsg::Put { .. })
+                || o.invoked < SimTime::from_start(a)
+                || o.invoked >= SimTime::from_start(b)
+            {
                 continue;
             }
             let side = usize::from(o.client >= k);
@@ -233,6 +275,12 @@ impl PartitionParams {
                 acked[side] += 1;
             }
         }
+        let acked_all = sim
+            .history()
+            .ops()
+            .iter()
+            .filter(|o| o.status == OpStatus::Ok && matches!(o.reply, Some(QMsg::PutOk { .. })))
+            .count();
         let merged = merged_store(&sim)?;
         let siblings = merged.values().filter(|s| s.versions().len() > 1).count();
         let lost = lost_writes(sim.history(), &merged).len();
@@ -242,6 +290,7 @@ impl PartitionParams {
             diverged as f64,
             siblings as f64,
             lost as f64,
+            acked_all as f64,
         ])
     }
 }
@@ -264,7 +313,13 @@ fn diverged_keys(sim: &Sim<QuorumNode>) -> Result<usize> {
     for (k, all) in &merged {
         let mut differs = false;
         for i in 0..sim.len() {
-            let mine = sim.disk(i)?.working().store.get(k).cloned().unwrap_or_default();
+            let mine = sim
+                .disk(i)?
+                .working()
+                .store
+                .get(k)
+                .cloned()
+                .unwrap_or_default();
             differs |= !mine.covers(all);
         }
         n += usize::from(differs);
@@ -298,7 +353,9 @@ pub fn lost_writes(h: &crate::sim::History<QMsg>, merged: &BTreeMap<u64, Stored>
                     done2 < invoked && matches!(v2, Version::Stamp(s2) if s2 > s)
                 }),
                 Version::Vector(vv) => !merged.get(key).is_some_and(|st| {
-                    st.versions().iter().any(|x| matches!(&x.version, Version::Vector(f) if f.descends(vv)))
+                    st.versions()
+                        .iter()
+                        .any(|x| matches!(&x.version, Version::Vector(f) if f.descends(vv)))
                 }),
             };
             if gone {
@@ -313,13 +370,18 @@ pub fn lost_writes(h: &crate::sim::History<QMsg>, merged: &BTreeMap<u64, Stored>
 /// Writes acknowledged during the partition, per side and design.
 pub fn availability_chart(runs: &[DesignRun]) -> Result<Figure> {
     let cats: Vec<String> = runs.iter().map(|r| r.design.name().to_string()).collect();
-    let minority = BarSeries::new("node 0's side (minority)", runs.iter().map(|r| 100.0 * r.minority.mean).collect());
-    let majority = BarSeries::new("the other side (majority)", runs.iter().map(|r| 100.0 * r.majority.mean).collect());
+    let minority = BarSeries::new(
+        "node 0's side (minority)",
+        runs.iter().map(|r| 100.0 * r.minority.mean).collect(),
+    );
+    let majority = BarSeries::new(
+        "the other side (majority)",
+        runs.iter().map(|r| 100.0 * r.majority.mean).collect(),
+    );
     bar_chart(
         &cats,
         &[minority, majority],
-        Opts::new("Writes acknowledged during the partition")
-            .y_label("writes acknowledged (%)"),
+        Opts::new("Writes acknowledged during the partition").y_label("writes acknowledged (%)"),
     )
 }
 

@@ -15,9 +15,9 @@ use crate::error::{Error, Result};
 use crate::measure::{mean_ci, MeanCi};
 use crate::plot::{time_series, Figure, Opts, Series, Table, Window};
 use crate::replication::{QMsg, Quorum, QuorumNode, ReadRepair, Stored};
+use crate::sim::rng::SimRng;
 use crate::sim::time::{ms, secs, SimDuration};
 use crate::sim::{FaultPlan, Invoke, Latency, Op, Sim, SimTime};
-use crate::sim::rng::SimRng;
 use rand::Rng;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -34,10 +34,22 @@ pub struct Repair {
 impl Repair {
     /// The four combinations.
     pub const ALL: [Repair; 4] = [
-        Repair { read_repair: false, handoff: false },
-        Repair { read_repair: true, handoff: false },
-        Repair { read_repair: false, handoff: true },
-        Repair { read_repair: true, handoff: true },
+        Repair {
+            read_repair: false,
+            handoff: false,
+        },
+        Repair {
+            read_repair: true,
+            handoff: false,
+        },
+        Repair {
+            read_repair: false,
+            handoff: true,
+        },
+        Repair {
+            read_repair: true,
+            handoff: true,
+        },
     ];
     /// A short name.
     pub fn name(&self) -> &'static str {
@@ -116,7 +128,11 @@ impl RepairParams {
     pub fn validate(&self) -> Result<()> {
         crate::measure::stats::check_replications(self.seeds)?;
         if self.seeds < 2 {
-            return Err(Error::invalid("seeds", self.seeds, "at least 2 (for intervals)"));
+            return Err(Error::invalid(
+                "seeds",
+                self.seeds,
+                "at least 2 (for intervals)",
+            ));
         }
         if !(1..=10_000).contains(&self.keys) {
             return Err(Error::invalid("keys", self.keys, "1 to 10,000 keys"));
@@ -137,14 +153,27 @@ impl RepairParams {
         }
         crate::error::check_positive("read_rate", self.read_rate)?;
         if self.read_rate > 100_000.0 {
-            return Err(Error::invalid("read_rate", self.read_rate, "at most 100,000 per second"));
+            return Err(Error::invalid(
+                "read_rate",
+                self.read_rate,
+                "at most 100,000 per second",
+            ));
         }
         if self.sample < ms(1) || self.horizon.0 / self.sample.0 > 10_000 {
-            return Err(Error::invalid("sample", self.sample, "at least 1 ms, 10,000 samples at most"));
+            return Err(Error::invalid(
+                "sample",
+                self.sample,
+                "at least 1 ms, 10,000 samples at most",
+            ));
         }
-        let per_run = (self.read_rate * self.horizon.as_secs_f64() + 300.0 * self.writes_until.as_secs_f64()) * 20.0
+        let per_run = (self.read_rate * self.horizon.as_secs_f64()
+            + 300.0 * self.writes_until.as_secs_f64())
+            * 20.0
             + self.keys as f64 * (self.horizon.0 / self.sample.0) as f64 / 10.0;
-        crate::error::check_work("seeds × read_rate × horizon", 4.0 * self.seeds as f64 * per_run)
+        crate::error::check_work(
+            "seeds × read_rate × horizon",
+            4.0 * self.seeds as f64 * per_run,
+        )
     }
 
     /// Runs the four variants.
@@ -181,7 +210,11 @@ impl RepairParams {
             n: 3,
             r: 1,
             w: 2,
-            repair: if repair.read_repair { ReadRepair::Background } else { ReadRepair::Off },
+            repair: if repair.read_repair {
+                ReadRepair::Background
+            } else {
+                ReadRepair::Off
+            },
             hinted_handoff: repair.handoff,
             ..Quorum::default()
         };
@@ -196,23 +229,34 @@ impl RepairParams {
         let writes_until = SimTime::from_start(self.writes_until);
         let end = SimTime::from_start(self.horizon);
         let read_gap = 1e9 * 4.0 / self.read_rate; // four readers
-        let mut written = vec![0i64; 4];
+        let mut written = [0i64; 4];
         // Clients 0–3 write (until `writes_until`), 4–7 read.
-        sim.set_workload(8, move |c: usize, now: SimTime, rng: &mut SimRng, _: Option<&Op<QMsg>>| {
-            let node = rng.random_range(0..NODES);
-            if c < 4 {
-                let think = ms(rng.random_range(2..8));
-                if now + think >= writes_until {
-                    return None;
+        sim.set_workload(
+            8,
+            move |c: usize, now: SimTime, rng: &mut SimRng, _: Option<&Op<QMsg>>| {
+                let node = rng.random_range(0..NODES);
+                if c < 4 {
+                    let think = ms(rng.random_range(2..8));
+                    if now + think >= writes_until {
+                        return None;
+                    }
+                    written[c] += 1;
+                    let key = rng.random_range(0..keys);
+                    let value = (c as i64 + 1) * 1_000_000 + written[c];
+                    return Some(
+                        Invoke::new(node, QMsg::put(key, value))
+                            .after(think)
+                            .timeout(ms(300)),
+                    );
                 }
-                written[c] += 1;
-                let key = rng.random_range(0..keys);
-                let value = (c as i64 + 1) * 1_000_000 + written[c];
-                return Some(Invoke::new(node, QMsg::put(key, value)).after(think).timeout(ms(300)));
-            }
-            let think = SimDuration((read_gap * (0.5 + rng.random::<f64>())) as u64);
-            (now + think < end).then(|| Invoke::new(node, QMsg::get(rng.random_range(0..keys))).after(think).timeout(ms(300)))
-        })?;
+                let think = SimDuration((read_gap * (0.5 + rng.random::<f64>())) as u64);
+                (now + think < end).then(|| {
+                    Invoke::new(node, QMsg::get(rng.random_range(0..keys)))
+                        .after(think)
+                        .timeout(ms(300))
+                })
+            },
+        )?;
         let mut times = Vec::new();
         let mut stale = Vec::new();
         let mut caught: Option<f64> = None;
@@ -259,11 +303,16 @@ impl RepairParams {
 /// Keys on which node 2 holds less than the newest version any replica
 /// holds.
 fn stale_keys(sim: &Sim<QuorumNode>, q: &Quorum) -> usize {
-    let store = |i: usize| sim.disk(i).map(|d| d.working().store.clone()).unwrap_or_default();
+    let store = |i: usize| {
+        sim.disk(i)
+            .map(|d| d.working().store.clone())
+            .unwrap_or_default()
+    };
     let mine = store(STALE_NODE);
     let all: Vec<_> = (0..NODES).map(store).collect();
     let mut n = 0;
-    let keys: std::collections::BTreeSet<u64> = all.iter().flat_map(|s| s.keys().copied()).collect();
+    let keys: std::collections::BTreeSet<u64> =
+        all.iter().flat_map(|s| s.keys().copied()).collect();
     for k in keys {
         if !q.replicas(k).contains(&STALE_NODE) {
             continue;
@@ -287,11 +336,24 @@ fn stale_keys(sim: &Sim<QuorumNode>, q: &Quorum) -> usize {
 pub fn repair_chart(runs: &[RepairRun], outage: (SimDuration, SimDuration)) -> Result<Figure> {
     let series: Vec<Series> = runs
         .iter()
-        .map(|r| Series::new(r.repair.name(), r.times_ms.iter().copied().zip(r.stale_keys.iter().copied()).collect()))
+        .map(|r| {
+            Series::new(
+                r.repair.name(),
+                r.times_ms
+                    .iter()
+                    .copied()
+                    .zip(r.stale_keys.iter().copied())
+                    .collect(),
+            )
+        })
         .collect();
     time_series(
         &series,
-        &[Window::new(outage.0.as_ms(), outage.1.as_ms(), "node 2 down")],
+        &[Window::new(
+            outage.0.as_ms(),
+            outage.1.as_ms(),
+            "node 2 down",
+        )],
         Opts::new("Who brings a recovered replica up to date?")
             .x_label("time (ms)")
             .y_label("keys on which node 2 is stale"),
@@ -301,12 +363,23 @@ pub fn repair_chart(runs: &[RepairRun], outage: (SimDuration, SimDuration)) -> R
 /// Per variant: stale reads after the outage and time to catch up (mean
 /// over seeds, 95 %).
 pub fn repair_table(runs: &[RepairRun]) -> Table {
-    let mut t = Table::new(&["repair", "stale reads after the outage", "node 2 up to date after (ms)"]);
+    let mut t = Table::new(&[
+        "repair",
+        "stale reads after the outage",
+        "node 2 up to date after (ms)",
+    ]);
     for r in runs {
         t.push_row(vec![
             r.repair.name().into(),
-            format!("{:.1} % ± {:.1}", 100.0 * r.stale_reads.mean, 100.0 * r.stale_reads.half_width),
-            format!("{:.0} ± {:.0}", r.catch_up_ms.mean, r.catch_up_ms.half_width),
+            format!(
+                "{:.1} % ± {:.1}",
+                100.0 * r.stale_reads.mean,
+                100.0 * r.stale_reads.half_width
+            ),
+            format!(
+                "{:.0} ± {:.0}",
+                r.catch_up_ms.mean, r.catch_up_ms.half_width
+            ),
         ]);
     }
     t.caption("Reads from 300 ms after the recovery on; node 2 is up to date when it is stale on no key (the rest of the run if never).")

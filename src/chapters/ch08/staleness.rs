@@ -19,9 +19,9 @@ use crate::measure::theory::{self, KOfN, Wars};
 use crate::measure::{mean_ci, MeanCi};
 use crate::plot::{line_chart, Figure, Opts, Series, SeriesStyle, Table};
 use crate::replication::{QMsg, Quorum};
+use crate::sim::rng::SimRng;
 use crate::sim::time::{ms, secs, SimDuration};
 use crate::sim::{Invoke, Latency, LinkConfig, Op, OpStatus, Sim, SimTime};
-use crate::sim::rng::SimRng;
 use serde::Serialize;
 
 /// Parameters of the staleness experiment.
@@ -48,7 +48,7 @@ pub struct PbsParams {
 impl Default for PbsParams {
     /// N = 3 with (R, W) = (1, 1), (1, 2), (2, 1), (2, 2); 5 ms messages;
     /// reads 0 to 40 ms after the write; 200 trials per time × 10 seeds;
-    /// 100,000 Monte Carlo trials.
+    /// 50,000 Monte Carlo trials.
     fn default() -> Self {
         PbsParams {
             seed: 1,
@@ -58,7 +58,7 @@ impl Default for PbsParams {
             t_ms: vec![0.0, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 40.0],
             trials: 200,
             clients: 20,
-            theory_trials: 100_000,
+            theory_trials: 50_000,
         }
     }
 }
@@ -100,7 +100,11 @@ impl PbsParams {
     pub fn validate(&self) -> Result<()> {
         crate::measure::stats::check_replications(self.seeds)?;
         if self.seeds < 2 {
-            return Err(Error::invalid("seeds", self.seeds, "at least 2 (for intervals)"));
+            return Err(Error::invalid(
+                "seeds",
+                self.seeds,
+                "at least 2 (for intervals)",
+            ));
         }
         crate::error::check_count("configs", self.configs.len(), 1, 8, "configurations")?;
         for &(n, r, w) in &self.configs {
@@ -128,7 +132,10 @@ impl PbsParams {
             * (self.trials as f64 + self.clients as f64)
             * (4.0 * n_max + 6.0)
             + self.configs.len() as f64 * self.theory_trials as f64 * n_max * 100.0;
-        crate::error::check_work("configs × seeds × times × trials × N, and theory_trials", work)
+        crate::error::check_work(
+            "configs × seeds × times × trials × N, and theory_trials",
+            work,
+        )
     }
 
     /// Runs every configuration.
@@ -287,12 +294,32 @@ impl Pbs {
         let mut sims = Vec::new();
         let mut theory = Vec::new();
         for c in &self.configs {
-            let pts: Vec<(f64, f64)> = self.t_ms.iter().zip(&c.fresh).map(|(t, f)| (*t, f.mean)).collect();
-            let band = c.fresh.iter().map(|f| { let (a, b) = f.interval(); (a.max(0.0), b.min(1.0)) }).collect();
-            sims.push(Series::new(name(c.nrw), pts).with_band(band).with_style(SeriesStyle::LinePoints));
+            let pts: Vec<(f64, f64)> = self
+                .t_ms
+                .iter()
+                .zip(&c.fresh)
+                .map(|(t, f)| (*t, f.mean))
+                .collect();
+            let band = c
+                .fresh
+                .iter()
+                .map(|f| {
+                    let (a, b) = f.interval();
+                    (a.max(0.0), b.min(1.0))
+                })
+                .collect();
+            sims.push(
+                Series::new(name(c.nrw), pts)
+                    .with_band(band)
+                    .with_style(SeriesStyle::LinePoints),
+            );
             theory.push(Series::new(
                 format!("{}: WARS model", name(c.nrw)),
-                self.dense_ms.iter().copied().zip(c.theory_dense.iter().copied()).collect(),
+                self.dense_ms
+                    .iter()
+                    .copied()
+                    .zip(c.theory_dense.iter().copied())
+                    .collect(),
             ));
         }
         line_chart(
@@ -314,7 +341,10 @@ impl Pbs {
             "fresh at t = 0",
             "WARS",
             "bound 1 − C(N−W,R)/C(N,R)",
-            &format!("fresh at {} ms", self.t_ms.get(last).copied().unwrap_or(0.0)),
+            &format!(
+                "fresh at {} ms",
+                self.t_ms.get(last).copied().unwrap_or(0.0)
+            ),
             "WARS ",
         ]);
         for c in &self.configs {
@@ -325,7 +355,10 @@ impl Pbs {
                 format!("{:.3} ± {:.3}", c.fresh[0].mean, c.fresh[0].half_width),
                 format!("{:.3}", c.theory[0]),
                 format!("{:.3}", c.bound),
-                format!("{:.3} ± {:.3}", c.fresh[last].mean, c.fresh[last].half_width),
+                format!(
+                    "{:.3} ± {:.3}",
+                    c.fresh[last].mean, c.fresh[last].half_width
+                ),
                 format!("{:.3}", c.theory[last]),
             ]);
         }
@@ -335,7 +368,13 @@ impl Pbs {
     /// Per configuration: write and read latency, simulated (mean over
     /// seeds, 95 %) and in theory (W, resp. R, of N round trips).
     pub fn latency_table(&self) -> Result<Table> {
-        let mut t = Table::new(&["configuration", "write (ms)", "theory", "read (ms)", "theory "]);
+        let mut t = Table::new(&[
+            "configuration",
+            "write (ms)",
+            "theory",
+            "read (ms)",
+            "theory ",
+        ]);
         for c in &self.configs {
             let (n, r, w) = c.nrw;
             t.push_row(vec![
@@ -346,6 +385,8 @@ impl Pbs {
                 format!("{:.2}", KOfN::new(r, n, self.link_mean_ms)?.mean()),
             ]);
         }
-        Ok(t.caption("Theory: the W-th (R-th) fastest of N round trips, each two exponential messages."))
+        Ok(t.caption(
+            "Theory: the W-th (R-th) fastest of N round trips, each two exponential messages.",
+        ))
     }
 }

@@ -26,6 +26,7 @@
 //! | [`skew`] | Zipf popularity and the hottest partition or node |
 //! | [`rebalance`] | keys still in flight while a cluster moves them |
 //! | [`delivery`] | messages lost and processed twice under resends |
+//! | [`replication`] | quorums (PBS staleness, k of n fastest), writes lost by asynchronous replication |
 //!
 //! ```
 //! use thinkdist::measure::theory;
@@ -46,6 +47,7 @@ pub mod delivery;
 pub mod gossip;
 pub mod queueing;
 pub mod rebalance;
+pub mod replication;
 pub mod retries;
 pub mod skew;
 pub mod tails;
@@ -55,6 +57,7 @@ pub use delivery::*;
 pub use gossip::*;
 pub use queueing::*;
 pub use rebalance::*;
+pub use replication::*;
 pub use retries::*;
 pub use skew::*;
 pub use tails::*;

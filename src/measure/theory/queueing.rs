@@ -4,9 +4,6 @@
 use crate::error::{check_non_negative, check_positive, check_probability, Error, Result};
 use serde::Serialize;
 
-mod replication;
-pub use replication::*;
-
 /// Largest number of servers [`mmc`] accepts. The Erlang B recursion is O(c),
 /// so this only guards against a typo (a million servers) freezing a notebook.
 pub const MAX_SERVERS: usize = 1_000_000;

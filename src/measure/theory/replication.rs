@@ -154,7 +154,11 @@ impl KOfN {
     /// The q-quantile of the wait, by bisection. Errors: `q` outside (0, 1).
     pub fn quantile(&self, q: f64) -> Result<f64> {
         if !(q > 0.0 && q < 1.0) {
-            return Err(Error::invalid("q", q, "a quantile strictly between 0 and 1"));
+            return Err(Error::invalid(
+                "q",
+                q,
+                "a quantile strictly between 0 and 1",
+            ));
         }
         let (mut lo, mut hi) = (0.0, self.mean_ms);
         let mut doublings = 0;
@@ -162,7 +166,11 @@ impl KOfN {
             hi *= 2.0;
             doublings += 1;
             if doublings > 200 {
-                return Err(Error::invalid("q", q, "a quantile the wait reaches (q too close to 1)"));
+                return Err(Error::invalid(
+                    "q",
+                    q,
+                    "a quantile the wait reaches (q too close to 1)",
+                ));
             }
         }
         for _ in 0..200 {

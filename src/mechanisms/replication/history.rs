@@ -68,11 +68,12 @@ impl LinMap for QMsg {
                 KvOp::put(key, text(*value)),
                 matches!(r, Some(QMsg::PutOk { .. })).then_some(KvRet::Ok),
             )),
-            (QMsg::Get { key }, Some(QMsg::Got {
-                value, siblings, ..
-            })) if siblings.len() <= 1 => {
-                Some((KvOp::get(key), Some(KvRet::Value(text(*value)))))
-            }
+            (
+                QMsg::Get { key },
+                Some(QMsg::Got {
+                    value, siblings, ..
+                }),
+            ) if siblings.len() <= 1 => Some((KvOp::get(key), Some(KvRet::Value(text(*value))))),
             (QMsg::Get { key }, _) => Some((KvOp::get(key), None)),
             _ => None,
         }

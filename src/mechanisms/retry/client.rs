@@ -277,7 +277,8 @@ impl<M: Clone + 'static> Workload<M> for RetryClient<M> {
         let wait = if cause == Cause::Redirect {
             (cur.attempt < self.policy.max_attempts()).then_some(SimDuration::ZERO)
         } else {
-            self.policy.delay_after(cur.attempt, cur.prev_wait, cause, rng)
+            self.policy
+                .delay_after(cur.attempt, cur.prev_wait, cause, rng)
         };
         let Some(wait) = wait else {
             record.gave_up = true;

@@ -293,7 +293,11 @@ impl Backoff {
         let mut p = [0.0; MAX_PARAMS];
         for (i, &x) in params.iter().enumerate() {
             if !x.is_finite() {
-                return Err(Error::invalid(&format!("params[{i}]"), x, "a finite number"));
+                return Err(Error::invalid(
+                    &format!("params[{i}]"),
+                    x,
+                    "a finite number",
+                ));
             }
             p[i] = x;
         }

@@ -63,7 +63,12 @@ impl LfNode {
             log[(prev - 1) as usize].epoch
         };
         let end = (prev as usize + self.cfg.max_batch).min(len as usize);
-        let entries: Vec<Entry> = log.iter().skip(prev as usize).take(end - prev as usize).copied().collect();
+        let entries: Vec<Entry> = log
+            .iter()
+            .skip(prev as usize)
+            .take(end - prev as usize)
+            .copied()
+            .collect();
         let msg = LfMsg::Append {
             epoch,
             prev,

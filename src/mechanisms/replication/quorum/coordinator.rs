@@ -116,13 +116,15 @@ impl QuorumNode {
         let rid = self.fresh_rid();
         let targets = self.cfg.replicas(key);
         ctx.set_timer(self.cfg.timeout, QTimer::Deadline(rid));
-        self.ops.insert(rid, Op::new(req, key, Phase::Read, targets));
+        self.ops
+            .insert(rid, Op::new(req, key, Phase::Read, targets));
         self.ask(ctx, rid);
     }
 
-    /// The time on this node's clock, for last-writer-wins stamps.
+    /// The time on this node's own clock (which may be skewed: see
+    /// [`crate::sim::clock`]), for last-writer-wins stamps.
     pub(super) fn clock(ctx: &mut Ctx<'_, Self>) -> u64 {
-        ctx.now().as_nanos()
+        ctx.local_now().as_nanos()
     }
 
     /// Sends a read to every target (answering itself at once).
@@ -176,7 +178,9 @@ impl QuorumNode {
     /// A replica (or a fallback) acknowledged a write.
     pub(super) fn on_ack(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, rid: u64) {
         let w = self.cfg.w;
-        let Some(op) = self.ops.get_mut(&rid) else { return };
+        let Some(op) = self.ops.get_mut(&rid) else {
+            return;
+        };
         if !matches!(op.phase, Phase::Write | Phase::Repair) {
             return;
         }
@@ -212,7 +216,9 @@ impl QuorumNode {
         stored: Stored,
     ) {
         let cfg = self.cfg.clone();
-        let Some(op) = self.ops.get_mut(&rid) else { return };
+        let Some(op) = self.ops.get_mut(&rid) else {
+            return;
+        };
         if op.replied(from) || !op.targets.contains(&from) {
             return;
         }
@@ -236,7 +242,12 @@ impl QuorumNode {
                 self.send_writes(ctx, rid);
             }
             Phase::Read if !op.answered => self.decide(ctx, rid),
-            Phase::Repair if op.replies.last().is_some_and(|a| a.stored.covers(&op.stored)) => {
+            Phase::Repair
+                if op
+                    .replies
+                    .last()
+                    .is_some_and(|a| a.stored.covers(&op.stored)) =>
+            {
                 self.on_ack(ctx, from, rid);
             }
             Phase::Read | Phase::Repair => {
@@ -253,7 +264,9 @@ impl QuorumNode {
     fn decide(&mut self, ctx: &mut Ctx<'_, Self>, rid: u64) {
         let cfg = self.cfg.clone();
         let rule = cfg.rule();
-        let Some(op) = self.ops.get_mut(&rid) else { return };
+        let Some(op) = self.ops.get_mut(&rid) else {
+            return;
+        };
         let view = ReadView {
             n: cfg.n,
             r: cfg.r,
@@ -347,7 +360,9 @@ impl QuorumNode {
     /// Writes to fallbacks for the replicas that have not acknowledged.
     pub(super) fn handoff(&mut self, ctx: &mut Ctx<'_, Self>, rid: u64) {
         let cfg = self.cfg.clone();
-        let Some(op) = self.ops.get_mut(&rid) else { return };
+        let Some(op) = self.ops.get_mut(&rid) else {
+            return;
+        };
         if !matches!(op.phase, Phase::Write | Phase::Repair) {
             return;
         }
@@ -398,7 +413,9 @@ impl QuorumNode {
 
     /// The coordinator's timeout: answer if not yet, and forget the request.
     pub(super) fn deadline(&mut self, ctx: &mut Ctx<'_, Self>, rid: u64) {
-        let Some(op) = self.ops.remove(&rid) else { return };
+        let Some(op) = self.ops.remove(&rid) else {
+            return;
+        };
         if !op.answered {
             match op.phase {
                 Phase::Write => ctx.reply(op.req, QMsg::MaybeApplied),
@@ -409,7 +426,8 @@ impl QuorumNode {
         } else if self.cfg.repair == ReadRepair::Background && op.phase == Phase::Read {
             // Not every replica answered: repair those that did.
             let mut op = op;
-            op.targets.retain(|t| op.replies.iter().any(|a| a.node == *t));
+            op.targets
+                .retain(|t| op.replies.iter().any(|a| a.node == *t));
             self.ops.insert(rid, op);
             self.repair_in_background(ctx, rid);
             self.ops.remove(&rid);

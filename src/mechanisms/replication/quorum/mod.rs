@@ -161,7 +161,11 @@ impl Quorum {
             }
         }
         if self.anti_entropy == Some(SimDuration::ZERO) {
-            return Err(Error::invalid("anti_entropy", "0 ns", "a period > 0, or None"));
+            return Err(Error::invalid(
+                "anti_entropy",
+                "0 ns",
+                "a period > 0, or None",
+            ));
         }
         Ok(())
     }
@@ -308,7 +312,9 @@ impl QMsg {
             QMsg::Put { key, value, .. } => format!("put k{key}={value}"),
             QMsg::Get { key } => format!("get k{key}"),
             QMsg::PutOk { .. } => "ok".into(),
-            QMsg::Got { value, siblings, .. } if siblings.len() > 1 => {
+            QMsg::Got {
+                value, siblings, ..
+            } if siblings.len() > 1 => {
                 format!("{siblings:?}")
             }
             QMsg::Got { value, .. } => format!("{value}"),

@@ -133,7 +133,11 @@ mod tests {
                     .iter()
                     .position(|l| l.starts_with(&format!("pub fn {name}(")))
                     .unwrap();
-                lines[at..].iter().take_while(|l| *l != "}").cloned().collect()
+                lines[at..]
+                    .iter()
+                    .take_while(|l| *l != "}")
+                    .cloned()
+                    .collect()
             };
             assert_eq!(body(docs, "//!"), body(code, ""), "{name}");
         }
