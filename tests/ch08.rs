@@ -195,7 +195,11 @@ fn the_checker_finds_violations_in_weak_designs_and_none_in_strong_ones() -> Res
         assert_eq!(e.failed(), 0, "{}: {:?}", design.name(), e.failures.first());
     }
     // The broken design is caught under faults too.
-    assert_eq!(lin.explore(Design::QuorumOverlap, 300)?.failed(), 27, "the notebook quotes 27 of 300");
+    assert_eq!(
+        lin.explore(Design::QuorumOverlap, 300)?.failed(),
+        27,
+        "the notebook quotes 27 of 300"
+    );
     Ok(())
 }
 
