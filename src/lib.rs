@@ -55,10 +55,11 @@
 //! | | [`delivery`] | at-most-once, at-least-once, exactly-once processing |
 //! | | [`txn`] | transactions: undo and redo logging, isolation levels, two-phase commit, sagas |
 //! | | [`partition`] | partitioning: modulo, consistent, rendezvous and jump hashing, ranges with splits |
+//! | | [`replication`] | replication: leader–follower, leaderless quorums, versions, read repair, hinted handoff |
 //! | | [`service`] | servers with queues, load balancing, client-side protection (retry budgets, throttling, circuit breakers), a cluster with incidents |
 //! | | [`durable`] | durable executions: journaled workflow steps, replay, durable timers, idempotency keys |
 //! | processes | [`process`] | a node's behaviour as async Rust in virtual time: request/reply with timeouts, race, quorum, sub-tasks |
-//! | chapters | [`ch01`] … [`ch07`], [`ch11`], [`ch12`] | each notebook's experiments, named like it |
+//! | chapters | [`ch01`] … [`ch08`], [`ch11`], [`ch12`] | each notebook's experiments, named like it |
 //!
 //! Notebooks import everything with `use thinkdist::prelude::*;` and reach
 //! their chapter as `ch05::…`. The reasons behind the design are in
@@ -74,8 +75,10 @@ pub mod plot;
 pub mod prelude;
 pub mod sim;
 
-pub use mechanisms::{delivery, detect, durable, failure, partition, retry, service, txn};
+pub use mechanisms::{
+    delivery, detect, durable, failure, partition, replication, retry, service, txn,
+};
 pub use sim::process;
 
-pub use chapters::{ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch11, ch12};
+pub use chapters::{ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch11, ch12};
 pub use error::{Error, ErrorKind, Result};

@@ -26,9 +26,9 @@ pub use crate::sim::{
     Node, NodeId, Op, OpId, OpStatus, PartitionId, PointKind, Property, PropertyKind, Request, Sim,
     SimDuration, SimEvent, SimTime, Stats, TimerId, Violation, Workload, World, EXTERNAL,
 };
-pub use crate::{ch01, ch02, ch03, ch04, ch05, ch06, ch07};
-pub use crate::{ch12, service};
-pub use crate::{delivery, detect, failure, partition, process, retry, sim, txn};
+pub use crate::{ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch11, ch12};
+pub use crate::{delivery, detect, durable, failure, partition, process, replication, retry};
+pub use crate::{service, sim, txn};
 
 pub use plotters;
 pub use rand::seq::{IndexedRandom, SliceRandom};

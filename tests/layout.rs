@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The mechanisms, one folder each under `src/mechanisms/`.
-const MECHANISMS: [&str; 8] = [
+const MECHANISMS: [&str; 9] = [
     "failure",
     "detect",
     "retry",
@@ -22,6 +22,7 @@ const MECHANISMS: [&str; 8] = [
     "partition",
     "service",
     "durable",
+    "replication",
 ];
 
 /// Which mechanism builds on which (`(user, used)`).

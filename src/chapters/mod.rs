@@ -11,6 +11,7 @@
 //! | `05-transactions` | [`ch05`] |
 //! | `06-distributed-transactions` | [`ch06`] |
 //! | `07-partitioning` | [`ch07`] |
+//! | `08-replication` | [`ch08`] |
 //! | `11-durable-executions` | [`ch11`] |
 //! | `12-cloud-and-services` | [`ch12`] |
 
@@ -21,5 +22,6 @@ pub mod ch04;
 pub mod ch05;
 pub mod ch06;
 pub mod ch07;
+pub mod ch08;
 pub mod ch11;
 pub mod ch12;

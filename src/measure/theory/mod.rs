@@ -26,6 +26,7 @@
 //! | [`skew`] | Zipf popularity and the hottest partition or node |
 //! | [`rebalance`] | keys still in flight while a cluster moves them |
 //! | [`delivery`] | messages lost and processed twice under resends |
+//! | [`replication`] | quorums (PBS staleness, k of n fastest), writes lost by asynchronous replication |
 //! | [`service`] | chapter 12: the supermarket model (power of d choices), round robin as GI/M/1, retry storms, adaptive throttling, availability of composed services (kept in its own namespace: `theory::service::…`) |
 //!
 //! ```
@@ -47,6 +48,7 @@ pub mod delivery;
 pub mod gossip;
 pub mod queueing;
 pub mod rebalance;
+pub mod replication;
 pub mod retries;
 pub mod service;
 pub mod skew;
@@ -57,6 +59,7 @@ pub use delivery::*;
 pub use gossip::*;
 pub use queueing::*;
 pub use rebalance::*;
+pub use replication::*;
 pub use retries::*;
 pub use skew::*;
 pub use tails::*;

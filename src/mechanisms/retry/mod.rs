@@ -76,6 +76,8 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
+pub mod client;
+
 /// The exponent of the envelope `v = min(cap, base · 2^e)` after `n` failed
 /// attempts; see the [module docs](self).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -110,7 +112,7 @@ pub enum Backoff {
 
 /// What a [custom backoff](Backoff::custom) function is told about the
 /// attempt that just failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Attempt {
     /// Failed attempts so far (1 before the first retry).
     pub failures: u32,
@@ -123,20 +125,49 @@ pub struct Attempt {
     /// The exponential envelope `min(cap, base · 2^e)` the built-in
     /// policies draw under (see [`Exponent`]).
     pub envelope: SimDuration,
+    /// Why the attempt failed, when the caller says
+    /// ([`RetryPolicy::delay_after`]).
+    pub cause: Cause,
+    /// The parameters given to [`Backoff::custom_with`] (zeros after
+    /// those given; all zero for [`Backoff::custom`]).
+    pub params: [f64; MAX_PARAMS],
 }
+
+/// Why an attempt failed, as far as the caller knows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Cause {
+    /// Not said (what [`RetryPolicy::delay`] passes).
+    #[default]
+    Unspecified,
+    /// No answer within the per-attempt timeout (or an answer that says
+    /// the outcome is unknown): the attempt may still take effect.
+    Timeout,
+    /// A definite refusal: the attempt took no effect (busy, no leader,
+    /// not enough replicas).
+    Refused,
+    /// Sent elsewhere: "not the leader, ask node k".
+    Redirect,
+}
+
+/// Most parameters a [custom backoff](Backoff::custom_with) carries.
+pub const MAX_PARAMS: usize = 4;
 
 /// A plain function from the failed [`Attempt`] and the run's seeded random
 /// stream to the wait before the next attempt.
 pub type BackoffFn = fn(&Attempt, &mut SimRng) -> SimDuration;
 
-/// A named backoff function, made by [`Backoff::custom`].
+/// A named backoff function with its parameters, made by
+/// [`Backoff::custom`] or [`Backoff::custom_with`].
 ///
-/// Compared, ordered, hashed and serialized by its name: give different
-/// policies different names.
+/// Compared, ordered and hashed by its name and parameters (two policies
+/// of one function with different parameters differ, so a sweep over a
+/// parameter works); serialized as its name. Give different functions
+/// different names.
 #[derive(Clone, Copy)]
 pub struct CustomBackoff {
     name: &'static str,
     wait: BackoffFn,
+    params: [f64; MAX_PARAMS],
 }
 
 impl CustomBackoff {
@@ -144,16 +175,27 @@ impl CustomBackoff {
     pub fn name(&self) -> &'static str {
         self.name
     }
+    /// The parameters given to [`Backoff::custom_with`] (zeros after them).
+    pub fn params(&self) -> [f64; MAX_PARAMS] {
+        self.params
+    }
+    fn key(&self) -> (&'static str, [u64; MAX_PARAMS]) {
+        (self.name, self.params.map(f64::to_bits))
+    }
 }
 
 impl fmt::Debug for CustomBackoff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Custom({:?})", self.name)
+        if self.params == [0.0; MAX_PARAMS] {
+            write!(f, "Custom({:?})", self.name)
+        } else {
+            write!(f, "Custom({:?}, {:?})", self.name, self.params)
+        }
     }
 }
 impl PartialEq for CustomBackoff {
     fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
+        self.key() == other.key()
     }
 }
 impl Eq for CustomBackoff {}
@@ -164,12 +206,12 @@ impl PartialOrd for CustomBackoff {
 }
 impl Ord for CustomBackoff {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.name.cmp(other.name)
+        self.key().cmp(&other.key())
     }
 }
 impl Hash for CustomBackoff {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
+        self.key().hash(state);
     }
 }
 impl Serialize for CustomBackoff {
@@ -208,7 +250,62 @@ impl Backoff {
     /// `name` labels it in tables and legends. See the [module docs](self)
     /// for an example.
     pub fn custom(name: &'static str, wait: BackoffFn) -> Backoff {
-        Backoff::Custom(CustomBackoff { name, wait })
+        Backoff::Custom(CustomBackoff {
+            name,
+            wait,
+            params: [0.0; MAX_PARAMS],
+        })
+    }
+
+    /// Your own policy with up to four numbers the experiment chooses:
+    /// `wait` reads them as `attempt.params` (zeros after those given). A
+    /// plain `fn` cannot capture a variable, so values go in here; the
+    /// policy stays `Copy` and comparable, and one function swept over its
+    /// parameters gives distinct policies.
+    ///
+    /// ```
+    /// use thinkdist::prelude::*;
+    /// use thinkdist::retry::{Attempt, Backoff, Cause, RetryPolicy};
+    ///
+    /// // Wait `params[0]` times longer after a refusal than after a timeout.
+    /// fn patient(a: &Attempt, _: &mut SimRng) -> SimDuration {
+    ///     let k = if a.cause == Cause::Refused { a.params[0] } else { 1.0 };
+    ///     SimDuration((a.envelope.0 as f64 * k) as u64)
+    /// }
+    /// let b = Backoff::custom_with("patient", &[4.0], patient)?;
+    /// let p = RetryPolicy::new(b, ms(10), secs(1), 5)?;
+    /// let mut rng = thinkdist::sim::rng::stream(1, thinkdist::sim::rng::domain::EXPERIMENT, 0, 0);
+    /// assert_eq!(p.delay_after(1, SimDuration::ZERO, Cause::Refused, &mut rng), Some(ms(40)));
+    /// assert_eq!(p.delay_after(1, SimDuration::ZERO, Cause::Timeout, &mut rng), Some(ms(10)));
+    /// assert_ne!(b, Backoff::custom_with("patient", &[2.0], patient)?);
+    /// # Ok::<(), thinkdist::Error>(())
+    /// ```
+    ///
+    /// Errors: more than four parameters, or one that is NaN or infinite.
+    pub fn custom_with(name: &'static str, params: &[f64], wait: BackoffFn) -> Result<Backoff> {
+        if params.len() > MAX_PARAMS {
+            return Err(Error::invalid(
+                "params",
+                format!("{} numbers", params.len()),
+                &format!("at most {MAX_PARAMS} numbers"),
+            ));
+        }
+        let mut p = [0.0; MAX_PARAMS];
+        for (i, &x) in params.iter().enumerate() {
+            if !x.is_finite() {
+                return Err(Error::invalid(
+                    &format!("params[{i}]"),
+                    x,
+                    "a finite number",
+                ));
+            }
+            p[i] = x;
+        }
+        Ok(Backoff::Custom(CustomBackoff {
+            name,
+            wait,
+            params: p,
+        }))
     }
 }
 
@@ -373,6 +470,18 @@ impl RetryPolicy {
     /// which is not a failure count). Random draws come from `rng`, so pass
     /// `ctx.rng()` inside a node to stay deterministic.
     pub fn delay(&self, attempt: u32, prev: SimDuration, rng: &mut SimRng) -> Option<SimDuration> {
+        self.delay_after(attempt, prev, Cause::Unspecified, rng)
+    }
+
+    /// [`RetryPolicy::delay`], saying why the attempt failed: a custom
+    /// policy sees it as [`Attempt::cause`] (the built-in ones ignore it).
+    pub fn delay_after(
+        &self,
+        attempt: u32,
+        prev: SimDuration,
+        cause: Cause,
+        rng: &mut SimRng,
+    ) -> Option<SimDuration> {
         if attempt == 0 || attempt >= self.max_attempts {
             return None;
         }
@@ -395,6 +504,8 @@ impl RetryPolicy {
                     base: self.base,
                     cap: self.cap,
                     envelope: self.envelope(attempt),
+                    cause,
+                    params: c.params,
                 };
                 return Some((c.wait)(&a, rng).min(self.cap));
             }
