@@ -233,20 +233,31 @@ fn quorum_overlap_without_repair_is_not_linearizable_and_abd_is() -> Result<()> 
         repair: ReadRepair::Blocking,
         ..weak
     };
-    let mut weak_failed = 0;
-    for seed in 0..30 {
-        let plan = FaultPlan::new()
+    let plan_of = |seed: u64| {
+        FaultPlan::new()
             .outage(ms(300), ms(500), (seed % 3) as usize)
-            .partition(ms(800), ms(1000), vec![vec![0], vec![1, 2]]);
-        if !quorum_verdict(weak, seed, plan.clone())? {
-            weak_failed += 1;
+            .partition(ms(800), ms(1000), vec![vec![0], vec![1, 2]])
+    };
+    // Without repair, a violation under these faults is rare (1 seed of the
+    // first 200; chapter 8's workload finds one in about 9 % of explored
+    // schedules, tests/ch08.rs): search for one, then ABD must pass the
+    // same schedule.
+    let mut weak_failed = None;
+    for seed in 0..200 {
+        if !quorum_verdict(weak, seed, plan_of(seed))? {
+            weak_failed = Some(seed);
+            break;
         }
-        assert!(quorum_verdict(strong, seed, plan)?, "ABD seed {seed}");
     }
-    assert!(
-        weak_failed > 0,
-        "no seed showed quorum reads without repair as non-linearizable"
-    );
+    let Some(bad) = weak_failed else {
+        panic!("no seed showed quorum reads without repair as non-linearizable");
+    };
+    for seed in (0..30).chain([bad]) {
+        assert!(
+            quorum_verdict(strong, seed, plan_of(seed))?,
+            "ABD seed {seed}"
+        );
+    }
     Ok(())
 }
 

@@ -83,3 +83,18 @@ fn more_threads_than_any_machine_has_are_not_all_started() -> Result<()> {
     assert_eq!(values, want);
     Ok(())
 }
+
+#[test]
+fn the_round_trip_cdf_stays_a_probability_far_in_the_tail() {
+    // Default: exponential network (mean 5 ms each way) and processing
+    // (3 ms). NaN from about 5,400 ms before the tail was computed stably.
+    let p = thinkdist::ch01::ClientServer::default();
+    let mut last = 0.0;
+    for t in [1.0, 10.0, 100.0, 1_000.0, 5_400.0, 10_000.0, 1e6] {
+        let f = thinkdist::ch02::correctness::round_trip_cdf(&p, t);
+        assert!(f.is_finite() && (0.0..=1.0).contains(&f), "F({t}) = {f}");
+        assert!(f >= last, "F is non-decreasing: F({t}) = {f} < {last}");
+        last = f;
+    }
+    assert_eq!(last, 1.0);
+}
