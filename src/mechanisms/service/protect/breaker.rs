@@ -17,14 +17,15 @@
 //! use thinkdist::prelude::*;
 //! use thinkdist::service::protect::{BreakerConfig, BreakerState, CircuitBreaker};
 //!
-//! let cfg = BreakerConfig { min_requests: 4, failure_ratio: 0.5, open_for: secs(1), ..Default::default() };
+//! let cfg = BreakerConfig { min_requests: 4, failure_ratio: 0.5, open_for: secs(1), probes: 1, ..Default::default() };
 //! let mut b = CircuitBreaker::new(cfg)?;
 //! let t = SimTime::from_start(ms(10));
 //! for _ in 0..4 { assert!(b.allow(t)); b.on_failure(t); }
 //! assert_eq!(b.state(), BreakerState::Open);
 //! assert!(!b.allow(t));                                // rejected locally
 //! let later = SimTime::from_start(ms(1100));
-//! assert!(b.allow(later));                             // a probe, half-open
+//! assert!(b.allow(later));                             // the one probe, half-open
+//! assert_eq!(b.state(), BreakerState::HalfOpen);
 //! b.on_success(later);
 //! assert_eq!(b.state(), BreakerState::Closed);
 //! # Ok::<(), thinkdist::Error>(())
