@@ -135,16 +135,18 @@ impl From<std::io::Error> for Error {
     }
 }
 
-/// A value as a reader can read it: an integer of up to 39 digits as it is
+/// A value as a reader can read it: an integer of up to 20 digits as it is
 /// (ids, counts and seeds keep every digit), any other number of more than
 /// 15 characters in short form (`1e300`, `1.798e308`, `5e-324`,
 /// `0.333333`), anything else cut at 80 characters.
 pub fn short_value(v: &str) -> String {
     let t = v.trim();
-    // An integer (a node id, a count, a seed) is shown whole: every digit of
-    // `18446744073709551615` may matter, `1.845e19` hides which id it was.
+    // An integer up to 20 digits (a node id, a count, a seed: any u64 or
+    // i64) is shown whole: every digit of `18446744073709551615` may matter,
+    // `1.845e19` hides which id it was. Longer ones come from floats
+    // printed whole (`1e300` as 301 digits) and are shortened below.
     let digits = t.strip_prefix('-').unwrap_or(t);
-    if !digits.is_empty() && digits.len() <= 39 && digits.bytes().all(|b| b.is_ascii_digit()) {
+    if !digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit()) {
         return t.to_string();
     }
     if t.len() > 15 {

@@ -171,8 +171,8 @@ impl ShopParams {
                 "crash rate",
                 rate,
                 &format!(
-                    "a lower rate: about {:.0} crashes, more than {most:.0}",
-                    horizon * rate
+                    "a lower rate: about {} crashes, more than {most:.0}",
+                    crate::error::num((horizon * rate).round())
                 ),
             ));
         }

@@ -105,10 +105,14 @@ impl Supermarket {
     /// then waits for `k + 1` exponential services (FIFO, memoryless):
     /// `P(T > t) = Σ_k (s_k^d − s_{k+1}^d) · P(Erlang(k + 1, μ) > t)`.
     pub fn tail(&self, t: f64) -> f64 {
-        if t <= 0.0 {
+        // `!(t > 0)` also takes NaN: no time has passed.
+        if !(t > 0.0) {
             return 1.0;
         }
         let x = self.mu * t;
+        if !x.is_finite() {
+            return 0.0; // an infinite wait: every job has left
+        }
         let d = self.d as f64;
         // P(Erlang(k+1, μ) > t) = Σ_{j=0..k} e^{−x} x^j / j!
         let mut poisson_term = (-x).exp();
@@ -180,11 +184,13 @@ pub fn round_robin(rho: f64, mu: f64, servers: usize) -> Result<RoundRobin> {
     check_positive("mu (service rate, per second)", mu)?;
     check_count("servers", servers, 1, 1_000_000, "servers")?;
     let n = servers as f64;
-    let big_lambda = n * rho * mu;
-    // The fixed point iteration from 0 increases to the root below 1.
+    // With Λ = nλ = nρμ, Λ / (Λ + μ(1 − σ)) = nρ / (nρ + 1 − σ): μ cancels,
+    // so a huge μ cannot overflow it. The fixed point iteration from 0
+    // increases to the root below 1.
+    let n_rho = n * rho;
     let mut sigma = 0.0f64;
     for _ in 0..100_000 {
-        let next = (big_lambda / (big_lambda + mu * (1.0 - sigma))).powf(n);
+        let next = (n_rho / (n_rho + (1.0 - sigma))).powf(n);
         if (next - sigma).abs() < 1e-15 {
             sigma = next;
             break;
@@ -267,6 +273,13 @@ pub fn throttle_recovery(rate: f64, window: f64, k: f64, share: f64) -> Result<f
         ));
     }
     let r = rate * window;
+    if !r.is_finite() {
+        return Err(Error::invalid(
+            "rate × window",
+            crate::error::num(r),
+            "a finite number of requests in the window: lower the rate or the window",
+        ));
+    }
     let a = ((share * (r + 1.0) - 1.0) / k).max(0.0);
     Ok(if k == 1.0 {
         window * a
