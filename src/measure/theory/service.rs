@@ -105,8 +105,8 @@ impl Supermarket {
     /// then waits for `k + 1` exponential services (FIFO, memoryless):
     /// `P(T > t) = Σ_k (s_k^d − s_{k+1}^d) · P(Erlang(k + 1, μ) > t)`.
     pub fn tail(&self, t: f64) -> f64 {
-        // `!(t > 0)` also takes NaN: no time has passed.
-        if !(t > 0.0) {
+        // A NaN time counts as no time passed.
+        if t.is_nan() || t <= 0.0 {
             return 1.0;
         }
         let x = self.mu * t;
