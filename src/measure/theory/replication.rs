@@ -35,6 +35,7 @@
 //! # Ok::<(), thinkdist::Error>(())
 //! ```
 
+use super::tails::simpson;
 use crate::error::{check_count, check_non_negative, check_positive, Error, Result};
 use crate::sim::latency::Latency;
 use crate::sim::rng::{self, domain};
@@ -141,14 +142,7 @@ impl KOfN {
     pub fn mean(&self) -> f64 {
         // Past this, 1 − cdf ≤ n (1 − F) < 1e-15.
         let end = self.mean_ms * (60.0 + (self.n as f64).ln());
-        let steps = 20_000;
-        let h = end / steps as f64;
-        let f = |t: f64| 1.0 - self.cdf(t);
-        let mut s = f(0.0) + f(end);
-        for i in 1..steps {
-            s += f(i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
-        }
-        s * h / 3.0
+        simpson(|t| 1.0 - self.cdf(t), end)
     }
 
     /// The q-quantile of the wait, by bisection. Errors: `q` outside (0, 1).

@@ -318,14 +318,7 @@ impl SlowestRoundTrip {
     pub fn mean(&self) -> f64 {
         // 1 − F^n ≤ n (1 − F) < 1e-15 beyond this.
         let end = self.mean_ms * (60.0 + (self.n as f64).ln());
-        let steps = 20_000;
-        let h = end / steps as f64;
-        let f = |t: f64| 1.0 - self.cdf(t);
-        let mut s = f(0.0) + f(end);
-        for i in 1..steps {
-            s += f(i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
-        }
-        s * h / 3.0
+        simpson(|t| 1.0 - self.cdf(t), end)
     }
 
     /// The q-quantile: solves `F(t) = q^(1/n)` by bisection.
@@ -366,4 +359,16 @@ impl SlowestRoundTrip {
         }
         Ok(0.5 * (lo + hi))
     }
+}
+
+/// `∫₀^end f` by Simpson's rule on 20,000 steps: the mean of a wait from
+/// its tail `1 − F`, shared by every slowest-of and k-of-n wait here.
+pub(crate) fn simpson(f: impl Fn(f64) -> f64, end: f64) -> f64 {
+    let steps = 20_000;
+    let h = end / steps as f64;
+    let mut s = f(0.0) + f(end);
+    for i in 1..steps {
+        s += f(i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
+    }
+    s * h / 3.0
 }
