@@ -17,6 +17,8 @@ use thinkdist::measure::theory;
 use thinkdist::plot::{exponential_tail, tail_cdf, Opts, Series};
 use thinkdist::prelude::*;
 
+mod prose;
+
 /// |mean − theory| ≤ k standard errors of the replications.
 fn within_se(c: &MeanCi, theory: f64, k: f64) -> bool {
     (c.mean - theory).abs() <= k * c.sd / (c.n as f64).sqrt()
@@ -139,6 +141,21 @@ fn replicated_percentiles_cover_mm1_theory() -> Result<()> {
     let t = queueing::percentile_ci_table(&rows);
     assert_eq!(t.rows().len(), 5);
     assert!(queueing::percentile_replications(&base, 1).is_err());
+    // What the notebook's prose says of them, and of one run's tail.
+    let nb = "02-distributed-systems-at-a-glance";
+    let (p99, th) = (rows[3].simulated_ms, rows[3].theory_ms.unwrap());
+    prose::says(
+        nb,
+        &format!(
+            "the p99 averages {:.1} ± {:.1} ms over the seeds against {th:.1} ms from the formula",
+            p99.mean, p99.half_width
+        ),
+    );
+    let one = base.run()?.latency.percentile(0.99)?.as_ms();
+    prose::says(
+        nb,
+        &format!("its p99 is {one:.0} ms against {th:.0} ms from theory"),
+    );
     Ok(())
 }
 

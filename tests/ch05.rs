@@ -5,6 +5,8 @@ use thinkdist::ch05::logging::{compare, compare_table, LoggingParams};
 use thinkdist::prelude::*;
 use thinkdist::txn::logging::{check_store, Logging, Record, Store};
 
+mod prose;
+
 fn report(logging: Logging) -> Result<thinkdist::check::CrashPointReport> {
     LoggingParams {
         logging,
@@ -174,5 +176,104 @@ fn same_parameters_same_report() -> Result<()> {
     let b = serde_json::to_string(&report(Logging::UndoDataFirst)?).unwrap_or_default();
     assert!(!a.is_empty());
     assert_eq!(a, b);
+    Ok(())
+}
+
+/// The figures the isolation sections of notebook 05 quote, computed with
+/// its parameter cell's values (seed 1, 10 accounts, 8 clients × 25
+/// programs, 100 runs per level; the price over 10 seeds).
+#[test]
+fn isolation_prose_quotes_what_the_notebook_computes() -> Result<()> {
+    use thinkdist::ch05::isolation::{anomalies_by_level, price_of_isolation};
+    use thinkdist::txn::isolation::{IsolationParams, Level, Mix};
+    let nb = "05-transactions";
+    let iso = IsolationParams {
+        seed: 1,
+        accounts: 10,
+        clients: 8,
+        txns_per_client: 25,
+        ..Default::default()
+    };
+    let price = price_of_isolation(&iso, &[2, 4, 8, 16, 32, 100], 10)?;
+    let at = |l: Level, accounts: usize| {
+        let i = price.levels.iter().position(|&x| x == l).unwrap();
+        *price.points[i]
+            .iter()
+            .find(|p| p.accounts == accounts)
+            .unwrap()
+    };
+    let pct = |l: Level, n: usize| format!("{:.0} %", 100.0 * at(l, n).abort_rate.mean);
+    // From 4 accounts up, the stronger the level the more it aborts; at 2,
+    // read committed catches up with snapshot.
+    for n in [4, 8, 16, 32, 100] {
+        let a = |l| at(l, n).abort_rate.mean;
+        assert!(a(Level::NoIsolation) == 0.0, "{n}");
+        assert!(a(Level::ReadCommitted) < a(Level::Snapshot), "{n}");
+        assert!(a(Level::Snapshot) < a(Level::Serializable), "{n}");
+    }
+    prose::says(
+        nb,
+        &format!(
+            "at 4 accounts read committed aborts {}, snapshot {}, serializable {}",
+            pct(Level::ReadCommitted, 4),
+            pct(Level::Snapshot, 4),
+            pct(Level::Serializable, 4)
+        ),
+    );
+    prose::says(
+        nb,
+        &format!(
+            "At 2 accounts read committed catches up with snapshot ({} against {})",
+            pct(Level::ReadCommitted, 2),
+            pct(Level::Snapshot, 2)
+        ),
+    );
+    let (ser, none) = (
+        at(Level::Serializable, 2).throughput.mean,
+        at(Level::NoIsolation, 2).throughput.mean,
+    );
+    assert!(
+        (ser / none - 1.0 / 6.0).abs() < 0.02,
+        "about a sixth: {}",
+        ser / none
+    );
+    prose::says(
+        nb,
+        &format!(
+            "about a sixth of what no isolation does ({:.0} against {} per second) and aborts {}",
+            ser,
+            prose::thousands(none.round() as usize),
+            pct(Level::Serializable, 2)
+        ),
+    );
+    prose::never_says(
+        nb,
+        "the stronger the level, the more transactions it must abort",
+    );
+    prose::never_says(nb, "(write-ahead logging)");
+    prose::says(
+        nb,
+        &format!(
+            "In every run, {:.0} % of the transfers are **rolled back by their client**",
+            100.0 * iso.rollback
+        ),
+    );
+    let hospital = IsolationParams {
+        mix: Mix::ON_CALL,
+        ..iso.clone()
+    };
+    let h = anomalies_by_level(&hospital, 100)?;
+    let kept = |l: Level| h.on_call_kept[h.levels.iter().position(|&x| x == l).unwrap()];
+    prose::says(
+        nb,
+        &format!(
+            "keep a doctor on call in more runs ({} of 100) than read committed ({} of 100) and \
+         snapshot isolation ({} of 100)",
+            kept(Level::NoIsolation),
+            kept(Level::ReadCommitted),
+            kept(Level::Snapshot)
+        ),
+    );
+    assert_eq!(kept(Level::Serializable), 100);
     Ok(())
 }

@@ -15,6 +15,8 @@ use thinkdist::partition::jump::jump_bucket;
 use thinkdist::partition::*;
 use thinkdist::prelude::*;
 
+mod prose;
+
 /// True if `theory` lies within 4 standard errors of the replications' mean.
 fn within_4se(m: &MeanCi, theory: f64) -> bool {
     (m.mean - theory).abs() <= 4.0 * m.sd / (m.n as f64).sqrt()
@@ -378,4 +380,60 @@ mod rebalancing {
             assert!(rebalance_timeline(&p).is_err(), "{p:?}");
         }
     }
+}
+
+/// The placement table's paragraph in notebook 07 (seed 1, 4 nodes + node
+/// 4, 10 keys) says how many keys each scheme moves, and that the
+/// consistent schemes move them only to the newcomer.
+#[test]
+fn placement_prose_quotes_the_table() -> Result<()> {
+    use thinkdist::ch07::placement_table;
+    let schemes = [
+        Scheme::Modulo,
+        Scheme::Consistent { vnodes: 100 },
+        Scheme::Rendezvous,
+        Scheme::Jump,
+        Scheme::Range { key_space: 10 },
+    ];
+    let t = placement_table(&schemes, 4, 10, 1)?;
+    // Per column: the keys that moved ("a → b"), and where to.
+    let moved = |col: usize| -> Vec<(usize, String)> {
+        t.rows()
+            .iter()
+            .enumerate()
+            .filter_map(|(k, r)| r[col].split_once(" → ").map(|(_, to)| (k, to.to_string())))
+            .collect()
+    };
+    let keys = |v: &[(usize, String)]| {
+        let k: Vec<String> = v.iter().map(|(k, _)| k.to_string()).collect();
+        match k.len() {
+            1 => format!("key {}", k[0]),
+            _ => format!("keys {}", k.join(" and ")),
+        }
+    };
+    let (modulo, cons, rend, jump, range) = (moved(1), moved(2), moved(3), moved(4), moved(5));
+    for v in [&cons, &rend, &jump, &range] {
+        assert!(v.iter().all(|(_, to)| to == "4"), "{v:?}");
+    }
+    let to_new: Vec<_> = modulo.iter().filter(|(_, to)| to == "4").cloned().collect();
+    let nb = "07-partitioning";
+    prose::says(
+        nb,
+        &format!(
+            "modulo hashing moves {} of the 10 keys, and only {} of them ({}) to the new node",
+            modulo.len(),
+            prose::word(to_new.len()),
+            keys(&to_new)
+        ),
+    );
+    prose::says(
+        nb,
+        &format!(
+        "Consistent hashing moves {} of these ten ({}), rendezvous {} ({}), jump {}, range {}: \
+         each of them only to node 4",
+        prose::word(cons.len()), keys(&cons), prose::word(rend.len()), keys(&rend),
+        prose::word(jump.len()), prose::word(range.len())
+    ),
+    );
+    Ok(())
 }

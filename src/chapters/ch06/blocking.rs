@@ -508,7 +508,7 @@ pub fn by_situation_chart(runs: &[BlockingRun]) -> Result<Figure> {
 }
 
 /// Per run and situation: participants in doubt, mean (95 % interval),
-/// median, p99, and how many learnt the outcome before the coordinator
+/// median, p90, p99, and how many learnt the outcome before the coordinator
 /// was back.
 pub fn blocking_table(runs: &[BlockingRun]) -> Result<Table> {
     let mut t = Table::new(&[
@@ -517,6 +517,7 @@ pub fn blocking_table(runs: &[BlockingRun]) -> Result<Table> {
         "in doubt",
         "mean (ms)",
         "p50",
+        "p90",
         "p99",
         "learnt before repair",
     ]);
@@ -543,6 +544,7 @@ pub fn blocking_table(runs: &[BlockingRun]) -> Result<Table> {
                     format!("{:.1}", m.mean)
                 },
                 format!("{:.1}", super::latency::nearest_rank(&v, 0.5)),
+                format!("{:.1}", super::latency::nearest_rank(&v, 0.9)),
                 format!("{:.1}", super::latency::nearest_rank(&v, 0.99)),
                 format!("{:.0} %", 100.0 * before as f64 / v.len() as f64),
             ]);

@@ -59,6 +59,68 @@ pub struct SagaRun {
     pub windows_ms: Vec<f64>,
     /// The clients' operations.
     pub history: History<Envelope<Msg>>,
+    /// How every trip ended, read from the disks.
+    pub outcomes: TripOutcomes,
+}
+
+/// How the trips ended, read from the synced disks after the run (so a
+/// trip whose answer never reached its client is still counted by what
+/// happened to it), plus what the clients saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TripOutcomes {
+    /// Trips the clients asked for.
+    pub trips: usize,
+    /// Booked at every service.
+    pub booked: usize,
+    /// Undone: at least one service cancelled its part (a step was
+    /// booked, or went unanswered and might have been).
+    pub compensated: usize,
+    /// Refused by the first service: nothing was booked, nothing to undo.
+    pub refused_first: usize,
+    /// Never begun: the request did not reach the orchestrator's log.
+    pub never_began: usize,
+    /// Trips whose client got no answer in time (outcome unknown to it),
+    /// whatever the trip's end state.
+    pub unknown_to_client: usize,
+}
+
+impl TripOutcomes {
+    /// Reads the end state of every trip: `sagas` is the orchestrator's
+    /// log, `services` the services' bookings.
+    fn read(
+        disks: &[crate::sim::Disk<crate::txn::saga::Store>],
+        trips: usize,
+        unknown: usize,
+    ) -> Self {
+        use crate::txn::saga::{Phase, Status};
+        let mut o = TripOutcomes {
+            trips,
+            unknown_to_client: unknown,
+            ..Default::default()
+        };
+        let sagas = &disks[0].synced().sagas;
+        for (id, phase) in sagas {
+            let cancelled = disks[1..]
+                .iter()
+                .any(|d| d.synced().bookings.get(id) == Some(&Status::Cancelled));
+            match phase {
+                Phase::Done(true) => o.booked += 1,
+                _ if cancelled => o.compensated += 1,
+                _ => o.refused_first += 1,
+            }
+        }
+        o.never_began = trips.saturating_sub(sagas.len());
+        o
+    }
+
+    fn add(&mut self, o: &TripOutcomes) {
+        self.trips += o.trips;
+        self.booked += o.booked;
+        self.compensated += o.compensated;
+        self.refused_first += o.refused_first;
+        self.never_began += o.never_began;
+        self.unknown_to_client += o.unknown_to_client;
+    }
 }
 
 /// What the exploration of many seeds found.
@@ -70,10 +132,8 @@ pub struct SagaExploration {
     pub failures: Vec<(u64, String)>,
     /// Every trip's window of inconsistency (ms), over all seeds.
     pub windows_ms: Vec<f64>,
-    /// Trips booked everywhere / compensated, over all seeds.
-    pub booked: usize,
-    /// Trips compensated.
-    pub compensated: usize,
+    /// How the trips ended, over all seeds.
+    pub outcomes: TripOutcomes,
 }
 
 impl SagaParams {
@@ -142,11 +202,14 @@ impl SagaParams {
         let verdicts = check_final(&disks)?;
         let history = sim.history().clone();
         drop(sim);
+        let unknown = history.counts().2;
+        let outcomes = TripOutcomes::read(&disks, self.clients * self.trips as usize, unknown);
         let w = windows.borrow().windows_ms(end);
         Ok(SagaRun {
             verdicts,
             windows_ms: w.into_iter().map(|(_, x)| x).collect(),
             history,
+            outcomes,
         })
     }
 
@@ -181,7 +244,6 @@ impl SagaParams {
             .progress(false)
             .run(|&seed, _| {
                 let r = p.run(seed, &space.draw(seed))?;
-                let (ok, failed, _) = r.history.counts();
                 let bad = r.verdicts.iter().find(|v| !v.holds).map(|v| {
                     format!(
                         "{}: {}",
@@ -189,23 +251,21 @@ impl SagaParams {
                         v.counterexample.clone().unwrap_or_default()
                     )
                 });
-                Ok((bad, r.windows_ms, ok, failed))
+                Ok((bad, r.windows_ms, r.outcomes))
             })?;
         let mut out = SagaExploration {
             runs: seeds,
             failures: Vec::new(),
             windows_ms: Vec::new(),
-            booked: 0,
-            compensated: 0,
+            outcomes: TripOutcomes::default(),
         };
         for r in res {
-            for (bad, w, ok, failed) in r.values {
+            for (bad, w, o) in r.values {
                 if let Some(b) = bad {
                     out.failures.push((r.point, b));
                 }
                 out.windows_ms.extend(w);
-                out.booked += ok;
-                out.compensated += failed;
+                out.outcomes.add(&o);
             }
         }
         Ok(out)
@@ -277,13 +337,20 @@ pub fn window_chart(
     )
 }
 
-/// A row per compensation: seeds, failing seeds, the first failure.
+/// A row per compensation: seeds, how the trips ended (booked everywhere,
+/// compensated, refused at the first step, never begun; the columns add up
+/// to the trips), how many clients got no answer, failing seeds and the
+/// first failure.
 pub fn saga_table(rows: &[(String, SagaExploration)]) -> Table {
     let mut t = Table::new(&[
         "compensation",
         "seeds",
-        "trips booked",
+        "trips",
+        "booked everywhere",
         "compensated",
+        "refused at the first step",
+        "never begun",
+        "client got no answer",
         "failed seeds",
         "first failure",
     ]);
@@ -295,13 +362,17 @@ pub fn saga_table(rows: &[(String, SagaExploration)]) -> Table {
         t.push_row(vec![
             name.clone(),
             e.runs.to_string(),
-            e.booked.to_string(),
-            e.compensated.to_string(),
+            e.outcomes.trips.to_string(),
+            e.outcomes.booked.to_string(),
+            e.outcomes.compensated.to_string(),
+            e.outcomes.refused_first.to_string(),
+            e.outcomes.never_began.to_string(),
+            e.outcomes.unknown_to_client.to_string(),
             e.failures.len().to_string(),
             first,
         ]);
     }
-    t.caption("The end state of every seed: each trip booked at all services or at none, one unit held per booking, every saga finished.")
+    t.caption("How every trip ended, read from the disks after the run (booked, compensated, refused, never begun add up to the trips), and how many clients got no answer in time. A seed fails unless each trip is booked at all services or at none, one unit is held per booking and every saga finished.")
 }
 
 /// One protocol's outcome in the comparison.

@@ -264,12 +264,12 @@ impl QueueRun {
                     .collect();
                 theory.push(Series::new(name, pts));
                 if p.servers == 1 {
-                    "Time in system: an exponential tail, as M/M/1 theory says"
+                    "Time in system of one run, against the M/M/1 tail"
                 } else {
-                    "Time in system: the tail against M/M/c theory"
+                    "Time in system of one run, against the M/M/c tail"
                 }
             }
-            None => "Time in system: the tail",
+            None => "Time in system of one run: the tail",
         };
         crate::plot::tail_cdf(
             &[(
