@@ -50,6 +50,7 @@ mod opts;
 mod sequence;
 mod series;
 mod series_draw;
+mod source;
 mod style;
 mod table;
 mod timeline;
@@ -71,6 +72,7 @@ pub use sequence::{
     MAX_DIAGRAM_ITEMS,
 };
 pub use series::{Series, SeriesStyle, Window};
+pub use source::{source, source_files, Source};
 pub use style::{series_color, FONT_FAMILY, PALETTE};
 pub use table::Table;
 pub use timeline::{availability_timeline, segment_chart, Lane, Segment};
