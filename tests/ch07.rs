@@ -437,3 +437,138 @@ fn placement_prose_quotes_the_table() -> Result<()> {
     );
     Ok(())
 }
+
+/// Notebook 07's "Change the protocol" section: the reader's starting code
+/// (copied here from the notebook's cell, and checked to be the same text)
+/// is rendezvous hashing and gives exactly the crate's rendezvous results;
+/// the "try this" (modulo in `node_for`) moves about n/(n+1) of the keys.
+#[allow(unused_imports)] // hash_key: the "try this" uses it
+mod change_the_protocol {
+    use super::*;
+    use thinkdist::ch07::moved::{moved_once, MovedParams};
+    use thinkdist::ch07::yours::judge;
+
+    // The reader's starting code, as notebook 07's cell has it (a file
+    // of its own, which rustfmt leaves as the reader sees it).
+    include!("ch07/my_hash.rs");
+
+    struct Modulo(Vec<NodeName>, u64);
+    impl Partitioner for Modulo {
+        fn name(&self) -> String {
+            "my hash".into()
+        }
+        fn node_for(&self, key: u64) -> NodeName {
+            self.0[(hash_key(key, self.1) % self.0.len() as u64) as usize]
+        }
+        fn nodes(&self) -> Vec<NodeName> {
+            self.0.clone()
+        }
+        fn add_node(&mut self, n: NodeName) -> Result<()> {
+            self.0.push(n);
+            Ok(())
+        }
+        fn remove_node(&mut self, n: NodeName) -> Result<()> {
+            self.0.retain(|&m| m != n);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_readers_starting_code_is_rendezvous_hashing() -> Result<()> {
+        let p = MovedParams {
+            seed: 1,
+            ..Default::default()
+        };
+        let mine = judge(&p, 8, |nodes, seed| {
+            Ok(Box::new(MyHash {
+                nodes: nodes.to_vec(),
+                seed,
+            }))
+        })?;
+        let t = mine.table();
+        eprintln!("{t}");
+        // The crate's rendezvous hashing, seed by seed, moves the same keys.
+        let names: Vec<NodeName> = (0..8).collect();
+        let crate_moved: Vec<f64> = (1..=10)
+            .map(|s| moved_once(Scheme::Rendezvous, &names, 8, true, p.keys, s).map(|m| m.fraction))
+            .collect::<Result<_>>()?;
+        let m = mean_ci(&crate_moved)?;
+        assert!(
+            (mine.moved.mean - m.mean).abs() < 1e-12,
+            "{:?} vs {m:?}",
+            mine.moved
+        );
+        assert_eq!(mine.only_to_newcomer, 10);
+        // Within 4 standard errors of 1/(n+1) and of the exact-share spread.
+        let se = |c: &MeanCi| c.sd / (c.n as f64).sqrt();
+        assert!((mine.moved.mean - 1.0 / 9.0).abs() < 4.0 * se(&mine.moved));
+        assert!((mine.spread.mean - mine.spread_theory).abs() < 4.0 * se(&mine.spread) + 0.002);
+        // The notebook's cell is this code, word for word.
+        let nb = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/notebooks/07-partitioning.ipynb"
+        ))
+        .unwrap();
+        let nb: serde_json::Value = serde_json::from_str(&nb).unwrap();
+        let cell: String = nb["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["cell_type"] == "code")
+            .map(|c| {
+                c["source"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_str().unwrap())
+                    .collect::<String>()
+            })
+            .find(|s| s.contains("struct MyHash"))
+            .expect("the notebook's MyHash cell");
+        assert_eq!(
+            include_str!("ch07/my_hash.rs").trim(),
+            cell.trim(),
+            "the notebook's MyHash cell differs from tests/ch07/my_hash.rs"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn try_this_modulo_moves_almost_everything() -> Result<()> {
+        let p = MovedParams {
+            seed: 1,
+            ..Default::default()
+        };
+        let m = judge(&p, 8, |nodes, seed| {
+            Ok(Box::new(Modulo(nodes.to_vec(), seed)))
+        })?;
+        eprintln!("{}", m.table());
+        assert!((m.moved.mean - 8.0 / 9.0).abs() < 0.01, "{:?}", m.moved);
+        assert_eq!(m.only_to_newcomer, 0);
+        assert!((m.spread.mean - m.spread_theory).abs() < 0.01);
+        // A partitioner that places keys on nodes it does not have is refused.
+        struct Off;
+        impl Partitioner for Off {
+            fn name(&self) -> String {
+                "off".into()
+            }
+            fn node_for(&self, _: u64) -> NodeName {
+                999
+            }
+            fn nodes(&self) -> Vec<NodeName> {
+                vec![0, 1]
+            }
+            fn add_node(&mut self, _: NodeName) -> Result<()> {
+                Ok(())
+            }
+            fn remove_node(&mut self, _: NodeName) -> Result<()> {
+                Ok(())
+            }
+        }
+        let e = judge(&p, 2, |_, _| Ok(Box::new(Off)))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("node_for"), "{e}");
+        Ok(())
+    }
+}

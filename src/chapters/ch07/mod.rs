@@ -10,6 +10,7 @@ pub mod hotspots;
 pub mod moved;
 pub mod rebalance;
 pub mod spread;
+pub mod yours;
 
 use crate::error::Result;
 

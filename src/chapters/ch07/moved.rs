@@ -94,7 +94,18 @@ pub fn moved_once(
     keys: u64,
     seed: u64,
 ) -> Result<Moved> {
-    let mut p = scheme.build(nodes, seed)?;
+    moved_with(scheme.build(nodes, seed)?, node, join, keys)
+}
+
+/// Keys moved when `node` joins (`join`) or leaves the partitioner `p`,
+/// placing keys `0..keys`: what [`moved_once`] measures, for any
+/// partitioner (a reader's too, see [`super::yours`]).
+pub fn moved_with(
+    mut p: Box<dyn crate::partition::Partitioner>,
+    node: NodeName,
+    join: bool,
+    keys: u64,
+) -> Result<Moved> {
     let before = assign(p.as_ref(), keys)?;
     if join {
         p.add_node(node)?;
