@@ -115,7 +115,7 @@ impl Judged {
             format!("{} of {}", self.only_to_newcomer, self.seeds),
             format!("{} of {}", self.seeds, self.seeds),
         ]);
-        t.caption(&format!(
+        t.caption(format!(
             "{}: {} nodes, {} keys, {} hash seeds",
             self.name, self.nodes, self.keys, self.seeds
         ))
