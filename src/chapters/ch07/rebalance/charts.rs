@@ -107,16 +107,43 @@ pub fn availability_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
     )
 }
 
-/// Mean latency of successful reads over time, the move window shaded
-/// (95 % bands over seeds, cut at 0: a latency is never negative).
+/// Latency of successful reads over time, the move window shaded: the
+/// mean per bin (95 % band over seeds, cut at the floor: the mean latency
+/// before the join, which a move cannot undercut) and the p99 of the reads
+/// of all seeds pooled, dashed.
 pub fn latency_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
+    let Some(first) = runs.first() else {
+        return Err(Error::empty("timelines"));
+    };
+    let join = first.params.join_at.as_secs_f64();
+    let before: Vec<f64> = (0..first.bin_start.len())
+        .filter(|&b| mid(first, b) < join)
+        .map(|b| first.latency_ms[b].mean)
+        .collect();
+    let floor = if before.is_empty() {
+        0.0
+    } else {
+        before.iter().sum::<f64>() / before.len() as f64
+    };
+    let tails = runs
+        .iter()
+        .map(|t| {
+            Series::new(
+                format!("{}: p99 (seeds pooled)", mode(t.params.in_flight)),
+                (0..t.bin_start.len())
+                    .map(|b| (mid(t, b), t.p99_latency_ms[b]))
+                    .collect(),
+            )
+            .with_style(SeriesStyle::LinePoints)
+        })
+        .collect();
     over_time(
         runs,
         |t| &t.latency_ms,
-        0.0,
-        Vec::new(),
+        floor,
+        tails,
         "Latency",
-        "mean latency of answered reads (ms)".into(),
+        "latency of answered reads (ms)".into(),
     )
 }
 

@@ -24,6 +24,8 @@ pub struct RebalanceRun {
     pub availability: Vec<f64>,
     /// Mean latency (ms) of the successful reads invoked in each bin.
     pub mean_latency_ms: Vec<f64>,
+    /// Latency (ms) of every successful read, by the bin it was invoked in.
+    pub latencies_ms: Vec<Vec<f64>>,
     /// Keys moved.
     pub moved: usize,
     /// When the last key arrived (seconds), if any moved.
@@ -85,6 +87,7 @@ pub fn run_once(p: &RebalanceParams, seed: u64) -> Result<RebalanceRun> {
 
     let bins = (p.duration.as_nanos() / p.bin.as_nanos()) as usize;
     let (mut ok, mut all, mut lat) = (vec![0usize; bins], vec![0usize; bins], vec![0.0; bins]);
+    let mut each: Vec<Vec<f64>> = vec![Vec::new(); bins];
     for op in sim.history().ops() {
         let b = (op.invoked.as_nanos() / p.bin.as_nanos()) as usize;
         if b >= bins {
@@ -94,7 +97,9 @@ pub fn run_once(p: &RebalanceParams, seed: u64) -> Result<RebalanceRun> {
         if op.status == OpStatus::Ok {
             if let Some(c) = op.completed {
                 ok[b] += 1;
-                lat[b] += c.since(op.invoked).as_ms();
+                let l = c.since(op.invoked).as_ms();
+                lat[b] += l;
+                each[b].push(l);
             }
         }
     }
@@ -133,6 +138,7 @@ pub fn run_once(p: &RebalanceParams, seed: u64) -> Result<RebalanceRun> {
                 }
             })
             .collect(),
+        latencies_ms: each,
         moved,
         move_end: joiner.last_arrival.map(|t| t.as_secs_f64()),
         per_sender,
@@ -151,6 +157,10 @@ pub struct RebalanceTimeline {
     pub availability: Vec<MeanCi>,
     /// Mean latency per bin (ms), over seeds.
     pub latency_ms: Vec<MeanCi>,
+    /// p99 latency per bin (ms) of the answered reads of all seeds pooled
+    /// (a bin of one seed holds too few reads for a p99 of its own); 0 for
+    /// a bin without answered reads.
+    pub p99_latency_ms: Vec<f64>,
     /// Theory (fail mode): 1 − keys in flight / keys, averaged over seeds.
     pub availability_theory: Vec<f64>,
     /// When the move ended (seconds), over seeds.
@@ -174,7 +184,18 @@ pub fn rebalance_timeline(p: &RebalanceParams) -> Result<RebalanceTimeline> {
     let mut availability = Vec::new();
     let mut latency_ms = Vec::new();
     let mut fail_theory = Vec::new();
+    let mut p99 = Vec::new();
     for b in 0..bins {
+        let mut pooled: Vec<f64> = runs
+            .iter()
+            .flat_map(|r| r.latencies_ms[b].iter().copied())
+            .collect();
+        pooled.sort_by(f64::total_cmp);
+        // Nearest rank: the smallest value with at least 99 % at or below it.
+        p99.push(match pooled.len() {
+            0 => 0.0,
+            n => pooled[((0.99 * n as f64).ceil() as usize).clamp(1, n) - 1],
+        });
         availability.push(col(&|r| r.availability[b])?);
         latency_ms.push(col(&|r| r.mean_latency_ms[b])?);
         fail_theory.push(
@@ -187,6 +208,7 @@ pub fn rebalance_timeline(p: &RebalanceParams) -> Result<RebalanceTimeline> {
         bin_start: runs[0].bin_start.clone(),
         availability,
         latency_ms,
+        p99_latency_ms: p99,
         availability_theory: fail_theory,
         move_end: col(&|r| r.move_end.unwrap_or(join))?,
         moved: col(&|r| r.moved as f64)?,
