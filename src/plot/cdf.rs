@@ -409,7 +409,8 @@ pub(crate) fn draw<DB: DrawingBackend>(
         let (w, h) = text_size(root, &text, fsize);
         let step = h + 6;
         let mut cands = Vec::new();
-        for k in 0..3 {
+        // Up to four label heights away: slide-sized text needs the room.
+        for k in 0..5 {
             for dy in [k * step, -k * step] {
                 // right of the point, then left of it
                 cands.push((p.0 + gap, p.1 + dy));
