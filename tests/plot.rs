@@ -1092,7 +1092,10 @@ fn export_refuses_two_charts_with_one_title() {
     charts.keep("b", &hist_fig());
     let e = charts.export().unwrap_err();
     assert!(e.is_invalid_parameter(), "{e}");
-    assert!(e.to_string().contains("\"a\"") && e.to_string().contains("\"b\""), "{e}");
+    assert!(
+        e.to_string().contains("\"a\"") && e.to_string().contains("\"b\""),
+        "{e}"
+    );
     assert!(!dir.join("a.png").exists(), "nothing is written");
     let _ = std::fs::remove_dir_all(&dir);
 }
