@@ -1099,3 +1099,66 @@ fn export_refuses_two_charts_with_one_title() {
     assert!(!dir.join("a.png").exists(), "nothing is written");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// CDF and tail curves differ without colour: the second curve is dashed
+/// (many more path pieces than one solid curve) and marked by its own shape.
+#[test]
+fn cdf_curves_differ_without_colour() {
+    let a = ("a".to_string(), latencies(5, 2_000, 10.0, 0.5));
+    let b = ("b".to_string(), latencies(6, 2_000, 12.0, 0.5));
+    let paths = |svg: &str| svg.matches("<polyline").count() + svg.matches("<path").count();
+    for tail in [false, true] {
+        let opts = |t| {
+            let o = Opts::new(t).x_label("ms");
+            if tail {
+                o.tail_view()
+            } else {
+                o
+            }
+        };
+        let one = cdf(std::slice::from_ref(&b), opts("one")).unwrap();
+        let two = cdf(&[a.clone(), b.clone()], opts("two")).unwrap();
+        let (one, two) = (one.to_svg().unwrap(), two.to_svg().unwrap());
+        assert!(
+            paths(&two) > 2 * paths(&one) + 10,
+            "tail {tail}: {} vs {}",
+            paths(&two),
+            paths(&one)
+        );
+    }
+}
+
+/// A percent axis ends at 100 when the data do (not 120, not 200 with room
+/// for the legend), for bars and lines.
+#[test]
+fn percent_axes_end_at_100() {
+    let cats: Vec<String> = vec!["read committed".into(), "serializable".into()];
+    let bars = bar_chart(
+        &cats,
+        &[
+            BarSeries::new("dirty read", vec![100.0, 0.0]),
+            BarSeries::new("lost update", vec![64.0, 0.0]),
+        ],
+        Opts::new("t").y_label("runs with the anomaly (of 100)"),
+    )
+    .unwrap();
+    let line = line_chart(
+        &[Series::new(
+            "ok",
+            vec![(1.0, 20.0), (2.0, 99.0), (3.0, 100.0)],
+        )],
+        &[],
+        Opts::new("t").x_label("n").y_label("success (%)"),
+    )
+    .unwrap();
+    for fig in [bars, line] {
+        let svg = fig.to_svg().unwrap();
+        let ticks: Vec<f64> = slide_texts(&svg)
+            .unwrap()
+            .iter()
+            .filter_map(|t| t.text.parse::<f64>().ok())
+            .collect();
+        let top = ticks.iter().copied().fold(f64::MIN, f64::max);
+        assert_eq!(top, 100.0, "ticks {ticks:?}");
+    }
+}
