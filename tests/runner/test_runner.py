@@ -174,6 +174,7 @@ class CheckTests(unittest.TestCase):
                 self.assertEqual(len(fails), 1)
                 self.assertIn("25.8 px", fails[0].render())
                 self.assertIn("'tick'", fails[0].render())
+                (Path(tmp) / "charts" / "01-y.svg").unlink()
                 self.assertEqual(len(rn.check_charts_exported(new_notebook(cells=[code("1")]), 0)), 1)
             finally:
                 rn.REPO = saved
