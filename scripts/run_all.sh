@@ -10,7 +10,10 @@ source scripts/env.sh
 bash scripts/setup.sh "$@"
 rc=0
 "$PYTHON" scripts/run_notebooks.py || rc=$?
+# One lecture deck per chapter from the charts just exported (offline HTML).
+"$PYTHON" scripts/build_deck.py || rc=$?
 echo
 echo "executed notebooks: $PWD/build/executed/ (per-cell times in timings.json)"
 echo "charts:             $PWD/charts/"
+echo "lecture decks:      $PWD/decks/ (one HTML file per chapter, works offline)"
 exit "$rc"

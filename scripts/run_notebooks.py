@@ -52,6 +52,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import slide_rules  # noqa: E402  (scripts/slide_rules.py, beside this file)
+
 REPO = Path(__file__).resolve().parent.parent
 KERNEL_NAME = "rust"
 IMAGE_MIMES = ("image/png", "image/svg+xml")
@@ -477,12 +480,14 @@ def charts_written(since: float) -> list[Path]:
 
 
 def check_charts_exported(nb: dict, since: float) -> list[Failure]:
-    """--charts-check: the notebook has a chart cell and wrote something under charts/."""
+    """--charts-check: a chart cell, files under charts/, and the slide rules on them."""
     failures = []
     if not any("chart" in cell_tags(c) for c in nb.get("cells", [])):
         failures.append(Failure("--charts-check: no cell tagged chart"))
-    if not charts_written(since):
+    written = charts_written(since)
+    if not written:
         failures.append(Failure("--charts-check: notebook wrote no file under charts/"))
+    failures += [Failure(f"--charts-check: {p}") for p in slide_rules.check_charts(written)]
     return failures
 
 
@@ -513,7 +518,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="the kernels' build folder, kept between runs so that they are warm; "
                         "evcxr builds in <tmpdir>/evcxr (default build/evcxr-tmp)")
     p.add_argument("--charts-check", action="store_true",
-                   help="also fail a notebook with no chart cell or that wrote nothing under charts/")
+                   help="also fail a notebook with no chart cell, that wrote nothing under charts/, "
+                        "or whose charts break the slide rules (scripts/slide_rules.py)")
     p.add_argument("--twice", action="store_true",
                    help="run every notebook twice and fail if any cell's outputs differ")
     return p.parse_args(argv)

@@ -362,13 +362,15 @@ fn save_writes_svg_and_png_with_requested_size() {
     assert!(svg.contains("<svg") && svg.contains("width=\"1280\""));
     let small = hist_fig().with_size(400, 300);
     small.save_png(dir.join("sub/h.png")).unwrap();
+    // 400x300 (4:3) is widened to a slide shape, 480x300, then doubled.
     assert_eq!(
         png_size(&std::fs::read(dir.join("sub/h.png")).unwrap()),
-        (800, 600)
+        (960, 600)
     );
-    // Capped at 10000 px a side: a 6000 px figure is written as it is.
+    // Capped at 10000 px a side: a 6000x300 strip is made 16:10 and
+    // written at that size, not doubled.
     let wide = hist_fig().with_size(6000, 300);
-    assert_eq!(png_size(&wide.to_export_png().unwrap()), (6000, 300));
+    assert_eq!(png_size(&wide.to_export_png().unwrap()), (6000, 3750));
     assert!(fig.save(&dir, "a/b").unwrap_err().is_invalid_parameter());
     assert!(hist_fig()
         .with_size(0, 10)
@@ -1015,4 +1017,148 @@ fn bar_whiskers_span_their_intervals() {
             "bar-intervals",
         )
         .unwrap();
+}
+
+// ---------- slide rules (issue 25): text size, aspect, titles ----------
+
+/// Every chart kind, exported, has every text at >= 28 px as drawn on a
+/// 1920x1200 slide (measured on the SVG: plotters writes the drawn size,
+/// nominal / 1.24) and a 16:9 or 16:10 PNG, tall diagrams included.
+#[test]
+fn exported_charts_pass_the_slide_rules() {
+    let dir = tmp_dir("slide-rules");
+    let tall = sequence_fig().with_size(960, 760);
+    let strip = history_fig().with_size(1100, 500);
+    let small = hist_fig().with_size(400, 300);
+    let mut figs: Vec<(&str, Figure)> = all_figs().into_iter().map(|(n, f, _)| (n, f)).collect();
+    figs.extend([("tall", tall), ("strip", strip), ("small", small)]);
+    for (name, fig) in figs {
+        let paths = fig.save(&dir, name).unwrap();
+        let svg = std::fs::read_to_string(&paths[0]).unwrap();
+        check_slide_svg(&svg).unwrap();
+        let texts = slide_texts(&svg).unwrap();
+        assert!(!texts.is_empty(), "{name}: no text found in the SVG");
+        let min = texts.iter().map(|t| t.px).fold(f64::INFINITY, f64::min);
+        assert!(min >= MIN_TEXT_PX, "{name}: smallest text {min:.1} px");
+        let (w, h) = png_size(&std::fs::read(&paths[1]).unwrap());
+        let aspect = f64::from(w) / f64::from(h);
+        assert!(
+            (SLIDE_ASPECT.0..=SLIDE_ASPECT.1).contains(&aspect),
+            "{name}: exported at {w}x{h}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The check fails a chart whose tick labels are drawn at the old 16 px
+/// nominal (12.9 px in the SVG, 25.8 px on the slide), and one that is not
+/// at a slide shape; the error names the text and its size.
+#[test]
+fn slide_check_fails_small_text_and_tall_charts() {
+    let svg = hist_fig().to_svg().unwrap();
+    check_slide_svg(&svg).unwrap();
+    let tick = 18.0 / PLOTTERS_TEXT_FACTOR;
+    let old = 16.0 / PLOTTERS_TEXT_FACTOR;
+    let shrunk = svg.replace(
+        &format!("font-size=\"{tick}\""),
+        &format!("font-size=\"{old}\""),
+    );
+    assert_ne!(shrunk, svg, "the tick labels are drawn at 18 px nominal");
+    let e = check_slide_svg(&shrunk).unwrap_err().to_string();
+    assert!(e.contains("25.8 px"), "{e}");
+    let tall = sequence_fig().with_size(960, 760).to_svg().unwrap();
+    let e = check_slide_svg(&tall).unwrap_err().to_string();
+    assert!(e.contains("960x760"), "{e}");
+    assert!(check_slide_svg("<svg/>").is_err());
+}
+
+#[test]
+fn slide_size_keeps_slide_shapes_and_fixes_others() {
+    assert_eq!(slide_size(960, 600), (960, 600));
+    assert_eq!(slide_size(1280, 720), (1280, 720));
+    assert_eq!(slide_size(960, 760), (1216, 760));
+    assert_eq!(slide_size(1100, 500), (1100, 688));
+    let (w, h) = slide_size(100, 9000);
+    assert!(w <= 10_000 && (1.5..=1.8).contains(&(f64::from(w) / f64::from(h))));
+}
+
+/// Two charts of one notebook with one title look like the same chart
+/// twice on a slide: export refuses them and names both.
+#[test]
+fn export_refuses_two_charts_with_one_title() {
+    let dir = tmp_dir("same-title");
+    let mut charts = Charts::new(&dir);
+    charts.keep("a", &hist_fig());
+    charts.keep("b", &hist_fig());
+    let e = charts.export().unwrap_err();
+    assert!(e.is_invalid_parameter(), "{e}");
+    assert!(
+        e.to_string().contains("\"a\"") && e.to_string().contains("\"b\""),
+        "{e}"
+    );
+    assert!(!dir.join("a.png").exists(), "nothing is written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// CDF and tail curves differ without colour: the second curve is dashed
+/// (many more path pieces than one solid curve) and marked by its own shape.
+#[test]
+fn cdf_curves_differ_without_colour() {
+    let a = ("a".to_string(), latencies(5, 2_000, 10.0, 0.5));
+    let b = ("b".to_string(), latencies(6, 2_000, 12.0, 0.5));
+    let paths = |svg: &str| svg.matches("<polyline").count() + svg.matches("<path").count();
+    for tail in [false, true] {
+        let opts = |t| {
+            let o = Opts::new(t).x_label("ms");
+            if tail {
+                o.tail_view()
+            } else {
+                o
+            }
+        };
+        let one = cdf(std::slice::from_ref(&b), opts("one")).unwrap();
+        let two = cdf(&[a.clone(), b.clone()], opts("two")).unwrap();
+        let (one, two) = (one.to_svg().unwrap(), two.to_svg().unwrap());
+        assert!(
+            paths(&two) > 2 * paths(&one) + 10,
+            "tail {tail}: {} vs {}",
+            paths(&two),
+            paths(&one)
+        );
+    }
+}
+
+/// A percent axis ends at 100 when the data do (not 120, not 200 with room
+/// for the legend), for bars and lines.
+#[test]
+fn percent_axes_end_at_100() {
+    let cats: Vec<String> = vec!["read committed".into(), "serializable".into()];
+    let bars = bar_chart(
+        &cats,
+        &[
+            BarSeries::new("dirty read", vec![100.0, 0.0]),
+            BarSeries::new("lost update", vec![64.0, 0.0]),
+        ],
+        Opts::new("t").y_label("runs with the anomaly (of 100)"),
+    )
+    .unwrap();
+    let line = line_chart(
+        &[Series::new(
+            "ok",
+            vec![(1.0, 20.0), (2.0, 99.0), (3.0, 100.0)],
+        )],
+        &[],
+        Opts::new("t").x_label("n").y_label("success (%)"),
+    )
+    .unwrap();
+    for fig in [bars, line] {
+        let svg = fig.to_svg().unwrap();
+        let ticks: Vec<f64> = slide_texts(&svg)
+            .unwrap()
+            .iter()
+            .filter_map(|t| t.text.parse::<f64>().ok())
+            .collect();
+        let top = ticks.iter().copied().fold(f64::MIN, f64::max);
+        assert_eq!(top, 100.0, "ticks {ticks:?}");
+    }
 }

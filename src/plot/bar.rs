@@ -189,7 +189,10 @@ pub(crate) fn draw<DB: DrawingBackend>(
         } else {
             0.0
         };
-        let top = (hi + (hi - lo) * 0.1) / (1.0 - room);
+        let mut top = (hi + (hi - lo) * 0.1) / (1.0 - room);
+        if opts.y_is_percent() && hi <= 100.0 && top > 100.0 {
+            top = 100.0;
+        }
         (0.0, Axis::linear_nice(lo, top, 6))
     };
     let x = Axis::categorical(s.categories.clone());

@@ -19,7 +19,7 @@ use super::checks::{check_finite, check_log, min_max, perr};
 use super::figure::{Figure, Spec};
 use super::frame::{boxed_text, frame, overlaps, simplify, text_size, PxRect, XAxisAt};
 use super::legend::{legend, occupancy, LegendEntry, Swatch};
-use super::marks::{draw_path, theory_dash};
+use super::marks::{draw_path, marker_polygon, theory_dash, DASHES, MARKERS};
 use super::opts::Opts;
 use super::series::Series;
 use super::style::{dark_color, series_color, Sizes};
@@ -303,17 +303,33 @@ pub(crate) fn draw<DB: DrawingBackend>(
         }
         let dims = chart.plotting_area().dim_in_pixel();
         let line = simplify(&line, &x, &y, dims, 4.0);
-        chart
-            .draw_series(LineSeries::new(
-                line.iter().copied(),
-                color.stroke_width(sz.line),
-            ))
-            .map_err(perr)?;
+        // Curve i has series i's dash pattern and marker (its percentile
+        // points), so curves differ without colour.
+        let several = s.curves.len() > 1;
+        let dash = if several {
+            DASHES[ci % DASHES.len()]
+        } else {
+            DASHES[0]
+        };
+        draw_path(
+            &mut chart,
+            &line,
+            dash,
+            sz.scale,
+            color.stroke_width(sz.line),
+        )?;
         occupancy(&x, &y, &line, &mut occ);
         entries.push(LegendEntry {
             label: format!("{} (n = {})", c.label, fmt_num(c.n as f64)),
             color: color.to_rgba(),
-            kind: Swatch::Line,
+            kind: if several {
+                Swatch::Styled {
+                    dash: Some(dash),
+                    marker: Some(MARKERS[ci % MARKERS.len()]),
+                }
+            } else {
+                Swatch::Line
+            },
         });
     }
     // Theory overlays, clipped to the plot (they are drawn after the
@@ -356,9 +372,16 @@ pub(crate) fn draw<DB: DrawingBackend>(
         for &(q, v) in &c.marks {
             let yq = if tail { 1.0 - q } else { q };
             let p = area.map_coordinate(&(v, yq));
-            root.draw(&Circle::new(p, r, series_color(ci).filled()))
-                .map_err(perr)?;
-            root.draw(&Circle::new(p, r, WHITE.stroke_width(2)))
+            let shape = marker_polygon(MARKERS[ci % MARKERS.len()], r);
+            let at = |q: &(i32, i32)| (p.0 + q.0, p.1 + q.1);
+            root.draw(&Polygon::new(
+                shape.iter().map(at).collect::<Vec<_>>(),
+                series_color(ci).filled(),
+            ))
+            .map_err(perr)?;
+            let mut outline: Vec<(i32, i32)> = shape.iter().map(at).collect();
+            outline.push(outline[0]);
+            root.draw(&PathElement::new(outline, WHITE.stroke_width(2)))
                 .map_err(perr)?;
             placed.push((p.0 - r, p.1 - r, p.0 + r, p.1 + r));
             labels.push((ci, p, format!("{} {}", percentile_name(q), fmt_num(v))));
@@ -409,7 +432,8 @@ pub(crate) fn draw<DB: DrawingBackend>(
         let (w, h) = text_size(root, &text, fsize);
         let step = h + 6;
         let mut cands = Vec::new();
-        for k in 0..3 {
+        // Up to four label heights away: slide-sized text needs the room.
+        for k in 0..5 {
             for dy in [k * step, -k * step] {
                 // right of the point, then left of it
                 cands.push((p.0 + gap, p.1 + dy));

@@ -89,7 +89,8 @@ impl Charts {
     /// written with their sizes in bytes.
     ///
     /// Errors: a name rejected by [`Charts::keep`]
-    /// ([`Error::is_invalid_parameter`]), nothing kept
+    /// ([`Error::is_invalid_parameter`]), two charts with one title (same),
+    /// a chart that breaks the slide rules ([`Figure::save`]), nothing kept
     /// ([`Error::is_empty_data`]), or a file that could not be written.
     pub fn export(&self) -> Result<Table> {
         if let Some(bad) = self.bad_names.first() {
@@ -100,6 +101,7 @@ impl Charts {
                 "kept charts (call charts.keep(name, &fig) first)",
             ));
         }
+        self.check_titles()?;
         let mut table = Table::new(&["chart", "file", "bytes"]);
         for (name, fig) in &self.figures {
             for path in fig.save(&self.dir, name)? {
@@ -128,6 +130,28 @@ impl Charts {
             ));
         }
         Ok(table.caption(caption))
+    }
+
+    /// Two charts of one notebook with the same title look like one chart
+    /// twice on a slide: the second is refused, naming both.
+    fn check_titles(&self) -> Result<()> {
+        for (i, (name, fig)) in self.figures.iter().enumerate() {
+            let title = fig.title().trim();
+            if title.is_empty() {
+                continue;
+            }
+            if let Some((other, _)) = self.figures[..i]
+                .iter()
+                .find(|(_, f)| f.title().trim() == title)
+            {
+                return Err(Error::invalid(
+                    "title",
+                    format!("{title:?} (charts {other:?} and {name:?})"),
+                    "a different title for each chart of a notebook (say what differs)",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Charts in the export directory (`name.png`) that this collection

@@ -9,6 +9,7 @@ use plotters::prelude::*;
 
 use super::checks::perr;
 use super::opts::Opts;
+use super::slide::{check_slide_svg, slide_size};
 use super::style::{ensure_font, Sizes};
 use super::{bar, cdf, grid, histogram, history, line, linearizability, sequence, timeline};
 use crate::error::{Error, ErrorKind, Result};
@@ -140,28 +141,54 @@ impl Figure {
     /// the default 960x600, at most 10000 px a side), so that it fills a
     /// slide sharply, with 32 px tick labels and 56 px titles. Everything
     /// scales with the size, so it is the inline chart, only sharper.
+    ///
+    /// A diagram whose size is not 16:9 or 16:10 (a tall message diagram)
+    /// is exported at a slide shape ([`Figure::slide_sized`]), so it fills
+    /// a slide instead of shrinking into a corner of it.
     pub fn to_export_png(&self) -> Result<Vec<u8>> {
-        let (w, h) = self.checked_size()?;
+        let fig = self.slide_sized()?;
+        let (w, h) = fig.size();
         let scale = EXPORT_SCALE.min(10_000 / w.max(h)).max(1);
-        self.clone().with_size(w * scale, h * scale).to_png()
+        fig.with_size(w * scale, h * scale).to_png()
+    }
+
+    /// The same figure at a slide shape: unchanged when its width/height is
+    /// within [`SLIDE_ASPECT`](super::SLIDE_ASPECT), otherwise widened or
+    /// made taller to 16:10 ([`slide_size`](super::slide_size)). Everything
+    /// is laid out for the drawing area, so a diagram only spreads out.
+    pub fn slide_sized(&self) -> Result<Figure> {
+        let (w, h) = self.checked_size()?;
+        let (w2, h2) = slide_size(w, h);
+        Ok(self.clone().with_size(w2, h2))
     }
 
     /// Writes `name.svg` and `name.png` into `dir` (created if missing) and
-    /// returns the two paths. The PNG is drawn at [`EXPORT_SCALE`] times
-    /// the figure's size ([`Figure::to_export_png`]).
+    /// returns the two paths. Both are drawn at a slide shape
+    /// ([`Figure::slide_sized`]); the PNG at [`EXPORT_SCALE`] times that
+    /// size ([`Figure::to_export_png`]).
+    ///
+    /// Errors: a chart that breaks the slide rules
+    /// ([`check_slide_svg`](super::check_slide_svg): a text under 28 px as
+    /// drawn on a 1920x1200 slide) is not written, and the error names the
+    /// text, so no exported chart escapes the rules.
     pub fn save(&self, dir: impl AsRef<Path>, name: &str) -> Result<Vec<PathBuf>> {
         check_file_name(name)?;
         let dir = dir.as_ref();
         let svg = dir.join(format!("{name}.svg"));
         let png = dir.join(format!("{name}.png"));
-        self.save_svg(&svg)?;
+        self.save_svg(&svg)
+            .map_err(|e| Error::new(e.kind(), format!("chart {name:?}: {e}")))?;
         self.save_png(&png)?;
         Ok(vec![svg, png])
     }
 
-    /// Writes the SVG to `path` (parent directories are created).
+    /// Writes the slide-shaped SVG ([`Figure::slide_sized`]) to `path`
+    /// (parent directories are created), after checking it against the
+    /// slide rules ([`check_slide_svg`](super::check_slide_svg)).
     pub fn save_svg(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_file(path.as_ref(), self.to_svg()?.as_bytes())
+        let svg = self.slide_sized()?.to_svg()?;
+        check_slide_svg(&svg)?;
+        write_file(path.as_ref(), svg.as_bytes())
     }
 
     /// Writes the slide-sized PNG ([`Figure::to_export_png`]) to `path`

@@ -109,11 +109,16 @@ fn axes(all: &[&Series], extra_x: &[f64], opts: &Opts) -> (Axis, Axis) {
     } else {
         let pad = (yhi - ylo) * 0.04;
         let lo = if ylo == 0.0 { 0.0 } else { ylo - pad };
-        let nice = Axis::linear_nice(lo, yhi + pad, 6);
+        let top = if opts.y_is_percent() && yhi <= 100.0 {
+            (yhi + pad).min(100.0)
+        } else {
+            yhi + pad
+        };
+        let nice = Axis::linear_nice(lo, top, 6);
         // Rounding the top up to a whole step can add most of a step (data
         // to 100 % drawn to 120 %): then end just above the data instead.
         if nice.hi() - yhi > 0.12 * (yhi - lo) {
-            Axis::linear(nice.lo(), yhi + pad, 6)
+            Axis::linear(nice.lo(), top, 6)
         } else {
             nice
         }

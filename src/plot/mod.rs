@@ -12,7 +12,9 @@
 //! All charts share one look: the bundled DejaVu Sans font (so output is
 //! byte-identical on every machine), the Okabe-Ito colour-blind-safe
 //! [`PALETTE`] in the same order everywhere (series `i` gets colour `i`),
-//! 28/20/16 px title/label/tick text at the default 960x600 size, and a
+//! 28/20/18 px title/label/tick text at the default 960x600 size
+//! (every text at least 28 px as drawn on a 1920x1200 slide, checked on
+//! export by [`check_slide_svg`]), and a
 //! legend in the emptiest corner when there is more than one series.
 //!
 //! | function | chart |
@@ -50,6 +52,7 @@ mod opts;
 mod sequence;
 mod series;
 mod series_draw;
+mod slide;
 mod source;
 mod style;
 mod table;
@@ -72,6 +75,10 @@ pub use sequence::{
     MAX_DIAGRAM_ITEMS,
 };
 pub use series::{Series, SeriesStyle, Window};
+pub use slide::{
+    check_slide_svg, slide_scale, slide_size, slide_texts, SlideText, MIN_TEXT_PX,
+    PLOTTERS_TEXT_FACTOR, SLIDE, SLIDE_ASPECT,
+};
 pub use source::{source, source_files, Source};
 pub use style::{series_color, FONT_FAMILY, PALETTE};
 pub use table::Table;

@@ -102,6 +102,14 @@ impl Opts {
         self.size.unwrap_or((DEFAULT_WIDTH, DEFAULT_HEIGHT))
     }
 
+    /// True when the y axis counts in percent or "out of 100" (its label
+    /// says `%`, `percent` or `of 100`): such an axis ends at 100 when the
+    /// data do, never at 120 or 200 (a reader takes the top as the maximum).
+    pub(crate) fn y_is_percent(&self) -> bool {
+        let l = self.y_label.to_lowercase();
+        l.contains('%') || l.contains("percent") || l.contains("of 100")
+    }
+
     pub(crate) fn show_legend(&self, n_entries: usize) -> bool {
         self.legend.unwrap_or(n_entries > 1)
     }

@@ -78,6 +78,10 @@ pub(crate) fn alpha(c: RGBColor, a: f64) -> RGBAColor {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Sizes {
     pub title: f64,
+    /// The smallest nominal text size that still comes out at
+    /// [`MIN_TEXT_PX`](super::slide::MIN_TEXT_PX) on a 1920x1200 slide:
+    /// the floor for every text that shrinks to fit.
+    pub min_text: f64,
     pub label: f64,
     pub tick: f64,
     pub small: f64,
@@ -87,16 +91,21 @@ pub(crate) struct Sizes {
 }
 
 impl Sizes {
-    /// Sizes for a `w` x `h` figure: 28/20/16 px text at 960x600.
+    /// Sizes for a `w` x `h` figure: 28/20/18/18 px title/label/tick/small
+    /// text at 960x600, and never below [`Sizes::min_text`], so that every
+    /// text is at least 28 px as drawn on a 1920x1200 slide (plotters draws
+    /// text at 1/1.24 of its nominal size: 18 px at 960 wide is 29 px there).
     pub fn for_size(w: u32, h: u32) -> Sizes {
         let s = (f64::from(w) / 960.0)
             .min(f64::from(h) / 600.0)
             .clamp(0.5, 4.0);
+        let min_text = super::slide::min_nominal_text(w, h);
         Sizes {
-            title: 28.0 * s,
-            label: 20.0 * s,
-            tick: 16.0 * s,
-            small: 14.0 * s,
+            title: (28.0 * s).max(min_text),
+            min_text,
+            label: (20.0 * s).max(min_text),
+            tick: (18.0 * s).max(min_text),
+            small: (18.0 * s).max(min_text),
             line: (2.5 * s).round().max(2.0) as u32,
             margin: (18.0 * s).round() as u32,
             scale: s,

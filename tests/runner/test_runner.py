@@ -164,8 +164,17 @@ class CheckTests(unittest.TestCase):
                 nb = new_notebook(cells=[code("f", image(), tags=["chart"])])
                 self.assertEqual(len(rn.check_charts_exported(nb, 0)), 1)  # no charts/ yet
                 (Path(tmp) / "charts").mkdir()
-                (Path(tmp) / "charts" / "01-x.svg").write_text("<svg/>")
+                svg = ('<svg width="960" height="600" viewBox="0 0 960 600">'
+                       '<text x="1" y="2" font-size="{}">{}</text></svg>')
+                (Path(tmp) / "charts" / "01-x.svg").write_text(svg.format(14.6, "ok"))
                 self.assertEqual(rn.check_charts_exported(nb, 0), [])
+                # 12.9 px in the SVG is 25.8 px on a 1920x1200 slide: too small.
+                (Path(tmp) / "charts" / "01-y.svg").write_text(svg.format(12.9, "tick"))
+                fails = rn.check_charts_exported(nb, 0)
+                self.assertEqual(len(fails), 1)
+                self.assertIn("25.8 px", fails[0].render())
+                self.assertIn("'tick'", fails[0].render())
+                (Path(tmp) / "charts" / "01-y.svg").unlink()
                 self.assertEqual(len(rn.check_charts_exported(new_notebook(cells=[code("1")]), 0)), 1)
             finally:
                 rn.REPO = saved

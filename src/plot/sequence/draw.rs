@@ -191,9 +191,9 @@ pub(super) fn layout_and_draw<DB: DrawingBackend>(
     let fsize = if n_arrows <= 20 {
         sz.small
     } else if n_arrows <= 40 {
-        sz.small * 0.88
+        (sz.small * 0.88).max(sz.min_text)
     } else {
-        sz.small * 0.78
+        (sz.small * 0.78).max(sz.min_text)
     };
     let r = sz.px(7.0);
     // The key: only the symbols this diagram uses and does not label.

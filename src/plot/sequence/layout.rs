@@ -270,8 +270,8 @@ pub(super) fn draw_captions<DB: DrawingBackend>(
         let room = (xb - xa) + lane_gap - sz.px(10.0);
         let mut size = sz.tick;
         let (mut w, _) = text_size(root, caption, size);
-        while w > room && size > sz.small * 0.7 {
-            size *= 0.92;
+        while w > room && size > sz.min_text {
+            size = (size * 0.92).max(sz.min_text);
             w = text_size(root, caption, size).0;
         }
         let pos = ((xa + xb) / 2 - w / 2, yc);

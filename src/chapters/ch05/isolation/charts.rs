@@ -46,9 +46,19 @@ impl AnomalyCounts {
         bar_chart(
             &cats,
             &series,
-            Opts::new("Runs in which each anomaly appears")
-                .x_label("isolation level")
-                .y_label(format!("runs (of {}) with the anomaly", self.seeds.len())),
+            Opts::new(format!(
+                "Runs in which each anomaly appears: {}",
+                match (
+                    self.params.mix.transfer > 0.0,
+                    self.params.mix.on_call > 0.0
+                ) {
+                    (true, true) => "transfers and on-call",
+                    (false, true) => "on-call doctors",
+                    _ => "bank transfers",
+                }
+            ))
+            .x_label("isolation level")
+            .y_label(format!("runs (of {}) with the anomaly", self.seeds.len())),
         )
     }
 
