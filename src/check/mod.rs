@@ -9,6 +9,7 @@
 //! |---|---|
 //! | [`property`] | properties checked while a run goes, on typed events: [`invariant`], [`never()`], [`eventually`] |
 //! | [`verdict`] | verdicts for tables: [`Verdict`], [`verdicts`], and post-hoc [`always`] / [`eventually_within`] over data |
+//! | [`exhaustive`] | bounded exhaustive search: every schedule of a small system up to a depth, crashes and losses as choices, shortest counterexample |
 //! | [`explore`] | many seeds, each with a random fault schedule, on all cores; shrinking a failing schedule to a smallest one |
 //! | [`crash_points`] | a scenario crashed at each of its crash points in turn, recovery judged at each |
 //! | [`isolation`] | transaction histories: dependency graphs and the anomalies their cycles reveal |
@@ -18,6 +19,7 @@
 //! makes it fail with the expected counterexample.
 
 pub mod crash_points;
+pub mod exhaustive;
 pub mod explore;
 pub mod isolation;
 pub mod linearizability;
@@ -26,6 +28,7 @@ pub mod verdict;
 
 pub use crate::sim::{Property, PropertyKind, SimEvent, Violation, World};
 pub use crash_points::{CrashPointReport, CrashPointRun, PointOutcome};
+pub use exhaustive::{Choice, Exhaustive, Found, SearchReport};
 pub use explore::{Counterexample, Exploration, Explore, FaultSpace, Trial, TrialRun};
 pub use property::{eventually, invariant, never};
 pub use verdict::{always, eventually_within, verdicts, Verdict};
