@@ -11,6 +11,7 @@
 //! | [`verdict`] | verdicts for tables: [`Verdict`], [`verdicts`], and post-hoc [`always`] / [`eventually_within`] over data |
 //! | [`exhaustive`] | bounded exhaustive search: every schedule of a small system up to a depth, crashes and losses as choices, shortest counterexample |
 //! | [`explore`] | many seeds, each with a random fault schedule, on all cores; shrinking a failing schedule to a smallest one |
+//! | [`consensus`] | the consensus problem: agreement, validity, integrity, termination on typed decisions; replicated state machines |
 //! | [`crash_points`] | a scenario crashed at each of its crash points in turn, recovery judged at each |
 //! | [`isolation`] | transaction histories: dependency graphs and the anomalies their cycles reveal |
 //! | [`linearizability`] | sequential specifications, typed histories, and whether a history is linearizable or sequentially consistent |
@@ -18,6 +19,7 @@
 //! Every checker here has a test in which a deliberately broken protocol
 //! makes it fail with the expected counterexample.
 
+pub mod consensus;
 pub mod crash_points;
 pub mod exhaustive;
 pub mod explore;
