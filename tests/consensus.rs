@@ -124,3 +124,48 @@ fn forgetting_a_promise_is_caught_with_a_crash() {
     assert_eq!(v.steps[3..5], ["crash 0", "recover 0"]);
     assert!(v.steps.last().unwrap().contains("accept 1.0"));
 }
+
+/// Paxos with retries (10 ms plus up to 10 ms of jitter, 20 ballots),
+/// under a random fault schedule: outages, a partition, a lossy window,
+/// and 5 % duplication on every link.
+fn explored(flaw: Flaw, seeds: usize) -> thinkdist::check::Exploration {
+    use thinkdist::check::{invariant, Explore, FaultSpace, Trial, TrialRun};
+    let scenario = move |t: &Trial| -> Result<TrialRun> {
+        let link = LinkConfig::new(Latency::uniform(ms(1), ms(5))?).duplicate(0.05);
+        let nodes = cluster(3, &[1, 2, 3], Some((10_000_000, 10_000_000)), 20, flaw);
+        let mut sim = Sim::builder()
+            .seed(t.seed)
+            .link(link)
+            .faults(t.plan.clone())
+            .trace(t.trace_cap)
+            .build(nodes)?;
+        sim.check(invariant("one value chosen", |w: &World<Paxos>| {
+            let c = chosen(w.disks.iter().map(|d| d.synced()));
+            if c.len() <= 1 {
+                Ok(())
+            } else {
+                Err(format!("chosen: {c:?}"))
+            }
+        }));
+        sim.run_for(ms(1_000))?;
+        Ok(TrialRun::new(
+            &mut sim,
+            (0..3).map(|i| format!("node {i}")).collect(),
+        ))
+    };
+    let space = FaultSpace::new(3, ms(1_000)).unwrap();
+    Explore::new(seeds)
+        .progress(false)
+        .run(&space, scenario)
+        .unwrap()
+}
+
+#[test]
+fn paxos_is_safe_over_ten_thousand_explored_seeds() {
+    let found = explored(Flaw::None, 10_000);
+    assert_eq!(found.runs, 10_000);
+    assert_eq!(found.failed(), 0, "{:?}", found.failures.first());
+    // The same exploration catches a proposer that skips adoption.
+    let found = explored(Flaw::SkipAdopt, 2_000);
+    assert!(found.failed() > 0);
+}
