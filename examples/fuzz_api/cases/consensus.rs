@@ -46,17 +46,20 @@ pub fn add(c: &mut Cases) {
         });
     }
     for &(name, v) in U64 {
-        c.add(format!("Exhaustive::crashes/losses/duplicates({name})"), move || {
-            let n = v.min(u32::MAX as u64) as u32;
-            let r = search()
-                .crashes(n)?
-                .losses(n)?
-                .duplicates(n)?
-                .max_states(2000)?
-                .run()?;
-            let _ = r.unique_states;
-            Ok(())
-        });
+        c.add(
+            format!("Exhaustive::crashes/losses/duplicates({name})"),
+            move || {
+                let n = v.min(u32::MAX as u64) as u32;
+                let r = search()
+                    .crashes(n)?
+                    .losses(n)?
+                    .duplicates(n)?
+                    .max_states(2000)?
+                    .run()?;
+                let _ = r.unique_states;
+                Ok(())
+            },
+        );
         c.add(format!("Controlled random order, seed {name}"), move || {
             let mut ctl = Controlled::new(paxos()?).time_rule(TimeRule::Steps(ms(1)))?;
             ctl.run_steps(&mut RandomOrder::new(v), 10_000)?;
