@@ -11,7 +11,8 @@
 # event of async processes (src/sim/process) beside handlers, the cost of a
 # sync with a DiskLog and a Vec log at 1,000 and 100,000 entries, the isolation
 # checker (3,000-transaction histories; two histories it must refuse by size)
-# and the linearizability checker's times (benches/linearizability.rs). The last
+# the linearizability checker's times (benches/linearizability.rs), and chapter
+# 09's exhaustive search and explored Paxos seeds (benches/consensus.rs). The last
 # line is `ratio: N.N`, the
 # crate's events/s over SimPy's (medians of on-CPU rates, which other load on
 # the machine does not distort; the wall-clock ratio is printed above it).
@@ -160,6 +161,11 @@ echo
 # history, and an adversarial one that must stop at its budget. With
 # JEPSEN_DIR=path (Jepsen's etcd logs, etcd_NNN.log) it also checks those.
 cargo bench --bench linearizability --quiet -- all ${JEPSEN_DIR:+dir=$JEPSEN_DIR} 2>/dev/null |
+    grep -v -e '^running' -e '^$' || true
+# Chapter 09 (benches/consensus.rs): the exhaustive search's transitions/s
+# on single-decree Paxos (QUICK: to depth 10), explored Paxos seeds/s.
+if [ "${QUICK:-0}" = 1 ]; then CONSENSUS_ARGS="depth=10 seeds=1000"; else CONSENSUS_ARGS=""; fi
+cargo bench --bench consensus --quiet -- $CONSENSUS_ARGS 2>/dev/null |
     grep -v -e '^running' -e '^$' || true
 "$BIN" isolation limits=1 > "$TMP/isolation.txt"
 "$PY" - "$TMP/isolation.txt" <<'PYEOF'

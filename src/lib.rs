@@ -76,7 +76,7 @@ pub mod prelude;
 pub mod sim;
 
 pub use mechanisms::{
-    delivery, detect, durable, failure, partition, replication, retry, service, txn,
+    consensus, delivery, detect, durable, failure, partition, replication, retry, service, txn,
 };
 pub use sim::process;
 

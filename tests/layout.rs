@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The mechanisms, one folder each under `src/mechanisms/`.
-const MECHANISMS: [&str; 9] = [
+const MECHANISMS: [&str; 10] = [
     "failure",
     "detect",
     "retry",
@@ -23,6 +23,7 @@ const MECHANISMS: [&str; 9] = [
     "service",
     "durable",
     "replication",
+    "consensus",
 ];
 
 /// Which mechanism builds on which (`(user, used)`).

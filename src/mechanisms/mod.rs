@@ -17,8 +17,10 @@
 //! | [`partition`] | 07 | partitioning: modulo, consistent, rendezvous and jump hashing, ranges with splits |
 //! | [`replication`] | 08 | leader–follower and leaderless quorums, versions, read repair, hinted handoff |
 //! | [`service`] | 01, 02, 12 | services clients call: a client with timeouts and retries, a server with a queue, load balancing, client-side protection, a cluster with incidents |
+//! | [`consensus`] | 09 | single-decree Paxos with planted flaws; the checkers are in `check::consensus` |
 //! | [`durable`] | 11 | durable executions: journaled steps, replay with a non-determinism check, durable timers, effects with idempotency keys |
 
+pub mod consensus;
 pub mod delivery;
 pub mod detect;
 pub mod durable;

@@ -22,7 +22,7 @@
 //! | [`trace`] | the labelled trace behind message diagrams |
 //! | [`metrics`] | what a run records: latencies, counters, up/down |
 //! | [`sweep`] | runs over points × seeds on all cores, thread-count independent |
-//! | `world` | `Builder` and `Sim`: the engine (one file per job: building, the event loop, clients, faults, properties) |
+//! | `world` | `Builder` and `Sim`: the engine (one file per job: building, the event loop, clients, faults, properties); `Controlled`: a run whose schedule a `Scheduler` picks |
 //! | [`process`] | async processes: a node's behaviour as async Rust in virtual time |
 
 pub mod client;
@@ -58,3 +58,4 @@ pub use node::{Node, TimerId};
 pub use points::{CrashPoint, CrashPoints, PointKind};
 pub use time::{hours, minutes, ms, ns, secs, us, SimDuration, SimTime};
 pub use world::{Builder, Sim, Stats};
+pub use world::{ByTime, Controlled, Event, Pending, RandomOrder, Scheduler, TimeRule};

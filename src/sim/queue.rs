@@ -256,6 +256,16 @@ impl<E> EventQueue<E> {
         self.len = len;
     }
 
+    /// Lets an empty queue accept events from `t` on again (a scheduler
+    /// that took every event out of the queue, `world::schedule`, may run
+    /// an event earlier than the last one popped). Does nothing unless the
+    /// queue is empty, so the order of queued events never changes.
+    pub fn rewind(&mut self, t: SimTime) {
+        if self.len == 0 {
+            self.last = t.0;
+        }
+    }
+
     /// The time of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {

@@ -94,6 +94,12 @@ impl Timers {
         Some(owner)
     }
 
+    /// The node that set the timer of this queue event (0 if the slot is
+    /// unknown; only asked of pending timers).
+    pub fn owner(&self, key: TimerKey) -> u32 {
+        self.slots.get(key.slot as usize).map_or(0, |s| s.owner)
+    }
+
     /// True if the timer of this queue event is still pending (not fired,
     /// cancelled or discarded by a crash).
     #[inline]

@@ -9,6 +9,7 @@ mod ch07;
 mod ch12;
 mod ch12_chapter;
 mod check;
+mod consensus;
 mod durable;
 pub mod kernel;
 mod measure;
@@ -28,6 +29,7 @@ pub fn all() -> Cases {
     measure::add(&mut c);
     mechanisms::add(&mut c);
     check::add(&mut c);
+    consensus::add(&mut c);
     plot::add(&mut c);
     plot_more::add(&mut c);
     ch01_02::add(&mut c);

@@ -201,7 +201,9 @@ impl<N: Node> Core<N> {
     /// Events that will still happen: the queue without its stale timers.
     #[inline]
     pub(crate) fn live(&self) -> usize {
-        self.queue.len() - self.stale
+        // Saturating: under a scheduler (`world::schedule`) a cancelled
+        // timer may sit in the scheduler's pool rather than the queue.
+        self.queue.len().saturating_sub(self.stale)
     }
 
     /// A timer was cancelled or discarded: one more stale event, removed

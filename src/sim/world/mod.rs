@@ -140,10 +140,12 @@ mod clients;
 mod core;
 mod faults;
 mod run;
+mod schedule;
 
 pub use builder::Builder;
 use core::{wide, EXTERNAL_SHORT};
 pub(crate) use core::{Core, Ev};
+pub use schedule::{ByTime, Controlled, Event, Pending, RandomOrder, Scheduler, TimeRule};
 
 impl<N: Node> Sim<N> {
     /// The current virtual time.

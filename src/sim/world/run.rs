@@ -123,6 +123,15 @@ impl<N: Node> Sim<N> {
                  use durations of at most a few years",
             ));
         }
+        self.dispatch(t, ev)?;
+        Ok(Some(t))
+    }
+
+    /// Runs one event at time `t` (already taken from the queue, or picked
+    /// by a scheduler in [`super::schedule`]): counts it, advances the clock,
+    /// hands it to its handler, and returns the error the handler caused.
+    #[inline]
+    pub(super) fn dispatch(&mut self, t: SimTime, ev: Ev<N::Msg, N::Timer>) -> Result<()> {
         self.events += 1;
         self.core.now = t;
         match ev {
@@ -157,7 +166,7 @@ impl<N: Node> Sim<N> {
         if self.core.stop {
             self.take_error()?;
         }
-        Ok(Some(t))
+        Ok(())
     }
 
     #[inline]
