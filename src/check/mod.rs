@@ -19,6 +19,7 @@
 
 pub mod crash_points;
 pub mod explore;
+pub mod fault_space;
 pub mod isolation;
 pub mod linearizability;
 pub mod property;
