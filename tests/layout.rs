@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The mechanisms, one folder each under `src/mechanisms/`.
-const MECHANISMS: [&str; 9] = [
+const MECHANISMS: [&str; 10] = [
+    "raft",
     "failure",
     "detect",
     "retry",
