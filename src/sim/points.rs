@@ -123,7 +123,7 @@ impl Points {
     /// Points to crash at from a plan's `(point, restart_after)` list:
     /// sorted, the earliest armed, the rest kept for later.
     pub fn arm(&mut self, mut points: Vec<(u64, Option<SimDuration>)>) {
-        points.sort_by(|a, b| b.0.cmp(&a.0));
+        points.sort_by_key(|p| std::cmp::Reverse(p.0));
         points.dedup_by_key(|p| p.0);
         (self.crash_at, self.restart_after) = match points.pop() {
             Some((k, r)) => (Some(k), r),

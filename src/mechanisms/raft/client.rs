@@ -94,7 +94,7 @@ impl RaftWorkload {
                 // while (an election takes a timeout or two).
                 *sent -= 1;
                 if leader.is_none() {
-                    wait = wait + self.backoff;
+                    wait += self.backoff;
                 }
             }
         }

@@ -53,10 +53,10 @@ pub fn log_matching() -> impl crate::sim::Property<Raft> {
     let mut cache: Vec<(usize, Term)> = Vec::new();
     invariant("log matching", move |w: &World<'_, Raft>| {
         cache.resize(w.nodes.len(), (0, 0));
-        for i in 0..w.nodes.len() {
+        for (i, c) in cache.iter_mut().enumerate() {
             let l = log(w, i);
             let (len, last) = (l.len(), l.last().map_or(0, |e| e.term));
-            let (clen, cterm) = cache[i];
+            let (clen, cterm) = *c;
             if (len, last) == (clen, cterm) {
                 continue;
             }
@@ -81,7 +81,7 @@ pub fn log_matching() -> impl crate::sim::Property<Raft> {
                     }
                 }
             }
-            cache[i] = (len, last);
+            *c = (len, last);
         }
         Ok(())
     })

@@ -120,8 +120,9 @@ impl Raft {
         ctx.disk().log.get(i as usize - 1).map_or(0, |e| e.term)
     }
 
-    /// Figure 2, all servers: "if RPC request or response contains term T
-    /// > currentTerm: set currentTerm = T, convert to follower". Synced
+    /// Figure 2, all servers: "if RPC request or response contains term
+    /// T greater than currentTerm: set currentTerm = T, convert to
+    /// follower". Synced
     /// (with the vote cleared) before anything is answered in the new term.
     pub(crate) fn observe_term(&mut self, ctx: &mut Ctx<'_, Self>, term: Term) {
         if term > ctx.disk().term {
