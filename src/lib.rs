@@ -76,9 +76,10 @@ pub mod prelude;
 pub mod sim;
 
 pub use mechanisms::{
-    consensus, delivery, detect, durable, failure, partition, replication, retry, service, txn,
+    consensus, delivery, detect, durable, failure, partition, raft, replication, retry, service,
+    txn,
 };
 pub use sim::process;
 
-pub use chapters::{ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch11, ch12};
+pub use chapters::{ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch10, ch11, ch12};
 pub use error::{Error, ErrorKind, Result};

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The mechanisms, one folder each under `src/mechanisms/`.
-const MECHANISMS: [&str; 10] = [
+const MECHANISMS: [&str; 11] = [
     "failure",
     "detect",
     "retry",
@@ -24,6 +24,7 @@ const MECHANISMS: [&str; 10] = [
     "durable",
     "replication",
     "consensus",
+    "raft",
 ];
 
 /// Which mechanism builds on which (`(user, used)`).

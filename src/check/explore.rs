@@ -54,166 +54,13 @@
 //! # Ok::<(), thinkdist::Error>(())
 //! ```
 
-use crate::error::{check_probability, Error, Result};
-use crate::sim::rng::{self, domain, SimRng};
+pub use super::fault_space::FaultSpace;
+use crate::error::{Error, Result};
 use crate::sim::sweep::Sweep;
 use crate::sim::time::{ms, SimDuration, SimTime};
 use crate::sim::trace::{Trace, TraceCap};
-use crate::sim::{Fault, FaultPlan, Node, NodeId, Sim, Violation};
-use serde::Serialize;
+use crate::sim::{Fault, FaultPlan, Node, Sim, Violation};
 use std::collections::BTreeMap;
-
-/// What may go wrong in an explored run; see the [module docs](self).
-///
-/// Defaults from [`FaultSpace::new`]: up to 2 outages of 10–200 ms on any
-/// node, up to 1 partition (a random split in two) of 10–200 ms, up to 1
-/// lossy window of 10–200 ms losing up to 30 % of messages, all starting in
-/// the first 80 % of the horizon; no crash at a crash point (set
-/// [`FaultSpace::crash_points`] to draw one in half of the runs).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FaultSpace {
-    /// Nodes of the cluster.
-    pub nodes: usize,
-    /// Faults start in `[0, 0.8 × horizon)`.
-    pub horizon: SimDuration,
-    /// At most this many outages (crash, then restart) per run.
-    pub max_outages: usize,
-    /// Nodes that may crash (default: all).
-    pub crashable: Vec<NodeId>,
-    /// Shortest and longest outage.
-    pub downtime: (SimDuration, SimDuration),
-    /// At most this many partitions per run.
-    pub max_partitions: usize,
-    /// Shortest and longest partition.
-    pub partition_len: (SimDuration, SimDuration),
-    /// At most this many lossy windows per run.
-    pub max_lossy: usize,
-    /// Highest extra loss probability of a lossy window.
-    pub max_loss: f64,
-    /// Shortest and longest lossy window.
-    pub lossy_len: (SimDuration, SimDuration),
-    /// In half of the runs, crash at a crash point drawn from `0..k` and
-    /// restart after the given time: `Some((k, restart_after))`. Finds what
-    /// a crash between two instructions breaks, which crashes at random
-    /// times (between events) never do.
-    pub crash_points: Option<(u64, SimDuration)>,
-}
-
-impl FaultSpace {
-    /// The default space for `nodes` nodes over `horizon`.
-    pub fn new(nodes: usize, horizon: SimDuration) -> Result<FaultSpace> {
-        crate::error::check_count("nodes", nodes, 1, crate::error::limits::NODES, "nodes")?;
-        let s = FaultSpace {
-            nodes,
-            horizon,
-            max_outages: 2,
-            crashable: (0..nodes).collect(),
-            downtime: (ms(10), ms(200)),
-            max_partitions: 1,
-            partition_len: (ms(10), ms(200)),
-            max_lossy: 1,
-            max_loss: 0.3,
-            lossy_len: (ms(10), ms(200)),
-            crash_points: None,
-        };
-        s.validate()?;
-        Ok(s)
-    }
-
-    /// Checks the space: at least one node, a horizon, ranges with
-    /// `lo <= hi`, crashable nodes that exist, a loss in [0, 1].
-    pub fn validate(&self) -> Result<()> {
-        crate::error::check_count("nodes", self.nodes, 1, crate::error::limits::NODES, "nodes")?;
-        if self.horizon.0 == 0 {
-            return Err(Error::invalid("horizon", self.horizon, "a duration > 0"));
-        }
-        for (name, (lo, hi)) in [
-            ("downtime", self.downtime),
-            ("partition_len", self.partition_len),
-            ("lossy_len", self.lossy_len),
-        ] {
-            if lo > hi {
-                return Err(Error::invalid(name, lo, &format!("lo <= hi (hi = {hi})")));
-            }
-        }
-        for &n in &self.crashable {
-            crate::error::check_node("crashable node", n, self.nodes)?;
-        }
-        check_probability("max_loss", self.max_loss)?;
-        for (name, k) in [
-            ("max_outages", self.max_outages),
-            ("max_partitions", self.max_partitions),
-            ("max_lossy", self.max_lossy),
-        ] {
-            if k > 1000 {
-                return Err(Error::invalid(name, k, "at most 1,000 faults of a kind"));
-            }
-        }
-        Ok(())
-    }
-
-    /// The fault plan of one seed: a pure function of the space and `seed`.
-    pub fn draw(&self, seed: u64) -> FaultPlan {
-        let mut r = rng::stream(seed, domain::FAULTS, 0, 0);
-        let window = self.horizon.0 - self.horizon.0 / 5;
-        let start = |r: &mut SimRng| SimTime(uniform(r, 0, window.max(1) - 1));
-        let len = |r: &mut SimRng, (lo, hi): (SimDuration, SimDuration)| {
-            SimDuration(uniform(r, lo.0, hi.0))
-        };
-        let mut plan = FaultPlan::new();
-        let outages = uniform(&mut r, 0, self.max_outages as u64);
-        for _ in 0..outages {
-            if self.crashable.is_empty() {
-                break;
-            }
-            let node = self.crashable[rng::index(&mut r, self.crashable.len())];
-            let from = start(&mut r);
-            let to = from + len(&mut r, self.downtime);
-            plan = plan.with(Fault::Outage { node, from, to });
-        }
-        if self.nodes >= 2 {
-            for _ in 0..uniform(&mut r, 0, self.max_partitions as u64) {
-                // A random split in two non-empty groups.
-                let side: Vec<bool> = (0..self.nodes).map(|_| rng::chance(&mut r, 0.5)).collect();
-                let mut a: Vec<NodeId> = (0..self.nodes).filter(|&i| side[i]).collect();
-                let mut b: Vec<NodeId> = (0..self.nodes).filter(|&i| !side[i]).collect();
-                if a.is_empty() {
-                    a.push(b.remove(0));
-                } else if b.is_empty() {
-                    b.push(a.remove(0));
-                }
-                let from = start(&mut r);
-                let to = from + len(&mut r, self.partition_len);
-                plan = plan.with(Fault::Partition {
-                    groups: vec![a, b],
-                    from,
-                    to: Some(to),
-                });
-            }
-        }
-        for _ in 0..uniform(&mut r, 0, self.max_lossy as u64) {
-            let p = (rng::unit_f64(&mut r) * self.max_loss * 100.0).round() / 100.0;
-            let from = start(&mut r);
-            let to = from + len(&mut r, self.lossy_len);
-            plan = plan.with(Fault::Lossy { p, from, to });
-        }
-        if let Some((k, restart)) = self.crash_points {
-            if k > 0 && rng::chance(&mut r, 0.5) {
-                plan = plan.crash_at_point(uniform(&mut r, 0, k - 1), Some(restart));
-            }
-        }
-        plan
-    }
-}
-
-/// A uniform integer in `lo..=hi`.
-fn uniform(r: &mut SimRng, lo: u64, hi: u64) -> u64 {
-    if hi <= lo {
-        return lo;
-    }
-    let span = hi - lo;
-    lo + (rng::unit_f64(r) * (span as f64 + 1.0)).min(span as f64) as u64
-}
 
 /// One explored run: the seed, its fault plan, how much trace to keep
 /// (none while exploring; the last events before the violation when
@@ -542,7 +389,7 @@ impl Explore {
 }
 
 /// Smaller versions of a fault: half as long (not below 1 ms), half the
-/// loss (not below 1 %).
+/// loss (not below 1 %), a targeted crash half as long down.
 fn simpler(f: &Fault) -> Vec<Fault> {
     let half = |from: SimTime, to: SimTime| {
         let d = to.since(from);
@@ -572,6 +419,28 @@ fn simpler(f: &Fault) -> Vec<Fault> {
                 });
             }
         }
+        Fault::OneWay {
+            src,
+            dst,
+            from,
+            to: Some(to),
+        } => {
+            if let Some(t) = half(*from, *to) {
+                out.push(Fault::OneWay {
+                    src: src.clone(),
+                    dst: dst.clone(),
+                    from: *from,
+                    to: Some(t),
+                });
+            }
+        }
+        Fault::CrashTarget {
+            at,
+            restart_after: Some(d),
+        } if *d > ms(1) => out.push(Fault::CrashTarget {
+            at: *at,
+            restart_after: Some(SimDuration(d.0 / 2)),
+        }),
         Fault::Lossy { p, from, to } => {
             if *p > 0.01 {
                 out.push(Fault::Lossy {

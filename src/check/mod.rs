@@ -23,6 +23,7 @@ pub mod consensus;
 pub mod crash_points;
 pub mod exhaustive;
 pub mod explore;
+pub mod fault_space;
 pub mod isolation;
 pub mod linearizability;
 pub mod property;

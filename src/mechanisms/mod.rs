@@ -16,6 +16,7 @@
 //! | [`txn`] | 05, 06 | transactions: undo and redo logging, isolation levels, two-phase commit, sagas |
 //! | [`partition`] | 07 | partitioning: modulo, consistent, rendezvous and jump hashing, ranges with splits |
 //! | [`replication`] | 08 | leader–follower and leaderless quorums, versions, read repair, hinted handoff |
+//! | [`raft`] | 10 | Raft: leader election, log replication, commitment, persistence, pre-vote and check-quorum; its safety invariants |
 //! | [`service`] | 01, 02, 12 | services clients call: a client with timeouts and retries, a server with a queue, load balancing, client-side protection, a cluster with incidents |
 //! | [`consensus`] | 09 | single-decree Paxos with planted flaws; the checkers are in `check::consensus` |
 //! | [`durable`] | 11 | durable executions: journaled steps, replay with a non-determinism check, durable timers, effects with idempotency keys |
@@ -26,6 +27,7 @@ pub mod detect;
 pub mod durable;
 pub mod failure;
 pub mod partition;
+pub mod raft;
 pub mod replication;
 pub mod retry;
 pub mod service;

@@ -55,17 +55,24 @@ pub const MAX_RECORDED: usize = crate::error::limits::RUNS;
 pub(crate) struct Points {
     /// The number the next point gets.
     pub next: u64,
-    /// Crash at this point, if set.
+    /// Crash at this point, if set: the next of the plan's crash points.
     pub crash_at: Option<u64>,
-    /// Restart the crashed node after this long.
+    /// Restart the node crashed at `crash_at` after this long.
     pub restart_after: Option<SimDuration>,
+    /// The plan's later crash points, latest first (popped as each earlier
+    /// one is reached): a crash during recovery is a second point.
+    pub later: Vec<(u64, Option<SimDuration>)>,
+    /// Restart delay of the point reached last (read once its event ends).
+    pub restart_hit: Option<SimDuration>,
+    /// Every point the run crashed a node at, in order.
+    pub hits: Vec<CrashPoint>,
     /// Sends and replies are points too.
     pub sends: bool,
     /// Keep a record of every point reached.
     pub record: bool,
     /// The record (when `record`).
     pub log: Vec<CrashPoint>,
-    /// The point the run crashed at, once reached.
+    /// The point the run crashed at first, once reached.
     pub hit: Option<CrashPoint>,
     /// A point was reached with the record full ([`MAX_RECORDED`]).
     pub full: bool,
@@ -99,9 +106,29 @@ impl Points {
                 self.log.push(p.clone());
             }
             if crash {
-                self.hit = Some(p);
+                self.hit.get_or_insert_with(|| p.clone());
+                self.hits.push(p);
             }
         }
+        if crash {
+            self.restart_hit = self.restart_after;
+            (self.crash_at, self.restart_after) = match self.later.pop() {
+                Some((k, r)) => (Some(k), r),
+                None => (None, None),
+            };
+        }
         crash
+    }
+
+    /// Points to crash at from a plan's `(point, restart_after)` list:
+    /// sorted, the earliest armed, the rest kept for later.
+    pub fn arm(&mut self, mut points: Vec<(u64, Option<SimDuration>)>) {
+        points.sort_by_key(|p| std::cmp::Reverse(p.0));
+        points.dedup_by_key(|p| p.0);
+        (self.crash_at, self.restart_after) = match points.pop() {
+            Some((k, r)) => (Some(k), r),
+            None => (None, None),
+        };
+        self.later = points;
     }
 }

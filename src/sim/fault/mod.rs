@@ -154,6 +154,17 @@ pub enum Fault {
         /// End (forever if `None`).
         to: Option<SimTime>,
     },
+    /// At `at`, crash the node the run's target picks (see
+    /// [`crate::sim::Sim::set_target`]: e.g. whoever is leader then), and
+    /// restart it `restart_after` later if given. Chosen at run time from
+    /// the nodes' states, so a plan can say "crash the leader" before
+    /// anyone knows who that will be.
+    CrashTarget {
+        /// When.
+        at: SimTime,
+        /// Time until the node restarts (`None`: it stays down).
+        restart_after: Option<SimDuration>,
+    },
     /// The node that reaches crash point `point` crashes there (see the
     /// [module docs](self)), and restarts `restart_after` later if given.
     CrashAtPoint {
@@ -173,7 +184,8 @@ impl Fault {
             | Fault::Recover { at, .. }
             | Fault::HealAll { at }
             | Fault::SetLink { at, .. }
-            | Fault::SetDefaultLink { at, .. } => *at,
+            | Fault::SetDefaultLink { at, .. }
+            | Fault::CrashTarget { at, .. } => *at,
             Fault::Outage { from, .. }
             | Fault::Partition { from, .. }
             | Fault::OneWay { from, .. }
@@ -215,6 +227,10 @@ impl Fault {
                 from,
                 to,
             } => format!("node {node} clock {clock} {}–{}", ms(from), until(to)),
+            Fault::CrashTarget { at, restart_after } => match restart_after {
+                Some(d) => format!("crash the target at {}, restart after {d}", ms(at)),
+                None => format!("crash the target at {}", ms(at)),
+            },
             Fault::CrashAtPoint {
                 point,
                 restart_after,
@@ -233,6 +249,9 @@ impl Fault {
 pub enum FaultAction {
     /// Crash a node.
     Crash(NodeId),
+    /// Crash the node the run's target picks now; restart it after the
+    /// given time.
+    CrashTarget(Option<SimDuration>),
     /// Restart a node.
     Recover(NodeId),
     /// Start partition `fault` with these groups.

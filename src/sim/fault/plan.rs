@@ -109,6 +109,15 @@ impl FaultPlan {
             to: Some(SimTime::from_start(to)),
         })
     }
+    /// Crash the node the run's target picks at `at` (e.g. whoever leads
+    /// then; see [`crate::sim::Sim::set_target`]); restart it
+    /// `restart_after` later (or never).
+    pub fn crash_target(self, at: SimDuration, restart_after: Option<SimDuration>) -> Self {
+        self.with(Fault::CrashTarget {
+            at: SimTime::from_start(at),
+            restart_after,
+        })
+    }
     /// Crash whichever node reaches crash point `point` there; restart it
     /// `restart_after` later (or never).
     pub fn crash_at_point(self, point: u64, restart_after: Option<SimDuration>) -> Self {
@@ -145,15 +154,24 @@ impl FaultPlan {
         }
         FaultPlan { faults }
     }
-    /// The crash point of the plan, if it has one.
+    /// The first crash point of the plan, if it has one.
     pub fn crash_point(&self) -> Option<(u64, Option<SimDuration>)> {
-        self.faults.iter().find_map(|f| match f {
-            Fault::CrashAtPoint {
-                point,
-                restart_after,
-            } => Some((*point, *restart_after)),
-            _ => None,
-        })
+        self.crash_points().into_iter().min_by_key(|p| p.0)
+    }
+    /// Every crash point of the plan, `(point, restart_after)`, in the
+    /// order added: a crash during the recovery from an earlier crash is a
+    /// later point.
+    pub fn crash_points(&self) -> Vec<(u64, Option<SimDuration>)> {
+        self.faults
+            .iter()
+            .filter_map(|f| match f {
+                Fault::CrashAtPoint {
+                    point,
+                    restart_after,
+                } => Some((*point, *restart_after)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The timed actions the plan expands to, sorted by time (stable: ties
@@ -218,6 +236,9 @@ impl FaultPlan {
                     if let Some(to) = to {
                         v.push((*to, FaultAction::ResetClock(*node)));
                     }
+                }
+                Fault::CrashTarget { at, restart_after } => {
+                    v.push((*at, FaultAction::CrashTarget(*restart_after)))
                 }
                 Fault::CrashAtPoint { .. } => {}
             }
@@ -287,8 +308,8 @@ impl FaultPlan {
 
     /// Checks every fault against a cluster of `n` nodes: node ids exist,
     /// no node is in two groups of one partition, probabilities are in
-    /// [0, 1], clocks are valid, every end is after its start, at most one
-    /// crash point, and the partitions in force at one time fit the
+    /// [0, 1], clocks are valid, every end is after its start, each crash point
+    /// at most once, and the partitions in force at one time fit the
     /// network's limits. A plan that passes applies without error in the
     /// run.
     pub fn validate(&self, n: usize) -> Result<()> {
@@ -312,7 +333,7 @@ impl FaultPlan {
                 crate::error::limits::FAULTS,
             ));
         }
-        let mut points = 0;
+        let mut points = std::collections::BTreeSet::new();
         for f in &self.faults {
             match f {
                 Fault::Crash { node, .. } => check("crash node", *node)?,
@@ -349,7 +370,7 @@ impl FaultPlan {
                         ordered(from, to)?;
                     }
                 }
-                Fault::HealAll { .. } => {}
+                Fault::HealAll { .. } | Fault::CrashTarget { .. } => {}
                 Fault::Lossy { p, from, to } => {
                     check_probability("lossy window p", *p)?;
                     ordered(from, to)?;
@@ -377,15 +398,16 @@ impl FaultPlan {
                         ordered(from, to)?;
                     }
                 }
-                Fault::CrashAtPoint { .. } => points += 1,
+                Fault::CrashAtPoint { point, .. } => {
+                    if !points.insert(*point) {
+                        return Err(Error::invalid(
+                            "crash point",
+                            point,
+                            "each crash point at most once in a plan (one node reaches it)",
+                        ));
+                    }
+                }
             }
-        }
-        if points > 1 {
-            return Err(Error::invalid(
-                "crash points in one plan",
-                points,
-                "at most one crash_at_point per plan (explore points one run each)",
-            ));
         }
         self.check_partitions_at_once(n)
     }

@@ -186,10 +186,12 @@ impl Builder {
         for i in 0..n {
             queue.push(SimTime::ZERO, Ev::Start(i as u32));
         }
-        let (crash_at, restart_after) = match self.faults.crash_point() {
-            Some((k, r)) => (Some(k), r),
-            None => (None, None),
+        let mut points = Points {
+            sends: self.crash_points == CrashPoints::SyncsAndSends,
+            record: self.record_points,
+            ..Points::default()
         };
+        points.arm(self.faults.crash_points());
         let sends = self.crash_points == CrashPoints::SyncsAndSends;
         let core = Core {
             now: SimTime::ZERO,
@@ -212,13 +214,7 @@ impl Builder {
             updown: UpDownLog::new(n, SimTime::ZERO)?,
             stats: Stats::default(),
             history: History::default(),
-            points: Points {
-                crash_at,
-                restart_after,
-                sends,
-                record: self.record_points,
-                ..Points::default()
-            },
+            points,
             stop: false,
             dead: false,
             watch_sends: sends,
@@ -247,6 +243,7 @@ impl Builder {
             max_events: self.max_events,
             started: vec![false; n],
             clocks,
+            target: None,
         })
     }
 }

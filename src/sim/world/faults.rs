@@ -8,7 +8,7 @@ use crate::sim::ctx::Ctx;
 use crate::sim::fault::FaultAction;
 use crate::sim::net::{LinkConfig, NodeId, PartitionId};
 use crate::sim::node::Node;
-use crate::sim::time::SimTime;
+use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::trace::TraceKind;
 use std::collections::VecDeque;
 
@@ -148,11 +148,29 @@ impl<N: Node> Sim<N> {
     pub(super) fn crash_at_point(&mut self) {
         self.core.dead = false;
         self.core.watch_sends = self.core.points.sends;
-        let Some(id) = self.core.points.hit.as_ref().map(|p| p.node) else {
+        let Some(id) = self.core.points.hits.last().map(|p| p.node) else {
             return;
         };
         self.do_crash(id);
-        if let Some(d) = self.core.points.restart_after {
+        if let Some(d) = self.core.points.restart_hit {
+            self.core
+                .queue
+                .push(self.core.now + d, Ev::Restart(id as u32));
+        }
+    }
+
+    /// Crashes the node [`Sim::set_target`] picks now, if any.
+    fn crash_target(&mut self, restart: Option<SimDuration>) {
+        let picked = self.target.and_then(|pick| {
+            (0..self.nodes.len()).find(|&i| self.core.up[i] && pick(&self.nodes[i]))
+        });
+        let Some(id) = picked else {
+            self.core
+                .trace_event(TraceKind::Note, 0, None, 0, || "no target to crash".into());
+            return;
+        };
+        self.do_crash(id);
+        if let Some(d) = restart {
             self.core
                 .queue
                 .push(self.core.now + d, Ev::Restart(id as u32));
@@ -179,6 +197,7 @@ impl<N: Node> Sim<N> {
         let action = self.plan[i].1.clone();
         match action {
             FaultAction::Crash(n) => self.do_crash(n),
+            FaultAction::CrashTarget(restart) => self.crash_target(restart),
             FaultAction::Recover(n) => self.do_recover(n),
             FaultAction::Partition { fault, groups } => {
                 let id = self.core.net.partition(&groups)?;

@@ -83,6 +83,8 @@ pub struct Sim<N: Node> {
     started: Vec<bool>,
     /// Each node's clock as built (what a clock-skew fault goes back to).
     clocks: Vec<Clock>,
+    /// Picks the node a targeted fault hits ([`Sim::set_target`]).
+    target: Option<fn(&N) -> bool>,
 }
 
 impl Sim<NoNode> {
@@ -252,6 +254,18 @@ impl<N: Node> Sim<N> {
     /// The crash point the plan crashed a node at, once reached.
     pub fn crashed_at_point(&self) -> Option<&CrashPoint> {
         self.core.points.hit.as_ref()
+    }
+    /// Names the node a targeted fault ([`crate::sim::Fault::CrashTarget`])
+    /// hits: at the fault's time, the lowest-numbered node that is up and
+    /// for which `pick` is true (e.g. `|n| n.is_leader()`: crash whoever
+    /// leads at that moment). Without a target, or when no node matches,
+    /// the fault does nothing (and says so in the trace).
+    pub fn set_target(&mut self, pick: fn(&N) -> bool) {
+        self.target = Some(pick);
+    }
+    /// Every crash point the plan crashed a node at so far, in order.
+    pub fn crashed_at_points(&self) -> &[CrashPoint] {
+        &self.core.points.hits
     }
     /// Pending timers (set, not yet fired or cancelled).
     pub fn timers_pending(&self) -> usize {
