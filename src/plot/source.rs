@@ -29,6 +29,8 @@ macro_rules! file {
 
 /// Every mechanism file, by its path under `src/mechanisms/`.
 const FILES: &[(&str, &str)] = &[
+    file!("consensus/mod.rs"),
+    file!("consensus/paxos.rs"),
     file!("delivery/exactly_once.rs"),
     file!("delivery/mod.rs"),
     file!("delivery/receiver.rs"),
@@ -49,6 +51,13 @@ const FILES: &[(&str, &str)] = &[
     file!("partition/modulo.rs"),
     file!("partition/range.rs"),
     file!("partition/rendezvous.rs"),
+    file!("raft/client.rs"),
+    file!("raft/cluster.rs"),
+    file!("raft/election.rs"),
+    file!("raft/invariants.rs"),
+    file!("raft/mod.rs"),
+    file!("raft/node.rs"),
+    file!("raft/replicate.rs"),
     file!("replication/history.rs"),
     file!("replication/leader/election.rs"),
     file!("replication/leader/mod.rs"),
