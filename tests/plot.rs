@@ -1162,3 +1162,23 @@ fn percent_axes_end_at_100() {
         assert_eq!(top, 100.0, "ticks {ticks:?}");
     }
 }
+
+#[test]
+fn with_title_tells_two_charts_of_one_notebook_apart() -> thinkdist::Result<()> {
+    let dir = std::env::temp_dir().join(format!("thinkdist-with-title-{}", std::process::id()));
+    let fig = histogram(&[1.0, 2.0], 2, Opts::new("Latency"))?;
+    let mut charts = Charts::new(&dir);
+    charts.keep("a", &fig);
+    charts.keep("b", &fig);
+    assert!(charts.export().is_err(), "two charts with one title");
+    charts.keep("b", &fig.clone().with_title("Latency, the second run"));
+    assert_eq!(charts.export()?.rows().len(), 4);
+    // A name too long for a file is refused up front, briefly.
+    let e = Charts::new(&dir)
+        .try_keep(&"n".repeat(300), &fig)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("at most 200") && e.len() < 200, "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}

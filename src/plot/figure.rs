@@ -72,6 +72,14 @@ impl Figure {
         self
     }
 
+    /// The same figure under another title: two charts of one notebook
+    /// need different titles ([`Charts::export`](super::Charts::export)
+    /// refuses a repeat), and a slide may want its own words.
+    pub fn with_title(mut self, title: impl Into<String>) -> Figure {
+        self.opts.title = title.into();
+        self
+    }
+
     /// The chart title.
     pub fn title(&self) -> &str {
         &self.opts.title
@@ -265,7 +273,20 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Checks that `name` can be used as a file name stem.
+/// The longest chart name: with ".svg" it stays within the 255 bytes of a
+/// file name.
+const MAX_NAME_CHARS: usize = 200;
+
 pub(crate) fn check_file_name(name: &str) -> Result<()> {
+    // With ".svg" or ".png" added, a name must fit the 255 bytes most file
+    // systems allow a file name (all its characters are ASCII).
+    if name.len() > MAX_NAME_CHARS {
+        return Err(Error::invalid(
+            "name",
+            format!("{} characters", name.len()),
+            &format!("a file name of at most {MAX_NAME_CHARS} characters"),
+        ));
+    }
     let ok = !name.is_empty()
         && !name.starts_with('.')
         && name
