@@ -114,6 +114,16 @@ fn exploration_catches_the_coordinator_that_decides_before_logging() -> Result<(
         .any(|f| matches!(f, Fault::CrashAtPoint { .. })));
     let svg = counterexample_chart(&e, 80.0)?.to_svg()?;
     assert!(svg.contains("atomicity violated"));
+    // Drawn in steps (2PC's messages of one millisecond would pile up on a
+    // time axis), with whole-number ticks only.
+    assert!(svg.contains("step (events of the last 80 ms, in order)"));
+    let numbers: Vec<&str> = svg
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.parse::<f64>().is_ok())
+        .collect();
+    assert!(numbers.len() >= 3, "no tick labels found");
+    assert!(numbers.iter().all(|l| !l.contains('.')), "{numbers:?}");
     // The correct protocol passes the same seeds.
     assert!(p.explore(Variant::Correct, 1_000)?.passed());
     Ok(())

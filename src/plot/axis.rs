@@ -195,6 +195,48 @@ impl Axis {
         Axis::linear(nlo, nhi, target)
     }
 
+    /// Like [`Axis::linear_nice`], for a quantity that only takes whole
+    /// values (steps, rounds, counts): ticks and grid lines only at whole
+    /// numbers, so a short axis never reads 0.5 steps.
+    pub fn whole_nice(lo: f64, hi: f64, target: usize) -> Axis {
+        let nice = Axis::linear_nice(lo, hi, target);
+        let step = nice
+            .major
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .next()
+            .unwrap_or(1.0);
+        if step >= 1.0 && step.fract() == 0.0 {
+            let mut a = nice;
+            a.minor.retain(|v| v.fract() == 0.0);
+            a.decimals = 0;
+            return a;
+        }
+        // A step below 1 or of 2.5 × 10^k: the next whole 1, 2 or 5 × 10^k.
+        let mag = 10f64.powf(step.max(1.0).log10().floor());
+        let whole = [1.0, 2.0, 5.0, 10.0]
+            .into_iter()
+            .map(|m| m * mag)
+            .find(|s| *s >= step)
+            .unwrap_or(10.0 * mag);
+        let (lo, hi) = (
+            (nice.lo / whole).floor() * whole,
+            (nice.hi / whole).ceil() * whole,
+        );
+        let n = ((hi - lo) / whole).round();
+        if !(n.is_finite() && n <= 10_000.0) {
+            return nice;
+        }
+        Axis {
+            lo,
+            hi,
+            major: (0..=n as i64).map(|k| lo + k as f64 * whole).collect(),
+            minor: Vec::new(),
+            decimals: 0,
+            ..nice
+        }
+    }
+
     /// A base-10 logarithmic axis from `lo` to `hi` (both > 0), kept within
     /// 1e-300..1e300 (subnormal and overflowing decades have no ticks).
     pub fn log(lo: f64, hi: f64) -> Axis {
@@ -445,6 +487,40 @@ mod tests {
             Axis::log(1.0, 1000.0).tick_labels(),
             ["1", "10", "100", "1,000"]
         );
+    }
+
+    #[test]
+    fn whole_axes_tick_only_whole_numbers() {
+        for (lo, hi) in [
+            (0.0, 3.3),
+            (-0.2, 5.0),
+            (0.0, 12.4),
+            (0.0, 17.6),
+            (0.0, 60.0),
+            (2.0, 2.0),
+        ] {
+            let a = Axis::whole_nice(lo, hi, 7);
+            let gaps: Vec<f64> = a.major.windows(2).map(|w| w[1] - w[0]).collect();
+            assert!(
+                gaps.windows(2).all(|g| g[0] == g[1]),
+                "{lo}..{hi}: uneven {:?}",
+                a.major
+            );
+            assert!(a.major.len() >= 2, "{lo}..{hi}: {:?}", a.major);
+            for v in a.major.iter().chain(&a.minor) {
+                assert_eq!(v.fract(), 0.0, "{lo}..{hi}: tick {v}");
+            }
+            assert!(a.lo <= lo && a.hi >= hi, "{lo}..{hi} not covered");
+            assert!(a.tick_labels().iter().all(|l| !l.contains('.')));
+        }
+        // A short axis gets every whole number; the plain axis would not.
+        assert_eq!(
+            Axis::whole_nice(0.0, 3.3, 7).tick_labels(),
+            ["0", "1", "2", "3", "4"]
+        );
+        assert!(Axis::linear_nice(0.0, 3.3, 7)
+            .tick_labels()
+            .contains(&"0.5".to_string()));
     }
 
     #[test]

@@ -53,3 +53,58 @@ pub fn counterexample_diagram(cx: &Counterexample, window_ms: f64) -> Result<Fig
     let (w, h) = (1200, 820);
     sequence_diagram(&d, Opts::new(title).y_label("time (ms)").size(w, h))
 }
+
+/// The same counterexample drawn in *steps*: the events of the last
+/// `window_ms` milliseconds before the violation, one row each in the order
+/// they happened, so messages that a few milliseconds apart would pile up on
+/// a time axis get rows of their own (readable on a slide). Timers stay:
+/// in steps they say why a message was sent.
+///
+/// Errors: as [`counterexample_diagram`].
+pub fn counterexample_steps(cx: &Counterexample, window_ms: f64) -> Result<Figure> {
+    if !(window_ms.is_finite() && window_ms > 0.0) {
+        return Err(Error::invalid("window_ms", window_ms, "a finite time > 0"));
+    }
+    let events = cx.trace.events();
+    if events.is_empty() {
+        return Err(Error::empty(
+            "counterexample trace (explore with .trace_cap(n), n > 0)",
+        ));
+    }
+    let v = &cx.violation;
+    let at = v.time.as_ms();
+    let from = (at - window_ms).max(0.0);
+    let first = events.iter().take_while(|e| e.time.as_ms() < from).count();
+    let last = events.iter().take_while(|e| e.time.as_ms() <= at).count();
+    let last = last.saturating_sub(1).max(first);
+    let mut d = SequenceDiagram::steps_of_trace(&cx.trace, &cx.lanes, first, last);
+    let end = d
+        .arrows
+        .iter()
+        .flat_map(|a| [a.sent, a.received.unwrap_or(a.sent)])
+        .chain(d.marks.iter().map(|m| m.at))
+        .fold(0.0, f64::max);
+    let lane = v.node.filter(|&n| n < cx.lanes.len()).unwrap_or(0);
+    d.marks.push(Mark::new(
+        lane,
+        end + 1.0,
+        MarkKind::Violation,
+        format!("{} violated", v.property),
+    ));
+    let title = format!(
+        "Seed {}: {} violated ({} fault{}), step by step",
+        cx.seed,
+        v.property,
+        cx.plan.len(),
+        if cx.plan.len() == 1 { "" } else { "s" }
+    );
+    sequence_diagram(
+        &d,
+        Opts::new(title)
+            .y_label(format!(
+                "step (events of the last {} ms, in order)",
+                super::fmt_num(window_ms)
+            ))
+            .size(1200, 820),
+    )
+}

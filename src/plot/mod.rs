@@ -31,6 +31,7 @@
 //! | [`grid_chart()`], [`crash_point_chart()`] | pass/fail grid: properties × crash points |
 //! | [`history_chart()`] | client operations as intervals, one lane per client |
 //! | [`counterexample_diagram()`] | a shrunk counterexample around its violation |
+//! | [`counterexample_steps()`] | the same, one row per event (for runs where messages crowd) |
 //! | [`linearizability_chart()`] | a linearizability verdict: the order found, or the operations that contradict each other |
 
 mod axis;
@@ -62,7 +63,7 @@ pub use axis::fmt_num;
 pub use bar::{bar_chart, BarSeries};
 pub use cdf::{cdf, erlang_tail, exponential_tail, percentile_name, tail_cdf, MARKED_PERCENTILES};
 pub use charts::Charts;
-pub use counterexample::counterexample_diagram;
+pub use counterexample::{counterexample_diagram, counterexample_steps};
 pub use figure::{Figure, EXPORT_SCALE};
 pub use grid::{crash_point_chart, grid_chart, Grid};
 pub use histogram::histogram;

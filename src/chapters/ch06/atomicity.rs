@@ -8,7 +8,7 @@
 use crate::check::crash_points::{every_point, CrashPointReport, CrashPointRun};
 use crate::check::{Exploration, Explore, FaultSpace, Trial};
 use crate::error::{Error, Result};
-use crate::plot::{counterexample_diagram, Figure, Table};
+use crate::plot::{counterexample_steps, Figure, Table};
 use crate::sim::time::{ms, SimDuration};
 use crate::sim::{CrashPoints, FaultPlan, Latency, LinkConfig, Sim};
 use crate::txn::two_phase::{atomicity, clients, TwoPhase, Variant};
@@ -246,8 +246,9 @@ pub fn shrink_table(e: &Exploration) -> Result<Table> {
     )))
 }
 
-/// The message diagram of the shrunk counterexample: the last
-/// `window_ms` before the violation.
+/// The message diagram of the shrunk counterexample: the events of the
+/// last `window_ms` before the violation, one row each in the order they
+/// happened (on a time axis, 2PC's messages of one millisecond pile up).
 ///
 /// Errors: no counterexample; a window that is not a time > 0.
 pub fn counterexample_chart(e: &Exploration, window_ms: f64) -> Result<Figure> {
@@ -255,5 +256,5 @@ pub fn counterexample_chart(e: &Exploration, window_ms: f64) -> Result<Figure> {
         .counterexample
         .as_ref()
         .ok_or_else(|| Error::empty("counterexample (the exploration found no failing seed)"))?;
-    counterexample_diagram(cx, window_ms)
+    counterexample_steps(cx, window_ms)
 }

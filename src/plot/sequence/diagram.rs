@@ -121,6 +121,9 @@ pub struct SequenceDiagram {
     /// drawn side by side with a rule between them and the caption under
     /// them, e.g. four scenarios of a client and a server each.
     pub groups: Vec<(usize, usize, String)>,
+    /// The vertical axis counts steps (events in order), not time: drawn
+    /// with whole-number ticks only.
+    pub steps: bool,
 }
 
 impl SequenceDiagram {

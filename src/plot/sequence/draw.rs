@@ -255,7 +255,12 @@ pub(super) fn layout_and_draw<DB: DrawingBackend>(
     let data_hi = lost_end + (lost_end - t0).max(1e-9) * 0.03;
     let frac = (f64::from(bottom_px) / plot_h_est.max(1.0)).min(0.5);
     let hi = data_hi + (data_hi - lo) * frac / (1.0 - frac) * 1.15;
-    let y = Axis::linear_nice(lo, hi, 7).reversed();
+    let y = if d.steps {
+        Axis::whole_nice(lo, hi, 7)
+    } else {
+        Axis::linear_nice(lo, hi, 7)
+    }
+    .reversed();
     let x = Axis::categorical(d.lanes.clone());
     let mut opts = opts.clone();
     if opts.y_label.is_empty() {

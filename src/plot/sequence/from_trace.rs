@@ -62,6 +62,7 @@ fn convert(trace: &Trace, lanes: &[String], window: Window, clients: bool) -> Se
         names.push("clients".into());
     }
     let mut d = SequenceDiagram::new(names);
+    d.steps = matches!(window, Window::Steps(..));
     // msg id -> (from, to, sent at, label)
     let mut sends: BTreeMap<u64, (usize, usize, f64, String)> = BTreeMap::new();
     // client operation -> (node, sent at, label), for requests and replies
