@@ -9,6 +9,7 @@ use super::axis::{fmt_num, Axis};
 use super::checks::{check_finite, check_log, min_max, perr};
 use super::figure::{Figure, Spec};
 use super::frame::{frame, text_at, Chart, XAxisAt};
+use super::hatch;
 use super::legend::{legend, LegendEntry, Swatch};
 use super::opts::Opts;
 use super::style::{dark_color, series_color, Sizes, INK};
@@ -219,6 +220,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
                 Rectangle::new([(a + w * 0.04, base), (c - w * 0.04, v)], color.filled())
             }))
             .map_err(perr)?;
+        draw_hatches(&chart, root, sz, si, base, w, &rects)?;
         if let Some(iv) = &b.intervals {
             whiskers(&mut chart, sz, &rects, iv)?;
         }
@@ -255,14 +257,61 @@ pub(crate) fn draw<DB: DrawingBackend>(
                 occ.push((x.screen_frac((a + c) / 2.0), y.screen_frac(end) + 0.05));
             }
         }
+        // A series that is zero everywhere draws no bar: its legend entry
+        // says so instead of showing a swatch for something never seen.
+        let nothing = b.values.iter().all(|&v| v == base);
         entries.push(LegendEntry {
-            label: b.label.clone(),
+            label: if nothing {
+                format!("{} (0 everywhere)", b.label)
+            } else {
+                b.label.clone()
+            },
             color: color.to_rgba(),
-            kind: Swatch::Box,
+            kind: Swatch::Hatched(hatch::pattern(si)),
         });
     }
     if opts.show_legend(entries.len()) {
         legend(&mut chart, root, sz, &entries, &occ)?;
+    }
+    Ok(())
+}
+
+/// The hatch lines of series `si` over its bars (`rects` are `(left,
+/// right, value)` in data units, drawn from `base`, inset as the bars are).
+fn draw_hatches<DB: DrawingBackend>(
+    chart: &Chart<'_, DB>,
+    root: &DrawingArea<DB, Shift>,
+    sz: &Sizes,
+    si: usize,
+    base: f64,
+    w: f64,
+    rects: &[(f64, f64, f64)],
+) -> Result<()> {
+    let p = hatch::pattern(si);
+    let style = hatch::line_color(series_color(si)).stroke_width(sz.px(2.5).max(1) as u32);
+    let area = chart.plotting_area();
+    for &(a, c, v) in rects {
+        let p0 = area.map_coordinate(&(a + w * 0.04, base));
+        let p1 = area.map_coordinate(&(c - w * 0.04, v));
+        let r = (
+            f64::from(p0.0),
+            f64::from(p0.1),
+            f64::from(p1.0),
+            f64::from(p1.1),
+        );
+        // Lines 14 px apart, closer on narrow bars (at least three across).
+        let spacing = f64::from(sz.px(14.0))
+            .min((r.2 - r.0).abs() / 3.0)
+            .max(f64::from(sz.px(5.0)));
+        for family in hatch::hatch(r, p, spacing) {
+            for (a, b) in family {
+                let seg = vec![
+                    (a.0.round() as i32, a.1.round() as i32),
+                    (b.0.round() as i32, b.1.round() as i32),
+                ];
+                root.draw(&PathElement::new(seg, style)).map_err(perr)?;
+            }
+        }
     }
     Ok(())
 }

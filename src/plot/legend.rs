@@ -11,9 +11,14 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::axis::Axis;
 use super::checks::perr;
 use super::frame::{font, plot_bounds, text_size, Chart};
+use super::hatch;
 use super::marks::{dash_pieces, marker_polygon, Dash, Marker};
 use super::style::{Sizes, GRID, INK};
 use crate::error::Result;
+
+/// Paths a legend swatch can draw: dashes of a line, or a box and the
+/// lines of its hatch (a crossed hatch over a 40 px box needs a dozen).
+const PIECES: usize = 14;
 
 /// One legend entry: label and how its swatch looks.
 #[derive(Clone, Debug)]
@@ -28,6 +33,8 @@ pub(crate) struct LegendEntry {
 pub(crate) enum Swatch {
     Line,
     Box,
+    /// A bar series: a box with its hatch pattern (see `hatch`).
+    Hatched(usize),
     /// A series of a line chart: its dash pattern (`None`: no line) and
     /// marker (`None`: no marker).
     Styled {
@@ -99,7 +106,7 @@ pub(crate) fn legend<'a, DB: DrawingBackend + 'a>(
         // What the swatch shows: a line (dash pattern, width) and a marker.
         let (line, marker): (Option<(Dash, u32)>, Option<Marker>) = match kind {
             Swatch::Line => (Some((Dash(&[]), lw)), None),
-            Swatch::Box => (Some((Dash(&[]), (2 * r + 4) as u32)), None),
+            Swatch::Box | Swatch::Hatched(_) => (Some((Dash(&[]), (2 * r + 4) as u32)), None),
             Swatch::Styled { dash, marker } => (dash.map(|d| (d, lw)), marker),
             Swatch::Theory(dash) => (Some((dash, thin)), None),
         };
@@ -120,13 +127,29 @@ pub(crate) fn legend<'a, DB: DrawingBackend + 'a>(
             }
             None => Vec::new(),
         };
-        pieces.truncate(6);
+        if let Swatch::Hatched(p) = kind {
+            // The box's hatch, one polyline per family of lines.
+            let c = color.rgb();
+            let st =
+                hatch::line_color(RGBColor(c.0, c.1, c.2)).stroke_width(sz.px(2.0).max(1) as u32);
+            let h = f64::from(r + 2);
+            for family in hatch::hatch((0.0, -h, f64::from(swatch), h), p, f64::from(sz.px(8.0))) {
+                for (a, b) in family {
+                    let path = vec![
+                        (a.0.round() as i32, a.1.round() as i32),
+                        (b.0.round() as i32, b.1.round() as i32),
+                    ];
+                    pieces.push((path, st));
+                }
+            }
+        }
+        pieces.truncate(PIECES);
         let none = ShapeStyle {
             color: TRANSPARENT,
             filled: false,
             stroke_width: 0,
         };
-        pieces.resize(6, (vec![], none));
+        pieces.resize(PIECES, (vec![], none));
         let shape: Vec<(i32, i32)> = marker
             .map(|m| {
                 marker_polygon(m, r)
@@ -153,6 +176,14 @@ pub(crate) fn legend<'a, DB: DrawingBackend + 'a>(
                     + PathElement::new(p[3].0.clone(), p[3].1)
                     + PathElement::new(p[4].0.clone(), p[4].1)
                     + PathElement::new(p[5].0.clone(), p[5].1)
+                    + PathElement::new(p[6].0.clone(), p[6].1)
+                    + PathElement::new(p[7].0.clone(), p[7].1)
+                    + PathElement::new(p[8].0.clone(), p[8].1)
+                    + PathElement::new(p[9].0.clone(), p[9].1)
+                    + PathElement::new(p[10].0.clone(), p[10].1)
+                    + PathElement::new(p[11].0.clone(), p[11].1)
+                    + PathElement::new(p[12].0.clone(), p[12].1)
+                    + PathElement::new(p[13].0.clone(), p[13].1)
                     + Polygon::new(shape.clone(), fill)
             });
     }

@@ -13,7 +13,7 @@ use super::figure::{Figure, Spec};
 use super::frame::{font, frame, text_size, XAxisAt};
 use super::legend::legend_or_labels;
 use super::opts::Opts;
-use super::series::{check_series, Series, Window};
+use super::series::{check_series, Series, SeriesStyle, Window};
 use super::series_draw::draw_series_list;
 use super::style::{alpha, Sizes, INK};
 use crate::error::{Error, Result};
@@ -99,10 +99,21 @@ fn axes(all: &[&Series], extra_x: &[f64], opts: &Opts) -> (Axis, Axis) {
     if !opts.log_y && ylo >= 0.0 && ylo <= 0.5 * yhi {
         ylo = 0.0;
     }
+    // Markers and error bars are drawn whole: an x axis that ends exactly
+    // at the first or last point would cut them in half (a log axis is
+    // padded already).
+    let marked = all.iter().any(|s| s.style != SeriesStyle::Line);
     let x = if opts.log_x {
         Axis::auto(xlo, xhi, true, 8)
     } else {
-        Axis::linear_nice(xlo, xhi, 8)
+        let nice = Axis::linear_nice(xlo, xhi, 8);
+        let pad = (xhi - xlo) * 0.035;
+        let (lo, hi) = (nice.lo().min(xlo - pad), nice.hi().max(xhi + pad));
+        if marked && pad > 0.0 && (lo, hi) != (nice.lo(), nice.hi()) {
+            Axis::linear(lo, hi, 8)
+        } else {
+            nice
+        }
     };
     let y = if opts.log_y {
         Axis::auto(ylo, yhi, true, 6)
@@ -233,4 +244,35 @@ fn end_point(s: &Series) -> (f64, f64) {
         (f64::NEG_INFINITY, 0.0),
         |a, p| if p.0 >= a.0 { p } else { a },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_at_the_ends_are_not_cut_by_the_x_axis() {
+        let pts = vec![(0.0, 1.0), (0.7, 2.0), (1.4, 3.0)];
+        let opts = Opts::new("t");
+        let line = Series::new("line", pts.clone());
+        let (x, _) = axes(&[&line], &[], &opts);
+        assert!(
+            x.lo() == 0.0 && (x.hi() - 1.4).abs() < 1e-9,
+            "a plain line ends at its data: {}..{}",
+            x.lo(),
+            x.hi()
+        );
+        for style in [SeriesStyle::Points, SeriesStyle::LinePoints] {
+            let dots = Series::new("dots", pts.clone()).with_style(style);
+            let (x, _) = axes(&[&dots, &line], &[], &opts);
+            assert!(
+                x.lo() < -0.04 && x.hi() > 1.44,
+                "{style:?}: {}..{}",
+                x.lo(),
+                x.hi()
+            );
+            assert!(x.tick_labels().contains(&"0.0".to_string()));
+            assert!(x.tick_labels().contains(&"1.4".to_string()));
+        }
+    }
 }

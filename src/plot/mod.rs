@@ -43,6 +43,7 @@ mod counterexample;
 mod figure;
 mod frame;
 mod grid;
+mod hatch;
 mod histogram;
 mod history;
 mod legend;
