@@ -264,7 +264,9 @@ fn chapter_6_runs_are_deterministic_and_refuse_bad_input() -> Result<()> {
 
 // ---------- sagas ----------
 
-use thinkdist::ch06::sagas::{compare, compare_table, saga_table, SagaExploration};
+use thinkdist::ch06::sagas::{
+    compare, compare_chart, compare_latency_chart, compare_table, saga_table, SagaExploration,
+};
 use thinkdist::ch06::SagaParams;
 use thinkdist::txn::saga::Compensation;
 
@@ -416,6 +418,26 @@ fn a_saga_rides_out_a_short_outage_that_makes_two_phase_commit_abort() -> Result
             "{name}"
         );
     }
+    // The charts name the outage, draw 0.9³ over the bars, and put the
+    // latency beside them; the theory is the share booked with all up,
+    // within 4 standard errors of a binomial proportion.
+    let svg = compare_chart(&rows, &p)?.to_svg()?;
+    assert!(
+        svg.contains("hotel down 200–400 ms (200 ms)"),
+        "outage label"
+    );
+    assert!(
+        svg.contains("no outage: 0.9³ = 72.9 % (theory)"),
+        "theory line"
+    );
+    for name in ["two-phase commit", "saga"] {
+        let r = get(name, false);
+        let (n, k) = (r.trips as f64, r.booked as f64);
+        let se = (0.729 * 0.271 / n).sqrt();
+        assert!((k / n - 0.729).abs() < 4.0 * se, "{name}: {k} of {n}");
+    }
+    let lat = compare_latency_chart(&rows)?.to_svg()?;
+    assert!(lat.contains("mean latency (ms), 95 % interval"));
     Ok(())
 }
 
@@ -504,6 +526,9 @@ fn try_this_an_outage_longer_than_a_steps_patience_makes_the_saga_compensate() -
     };
     assert!(get("saga", true).booked < get("saga", false).booked);
     assert!(get("two-phase commit", true).booked < get("two-phase commit", false).booked);
+    // The try-this redraws both charts.
+    compare_chart(&rows, &p)?;
+    compare_latency_chart(&rows)?;
     Ok(())
 }
 

@@ -403,6 +403,11 @@ impl Axis {
         }
     }
 
+    /// Whether this is a categorical axis (labels instead of numbers).
+    pub fn is_categorical(&self) -> bool {
+        self.labels.is_some()
+    }
+
     /// Labels of all major ticks.
     pub fn tick_labels(&self) -> Vec<String> {
         self.major.iter().map(|&v| self.label(v)).collect()

@@ -10,7 +10,8 @@ use super::checks::{check_finite, check_log, min_max, perr};
 use super::figure::{Figure, Spec};
 use super::frame::{frame, text_at, Chart, XAxisAt};
 use super::hatch;
-use super::legend::{legend, LegendEntry, Swatch};
+use super::legend::{legend, theory_label, LegendEntry, Swatch};
+use super::marks::{draw_path, theory_dash};
 use super::opts::Opts;
 use super::style::{dark_color, series_color, Sizes, INK};
 use crate::error::{Error, Result};
@@ -96,6 +97,7 @@ impl BarSeries {
 pub(crate) struct BarSpec {
     categories: Vec<String>,
     series: Vec<BarSeries>,
+    theory: Vec<(String, f64)>,
 }
 
 /// Grouped bars: for each category, one bar per series (series `i` in
@@ -110,6 +112,32 @@ pub(crate) struct BarSpec {
 /// interval with `lo > hi`, or values (or interval ends) <= 0 with `log_y`
 /// ([`Error::is_invalid_parameter`]).
 pub fn bar_chart(categories: &[String], series: &[BarSeries], opts: Opts) -> Result<Figure> {
+    bar_chart_with_theory(categories, series, &[], opts)
+}
+
+/// A [`bar_chart`] with theory drawn over it: each `(label, value)` a
+/// dashed line across the whole chart at `value` (e.g. the share a closed
+/// form predicts), in the legend as "label (theory)".
+///
+/// Errors: as [`bar_chart`]; a theory value that is not finite (or <= 0
+/// with `log_y`).
+///
+/// ```
+/// use thinkdist::plot::{bar_chart_with_theory, BarSeries, Opts};
+/// let s = BarSeries::new("booked (%)", vec![73.8, 61.9]);
+/// let theory = [("0.9³ = 72.9 %".to_string(), 72.9)];
+/// let fig = bar_chart_with_theory(&["up".into(), "down".into()], &[s], &theory, Opts::new("Trips"))?;
+/// assert!(fig.to_svg()?.contains("0.9³ = 72.9 % (theory)"));
+/// # Ok::<(), thinkdist::Error>(())
+/// ```
+pub fn bar_chart_with_theory(
+    categories: &[String],
+    series: &[BarSeries],
+    theory: &[(String, f64)],
+    opts: Opts,
+) -> Result<Figure> {
+    check_finite("theory values", theory.iter().map(|t| t.1))?;
+    check_log("y", opts.log_y, theory.iter().map(|t| t.1))?;
     if categories.is_empty() {
         return Err(Error::empty("bar chart categories"));
     }
@@ -159,6 +187,7 @@ pub fn bar_chart(categories: &[String], series: &[BarSeries], opts: Opts) -> Res
     let spec = BarSpec {
         categories: categories.to_vec(),
         series: series.to_vec(),
+        theory: theory.to_vec(),
     };
     Ok(Figure::new(Spec::Bar(spec), opts))
 }
@@ -169,7 +198,12 @@ pub(crate) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     sz: &Sizes,
 ) -> Result<()> {
-    let (lo, hi) = min_max(s.series.iter().flat_map(BarSeries::extent));
+    let (lo, hi) = min_max(
+        s.series
+            .iter()
+            .flat_map(BarSeries::extent)
+            .chain(s.theory.iter().map(|t| t.1)),
+    );
     let (base, y) = if opts.log_y {
         let b = lo / 2.0;
         (b, Axis::log(b, hi * 2.0))
@@ -178,14 +212,15 @@ pub(crate) fn draw<DB: DrawingBackend>(
         let hi = hi.max(0.0);
         // Room above the tallest bar for the legend, so that it never
         // covers a bar: the legend's share of the plot's height.
-        let room = if opts.show_legend(s.series.len()) && lo >= 0.0 {
+        let entries = s.series.len() + s.theory.len();
+        let room = if opts.show_legend(entries) && lo >= 0.0 {
             let (_, h) = root.dim_in_pixel();
             let plot_h = f64::from(h)
                 - sz.title * 1.5
                 - sz.tick * 1.6
                 - sz.label * 1.6
                 - f64::from(sz.margin) * 2.0;
-            let legend_h = s.series.len() as f64 * sz.tick * 1.45 + f64::from(sz.px(40.0));
+            let legend_h = entries as f64 * sz.tick * 1.45 + f64::from(sz.px(40.0));
             (legend_h / plot_h.max(1.0)).min(0.6)
         } else {
             0.0
@@ -268,6 +303,29 @@ pub(crate) fn draw<DB: DrawingBackend>(
             },
             color: color.to_rgba(),
             kind: Swatch::Hatched(hatch::pattern(si)),
+        });
+    }
+    // Theory over the bars, across the whole chart.
+    let width = sz.line.max(2);
+    let ends = (-0.5, s.categories.len() as f64 - 0.5);
+    for (i, (label, v)) in s.theory.iter().enumerate() {
+        let color = dark_color(i);
+        let line = [(ends.0, *v), (ends.1, *v)];
+        draw_path(
+            &mut chart,
+            &line,
+            theory_dash(i),
+            sz.scale,
+            color.stroke_width(width),
+        )?;
+        for k in 0..=20 {
+            let xx = ends.0 + (ends.1 - ends.0) * f64::from(k) / 20.0;
+            occ.push((x.screen_frac(xx), y.screen_frac(*v)));
+        }
+        entries.push(LegendEntry {
+            label: theory_label(label),
+            color: color.to_rgba(),
+            kind: Swatch::Theory(theory_dash(i)),
         });
     }
     if opts.show_legend(entries.len()) {

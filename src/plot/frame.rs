@@ -69,9 +69,12 @@ pub(crate) fn frame<'a, DB: DrawingBackend>(
         } else {
             (sz.label * 1.6) as i32
         };
+    // The last tick label is centred on the axis's end and sticks out by
+    // half its width; a category's label is centred inside its column.
     let x_labels = x.tick_labels();
     let last_w = x_labels
         .last()
+        .filter(|_| !x.is_categorical())
         .map(|l| text_size(root, l, sz.tick).0)
         .unwrap_or(0);
     let x_area = (sz.tick * 1.6) as i32

@@ -28,6 +28,7 @@
 //! | [`line_chart()`] | series vs a parameter, error bands, theory overlays |
 //! | [`sequence_diagram()`] | message (Lamport) diagram |
 //! | [`bar_chart()`] | grouped bars |
+//! | [`bar_chart_with_theory()`] | grouped bars with theory lines across them |
 //! | [`grid_chart()`], [`crash_point_chart()`] | pass/fail grid: properties × crash points |
 //! | [`history_chart()`] | client operations as intervals, one lane per client |
 //! | [`counterexample_diagram()`] | a shrunk counterexample around its violation |
@@ -61,7 +62,7 @@ mod table;
 mod timeline;
 
 pub use axis::fmt_num;
-pub use bar::{bar_chart, BarSeries};
+pub use bar::{bar_chart, bar_chart_with_theory, BarSeries};
 pub use cdf::{cdf, erlang_tail, exponential_tail, percentile_name, tail_cdf, MARKED_PERCENTILES};
 pub use charts::Charts;
 pub use counterexample::{counterexample_diagram, counterexample_steps};

@@ -7,7 +7,8 @@ use thinkdist::ch06::atomicity::{counterexample_chart, crash_table, explore_tabl
 use thinkdist::ch06::blocking::{blocking_table, blocking_tail, by_situation_chart};
 use thinkdist::ch06::latency::SlowestRoundTrip;
 use thinkdist::ch06::sagas::{
-    compare, compare_chart, compare_table, erlang_tail, saga_table, window_chart,
+    compare, compare_chart, compare_latency_chart, compare_table, erlang_tail, saga_table,
+    window_chart,
 };
 use thinkdist::ch06::{AtomicityParams, BlockingParams, LatencyParams, SagaParams};
 use thinkdist::prelude::*;
@@ -154,7 +155,8 @@ fn sagas(c: &mut Cases) {
         chart(window_chart(p, &calm, &calm, &e))?;
         let rows = compare(p, (ms(100), ms(200)))?;
         table(&compare_table(&rows, p)?)?;
-        chart(compare_chart(&rows))
+        chart(compare_chart(&rows, p))?;
+        chart(compare_latency_chart(&rows))
     });
     let (t, m) = ("SagaParams", "explore+compare");
     vary_fields!(c, t, m, &base, &b;
@@ -218,7 +220,12 @@ fn sagas(c: &mut Cases) {
         let _ = Saga::default().nodes()?;
         Ok(())
     });
-    c.add("compare_chart(no rows)", || chart(compare_chart(&[])));
+    c.add("compare_chart(no rows)", || {
+        chart(compare_chart(&[], &SagaParams::default()))
+    });
+    c.add("compare_latency_chart(no rows)", || {
+        chart(compare_latency_chart(&[]))
+    });
 }
 
 pub fn add(c: &mut Cases) {

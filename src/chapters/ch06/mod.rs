@@ -6,13 +6,14 @@
 //! cooperative termination ([`blocking`]); commit latency against the
 //! number of participants, with the theory of the slowest round trip
 //! ([`latency`]); a saga with compensations, its orchestrator an async
-//! process, checked over crash seeds and compared with two-phase commit
-//! ([`sagas`]).
+//! process, checked over crash seeds ([`sagas`]) and compared with two-phase commit
+//! ([`versus`]).
 
 pub mod atomicity;
 pub mod blocking;
 pub mod latency;
 pub mod sagas;
+pub mod versus;
 
 pub use atomicity::AtomicityParams;
 pub use blocking::BlockingParams;
