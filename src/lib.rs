@@ -59,7 +59,7 @@
 //! | | [`service`] | servers with queues, load balancing, client-side protection (retry budgets, throttling, circuit breakers), a cluster with incidents |
 //! | | [`durable`] | durable executions: journaled workflow steps, replay, durable timers, idempotency keys |
 //! | processes | [`process`] | a node's behaviour as async Rust in virtual time: request/reply with timeouts, race, quorum, sub-tasks |
-//! | chapters | [`ch01`] … [`ch08`], [`ch11`], [`ch12`] | each notebook's experiments, named like it |
+//! | chapters | [`ch01`] … [`ch09`], [`ch11`], [`ch12`] | each notebook's experiments, named like it |
 //!
 //! Notebooks import everything with `use thinkdist::prelude::*;` and reach
 //! their chapter as `ch05::…`. The reasons behind the design are in
@@ -81,5 +81,5 @@ pub use mechanisms::{
 };
 pub use sim::process;
 
-pub use chapters::{ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch10, ch11, ch12};
+pub use chapters::{ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10, ch11, ch12};
 pub use error::{Error, ErrorKind, Result};

@@ -12,6 +12,7 @@
 //! | `06-distributed-transactions` | [`ch06`] |
 //! | `07-partitioning` | [`ch07`] |
 //! | `08-replication` | [`ch08`] |
+//! | `09-consensus` | [`ch09`] |
 //! | `10-distributed-consensus` | [`ch10`] |
 //! | `11-durable-executions` | [`ch11`] |
 //! | `12-cloud-and-services` | [`ch12`] |
@@ -24,6 +25,7 @@ pub mod ch05;
 pub mod ch06;
 pub mod ch07;
 pub mod ch08;
+pub mod ch09;
 pub mod ch10;
 pub mod ch11;
 pub mod ch12;

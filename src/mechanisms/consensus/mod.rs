@@ -12,5 +12,6 @@
 pub mod paxos;
 
 pub use paxos::{
-    chosen, cluster, AcceptorDisk, Ballot, Cfg, Flaw, Msg, Paxos, Phase, Timer, Value,
+    chosen, chosen_by, cluster, quorum_cluster, standard_promise, AcceptorDisk, Ballot, Cfg, Flaw,
+    Msg, Paxos, Phase, PromiseFn, PromiseRule, Timer, Value,
 };

@@ -29,6 +29,7 @@
 //! so the proposer's next ballot (on its retry timer, [`Cfg::retry`]) can
 //! beat the one that won.
 
+use crate::error::{Error, Result};
 use crate::sim::time::SimDuration;
 use crate::sim::{Ctx, Node, NodeId};
 use std::collections::BTreeSet;
@@ -112,6 +113,50 @@ pub struct Cfg {
     pub announce: bool,
     /// The bug to plant.
     pub flaw: Flaw,
+    /// Promises a proposer waits for (phase 1); 0: a majority.
+    pub phase1: u32,
+    /// Acceptances that choose a value (phase 2); 0: a majority.
+    pub phase2: u32,
+    /// When an acceptor promises a ballot (default: above every ballot
+    /// promised before).
+    pub promise_rule: PromiseRule,
+}
+
+/// An acceptor's promise rule: given the ballot it promised (if any) and a
+/// new `Prepare(b)`, does it promise `b`? Paxos's rule is "`b` is higher
+/// than every ballot promised": [`standard_promise`].
+pub type PromiseFn = fn(promised: Option<Ballot>, b: Ballot) -> bool;
+
+/// Paxos's promise rule: promise `b` if it is above every ballot promised
+/// before.
+pub fn standard_promise(promised: Option<Ballot>, b: Ballot) -> bool {
+    promised.is_none_or(|p| b > p)
+}
+
+/// A [`PromiseFn`] in a node's configuration. Configuration is the same in
+/// every state of a search, so it neither hashes nor compares (two nodes
+/// differ by their state, never by their rule).
+#[derive(Clone, Copy)]
+pub struct PromiseRule(pub PromiseFn);
+
+impl Default for PromiseRule {
+    fn default() -> Self {
+        PromiseRule(standard_promise)
+    }
+}
+impl PartialEq for PromiseRule {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for PromiseRule {}
+impl std::hash::Hash for PromiseRule {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+impl std::fmt::Debug for PromiseRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PromiseRule")
+    }
 }
 
 /// Where a proposer is in its ballot.
@@ -161,6 +206,22 @@ impl Paxos {
 
     fn majority(n: usize) -> u32 {
         (n / 2 + 1) as u32
+    }
+
+    /// Promises needed (phase 1) in a cluster of `n`.
+    fn quorum1(&self, n: usize) -> u32 {
+        match self.cfg.phase1 {
+            0 => Self::majority(n),
+            q => q,
+        }
+    }
+
+    /// Acceptances needed (phase 2) in a cluster of `n`.
+    fn quorum2(&self, n: usize) -> u32 {
+        match self.cfg.phase2 {
+            0 => Self::majority(n),
+            q => q,
+        }
     }
 
     fn retry(&mut self, ctx: &mut Ctx<'_, Self>) {
@@ -218,8 +279,11 @@ impl Paxos {
     /// Acceptor, phase 1b.
     fn on_prepare(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, b: Ballot) {
         self.round = self.round.max(b.round);
-        match self.promised(ctx) {
-            Some(p) if p >= b => self.send(ctx, from, Msg::Reject(b, p)),
+        let promised = self.promised(ctx);
+        match promised {
+            Some(p) if !(self.cfg.promise_rule.0)(promised, b) => {
+                self.send(ctx, from, Msg::Reject(b, p))
+            }
             _ => {
                 if self.cfg.flaw == Flaw::ForgetPromise {
                     self.volatile_promise = Some(b);
@@ -257,7 +321,7 @@ impl Paxos {
         if acc > self.best {
             self.best = acc;
         }
-        if self.promises.count_ones() < Self::majority(ctx.cluster_size()) {
+        if self.promises.count_ones() < self.quorum1(ctx.cluster_size()) {
             return;
         }
         let own = self.cfg.propose.unwrap_or_default();
@@ -275,7 +339,7 @@ impl Paxos {
     /// Proposer: an acceptance of the current ballot.
     fn on_accepted(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, v: Value) {
         self.accepts |= 1 << from;
-        if self.accepts.count_ones() < Self::majority(ctx.cluster_size()) {
+        if self.accepts.count_ones() < self.quorum2(ctx.cluster_size()) {
             return;
         }
         self.phase = Phase::Done;
@@ -360,6 +424,12 @@ impl Node for Paxos {
 pub fn chosen<'a>(disks: impl IntoIterator<Item = &'a AcceptorDisk>) -> BTreeSet<Value> {
     let disks: Vec<&AcceptorDisk> = disks.into_iter().collect();
     let need = disks.len() / 2 + 1;
+    chosen_by(&disks, need)
+}
+
+/// The values chosen with phase-2 quorums of `need` acceptors: a proposal
+/// accepted (ever) by at least `need` of `disks`.
+pub fn chosen_by(disks: &[&AcceptorDisk], need: usize) -> BTreeSet<Value> {
     let all: BTreeSet<(Ballot, Value)> =
         disks.iter().flat_map(|d| d.votes.iter().copied()).collect();
     all.into_iter()
@@ -384,7 +454,36 @@ pub fn cluster(
                 attempts: attempts.max(1),
                 announce: retry.is_some(),
                 flaw,
+                ..Cfg::default()
             })
         })
         .collect()
+}
+
+/// [`cluster`] with phase-1 quorums of `q1` acceptors and phase-2 quorums
+/// of `q2` (Howard, Malkhi, Spiegelman 2016, "Flexible Paxos": safety
+/// needs only `q1 + q2 > n`; this lets you break it too).
+///
+/// Errors: `q1` or `q2` outside `1..=n`, or `n` outside `1..=64`.
+pub fn quorum_cluster(
+    n: usize,
+    values: &[Value],
+    (q1, q2): (usize, usize),
+    flaw: Flaw,
+) -> Result<Vec<Paxos>> {
+    crate::error::check_count("n (acceptors)", n, 1, 64, "nodes")?;
+    for (name, q) in [("q1 (phase-1 quorum)", q1), ("q2 (phase-2 quorum)", q2)] {
+        if q == 0 || q > n {
+            return Err(Error::invalid(
+                name,
+                q,
+                &format!("a quorum size in 1..={n} (the number of acceptors)"),
+            ));
+        }
+    }
+    let mut nodes = cluster(n, values, None, 1, flaw);
+    for p in &mut nodes {
+        (p.cfg.phase1, p.cfg.phase2) = (q1 as u32, q2 as u32);
+    }
+    Ok(nodes)
 }

@@ -1,0 +1,301 @@
+//! Chapter 09 (notebook `09-consensus`): Paxos safe over explored seeds and
+//! in every schedule of a small cluster, its flaws caught on shortest
+//! paths, quorum intersection counted against its closed form, flexible
+//! quorums that are too small caught, the adversary that keeps Paxos from
+//! deciding, and the reader's promise rule judged. Every figure the
+//! notebook's prose quotes is pinned here against its sentence.
+
+mod prose;
+
+use prose::says;
+use thinkdist::ch09::*;
+use thinkdist::check::SearchReport;
+use thinkdist::consensus::{Flaw, PromiseRule};
+use thinkdist::measure::theory::pbs_miss;
+use thinkdist::prelude::*;
+
+const NB: &str = "09-consensus";
+
+fn search(p: SearchParams) -> SearchReport {
+    p.run().unwrap()
+}
+
+fn steps(r: &SearchReport) -> usize {
+    shortest(r).unwrap().path.len()
+}
+
+#[test]
+fn paxos_is_safe_over_ten_thousand_explored_seeds() -> Result<()> {
+    let e = ExploreParams::default().run()?;
+    assert_eq!((e.runs, e.violations, e.decided), (10_000, 0, 10_000));
+    says(NB, "10,000 fault schedules, 0 with two values chosen");
+    says(NB, "every node decided in all 10,000");
+    // The same exploration catches a proposer that skips adoption, but not
+    // an acceptor that forgets its promise (that needs a crash at the
+    // right moment, which random plans do not hit).
+    let skip = ExploreParams {
+        seeds: 2_000,
+        flaw: Flaw::SkipAdopt,
+        ..Default::default()
+    }
+    .run()?;
+    assert_eq!(skip.violations, 1_649);
+    let forget = ExploreParams {
+        seeds: 2_000,
+        flaw: Flaw::ForgetPromise,
+        ..Default::default()
+    }
+    .run()?;
+    assert_eq!(forget.violations, 0);
+    says(NB, "skipped adoption in 1,649 of 2,000 seeds");
+    says(NB, "forgotten promise in none of 2,000");
+    Ok(())
+}
+
+#[test]
+fn the_small_space_is_safe_and_the_flaws_are_caught_on_shortest_paths() {
+    let ok = search(SearchParams::default());
+    assert!(ok.violation.is_none() && ok.complete && ok.depth_bounded);
+    assert_eq!((ok.states_explored, ok.unique_states), (33_666, 12_906));
+    says(
+        NB,
+        "12,906 distinct states (33,666 transitions) to depth 10",
+    );
+
+    let skip = search(SearchParams {
+        flaw: Flaw::SkipAdopt,
+        depth: 20,
+        ..Default::default()
+    });
+    assert_eq!(steps(&skip), 8);
+    assert_eq!(skip.unique_states, 1_581);
+    let last = shortest(&skip).unwrap().steps.last().unwrap().clone();
+    assert_eq!(last, "1→0 accept 1.1 v=2");
+    says(NB, "Skipped adoption is caught in 8 steps");
+
+    let forget0 = search(SearchParams {
+        flaw: Flaw::ForgetPromise,
+        ..Default::default()
+    });
+    assert!(forget0.violation.is_none());
+    let forget1 = search(SearchParams {
+        flaw: Flaw::ForgetPromise,
+        crashes: 1,
+        depth: 20,
+        ..Default::default()
+    });
+    let f = shortest(&forget1).unwrap();
+    assert_eq!(f.path.len(), 9);
+    assert_eq!(f.steps[3..5], ["crash 0", "recover 0"]);
+    assert_eq!(forget1.unique_states, 36_434);
+    says(NB, "with one crash it is caught in 9 steps");
+    says(NB, "after 36,434 distinct states");
+
+    // The diagrams draw the paths (and a search without a violation has
+    // no counterexample to draw: an error, not a panic).
+    assert!(counterexample_chart(&skip, "skip").is_ok());
+    assert_eq!(steps_table(&forget1).unwrap().rows().len(), 9);
+    assert!(counterexample_chart(&ok, "ok").is_err());
+    assert!(steps_table(&ok).is_err());
+}
+
+#[test]
+fn quorum_pairs_intersect_exactly_when_the_sizes_exceed_n() -> Result<()> {
+    for n in 1..=8 {
+        for q1 in 1..=n {
+            for q2 in 1..=n {
+                let c = count_pairs(n, q1, q2)?;
+                // Counted over all pairs: the closed form, exactly.
+                let theory = pbs_miss(n, q1, q2)?;
+                assert!((c.miss() - theory).abs() < 1e-12, "{c:?}");
+                assert_eq!(c.intersecting == c.pairs, q1 + q2 > n, "{c:?}");
+            }
+        }
+    }
+    let five = all_pairs(5)?;
+    let t = quorum_table(&five);
+    assert_eq!(t.rows()[1][2], "70.0 %"); // |Q1| = |Q2| = 2
+    assert_eq!(t.rows()[0][4], "80.0 %"); // |Q1| = 1, |Q2| = 4
+    says(NB, "two quorums of 2 share an acceptor in only 70.0 %");
+    says(NB, "|Q1| = 1 with |Q2| = 4 in 80.0 %");
+    assert!(count_pairs(17, 1, 1).is_err());
+    assert!(count_pairs(5, 0, 1).is_err());
+    assert!(count_pairs(5, 1, 6).is_err());
+    Ok(())
+}
+
+#[test]
+fn flexible_quorums_are_safe_above_n_and_lose_safety_at_or_below() {
+    // |Q1| + |Q2| > n: safe in every schedule searched.
+    for (n, q, depth, unique) in [(3, (3, 1), 10, 1_166), (4, (3, 2), 8, 4_584)] {
+        let r = search(SearchParams {
+            n,
+            quorums: q,
+            depth,
+            ..Default::default()
+        });
+        assert!(r.violation.is_none(), "{n} {q:?}");
+        assert_eq!(r.unique_states, unique, "{n} {q:?}");
+    }
+    // |Q1| + |Q2| <= n: two values chosen, and the checker says so.
+    for (n, q, len) in [(3, (1, 2), 4), (3, (2, 1), 6), (4, (2, 2), 8)] {
+        let r = search(SearchParams {
+            n,
+            quorums: q,
+            depth: 20,
+            ..Default::default()
+        });
+        assert_eq!(shortest(&r).unwrap().property, "one value chosen");
+        assert_eq!(steps(&r), len, "{n} {q:?}");
+    }
+    says(NB, "|Q1| = 1, |Q2| = 2 loses safety in 4 steps");
+    says(NB, "Four acceptors with quorums of 2 and 2 in 8 steps");
+    says(NB, "|Q1| = 3, |Q2| = 2 of four: safe in all 4,584 states");
+}
+
+#[test]
+fn bad_quorum_sizes_are_an_error_that_says_what_to_change() {
+    for q in [(0, 2), (2, 4), (4, 1)] {
+        let e = SearchParams {
+            quorums: q,
+            ..Default::default()
+        }
+        .run()
+        .unwrap_err();
+        assert!(e.to_string().contains("1..=3"), "{e}");
+    }
+    let e = thinkdist::consensus::quorum_cluster(3, &[1], (2, 0), Flaw::None).unwrap_err();
+    assert!(e.to_string().contains("q2"), "{e}");
+    assert!(SearchParams {
+        depth: 41,
+        ..Default::default()
+    }
+    .run()
+    .is_err());
+    assert!(ExploreParams {
+        seeds: 0,
+        ..Default::default()
+    }
+    .run()
+    .is_err());
+    assert!(FlpParams {
+        steps: 5,
+        ..Default::default()
+    }
+    .run()
+    .is_err());
+}
+
+#[test]
+fn an_adversary_keeps_paxos_undecided_while_delivering_everything() -> Result<()> {
+    let runs = FlpParams::default().run()?;
+    let adv = &runs[0];
+    assert_eq!(adv.decided_at, None);
+    assert_eq!(adv.steps, 20_000);
+    // Ballots keep starting: the line rises between every two points.
+    assert!(
+        adv.line.windows(2).all(|w| w[1].1 > w[0].1),
+        "{:?}",
+        adv.line
+    );
+    let ballots = adv.line.last().unwrap().1;
+    assert_eq!(ballots, 2_223);
+    // Every event is delivered within a bounded wait, and few are pending.
+    assert_eq!(adv.longest_wait, Some(18));
+    assert!(adv.pending_at_end <= 8);
+    // The same cluster in time order, or in a random order, decides.
+    assert_eq!(runs[1].decided_at, Some(11));
+    assert_eq!(runs[2].decided_at, Some(139));
+    says(NB, "2,223 ballots in 20,000 events and no decision");
+    says(NB, "no message waited more than 18 events");
+    says(NB, "decides at event 11 with one ballot");
+    says(NB, "at event 139, after 24 ballots");
+    assert_eq!(runs[2].line.last().unwrap().1, 24);
+    // Deterministic: the same parameters, the same runs.
+    let again = FlpParams::default().run()?;
+    assert_eq!(
+        serde_json::to_string(&runs).unwrap(),
+        serde_json::to_string(&again).unwrap()
+    );
+    Ok(())
+}
+
+/// The "Change the protocol" section: the reader's starting rule (kept in
+/// tests/ch09/my_promise.rs, word for word the notebook's cell) is Paxos's
+/// and passes; the "try this" rules are judged as the prose says.
+mod change_the_protocol {
+    use super::*;
+
+    include!("ch09/my_promise.rs");
+
+    fn rounds_only(promised: Option<Ballot>, b: Ballot) -> bool {
+        promised.is_none_or(|p| b.round >= p.round)
+    }
+    fn same_again(promised: Option<Ballot>, b: Ballot) -> bool {
+        promised.is_none_or(|p| b >= p)
+    }
+
+    #[test]
+    fn the_readers_rule_is_paxos_and_the_try_this_rules_are_judged() {
+        let judge = |rule| {
+            search(SearchParams {
+                rule: PromiseRule(rule),
+                ..Default::default()
+            })
+        };
+        let mine = judge(my_promise);
+        let crate_rule = search(SearchParams::default());
+        assert!(mine.violation.is_none());
+        assert_eq!(mine.unique_states, crate_rule.unique_states);
+        let rounds = judge(rounds_only);
+        assert_eq!(steps(&rounds), 8);
+        let same = judge(same_again);
+        assert!(same.violation.is_none());
+        assert_eq!(same.unique_states, 12_411);
+        says(NB, "two values chosen in 8 steps");
+        says(NB, "safe in all 12,411 states to depth 10");
+
+        let nb = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/notebooks/09-consensus.ipynb"
+        ))
+        .unwrap();
+        let nb: serde_json::Value = serde_json::from_str(&nb).unwrap();
+        let cell: String = nb["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["cell_type"] == "code")
+            .map(|c| {
+                c["source"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_str().unwrap())
+                    .collect::<String>()
+            })
+            .find(|s| s.contains("fn my_promise("))
+            .expect("the notebook's my_promise cell");
+        assert_eq!(
+            include_str!("ch09/my_promise.rs").trim(),
+            cell.trim(),
+            "the notebook's my_promise cell differs from tests/ch09/my_promise.rs"
+        );
+        // The crate's rule is the same comparison.
+        let code =
+            thinkdist::plot::source("consensus/paxos.rs", "pub fn standard_promise(").unwrap();
+        assert!(code.text().contains("promised.is_none_or(|p| b > p)"));
+    }
+}
+
+#[test]
+fn paxos_with_a_crash_is_safe_to_depth_eight() {
+    let r = search(SearchParams {
+        crashes: 1,
+        depth: 8,
+        ..Default::default()
+    });
+    assert!(r.violation.is_none() && r.complete);
+    assert_eq!(r.unique_states, 14_268);
+    says(NB, "14,268 distinct states to depth 8, none unsafe");
+}
