@@ -177,7 +177,9 @@ impl FlpParams {
             if decided(&c) {
                 decided_at = Some(steps);
             }
-            if steps % every == 0 || decided_at.is_some() {
+            // Evenly spaced points, and doubling ones before the first
+            // (the chart's axes are logarithmic).
+            if steps % every == 0 || steps.is_power_of_two() || decided_at.is_some() {
                 line.push((steps, ballots(&c)));
             }
         }
@@ -203,11 +205,19 @@ pub fn flp_chart(runs: &[FlpRun]) -> Result<Figure> {
                 Some(s) => format!("{}: decided at event {s}", r.name),
                 None => format!("{}: no decision", r.name),
             };
-            Series::new(
-                label,
-                r.line.iter().map(|&(s, b)| (s as f64, b as f64)).collect(),
-            )
-            .with_style(if i == 0 {
+            // Log axes: the runs that decide do so within a few hundred
+            // events, the adversary's goes on for thousands; (0, 0) has no
+            // place on them.
+            let mut pts: Vec<(f64, f64)> = r
+                .line
+                .iter()
+                .filter(|&&(s, b)| s > 0 && b > 0)
+                .map(|&(s, b)| (s as f64, b as f64))
+                .collect();
+            if pts.is_empty() {
+                pts.push((r.steps.max(1) as f64, 1.0));
+            }
+            Series::new(label, pts).with_style(if i == 0 {
                 SeriesStyle::Line
             } else {
                 SeriesStyle::LinePoints
@@ -219,7 +229,9 @@ pub fn flp_chart(runs: &[FlpRun]) -> Result<Figure> {
         &[],
         Opts::new("An adversarial network keeps Paxos from deciding")
             .x_label("events scheduled")
-            .y_label("ballots started"),
+            .y_label("ballots started")
+            .log_x()
+            .log_y(),
     )
 }
 
