@@ -349,6 +349,52 @@ mod rebalancing {
         // After the move every read succeeds again.
         let after = ((w.move_end.mean + 0.5) / 0.1) as usize;
         assert!(w.availability[after..].iter().all(|m| m.mean == 1.0));
+        // The tail: before the join the p99 is a few milliseconds; waiting
+        // reads push the first bins' p99 near the 300 ms timeout, failing
+        // ones leave it where it was (what the notebook's tail chart says).
+        let p99 = |t: &RebalanceTimeline, r: std::ops::Range<usize>| {
+            t.p99_latency_ms[r].iter().copied().fold(0.0, f64::max)
+        };
+        let (wb, wa, fa) = (
+            p99(&w, 0..join),
+            p99(&w, join..join + 3),
+            p99(&f, join..join + 3),
+        );
+        eprintln!("p99 before {wb:.1}, waiting after {wa:.1}, failing after {fa:.1} ms");
+        eprintln!(
+            "waiting p99 per bin {:?}",
+            &w.p99_latency_ms[join - 2..join + 16]
+        );
+        assert!(wb < 15.0, "{wb}");
+        assert!(wa > 200.0 && wa < 300.0, "{wa}");
+        assert!(fa < 2.0 * wb, "{fa} vs {wb}");
+        let fail_max = p99(&f, 0..f.p99_latency_ms.len());
+        assert!(fail_max < 10.0, "failing reads' p99 stays put: {fail_max}");
+        let move_bins = (w.move_end.mean / 0.1).round() as usize; // join + move
+        let above = w.p99_latency_ms[join..move_bins]
+            .iter()
+            .filter(|&&v| v > 100.0)
+            .count();
+        assert!(
+            2 * above > move_bins - join,
+            "{above} of {}",
+            move_bins - join
+        );
+        let nb = "07-partitioning";
+        crate::prose::says(
+            nb,
+            &format!("Before the join the p99 of answered reads is about {wb:.0} ms"),
+        );
+        crate::prose::says(
+            nb,
+            &format!("it jumps to {wa:.0} ms in the first 100 ms after the join"),
+        );
+        crate::prose::says(
+            nb,
+            &format!("failing reads leave it at about {:.0} ms", fail_max.max(fa)),
+        );
+        let svg = latency_tail_chart(&[&w, &f])?.to_svg()?;
+        assert!(svg.contains("p99 latency of answered reads (ms), log scale"));
         Ok(())
     }
 

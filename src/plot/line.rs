@@ -29,6 +29,7 @@ pub(crate) struct LineSpec {
 #[derive(Clone, Debug)]
 pub(crate) struct TimeSeriesSpec {
     series: Vec<Series>,
+    overlays: Vec<Series>,
     windows: Vec<Window>,
 }
 
@@ -60,10 +61,25 @@ pub fn line_chart(series: &[Series], overlays: &[Series], opts: Opts) -> Result<
 /// NaN/infinite values, a window with `end <= start`, or values <= 0 on a
 /// log axis ([`Error::is_invalid_parameter`]).
 pub fn time_series(series: &[Series], shaded: &[Window], opts: Opts) -> Result<Figure> {
+    time_series_with_theory(series, &[], shaded, opts)
+}
+
+/// A [`time_series`] with analytic `overlays` drawn over it as in
+/// [`line_chart`]: thin, dashed, in a darker shade, labelled "(theory)".
+///
+/// Errors: as [`time_series`]; an overlay without points or with
+/// NaN/infinite values.
+pub fn time_series_with_theory(
+    series: &[Series],
+    overlays: &[Series],
+    shaded: &[Window],
+    opts: Opts,
+) -> Result<Figure> {
     if series.is_empty() {
         return Err(Error::empty("time series"));
     }
     check_series(series, &opts, "series")?;
+    check_series(overlays, &opts, "overlay")?;
     for w in shaded {
         check_finite(&format!("window `{}`", w.label), [w.start, w.end])?;
         if w.end <= w.start {
@@ -77,6 +93,7 @@ pub fn time_series(series: &[Series], shaded: &[Window], opts: Opts) -> Result<F
     }
     let spec = TimeSeriesSpec {
         series: series.to_vec(),
+        overlays: overlays.to_vec(),
         windows: shaded.to_vec(),
     };
     Ok(Figure::new(Spec::TimeSeries(spec), opts))
@@ -96,7 +113,7 @@ fn axes(all: &[&Series], extra_x: &[f64], opts: &Opts) -> (Axis, Axis) {
         )
     });
     let (mut ylo, yhi) = min_max(ys);
-    if !opts.log_y && ylo >= 0.0 && ylo <= 0.5 * yhi {
+    if !opts.log_y && ylo >= 0.0 && (ylo <= 0.5 * yhi || opts.y_zero) {
         ylo = 0.0;
     }
     // Markers and error bars are drawn whole: an x axis that ends exactly
@@ -170,7 +187,7 @@ pub(crate) fn draw_time_series<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     sz: &Sizes,
 ) -> Result<()> {
-    let all: Vec<&Series> = s.series.iter().collect();
+    let all: Vec<&Series> = s.series.iter().chain(&s.overlays).collect();
     let wx: Vec<f64> = s.windows.iter().flat_map(|w| [w.start, w.end]).collect();
     let (x, y0) = axes(&all, &wx, opts);
     // Headroom above the data for the window labels.
@@ -202,7 +219,16 @@ pub(crate) fn draw_time_series<DB: DrawingBackend>(
         }))
         .map_err(perr)?;
     let mut occ = Vec::new();
-    let entries = draw_series_list(&mut chart, root, sz, &s.series, &[], &x, &y, &mut occ)?;
+    let entries = draw_series_list(
+        &mut chart,
+        root,
+        sz,
+        &s.series,
+        &s.overlays,
+        &x,
+        &y,
+        &mut occ,
+    )?;
     let area = chart.plotting_area();
     let top = area.get_y_axis_pixel_range().start;
     let right = area.get_x_axis_pixel_range().end;
@@ -232,7 +258,7 @@ pub(crate) fn draw_time_series<DB: DrawingBackend>(
         }
     }
     if opts.show_legend(entries.len()) {
-        let ends: Vec<_> = s.series.iter().map(end_point).collect();
+        let ends: Vec<_> = s.series.iter().chain(&s.overlays).map(end_point).collect();
         legend_or_labels(&mut chart, root, sz, &entries, &ends, &occ)?;
     }
     Ok(())

@@ -23,6 +23,7 @@
 //! | [`cdf()`] | empirical CDF (or tail) with p50/p90/p99/p99.9 |
 //! | [`tail_cdf()`] | P(X > x) on a log axis, mean marked, theory overlays |
 //! | [`time_series()`] | series over time with shaded fault windows |
+//! | [`time_series_with_theory()`] | the same with theory drawn over it |
 //! | [`availability_timeline()`] | up/down lane per node |
 //! | [`segment_chart()`] | stacked horizontal bars: where each row's time went |
 //! | [`line_chart()`] | series vs a parameter, error bands, theory overlays |
@@ -70,7 +71,7 @@ pub use figure::{Figure, EXPORT_SCALE};
 pub use grid::{crash_point_chart, grid_chart, Grid};
 pub use histogram::histogram;
 pub use history::{history_chart, HistoryChart, OpBar};
-pub use line::{line_chart, time_series};
+pub use line::{line_chart, time_series, time_series_with_theory};
 pub use linearizability::{lin_chart, linearizability_chart, LinBar, LinChart, MAX_CHART_OPS};
 pub use opts::{Opts, DEFAULT_HEIGHT, DEFAULT_WIDTH};
 pub use sequence::{

@@ -29,6 +29,7 @@ pub struct Opts {
     pub(crate) size: Option<(u32, u32)>,
     pub(crate) tail_view: bool,
     pub(crate) states: Option<(String, String)>,
+    pub(crate) y_zero: bool,
 }
 
 impl Opts {
@@ -58,6 +59,14 @@ impl Opts {
     /// The y axis label; include the unit, e.g. `"requests / s"`.
     pub fn y_label(mut self, label: impl Into<String>) -> Opts {
         self.y_label = label.into();
+        self
+    }
+
+    /// Starts a linear y axis at zero even when the data stay far above it
+    /// (an availability that dips from 1.0 to 0.8 drawn from 0.75 looks
+    /// like a collapse; from 0 it looks like what it is).
+    pub fn y_from_zero(mut self) -> Opts {
+        self.y_zero = true;
         self
     }
 

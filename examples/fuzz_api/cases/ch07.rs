@@ -226,7 +226,8 @@ pub fn add(c: &mut Cases) {
                 let t = rb::rebalance_timeline(&p)?;
                 table(&rb::rebalance_table(&[&t]))?;
                 chart(rb::availability_chart(&[&t]))?;
-                chart(rb::latency_chart(&[&t]))
+                chart(rb::latency_chart(&[&t]))?;
+                chart(rb::latency_tail_chart(&[&t]))
             });
         }
     }

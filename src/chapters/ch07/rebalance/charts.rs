@@ -6,10 +6,17 @@ use super::run::RebalanceTimeline;
 use super::store::InFlight;
 use crate::error::{Error, Result};
 use crate::measure::stats::MeanCi;
-use crate::plot::{time_series, Figure, Opts, Series, SeriesStyle, Table, Window};
+use crate::plot::{time_series_with_theory, Figure, Opts, Series, SeriesStyle, Table, Window};
 
 fn mid(t: &RebalanceTimeline, b: usize) -> f64 {
     t.bin_start[b] + t.params.bin.as_secs_f64() / 2.0
+}
+
+/// Where bin `b` is drawn: at its end, so that a line between two bins
+/// never falls before the event that made the second one fall (the join):
+/// each point says how the reads of the bin that ends there went.
+fn end(t: &RebalanceTimeline, b: usize) -> f64 {
+    t.bin_start[b] + t.params.bin.as_secs_f64()
 }
 
 fn window(t: &RebalanceTimeline) -> Vec<Window> {
@@ -30,21 +37,22 @@ fn mode(m: InFlight) -> &'static str {
 }
 
 /// One measure over time for each timeline: a series per timeline (mean
-/// per bin and its 95 % band over seeds, the band cut at `floor`), then
-/// `extra` series (theory), the first timeline's move window shaded. The
-/// title is "`what` while node n joins: r keys/s per sender".
+/// per bin and its 95 % band over seeds, the band cut at `floor`), `theory`
+/// drawn over them, the first timeline's move window shaded. The title is
+/// "`what` while node n joins: r keys/s per sender"; the y axis starts at
+/// zero (a dip drawn from just under it would look like a collapse).
 fn over_time(
     runs: &[&RebalanceTimeline],
     pick: fn(&RebalanceTimeline) -> &[MeanCi],
     floor: f64,
-    extra: Vec<Series>,
+    theory: Vec<Series>,
     what: &str,
     y_label: String,
 ) -> Result<Figure> {
     let Some(first) = runs.first() else {
         return Err(Error::empty("timelines"));
     };
-    let mut series: Vec<Series> = runs
+    let series: Vec<Series> = runs
         .iter()
         .map(|t| {
             let values = pick(t);
@@ -55,7 +63,7 @@ fn over_time(
                     t.params.seeds
                 ),
                 (0..t.bin_start.len())
-                    .map(|b| (mid(t, b), values[b].mean))
+                    .map(|b| (end(t, b), values[b].mean))
                     .collect(),
             )
             .with_band(
@@ -67,16 +75,17 @@ fn over_time(
             .with_style(SeriesStyle::LinePoints)
         })
         .collect();
-    series.extend(extra);
-    time_series(
+    time_series_with_theory(
         &series,
+        &theory,
         &window(first),
         Opts::new(format!(
             "{what} while node {} joins: {} keys/s per sender",
             first.params.nodes, first.params.rate
         ))
-        .x_label("time (s)")
-        .y_label(y_label),
+        .x_label("time (s), each point at the end of its bin")
+        .y_label(y_label)
+        .y_from_zero(),
     )
 }
 
@@ -93,7 +102,7 @@ pub fn availability_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
             Series::new(
                 "fail: 1 − keys in flight / keys (theory)",
                 (0..f.bin_start.len())
-                    .map(|b| (mid(f, b), f.availability_theory[b]))
+                    .map(|b| (end(f, b), f.availability_theory[b]))
                     .collect(),
             )
         });
@@ -109,9 +118,9 @@ pub fn availability_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
 
 /// Mean latency of successful reads over time, the move window shaded
 /// (95 % band over seeds, cut at the floor: the mean latency before the
-/// join, which a move cannot undercut). The pooled p99 per bin is in
-/// [`RebalanceTimeline::p99_latency_ms`]; drawn on the same linear axis it
-/// flattens the mean, so it is not drawn here yet.
+/// join, which a move cannot undercut). The tail is in
+/// [`latency_tail_chart`]: drawn on the same linear axis it would flatten
+/// the mean.
 pub fn latency_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
     let Some(first) = runs.first() else {
         return Err(Error::empty("timelines"));
@@ -133,6 +142,48 @@ pub fn latency_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
         Vec::new(),
         "Latency",
         "mean latency of answered reads (ms)".into(),
+    )
+}
+
+/// The latency tail over time: the p99 of answered reads per bin, pooled
+/// over seeds (one seed's bin holds too few reads for a p99 of its own),
+/// on a log axis: before the join it sits a few milliseconds up, right
+/// after it near the timeout, and a linear axis would flatten the one or
+/// cut the other. Bins without answered reads are left out.
+///
+/// Errors: no timelines; a timeline without any answered read.
+pub fn latency_tail_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
+    let Some(first) = runs.first() else {
+        return Err(Error::empty("timelines"));
+    };
+    let series: Vec<Series> = runs
+        .iter()
+        .map(|t| {
+            Series::new(
+                format!(
+                    "{} (p99 over {} seeds)",
+                    mode(t.params.in_flight),
+                    t.params.seeds
+                ),
+                (0..t.bin_start.len())
+                    .filter(|&b| t.p99_latency_ms[b] > 0.0)
+                    .map(|b| (end(t, b), t.p99_latency_ms[b]))
+                    .collect(),
+            )
+            .with_style(SeriesStyle::LinePoints)
+        })
+        .collect();
+    time_series_with_theory(
+        &series,
+        &[],
+        &window(first),
+        Opts::new(format!(
+            "Latency tail while node {} joins: {} keys/s per sender",
+            first.params.nodes, first.params.rate
+        ))
+        .x_label("time (s), each point at the end of its bin")
+        .y_label("p99 latency of answered reads (ms)")
+        .log_y(),
     )
 }
 
