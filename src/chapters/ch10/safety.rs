@@ -5,7 +5,7 @@
 
 use crate::check::{Exploration, FaultSpace};
 use crate::error::{check_count, Result};
-use crate::raft::{explore_raft, RaftCluster};
+use crate::raft::{explore_raft, Aim, Bug, RaftCluster};
 use crate::sim::time::ms;
 
 /// The exploration's settings.
@@ -52,4 +52,29 @@ impl SafetyParams {
         check_count("seeds", self.seeds, 1, 100_000, "explored seeds")?;
         explore_raft(&self.cluster, &self.space()?, self.seeds)
     }
+}
+
+/// The vote's sync dropped ([`Bug::VoteNotPersisted`]) and explored as
+/// tests/raft.rs does: three servers with timeouts of 150–155 ms (split
+/// votes are common), candidates asking again every 5 ms, and in half the
+/// runs one crash aimed at the first thing a server does after it granted
+/// a vote ([`Aim::NextAfter`]), restarting 1 ms later. The server forgets
+/// its vote and can grant a second one in the same term.
+pub fn unsynced_vote(seeds: usize) -> Result<Exploration> {
+    check_count("seeds", seeds, 1, 100_000, "explored seeds")?;
+    let mut c = RaftCluster::default();
+    c.cfg.bug = Some(Bug::VoteNotPersisted);
+    c.nodes = 3;
+    c.cfg.election_timeout = (ms(150), ms(155));
+    c.cfg.heartbeat = ms(5);
+    c.crash_at_sends = true;
+    c.aim = Aim::NextAfter("yes t");
+    let mut s = FaultSpace::new(c.nodes, c.horizon)?;
+    s.max_outages = 0;
+    s.max_partitions = 0;
+    s.max_lossy = 0;
+    s.max_oneway = 0;
+    s.max_target_crashes = 0;
+    s.crash_points = Some((1, ms(1)));
+    explore_raft(&c, &s, seeds)
 }
