@@ -9,7 +9,7 @@
 //! take 12–18 ms, about the same.
 
 use crate::error::{check_count, Error, Result};
-use crate::plot::{cdf, Figure, Opts};
+use crate::plot::{cdf, fmt_num, Figure, Opts, Table};
 use crate::raft::{Raft, RaftConfig};
 use crate::sim::rng::{stream, unit_f64};
 use crate::sim::time::{ms, secs, SimDuration};
@@ -26,7 +26,7 @@ pub struct ElectionTimeParams {
     /// Servers.
     pub nodes: usize,
     /// One-way message delay, uniform in `(lo, hi)` ms.
-    pub delay_ms: (u64, u64),
+    pub delay_ms: (f64, f64),
     /// Base seed (trial `i` of every range uses seed `seed + i`).
     pub seed: u64,
 }
@@ -47,7 +47,7 @@ impl Default for ElectionTimeParams {
             ],
             trials: 1_000,
             nodes: 5,
-            delay_ms: (6, 9),
+            delay_ms: (6.0, 9.0),
             seed: 1,
         }
     }
@@ -73,7 +73,7 @@ impl ElectionTimeParams {
             }
         }
         let (a, b) = self.delay_ms;
-        if a > b || b > 1_000 {
+        if !(a >= 0.0 && a <= b && b <= 1_000.0) {
             return Err(Error::invalid(
                 "delay_ms",
                 format!("{a}–{b}"),
@@ -109,7 +109,8 @@ impl ElectionTimeParams {
             ..RaftConfig::default()
         };
         let (a, b) = self.delay_ms;
-        let link = LinkConfig::new(Latency::uniform(ms(a), ms(b))?);
+        let (a, b) = (SimDuration::from_ms_f64(a)?, SimDuration::from_ms_f64(b)?);
+        let link = LinkConfig::new(Latency::uniform(a, b)?);
         let mut sim = Sim::builder()
             .seed(seed)
             .link(link)
@@ -168,11 +169,108 @@ impl ElectionTimes {
         v[k - 1]
     }
 
-    /// The CDFs, one curve per range, on a log time axis as in the paper.
+    /// A 95 % interval for percentile `q` of range `i`, free of any
+    /// assumption about the distribution: the number of samples below the
+    /// true percentile is binomial(n, q), so the order statistics at the
+    /// ranks where that binomial has 2.5 % in each tail bracket it. An end
+    /// the sample cannot bound (too few trials for a far percentile) is
+    /// infinite.
+    pub fn percentile_interval(&self, i: usize, q: f64) -> (f64, f64) {
+        let mut v = self.samples[i].clone();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let q = q.clamp(1e-9, 1.0 - 1e-9);
+        // pmf[k] = P(X = k), X ~ binomial(n, q), from logarithms.
+        let mut ln_fact = vec![0.0; n + 1];
+        for k in 1..=n {
+            ln_fact[k] = ln_fact[k - 1] + (k as f64).ln();
+        }
+        let pmf = |k: usize| {
+            (ln_fact[n] - ln_fact[k] - ln_fact[n - k]
+                + k as f64 * q.ln()
+                + (n - k) as f64 * (1.0 - q).ln())
+            .exp()
+        };
+        // Lower end x_(l): P(X <= l - 1) <= 2.5 %, l as large as can be.
+        let (mut below, mut lo) = (0.0, 0);
+        while lo < n && below + pmf(lo) <= 0.025 {
+            below += pmf(lo);
+            lo += 1;
+        }
+        // Upper end x_(u): P(X >= u) <= 2.5 %, u as small as can be.
+        let (mut above, mut hi) = (0.0, n + 1);
+        while hi > 1 && above + pmf(hi - 1) <= 0.025 {
+            above += pmf(hi - 1);
+            hi -= 1;
+        }
+        let lo = if lo == 0 {
+            f64::NEG_INFINITY
+        } else {
+            v[lo - 1]
+        };
+        let hi = if hi > n { f64::INFINITY } else { v[hi - 1] };
+        (lo, hi)
+    }
+
+    /// Trials per range that elected no leader within [`GIVE_UP`].
+    pub fn gave_up(&self, i: usize) -> usize {
+        let cap = GIVE_UP.as_ms();
+        self.samples[i].iter().filter(|&&x| x >= cap).count()
+    }
+
+    /// p50, p90 and p99 per range with their 95 % intervals, and the
+    /// trials that gave up.
+    pub fn table(&self) -> Table {
+        let mut t = Table::new(&[
+            "timeouts",
+            "p50 (ms)",
+            "p90 (ms)",
+            "p99 (ms)",
+            "no leader in 60 s",
+        ]);
+        for i in 0..self.ranges.len() {
+            let cell = |q| {
+                let (lo, hi) = self.percentile_interval(i, q);
+                let end = |x: f64| {
+                    if x.is_finite() {
+                        fmt_num(x)
+                    } else {
+                        "?".into()
+                    }
+                };
+                format!(
+                    "{} [{}, {}]",
+                    fmt_num(self.percentile(i, q)),
+                    end(lo),
+                    end(hi)
+                )
+            };
+            t.push_row(vec![
+                self.label(i),
+                cell(0.5),
+                cell(0.9),
+                cell(0.99),
+                format!("{} of {}", self.gave_up(i), self.samples[i].len()),
+            ]);
+        }
+        t
+    }
+
+    /// The CDFs, one curve per range, on a log time axis as in the paper;
+    /// ranges with a trial that gave up are left out (their curves are
+    /// cut at the cap: the table has them).
     pub fn chart(&self) -> Result<Figure> {
         let series: Vec<(String, Vec<f64>)> = (0..self.ranges.len())
+            .filter(|&i| self.gave_up(i) == 0)
             .map(|i| (self.label(i), self.samples[i].clone()))
             .collect();
+        if series.is_empty() {
+            return Err(Error::invalid(
+                "ranges",
+                "every range",
+                "at least one range whose trials all elect a leader within 60 s (a wider range)",
+            ));
+        }
         cdf(
             &series,
             Opts::new("Time to elect a new leader after the leader crashes")

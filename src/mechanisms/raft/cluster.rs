@@ -9,7 +9,10 @@ use crate::check::linearizability::{check_linearizable, Budget, KvMap, LinVerdic
 use crate::check::{Exploration, Explore, FaultSpace, Trial, TrialRun};
 use crate::error::{check_count, Error, Result};
 use crate::sim::time::{ms, secs, SimDuration};
-use crate::sim::{CrashPoints, Latency, LinkConfig, PropertyKind, Sim, Violation};
+use crate::sim::trace::TraceCap;
+use crate::sim::{
+    CrashPoints, Fault, FaultPlan, Latency, LinkConfig, PropertyKind, Sim, Violation,
+};
 use serde::Serialize;
 
 /// A cluster, its clients and its network, for one run or many.
@@ -35,6 +38,29 @@ pub struct RaftCluster {
     pub horizon: SimDuration,
     /// Crash points include sends (a crash between a vote and its reply).
     pub crash_at_sends: bool,
+    /// Which crash points a plan's crash at point `k` counts.
+    pub aim: Aim,
+}
+
+/// Which crash points a plan's crash at point `k` (a
+/// [`Fault::CrashAtPoint`]) counts: all of them, or only those of one kind,
+/// so that an exploration crashes servers exactly where a bug would show
+/// instead of at one point in hundreds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Aim {
+    /// Every point: `k` is the point's number in the run.
+    Every,
+    /// Only the points whose label starts with this (with
+    /// `crash_at_sends`, `"no t"` is a vote denied: a server that already
+    /// voted in the term, crashed before it answers): `k` is the `k`-th
+    /// such point (modulo their number) of the same run without crash
+    /// points. A run without such a point crashes nowhere.
+    Labelled(&'static str),
+    /// The point that follows, on the same server, each point whose label
+    /// starts with this (`"yes t"`: the first thing a server does after it
+    /// granted a vote, typically denying the next candidate): `k` counts
+    /// them as for [`Aim::Labelled`].
+    NextAfter(&'static str),
 }
 
 impl Default for RaftCluster {
@@ -52,6 +78,7 @@ impl Default for RaftCluster {
             duplicate: 0.01,
             horizon: secs(10),
             crash_at_sends: false,
+            aim: Aim::Every,
         }
     }
 }
@@ -89,8 +116,21 @@ impl RaftCluster {
 
     /// A simulation of this cluster under `trial`'s faults, with the
     /// invariants attached and the clients set up (not yet run).
+    /// With [`Aim::Labelled`], the crash points are first mapped to the
+    /// points of that kind (one more run, without them, to find where).
     pub fn build(&self, trial: &Trial) -> Result<Sim<Raft>> {
         self.validate()?;
+        let plan = self.aimed(trial)?;
+        self.sim(trial, plan, trial.trace_cap, false)
+    }
+
+    fn sim(
+        &self,
+        trial: &Trial,
+        plan: FaultPlan,
+        cap: TraceCap,
+        record: bool,
+    ) -> Result<Sim<Raft>> {
         let points = if self.crash_at_sends {
             CrashPoints::SyncsAndSends
         } else {
@@ -99,9 +139,10 @@ impl RaftCluster {
         let mut sim = Sim::builder()
             .seed(trial.seed)
             .link(self.link()?)
-            .faults(trial.plan.clone())
+            .faults(plan)
             .crash_points(points)
-            .trace(trial.trace_cap)
+            .record_crash_points(record)
+            .trace(cap)
             .build(vec![Raft::new(self.cfg); self.nodes])?;
         sim.set_target(Raft::is_leader);
         attach_invariants(&mut sim);
@@ -109,6 +150,60 @@ impl RaftCluster {
         let w = RaftWorkload::new(self.nodes, self.clients, ops, self.client_timeout);
         sim.set_workload(self.clients, w)?;
         Ok(sim)
+    }
+
+    /// `trial`'s plan with its crash points aimed (see [`Aim`]).
+    fn aimed(&self, trial: &Trial) -> Result<FaultPlan> {
+        let (prefix, next) = match self.aim {
+            Aim::Every => return Ok(trial.plan.clone()),
+            Aim::Labelled(p) => (p, false),
+            Aim::NextAfter(p) => (p, true),
+        };
+        if trial.plan.crash_points().is_empty() {
+            return Ok(trial.plan.clone());
+        }
+        let at_point = |f: &Fault| matches!(f, Fault::CrashAtPoint { .. });
+        let calm: Vec<Fault> = trial
+            .plan
+            .faults()
+            .iter()
+            .filter(|f| !at_point(f))
+            .cloned()
+            .collect();
+        let mut sim = self.sim(
+            trial,
+            FaultPlan::from_faults(calm),
+            TraceCap::first(0),
+            true,
+        )?;
+        sim.run_for(self.horizon)?;
+        let points = sim.crash_points();
+        let hits: Vec<u64> = (0..points.len())
+            .filter(|&j| points[j].label.starts_with(prefix))
+            .filter_map(|j| match next {
+                false => Some(points[j].index),
+                true => points[j + 1..]
+                    .iter()
+                    .find(|q| q.node == points[j].node)
+                    .map(|q| q.index),
+            })
+            .collect();
+        let faults = trial
+            .plan
+            .faults()
+            .iter()
+            .filter_map(|f| match *f {
+                Fault::CrashAtPoint {
+                    point,
+                    restart_after,
+                } => (!hits.is_empty()).then(|| Fault::CrashAtPoint {
+                    point: hits[(point % hits.len() as u64) as usize],
+                    restart_after,
+                }),
+                _ => Some(f.clone()),
+            })
+            .collect();
+        Ok(FaultPlan::from_faults(faults))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Raft's safety properties (the paper's Figure 3), checked after every
 //! event as [`crate::check::invariant`]s: election safety, log matching,
-//! leader completeness and state machine safety.
+//! leader completeness and state machine safety; and the voting rule they
+//! rest on (§5.2): a server votes for at most one candidate per term.
 //!
 //! Each keeps what it has seen (which leader held which term, which entry
 //! sat at which index and term, what was committed and applied) and looks
@@ -8,13 +9,14 @@
 //! event. [`log_matching_at_end`] compares the logs whole once more.
 
 use super::node::Raft;
-use super::{Entry, Index, Term};
+use super::{Entry, Index, RaftMsg, Term};
 use crate::check::invariant;
-use crate::sim::{NodeId, Sim, World};
+use crate::sim::{NodeId, Sim, SimEvent, World};
 use std::collections::{BTreeMap, HashMap};
 
-/// Attaches the four invariants to a simulation of Raft nodes.
+/// Attaches the five invariants to a simulation of Raft nodes.
 pub fn attach_invariants(sim: &mut Sim<Raft>) {
+    sim.check(one_vote_per_term());
     sim.check(election_safety());
     sim.check(log_matching());
     sim.check(leader_completeness());
@@ -23,6 +25,45 @@ pub fn attach_invariants(sim: &mut Sim<Raft>) {
 
 fn log<'a>(w: &World<'a, Raft>, i: usize) -> &'a crate::sim::DiskLog<Entry> {
     &w.disks[i].working().log
+}
+
+/// One vote per term (§5.2): a server that voted for a candidate in a
+/// term never votes for another in that term, also not after a crash. It
+/// is what election safety rests on; checked on the votes delivered (a
+/// vote lost with a crash before it was sent was never cast), it catches a
+/// forgotten vote the moment the second one arrives, whether or not the
+/// second candidate goes on to win.
+pub fn one_vote_per_term() -> impl crate::sim::Property<Raft> {
+    OneVote(BTreeMap::new())
+}
+
+/// Who received the vote of (voter, term).
+struct OneVote(BTreeMap<(NodeId, Term), NodeId>);
+
+impl crate::sim::Property<Raft> for OneVote {
+    fn name(&self) -> String {
+        "one vote per term".into()
+    }
+
+    fn kind(&self) -> crate::sim::PropertyKind {
+        crate::sim::PropertyKind::Safety
+    }
+
+    fn after(&mut self, event: &SimEvent<'_, Raft>, _: &World<'_, Raft>) -> Option<String> {
+        let SimEvent::Deliver { from, to, msg } = *event else {
+            return None;
+        };
+        let RaftMsg::Vote {
+            term,
+            granted: true,
+            pre: false,
+        } = *msg
+        else {
+            return None;
+        };
+        let first = *self.0.entry((from, term)).or_insert(to);
+        (first != to).then(|| format!("node {from} voted for {first} and for {to} in term {term}"))
+    }
 }
 
 /// Election safety: at most one leader can be elected in a given term.

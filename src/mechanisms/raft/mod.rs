@@ -10,7 +10,7 @@
 //! | [`election`] | leader election: timeouts, RequestVote, pre-vote, check-quorum |
 //! | [`replicate`] | log replication: AppendEntries, the commit rule, applying to the key-value map |
 //! | [`client`] | client requests, redirects to the leader, the run's history as key-value operations |
-//! | [`invariants`] | election safety, log matching, leader completeness, state machine safety, checked after every event |
+//! | [`invariants`] | one vote per term, election safety, log matching, leader completeness, state machine safety, checked after every event |
 //! | [`cluster`] | a cluster with clients under a fault plan: one explored trial |
 //!
 //! Every node persists its term, its vote and its log (a [`DiskLog`]:
@@ -26,7 +26,7 @@ pub mod node;
 pub mod replicate;
 
 pub use client::{raft_history, RaftWorkload};
-pub use cluster::{explore_raft, raft_trial, RaftCluster};
+pub use cluster::{explore_raft, raft_trial, Aim, RaftCluster};
 pub use invariants::{attach_invariants, log_matching_at_end};
 pub use node::{Raft, Role};
 

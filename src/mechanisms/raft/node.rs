@@ -124,6 +124,10 @@ impl Raft {
     /// T greater than currentTerm: set currentTerm = T, convert to
     /// follower". Synced
     /// (with the vote cleared) before anything is answered in the new term.
+    /// The election timer keeps running: Figure 2 restarts it only on
+    /// hearing the current leader or granting a vote, so a returning node
+    /// with a high term and a stale log cannot hold off every election by
+    /// asking (a leader, which has no running timer, gets a fresh one).
     pub(crate) fn observe_term(&mut self, ctx: &mut Ctx<'_, Self>, term: Term) {
         if term > ctx.disk().term {
             let d = ctx.disk();
@@ -131,12 +135,23 @@ impl Raft {
             d.voted_for = None;
             ctx.sync("term");
             self.term = term;
-            self.become_follower(ctx, None);
+            if self.role == Role::Leader || self.election_timer.is_none() {
+                self.become_follower(ctx, None);
+            } else {
+                self.step_down(None);
+            }
         }
     }
 
-    /// Back to follower (a new term, or a leader of this term appeared).
+    /// Back to follower (a new term, or a leader of this term appeared),
+    /// with a fresh election timeout.
     pub(crate) fn become_follower(&mut self, ctx: &mut Ctx<'_, Self>, leader: Option<NodeId>) {
+        self.step_down(leader);
+        self.reset_election_timer(ctx);
+    }
+
+    /// The role change of [`Raft::become_follower`], timers untouched.
+    fn step_down(&mut self, leader: Option<NodeId>) {
         // Waiting clients are not answered: their entries may still commit
         // under the next leader, so their outcome stays unknown.
         self.waiting.clear();
@@ -146,7 +161,6 @@ impl Raft {
         if leader.is_some() {
             self.leader_recent = true;
         }
-        self.reset_election_timer(ctx);
     }
 
     /// (Re)arms the heartbeat timer: one chain of heartbeats at a time,
