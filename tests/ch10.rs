@@ -283,3 +283,100 @@ fn the_unsynced_vote_is_caught_as_the_prose_says() -> Result<()> {
     assert!(thinkdist::ch10::unsynced_vote(0).is_err());
     Ok(())
 }
+
+/// "Change the protocol": the reader's vote rule (kept word for word with
+/// the notebook's cell) is Raft's, and the try-this rules are judged as the
+/// notebook says.
+mod change_the_protocol {
+    use super::*;
+    use thinkdist::raft::UpToDateFn;
+
+    include!("ch10/my_up_to_date.rs");
+
+    fn terms_only(mine: (Index, Term), theirs: (Index, Term)) -> bool {
+        theirs.1 >= mine.1
+    }
+    fn lengths_only(mine: (Index, Term), theirs: (Index, Term)) -> bool {
+        theirs.0 >= mine.0
+    }
+
+    fn judge(rule: UpToDateFn, seeds: usize) -> Result<thinkdist::check::Exploration> {
+        SafetyParams {
+            seeds,
+            ..Default::default()
+        }
+        .with_vote_rule(rule)
+        .run()
+    }
+
+    #[test]
+    fn the_readers_rule_is_rafts_and_the_try_this_rules_are_judged() -> Result<()> {
+        // The reader's rule agrees with the crate's on every pair of small
+        // logs, and explores like it.
+        for a in 0..6u64 {
+            for b in 0..4u64 {
+                for c in 0..6u64 {
+                    for d in 0..4u64 {
+                        assert_eq!(
+                            my_up_to_date((a, b), (c, d)),
+                            thinkdist::raft::standard_up_to_date((a, b), (c, d))
+                        );
+                    }
+                }
+            }
+        }
+        let mine = judge(my_up_to_date, 300)?;
+        assert_eq!((mine.runs, mine.failed()), (300, 0));
+        // Last terms only: caught, shrunk to one fault.
+        let terms = judge(terms_only, 300)?;
+        assert_eq!(terms.failed(), 42);
+        assert!(terms.by_property.contains_key("leader completeness"));
+        let cx = terms.counterexample.as_ref().expect("shrunk");
+        assert_eq!(cx.plan.len(), 1);
+        counterexample_steps(cx, 20.0)?;
+        // Lengths only: wrong, passes 300 schedules, caught once in 3,000.
+        assert_eq!(judge(lengths_only, 300)?.failed(), 0);
+        let long = judge(lengths_only, 3_000)?;
+        assert_eq!(long.failed(), 1);
+        prose::says(
+            NB,
+            &format!(
+                "Then {} of the 300 schedules break leader completeness",
+                terms.failed()
+            ),
+        );
+        prose::says(NB, "the first shrinks to a single fault");
+        prose::says(NB, "With `seeds: 3_000` the explorer\nfinds one, once");
+        Ok(())
+    }
+
+    #[test]
+    fn the_notebooks_rule_cell_is_this_file() {
+        let nb = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/notebooks/10-distributed-consensus.ipynb"
+        ))
+        .unwrap();
+        let nb: serde_json::Value = serde_json::from_str(&nb).unwrap();
+        let cell: String = nb["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["cell_type"] == "code")
+            .map(|c| {
+                c["source"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_str().unwrap())
+                    .collect::<String>()
+            })
+            .find(|s| s.contains("fn my_up_to_date("))
+            .expect("the notebook's my_up_to_date cell");
+        assert_eq!(
+            include_str!("ch10/my_up_to_date.rs").trim(),
+            cell.trim(),
+            "the notebook's my_up_to_date cell differs from tests/ch10/my_up_to_date.rs"
+        );
+    }
+}

@@ -5,7 +5,7 @@
 
 use crate::check::{Exploration, FaultSpace};
 use crate::error::{check_count, Result};
-use crate::raft::{explore_raft, Aim, Bug, RaftCluster};
+use crate::raft::{explore_raft, Aim, Bug, RaftCluster, UpToDate, UpToDateFn};
 use crate::sim::time::ms;
 
 /// The exploration's settings.
@@ -45,6 +45,13 @@ impl SafetyParams {
         s.max_target_crashes = 2;
         s.crash_points = Some((300, ms(100)));
         Ok(s)
+    }
+
+    /// The same exploration with the voters' up-to-date test replaced by
+    /// `rule` (the notebook's "change the protocol": the reader writes it).
+    pub fn with_vote_rule(mut self, rule: UpToDateFn) -> SafetyParams {
+        self.cluster.cfg.up_to_date = UpToDate(rule);
+        self
     }
 
     /// Explores the seeds; the first failure, if any, is shrunk.

@@ -113,10 +113,7 @@ impl Raft {
         last: (Index, Term),
         pre: bool,
     ) {
-        let up_to_date = {
-            let (my_index, my_term) = Raft::last(ctx);
-            last.1 > my_term || (last.1 == my_term && last.0 >= my_index)
-        };
+        let up_to_date = (self.cfg.up_to_date.0)(Raft::last(ctx), last);
         if pre {
             // A pre-vote changes nothing here; it is refused while a leader
             // is heard from (thesis §9.6).

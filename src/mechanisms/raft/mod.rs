@@ -198,6 +198,47 @@ pub struct RaftConfig {
     pub check_quorum: bool,
     /// A broken variant, or `None` for Raft as written.
     pub bug: Option<Bug>,
+    /// Which candidate's log counts as at least as up to date as a voter's
+    /// (§5.4.1): the notebook's reader swaps in a rule of their own.
+    pub up_to_date: UpToDate,
+}
+
+/// The voter's test (§5.4.1): is a candidate whose log ends at `theirs`
+/// (last index, last term) at least as up to date as the voter, whose log
+/// ends at `mine`? Raft's rule is [`standard_up_to_date`].
+pub type UpToDateFn = fn(mine: (Index, Term), theirs: (Index, Term)) -> bool;
+
+/// Raft's rule: "If the logs have last entries with different terms, then
+/// the log with the later term is more up-to-date. If the logs end with
+/// the same term, then whichever log is longer is more up-to-date."
+pub fn standard_up_to_date(mine: (Index, Term), theirs: (Index, Term)) -> bool {
+    theirs.1 > mine.1 || (theirs.1 == mine.1 && theirs.0 >= mine.0)
+}
+
+/// An [`UpToDateFn`] in the configuration. It is configuration, not state:
+/// it compares equal to any other rule and serializes as its role only.
+#[derive(Clone, Copy)]
+pub struct UpToDate(pub UpToDateFn);
+
+impl Default for UpToDate {
+    fn default() -> Self {
+        UpToDate(standard_up_to_date)
+    }
+}
+impl PartialEq for UpToDate {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl std::fmt::Debug for UpToDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UpToDate")
+    }
+}
+impl Serialize for UpToDate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str("up-to-date rule")
+    }
 }
 
 impl Default for RaftConfig {
@@ -211,6 +252,7 @@ impl Default for RaftConfig {
             pre_vote: false,
             check_quorum: false,
             bug: None,
+            up_to_date: UpToDate::default(),
         }
     }
 }
