@@ -47,3 +47,34 @@ fn a_bar_series_that_is_zero_everywhere_says_so_in_the_legend() {
     assert!(svg.contains("never (0 everywhere)"), "{svg}");
     assert!(!svg.contains("seen (0 everywhere)"));
 }
+
+fn segments(ends: [f64; 2]) -> String {
+    let rows = vec![
+        (
+            "a".to_string(),
+            vec![Segment::new(0.0, 40.0, 0), Segment::new(40.0, ends[0], 1)],
+        ),
+        (
+            "b".to_string(),
+            vec![Segment::new(0.0, 10.0, 2), Segment::new(10.0, ends[1], 3)],
+        ),
+    ];
+    let parts = ["w", "x", "y", "z"].map(String::from);
+    segment_chart(&rows, &parts, Opts::new("segments").x_label("ms"))
+        .and_then(|f| f.to_svg())
+        .expect("segment chart")
+}
+
+#[test]
+fn segment_parts_are_hatched_and_equal_ends_go_unlabelled() {
+    let svg = segments([90.0, 70.0]);
+    // Parts 1 to 3 carry lines (part 0 is solid), in the bars and the legend.
+    assert!(polylines(&svg) >= 20, "{} lines", polylines(&svg));
+    // Different ends are printed after the bars; equal ones are not.
+    assert!(svg.lines().any(|l| l.trim() == "90") && svg.lines().any(|l| l.trim() == "70"));
+    let same = segments([90.0, 90.0]);
+    assert!(
+        !same.lines().any(|l| l.trim() == "90"),
+        "equal ends printed"
+    );
+}

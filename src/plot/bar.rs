@@ -346,30 +346,16 @@ fn draw_hatches<DB: DrawingBackend>(
     rects: &[(f64, f64, f64)],
 ) -> Result<()> {
     let p = hatch::pattern(si);
-    let style = hatch::line_color(series_color(si)).stroke_width(sz.px(2.5).max(1) as u32);
     let area = chart.plotting_area();
     for &(a, c, v) in rects {
         let p0 = area.map_coordinate(&(a + w * 0.04, base));
         let p1 = area.map_coordinate(&(c - w * 0.04, v));
-        let r = (
-            f64::from(p0.0),
-            f64::from(p0.1),
-            f64::from(p1.0),
-            f64::from(p1.1),
-        );
         // Lines 14 px apart, closer on narrow bars (at least three across).
         let spacing = f64::from(sz.px(14.0))
-            .min((r.2 - r.0).abs() / 3.0)
+            .min(f64::from((p1.0 - p0.0).abs()) / 3.0)
             .max(f64::from(sz.px(5.0)));
-        for family in hatch::hatch(r, p, spacing) {
-            for (a, b) in family {
-                let seg = vec![
-                    (a.0.round() as i32, a.1.round() as i32),
-                    (b.0.round() as i32, b.1.round() as i32),
-                ];
-                root.draw(&PathElement::new(seg, style)).map_err(perr)?;
-            }
-        }
+        let rect = (p0.0, p0.1, p1.0, p1.1);
+        hatch::draw_over(root, rect, p, series_color(si), spacing, sz.px(2.5) as u32)?;
     }
     Ok(())
 }

@@ -4,9 +4,13 @@
 //! diagonal, crossed, horizontal or vertical lines, then the patterns repeat
 //! (with the colour still different).
 
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingBackend, PathElement};
 use plotters::style::{Color, RGBAColor, RGBColor, WHITE};
 
+use super::checks::perr;
 use super::style::INK;
+use crate::error::Result;
 
 /// The colour of the lines over a bar of colour `fill`: white over dark
 /// colours, dark ink over light ones (white lines vanish on yellow).
@@ -18,6 +22,36 @@ pub(crate) fn line_color(fill: RGBColor) -> RGBAColor {
     } else {
         WHITE.mix(0.9)
     }
+}
+
+/// Draws pattern `p`'s lines over the filled pixel rectangle `rect`
+/// (`x0, y0, x1, y1`) of colour `fill`, `spacing` pixels apart, `width`
+/// pixels wide.
+pub(crate) fn draw_over<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rect: (i32, i32, i32, i32),
+    p: usize,
+    fill: RGBColor,
+    spacing: f64,
+    width: u32,
+) -> Result<()> {
+    let style = line_color(fill).stroke_width(width.max(1));
+    let r = (
+        f64::from(rect.0),
+        f64::from(rect.1),
+        f64::from(rect.2),
+        f64::from(rect.3),
+    );
+    for family in hatch(r, p, spacing) {
+        for (a, b) in family {
+            let seg = vec![
+                (a.0.round() as i32, a.1.round() as i32),
+                (b.0.round() as i32, b.1.round() as i32),
+            ];
+            root.draw(&PathElement::new(seg, style)).map_err(perr)?;
+        }
+    }
+    Ok(())
 }
 
 /// A straight segment in pixels.

@@ -11,6 +11,7 @@ use super::axis::{fmt_num, Axis};
 use super::checks::{check_finite, perr};
 use super::figure::{Figure, Spec};
 use super::frame::{frame, text_at, text_size, XAxisAt};
+use super::hatch;
 use super::legend::{legend, LegendEntry, Swatch};
 use super::opts::Opts;
 use super::style::{Sizes, DOWN, INK, UP};
@@ -249,8 +250,10 @@ pub(crate) struct SegmentSpec {
 /// a stacked bar per row whose pieces lie where they happened (e.g. a
 /// request's time from its first send: waiting, network, queueing,
 /// processing). Pieces are separated by thin white gaps, part `i` has
-/// palette colour `i`, the end of each row is printed after its bar, and
-/// the legend lists only the parts that have a non-empty piece.
+/// palette colour `i` and hatch pattern `i` (parts differ without colour),
+/// the end of each row is printed after its bar (unless all rows end at
+/// one place), and the legend lists only the parts that have a non-empty
+/// piece.
 ///
 /// Errors: no rows or no parts ([`Error::is_empty_data`]); a part index out
 /// of range, NaN/infinite ends, `end < start`, or a log axis
@@ -350,6 +353,13 @@ fn draw_segments<DB: DrawingBackend>(
     let y = Axis::categorical(labels).reversed();
     let mut chart = frame(root, opts, sz, x.clone(), y.clone(), XAxisAt::Bottom, true)?;
     let hb = if s.rows.len() > 12 { 0.4 } else { 0.32 };
+    // Ends are printed to compare rows; when every row ends at one place
+    // (a timeline of nodes over one run) they would say nothing.
+    let row_end = |segs: &[Segment]| segs.iter().map(|g| g.end).fold(f64::NEG_INFINITY, f64::max);
+    let same_end = s.rows.len() > 1
+        && s.rows
+            .iter()
+            .all(|(_, segs)| row_end(segs) == row_end(&s.rows[0].1));
     let area = chart.plotting_area().clone();
     let gap = sz.px(1.5).max(1);
     let mut occ = Vec::new();
@@ -366,11 +376,12 @@ fn draw_segments<DB: DrawingBackend>(
             } else {
                 (x0, x1.max(x0 + 1))
             };
-            root.draw(&Rectangle::new(
-                [(x0, y0), (x1, y1)],
-                super::style::series_color(g.part).filled(),
-            ))
-            .map_err(perr)?;
+            let fill = super::style::series_color(g.part);
+            root.draw(&Rectangle::new([(x0, y0), (x1, y1)], fill.filled()))
+                .map_err(perr)?;
+            // Parts differ by pattern too, not by colour alone.
+            let (p, spacing) = (hatch::pattern(g.part), f64::from(sz.px(12.0)));
+            hatch::draw_over(root, (x0, y0, x1, y1), p, fill, spacing, sz.px(2.0) as u32)?;
             for t in 0..5 {
                 let xv = g.start + (g.end - g.start) * f64::from(t) / 4.0;
                 for yy in [yi - hb, yi, yi + hb] {
@@ -379,7 +390,7 @@ fn draw_segments<DB: DrawingBackend>(
             }
         }
         let end = segs.iter().map(|g| g.end).fold(f64::NEG_INFINITY, f64::max);
-        if end.is_finite() {
+        if end.is_finite() && !same_end {
             let p = area.map_coordinate(&(end, yi));
             text_at(
                 root,
@@ -397,7 +408,7 @@ fn draw_segments<DB: DrawingBackend>(
         .map(|&p| LegendEntry {
             label: s.parts[p].clone(),
             color: super::style::series_color(p).to_rgba(),
-            kind: Swatch::Box,
+            kind: Swatch::Hatched(hatch::pattern(p)),
         })
         .collect();
     if opts.show_legend(entries.len()) {
