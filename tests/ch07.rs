@@ -550,31 +550,11 @@ mod change_the_protocol {
         assert!((mine.moved.mean - 1.0 / 9.0).abs() < 4.0 * se(&mine.moved));
         assert!((mine.spread.mean - mine.spread_theory).abs() < 4.0 * se(&mine.spread) + 0.002);
         // The notebook's cell is this code, word for word.
-        let nb = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/notebooks/07-partitioning.ipynb"
-        ))
-        .unwrap();
-        let nb: serde_json::Value = serde_json::from_str(&nb).unwrap();
-        let cell: String = nb["cells"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["cell_type"] == "code")
-            .map(|c| {
-                c["source"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|l| l.as_str().unwrap())
-                    .collect::<String>()
-            })
-            .find(|s| s.contains("struct MyHash"))
-            .expect("the notebook's MyHash cell");
-        assert_eq!(
-            include_str!("ch07/my_hash.rs").trim(),
-            cell.trim(),
-            "the notebook's MyHash cell differs from tests/ch07/my_hash.rs"
+        prose::cell_is(
+            "07-partitioning",
+            "struct MyHash",
+            include_str!("ch07/my_hash.rs"),
+            "tests/ch07/my_hash.rs",
         );
         Ok(())
     }

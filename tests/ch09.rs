@@ -260,31 +260,11 @@ mod change_the_protocol {
         says(NB, "two values chosen in 8 steps");
         says(NB, "safe in all 12,411 states to depth 10");
 
-        let nb = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/notebooks/09-consensus.ipynb"
-        ))
-        .unwrap();
-        let nb: serde_json::Value = serde_json::from_str(&nb).unwrap();
-        let cell: String = nb["cells"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["cell_type"] == "code")
-            .map(|c| {
-                c["source"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|l| l.as_str().unwrap())
-                    .collect::<String>()
-            })
-            .find(|s| s.contains("fn my_promise("))
-            .expect("the notebook's my_promise cell");
-        assert_eq!(
-            include_str!("ch09/my_promise.rs").trim(),
-            cell.trim(),
-            "the notebook's my_promise cell differs from tests/ch09/my_promise.rs"
+        prose::cell_is(
+            "09-consensus",
+            "fn my_promise(",
+            include_str!("ch09/my_promise.rs"),
+            "tests/ch09/my_promise.rs",
         );
         // The crate's rule is the same comparison.
         let code =

@@ -352,31 +352,11 @@ mod change_the_protocol {
 
     #[test]
     fn the_notebooks_rule_cell_is_this_file() {
-        let nb = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/notebooks/10-distributed-consensus.ipynb"
-        ))
-        .unwrap();
-        let nb: serde_json::Value = serde_json::from_str(&nb).unwrap();
-        let cell: String = nb["cells"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["cell_type"] == "code")
-            .map(|c| {
-                c["source"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|l| l.as_str().unwrap())
-                    .collect::<String>()
-            })
-            .find(|s| s.contains("fn my_up_to_date("))
-            .expect("the notebook's my_up_to_date cell");
-        assert_eq!(
-            include_str!("ch10/my_up_to_date.rs").trim(),
-            cell.trim(),
-            "the notebook's my_up_to_date cell differs from tests/ch10/my_up_to_date.rs"
+        prose::cell_is(
+            NB,
+            "fn my_up_to_date(",
+            include_str!("ch10/my_up_to_date.rs"),
+            "tests/ch10/my_up_to_date.rs",
         );
     }
 }

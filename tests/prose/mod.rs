@@ -37,6 +37,41 @@ pub fn markdown(name: &str) -> String {
     fold(&out)
 }
 
+/// The source of notebook `name`'s first code cell containing `needle`.
+pub fn code_cell(name: &str, needle: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("notebooks")
+        .join(format!("{name}.ipynb"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let nb: serde_json::Value = serde_json::from_str(&text).expect("notebook JSON");
+    nb["cells"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .filter(|c| c["cell_type"] == "code")
+        .map(|c| match &c["source"] {
+            serde_json::Value::Array(lines) => lines
+                .iter()
+                .map(|l| l.as_str().unwrap_or_default())
+                .collect::<String>(),
+            v => v.as_str().unwrap_or_default().to_string(),
+        })
+        .find(|s| s.contains(needle))
+        .unwrap_or_else(|| panic!("notebook {name} has no code cell with `{needle}`"))
+}
+
+/// Panics unless notebook `name`'s code cell containing `needle` is, word
+/// for word, `file` (the test's copy, which the test compiles and runs):
+/// the reader's "change the protocol" cell cannot drift from what is tested.
+pub fn cell_is(name: &str, needle: &str, file: &str, file_name: &str) {
+    assert_eq!(
+        file.trim(),
+        code_cell(name, needle).trim(),
+        "notebook {name}'s cell with `{needle}` differs from {file_name}"
+    );
+}
+
 fn fold(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
