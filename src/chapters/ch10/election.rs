@@ -76,7 +76,7 @@ impl ElectionTimeParams {
         if !(a >= 0.0 && a <= b && b <= 1_000.0) {
             return Err(Error::invalid(
                 "delay_ms",
-                format!("{a}–{b}"),
+                format!("{}–{}", crate::plot::fmt_num(a), crate::plot::fmt_num(b)),
                 "lo <= hi <= 1,000 ms",
             ));
         }

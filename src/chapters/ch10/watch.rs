@@ -92,7 +92,7 @@ impl WatchParams {
         if !(a >= 0.0 && a <= b && b <= 1_000.0) {
             return Err(Error::invalid(
                 "delay_ms",
-                format!("{a}–{b}"),
+                format!("{}–{}", crate::plot::fmt_num(a), crate::plot::fmt_num(b)),
                 "0 <= lo <= hi <= 1,000 ms",
             ));
         }
