@@ -7,21 +7,6 @@ use thinkdist::check::{FaultSpace, Trial};
 use thinkdist::prelude::*;
 use thinkdist::raft::{explore_raft, raft_trial, Aim, Bug, RaftCluster};
 
-/// The explored space: outages, a leader crash, partitions both ways and
-/// one way, lossy windows, and a crash at a sync point in half the runs.
-fn space(c: &RaftCluster) -> Result<FaultSpace> {
-    let mut s = FaultSpace::new(c.nodes, c.horizon)?;
-    s.max_outages = 2;
-    s.downtime = (ms(10), ms(1_000));
-    s.max_partitions = 2;
-    s.partition_len = (ms(50), ms(2_000));
-    s.max_oneway = 1;
-    s.oneway_len = (ms(50), ms(2_000));
-    s.max_target_crashes = 2;
-    s.crash_points = Some((300, ms(100)));
-    Ok(s)
-}
-
 fn seeds(default: usize) -> usize {
     std::env::var("RAFT_SEEDS")
         .ok()
@@ -63,7 +48,7 @@ fn a_calm_run_elects_one_leader_and_answers_every_client() -> Result<()> {
 #[test]
 fn ten_thousand_seeds_of_faults_break_nothing() -> Result<()> {
     let c = RaftCluster::default();
-    let found = explore_raft(&c, &space(&c)?, seeds(10_000))?;
+    let found = explore_raft(&c, &c.fault_space()?, seeds(10_000))?;
     assert!(found.passed(), "{:?}", found.failures.first());
     Ok(())
 }
@@ -137,7 +122,7 @@ fn an_unsynced_vote_is_caught_and_shrunk() -> Result<()> {
 fn committing_an_old_term_by_counting_is_caught() -> Result<()> {
     let mut c = RaftCluster::default();
     c.cfg.bug = Some(Bug::CommitOldTermByCount);
-    let mut s = space(&c)?;
+    let mut s = c.fault_space()?;
     s.max_target_crashes = 4;
     let seed = 16_456;
     let run = raft_trial(&c, &Trial::new(seed, s.draw(seed)))?;

@@ -17,14 +17,7 @@ use crate::sim::time::SimTime;
 /// Errors: a window that is not a finite number > 0; a counterexample
 /// without a trace (explore with a trace cap > 0).
 pub fn counterexample_diagram(cx: &Counterexample, window_ms: f64) -> Result<Figure> {
-    if !(window_ms.is_finite() && window_ms > 0.0) {
-        return Err(Error::invalid("window_ms", window_ms, "a finite time > 0"));
-    }
-    if cx.trace.events().is_empty() {
-        return Err(Error::empty(
-            "counterexample trace (explore with .trace_cap(n), n > 0)",
-        ));
-    }
+    check(cx, window_ms)?;
     let v = &cx.violation;
     let at = v.time.as_ms();
     let from = (at - window_ms).max(0.0);
@@ -43,15 +36,10 @@ pub fn counterexample_diagram(cx: &Counterexample, window_ms: f64) -> Result<Fig
         MarkKind::Violation,
         format!("{} violated", v.property),
     ));
-    let title = format!(
-        "Seed {}: {} violated ({} fault{})",
-        cx.seed,
-        v.property,
-        cx.plan.len(),
-        if cx.plan.len() == 1 { "" } else { "s" }
-    );
-    let (w, h) = (1200, 820);
-    sequence_diagram(&d, Opts::new(title).y_label("time (ms)").size(w, h))
+    sequence_diagram(
+        &d,
+        Opts::new(title(cx)).y_label("time (ms)").size(1200, 820),
+    )
 }
 
 /// The same counterexample drawn in *steps*: the events of the last
@@ -62,15 +50,8 @@ pub fn counterexample_diagram(cx: &Counterexample, window_ms: f64) -> Result<Fig
 ///
 /// Errors: as [`counterexample_diagram`].
 pub fn counterexample_steps(cx: &Counterexample, window_ms: f64) -> Result<Figure> {
-    if !(window_ms.is_finite() && window_ms > 0.0) {
-        return Err(Error::invalid("window_ms", window_ms, "a finite time > 0"));
-    }
+    check(cx, window_ms)?;
     let events = cx.trace.events();
-    if events.is_empty() {
-        return Err(Error::empty(
-            "counterexample trace (explore with .trace_cap(n), n > 0)",
-        ));
-    }
     let v = &cx.violation;
     let at = v.time.as_ms();
     let from = (at - window_ms).max(0.0);
@@ -91,20 +72,37 @@ pub fn counterexample_steps(cx: &Counterexample, window_ms: f64) -> Result<Figur
         MarkKind::Violation,
         format!("{} violated", v.property),
     ));
-    let title = format!(
-        "Seed {}: {} violated ({} fault{}), step by step",
-        cx.seed,
-        v.property,
-        cx.plan.len(),
-        if cx.plan.len() == 1 { "" } else { "s" }
-    );
     sequence_diagram(
         &d,
-        Opts::new(title)
+        Opts::new(format!("{}, step by step", title(cx)))
             .y_label(format!(
                 "step (events of the last {} ms, in order)",
                 super::fmt_num(window_ms)
             ))
             .size(1200, 820),
+    )
+}
+
+/// Both drawings' input checks: a window that is a time > 0, a trace.
+fn check(cx: &Counterexample, window_ms: f64) -> Result<()> {
+    if !(window_ms.is_finite() && window_ms > 0.0) {
+        return Err(Error::invalid("window_ms", window_ms, "a finite time > 0"));
+    }
+    if cx.trace.events().is_empty() {
+        return Err(Error::empty(
+            "counterexample trace (explore with .trace_cap(n), n > 0)",
+        ));
+    }
+    Ok(())
+}
+
+/// "Seed s: property violated (n faults)".
+fn title(cx: &Counterexample) -> String {
+    let n = cx.plan.len();
+    format!(
+        "Seed {}: {} violated ({n} fault{})",
+        cx.seed,
+        cx.violation.property,
+        if n == 1 { "" } else { "s" }
     )
 }

@@ -34,17 +34,7 @@ impl SafetyParams {
     /// 2 s, a lossy window, and in half the runs a crash at one of the
     /// first 300 sync points.
     pub fn space(&self) -> Result<FaultSpace> {
-        let c = &self.cluster;
-        let mut s = FaultSpace::new(c.nodes, c.horizon)?;
-        s.max_outages = 2;
-        s.downtime = (ms(10), ms(1_000));
-        s.max_partitions = 2;
-        s.partition_len = (ms(50), ms(2_000));
-        s.max_oneway = 1;
-        s.oneway_len = (ms(50), ms(2_000));
-        s.max_target_crashes = 2;
-        s.crash_points = Some((300, ms(100)));
-        Ok(s)
+        self.cluster.fault_space()
     }
 
     /// The same exploration with the voters' up-to-date test replaced by

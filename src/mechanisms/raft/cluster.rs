@@ -84,6 +84,24 @@ impl Default for RaftCluster {
 }
 
 impl RaftCluster {
+    /// The fault space Raft is explored under (tests/raft.rs, chapter 10):
+    /// up to two outages of 10 ms to 1 s, two crashes of whoever leads, two
+    /// partitions and a one-way cut of 50 ms to 2 s, a lossy window (the
+    /// space's default), and in half the runs a crash at one of the first
+    /// 300 sync points, back 100 ms later.
+    pub fn fault_space(&self) -> Result<FaultSpace> {
+        let mut s = FaultSpace::new(self.nodes, self.horizon)?;
+        s.max_outages = 2;
+        s.downtime = (ms(10), ms(1_000));
+        s.max_partitions = 2;
+        s.partition_len = (ms(50), ms(2_000));
+        s.max_oneway = 1;
+        s.oneway_len = (ms(50), ms(2_000));
+        s.max_target_crashes = 2;
+        s.crash_points = Some((300, ms(100)));
+        Ok(s)
+    }
+
     /// Checks the sizes and the protocol's settings.
     pub fn validate(&self) -> Result<()> {
         check_count(
