@@ -12,7 +12,9 @@
 # sync with a DiskLog and a Vec log at 1,000 and 100,000 entries, the isolation
 # checker (3,000-transaction histories; two histories it must refuse by size)
 # the linearizability checker's times (benches/linearizability.rs), and chapter
-# 09's exhaustive search and explored Paxos seeds (benches/consensus.rs). The last
+# 09's exhaustive search and explored Paxos seeds (benches/consensus.rs), and
+# chapter 10's Raft: ns per event against a plain handler event, 10,000
+# explored seeds, a Raft log's sync (benches/raft.rs). The last
 # line is `ratio: N.N`, the
 # crate's events/s over SimPy's (medians of on-CPU rates, which other load on
 # the machine does not distort; the wall-clock ratio is printed above it).
@@ -167,6 +169,30 @@ cargo bench --bench linearizability --quiet -- all ${JEPSEN_DIR:+dir=$JEPSEN_DIR
 if [ "${QUICK:-0}" = 1 ]; then CONSENSUS_ARGS="depth=10 seeds=1000"; else CONSENSUS_ARGS=""; fi
 cargo bench --bench consensus --quiet -- $CONSENSUS_ARGS 2>/dev/null |
     grep -v -e '^running' -e '^$' || true
+# Chapter 10 (benches/raft.rs): a Raft event against a plain handler event
+# (same engine, links and message type), 10,000 explored seeds of
+# tests/raft.rs's scenario (QUICK: 1,000), a Raft log's sync.
+if [ "${QUICK:-0}" = 1 ]; then RAFT_ARGS="events=200000 reps=1 seeds=1000"; else RAFT_ARGS=""; fi
+cargo bench --bench raft --quiet -- $RAFT_ARGS 2>/dev/null > "$TMP/raft.txt"
+"$PY" - "$TMP/raft.txt" <<'PYEOF'
+import sys
+for line in open(sys.argv[1]):
+    side, *kv = line.split()
+    kv = dict(w.split("=") for w in kv)
+    if side == "raft":
+        print(f"raft: 5 servers, 5 clients, steady load, no faults ({int(kv['events']):,} events, median of {kv['reps']}; "
+              f"{float(kv['inflight']):.0f} events pending): {float(kv['raft_ns']):.0f} ns/event, "
+              f"{float(kv['raft_checked_ns']):.0f} with Figure 3's invariants after every event; a plain handler "
+              f"relaying the same messages: {float(kv['plain_ns']):.0f} ns/event (on-CPU); "
+              f"ratio {float(kv['ratio']):.2f}x ({float(kv['ratio_checked']):.2f}x checked)")
+    elif side == "raft_explore":
+        print(f"raft explored: {int(kv['seeds']):,} seeds of 10 s (tests/raft.rs's fault space), {kv['failed']} failed: "
+              f"{float(kv['seconds']):.1f} s on {kv['cores']} cores, {float(kv['seeds_per_s']):,.0f} seeds/s "
+              f"({float(kv['cpu_s']):.1f} s on-CPU)")
+    elif side == "raft_sync":
+        print(f"raft sync: append one entry and sync, Raft log of {int(kv['entries']):>7,} entries: "
+              f"{float(kv['ns']):,.0f} ns per event (on-CPU)")
+PYEOF
 "$BIN" isolation limits=1 > "$TMP/isolation.txt"
 "$PY" - "$TMP/isolation.txt" <<'PYEOF'
 import sys
