@@ -53,6 +53,11 @@ pub struct FaultSpace {
     /// node the run's target picks at that time (whoever leads, with
     /// `Sim::set_target`), down for a time drawn from `downtime`.
     pub max_target_crashes: usize,
+    /// Crash points per run that has one (default 1; see
+    /// [`FaultSpace::crash_points`]): a chain of crashes, each drawn from
+    /// `0..k` with the same restart (a scenario that aims them, like
+    /// Raft's `Aim`, aims each after the one before). 1 to 16.
+    pub crash_point_chain: usize,
 }
 
 impl FaultSpace {
@@ -74,6 +79,7 @@ impl FaultSpace {
             max_oneway: 0,
             oneway_len: (ms(10), ms(200)),
             max_target_crashes: 0,
+            crash_point_chain: 1,
         };
         s.validate()?;
         Ok(s)
@@ -100,6 +106,14 @@ impl FaultSpace {
             crate::error::check_node("crashable node", n, self.nodes)?;
         }
         check_probability("max_loss", self.max_loss)?;
+        // A scenario that aims a chain runs once more per crash of it.
+        crate::error::check_count(
+            "crash_point_chain",
+            self.crash_point_chain,
+            1,
+            16,
+            "crash points per run that has one (no crash points: crash_points = None)",
+        )?;
         for (name, k) in [
             ("max_outages", self.max_outages),
             ("max_partitions", self.max_partitions),
@@ -159,9 +173,11 @@ impl FaultSpace {
             let to = from + len(&mut r, self.lossy_len);
             plan = plan.with(Fault::Lossy { p, from, to });
         }
+        let mut chained = false;
         if let Some((k, restart)) = self.crash_points {
             if k > 0 && rng::chance(&mut r, 0.5) {
                 plan = plan.crash_at_point(uniform(&mut r, 0, k - 1), Some(restart));
+                chained = true;
             }
         }
         // Drawn last, and nothing drawn when their maximum is 0: a space
@@ -193,6 +209,13 @@ impl FaultSpace {
                 at,
                 restart_after: Some(down),
             });
+        }
+        // The rest of a chain of crash points, drawn last for the same
+        // reason (a chain of 1 draws nothing here).
+        if let (true, Some((k, restart))) = (chained, self.crash_points) {
+            for _ in 1..self.crash_point_chain {
+                plan = plan.crash_at_point(uniform(&mut r, 0, k - 1), Some(restart));
+            }
         }
         plan
     }

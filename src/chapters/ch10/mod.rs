@@ -12,5 +12,5 @@ pub mod safety;
 pub mod watch;
 
 pub use election::{ElectionTimeParams, ElectionTimes};
-pub use safety::{unsynced_vote, SafetyParams};
+pub use safety::{figure8, unsynced_vote, SafetyParams};
 pub use watch::{WatchParams, WatchedRun};

@@ -61,6 +61,12 @@ pub enum Aim {
     /// granted a vote, typically denying the next candidate): `k` counts
     /// them as for [`Aim::Labelled`].
     NextAfter(&'static str),
+    /// As [`Aim::NextAfter`] with the first prefix, counting only the
+    /// points whose own label starts with the second: `("log", "append")`
+    /// is a leader that has just synced a client's entry, crashed before
+    /// it sends the entry to anyone (a follower's next point after its
+    /// sync is an "ack").
+    Then(&'static str, &'static str),
 }
 
 impl Default for RaftCluster {
@@ -100,6 +106,29 @@ impl RaftCluster {
         s.max_target_crashes = 2;
         s.crash_points = Some((300, ms(100)));
         Ok(s)
+    }
+
+    /// This cluster aimed at the paper's Figure 8, and the fault space
+    /// that builds it: no fault but, in half the runs, a chain of four
+    /// crashes, each of the next leader that has just synced a client's
+    /// entry, crashed before it sends the entry to anyone (crash points at
+    /// sends, [`Aim::Then`]`("log", "append")`), each back 1 s later. The
+    /// chain makes the figure's ingredients: an entry on the old leader
+    /// alone, a leader of a higher term with its own entry at that index,
+    /// the old leader back and elected again, copying its old entry to a
+    /// majority, and crashed again before its new term's entries spread,
+    /// so that the second leader, back, can win with a log that lacks it.
+    pub fn figure8(&self) -> Result<(RaftCluster, FaultSpace)> {
+        let mut c = self.clone();
+        c.crash_at_sends = true;
+        c.aim = Aim::Then("log", "append");
+        let mut s = FaultSpace::new(c.nodes, c.horizon)?;
+        s.max_outages = 0;
+        s.max_partitions = 0;
+        s.max_lossy = 0;
+        s.crash_points = Some((1, secs(1)));
+        s.crash_point_chain = 4;
+        Ok((c, s))
     }
 
     /// Checks the sizes and the protocol's settings.
@@ -170,58 +199,65 @@ impl RaftCluster {
         Ok(sim)
     }
 
-    /// `trial`'s plan with its crash points aimed (see [`Aim`]).
+    /// `trial`'s plan with its crash points aimed (see [`Aim`]), one after
+    /// the other: the first among the points of the run without crash
+    /// points, each next one among the points that follow the one before
+    /// in the run with the earlier ones in place (one more run per crash
+    /// point, to find where). A crash point with no such point left is
+    /// dropped, with those after it.
     fn aimed(&self, trial: &Trial) -> Result<FaultPlan> {
-        let (prefix, next) = match self.aim {
+        let (prefix, then, next) = match self.aim {
             Aim::Every => return Ok(trial.plan.clone()),
-            Aim::Labelled(p) => (p, false),
-            Aim::NextAfter(p) => (p, true),
+            Aim::Labelled(p) => (p, None, false),
+            Aim::NextAfter(p) => (p, None, true),
+            Aim::Then(p, q) => (p, Some(q), true),
         };
-        if trial.plan.crash_points().is_empty() {
+        let wanted = trial.plan.crash_points();
+        if wanted.is_empty() {
             return Ok(trial.plan.clone());
         }
-        let at_point = |f: &Fault| matches!(f, Fault::CrashAtPoint { .. });
-        let calm: Vec<Fault> = trial
-            .plan
-            .faults()
-            .iter()
-            .filter(|f| !at_point(f))
-            .cloned()
-            .collect();
-        let mut sim = self.sim(
-            trial,
-            FaultPlan::from_faults(calm),
-            TraceCap::first(0),
-            true,
-        )?;
-        sim.run_for(self.horizon)?;
-        let points = sim.crash_points();
-        let hits: Vec<u64> = (0..points.len())
-            .filter(|&j| points[j].label.starts_with(prefix))
-            .filter_map(|j| match next {
-                false => Some(points[j].index),
-                true => points[j + 1..]
-                    .iter()
-                    .find(|q| q.node == points[j].node)
-                    .map(|q| q.index),
-            })
-            .collect();
-        let faults = trial
-            .plan
-            .faults()
-            .iter()
-            .filter_map(|f| match *f {
-                Fault::CrashAtPoint {
-                    point,
-                    restart_after,
-                } => (!hits.is_empty()).then(|| Fault::CrashAtPoint {
-                    point: hits[(point % hits.len() as u64) as usize],
-                    restart_after,
-                }),
+        // The plan with its first `aimed.len()` crash points replaced by
+        // `aimed`, in place, and the others left out.
+        let plan = |aimed: &[Fault]| {
+            let mut k = 0;
+            let faults = trial.plan.faults().iter().filter_map(|f| match f {
+                Fault::CrashAtPoint { .. } => {
+                    k += 1;
+                    aimed.get(k - 1).cloned()
+                }
                 _ => Some(f.clone()),
-            })
-            .collect();
-        Ok(FaultPlan::from_faults(faults))
+            });
+            FaultPlan::from_faults(faults.collect())
+        };
+        let mut aimed: Vec<Fault> = Vec::new();
+        let mut after: Option<u64> = None;
+        for (point, restart_after) in wanted {
+            let mut sim = self.sim(trial, plan(&aimed), TraceCap::first(0), true)?;
+            sim.run_for(self.horizon)?;
+            let points = sim.crash_points();
+            let hits: Vec<u64> = (0..points.len())
+                .filter(|&j| points[j].label.starts_with(prefix))
+                .filter_map(|j| match next {
+                    false => Some(points[j].index),
+                    true => points[j + 1..]
+                        .iter()
+                        .find(|q| q.node == points[j].node)
+                        .filter(|q| then.is_none_or(|t| q.label.starts_with(t)))
+                        .map(|q| q.index),
+                })
+                .filter(|&i| after.is_none_or(|a| i > a))
+                .collect();
+            if hits.is_empty() {
+                break;
+            }
+            let at = hits[(point % hits.len() as u64) as usize];
+            after = Some(at);
+            aimed.push(Fault::CrashAtPoint {
+                point: at,
+                restart_after,
+            });
+        }
+        Ok(plan(&aimed))
     }
 }
 
