@@ -284,3 +284,158 @@ fn paxos_with_a_crash_is_safe_to_depth_eight() {
     assert_eq!(r.unique_states, 14_268);
     says(NB, "14,268 distinct states to depth 8, none unsafe");
 }
+
+/// Duelling proposers (`ch09::duel`): the livelock, the backoff that ends
+/// it, and the model's means against the simulation's.
+mod duelling_proposers {
+    use super::*;
+
+    fn point<'a>(pts: &'a [DuelPoint], network: &str, b: f64) -> &'a DuelPoint {
+        pts.iter()
+            .find(|p| p.network == network && p.backoff_ms == b)
+            .expect("point")
+    }
+
+    #[test]
+    fn without_backoff_a_regular_network_never_decides_though_a_value_is_chosen() -> Result<()> {
+        let pts = DuelParams::default().run()?;
+        let zero = point(&pts, "regular", 0.0);
+        assert_eq!((zero.decided, zero.chosen, zero.runs), (0, 400, 400));
+        assert_eq!(model_mean_ms(1.0, 0.0)?, None);
+        let ballots = zero.ballots.iter().sum::<u64>() as f64 / 400.0;
+        assert!((ballots - 502.0).abs() < 1.0, "{ballots}");
+        says(
+            NB,
+            "0 of 400 runs decide in a second, about 500 ballots per run",
+        );
+        says(NB, "A value is chosen in every run");
+        // Jitter breaks the clockwork; every backoff above 0 decides always.
+        let jit = point(&pts, "jittered", 0.0);
+        assert_eq!(jit.decided, 400);
+        let (m, _) = jit.mean_ms.expect("decided");
+        says(NB, &format!("decide in {m:.2} ms on average"));
+        for p in pts.iter().filter(|p| p.backoff_ms > 0.0) {
+            assert_eq!(p.decided, p.runs, "{} b={}", p.network, p.backoff_ms);
+        }
+        Ok(())
+    }
+
+    /// The model (a numerical integral, no simulation) against 400 runs per
+    /// backoff: within 4 standard errors (the 95 % half-width is 1.96 of
+    /// them, so 4 SE is 2.04 half-widths).
+    #[test]
+    fn the_model_predicts_the_mean_time_to_decide() -> Result<()> {
+        let pts = DuelParams::default().run()?;
+        let mut quoted = Vec::new();
+        for p in pts
+            .iter()
+            .filter(|p| p.network == "regular" && p.backoff_ms > 0.0)
+        {
+            let model = p.model_ms.expect("model");
+            let (mean, hw) = p.mean_ms.expect("decided");
+            assert!(
+                (mean - model).abs() <= 4.0 / 1.96 * hw,
+                "b={}: simulated {mean} ± {hw}, model {model}",
+                p.backoff_ms
+            );
+            // The prose says the model lies inside the 95 % intervals.
+            assert!((mean - model).abs() <= hw, "b={}", p.backoff_ms);
+            quoted.push(format!("{model:.2}"));
+        }
+        says(NB, &format!("model's means ({} ms)", quoted.join(", ")));
+        let first = point(&pts, "regular", 0.5).mean_ms.expect("decided").0;
+        let last = point(&pts, "regular", 16.0).mean_ms.expect("decided").0;
+        says(
+            NB,
+            &format!("from {first:.2} ms at b = 0.5 ms to {last:.2} ms at b = 16 ms"),
+        );
+        Ok(())
+    }
+
+    /// The integrator on its own: for a long backoff the first round
+    /// dominates, E ≈ 4L + (L/b)·(L/2 + 2L), the next term of order (L/b)².
+    #[test]
+    fn the_model_has_the_first_order_limit_and_falls_with_the_backoff() -> Result<()> {
+        for (l, b) in [(1.0, 100.0), (2.0, 400.0), (0.5, 60.0)] {
+            let m = model_mean_ms(l, b)?.expect("ends");
+            let first = 4.0 * l + (l / b) * 2.5 * l;
+            assert!(
+                (m - first).abs() < 20.0 * l * (l / b).powi(2),
+                "L={l} b={b}: {m} vs {first}"
+            );
+        }
+        let ms: Vec<f64> = [0.5, 1.0, 2.0, 4.0, 8.0]
+            .iter()
+            .map(|&b| model_mean_ms(1.0, b).ok().flatten().expect("ends"))
+            .collect();
+        assert!(ms.windows(2).all(|w| w[1] < w[0]), "{ms:?}");
+        // A backoff far below L: the duel goes on past the model's rounds.
+        assert_eq!(model_mean_ms(1.0, 1e-6)?, None);
+        assert!(model_mean_ms(0.0, 1.0).is_err() && model_mean_ms(1.0, f64::NAN).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn the_duel_repeats_per_seed_and_refuses_bad_parameters() -> Result<()> {
+        let small = DuelParams {
+            runs: 20,
+            backoffs_ms: vec![1.0],
+            ..Default::default()
+        };
+        let (a, b) = (small.run()?, small.run()?);
+        assert_eq!(
+            serde_json::to_string(&a).ok(),
+            serde_json::to_string(&b).ok()
+        );
+        for bad in [
+            DuelParams {
+                runs: 0,
+                ..small.clone()
+            },
+            DuelParams {
+                backoffs_ms: vec![],
+                ..small.clone()
+            },
+            DuelParams {
+                backoffs_ms: vec![-1.0],
+                ..small.clone()
+            },
+            DuelParams {
+                latency_ms: 0.0,
+                ..small.clone()
+            },
+            DuelParams {
+                jitter_ms: f64::NAN,
+                ..small.clone()
+            },
+            DuelParams {
+                deadline_ms: 1.0,
+                ..small.clone()
+            },
+        ] {
+            let e = bad.run().expect_err("bad parameters");
+            assert!(!e.to_string().is_empty());
+        }
+        Ok(())
+    }
+
+    /// The notebook's try-this: a tenth of a millisecond of jitter, no
+    /// backoff.
+    #[test]
+    fn try_this_a_little_jitter_ends_the_duel() -> Result<()> {
+        let pts = DuelParams {
+            backoffs_ms: vec![0.0],
+            jitter_ms: 0.1,
+            ..Default::default()
+        }
+        .run()?;
+        let j = point(&pts, "jittered", 0.0);
+        let (m, _) = j.mean_ms.expect("decided");
+        eprintln!("try this: {} of 400 decided, mean {m:.2}", j.decided);
+        says(
+            NB,
+            &format!("{} of 400 runs decide, in {m:.1} ms on average", j.decided),
+        );
+        Ok(())
+    }
+}

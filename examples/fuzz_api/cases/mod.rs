@@ -6,6 +6,7 @@ mod ch03_ch04_more;
 mod ch04_05;
 mod ch06;
 mod ch07;
+mod ch09;
 mod ch10;
 mod ch12;
 mod ch12_chapter;
@@ -30,6 +31,7 @@ pub fn all() -> Cases {
     measure::add(&mut c);
     mechanisms::add(&mut c);
     check::add(&mut c);
+    ch09::add(&mut c);
     ch10::add(&mut c);
     consensus::add(&mut c);
     plot::add(&mut c);

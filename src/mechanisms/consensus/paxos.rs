@@ -120,6 +120,13 @@ pub struct Cfg {
     /// When an acceptor promises a ballot (default: above every ballot
     /// promised before).
     pub promise_rule: PromiseRule,
+    /// Restart on refusal: `Some(b)`: when its ballot is refused, the
+    /// proposer starts a new one after a backoff drawn uniformly from
+    /// `0..=b` nanoseconds (`Some(0)`: at once), instead of waiting for
+    /// its retry timer. Two proposers that restart at once can pre-empt
+    /// each other again and again (duelling proposers); a random backoff
+    /// spreads their restarts apart.
+    pub backoff: Option<u64>,
 }
 
 /// An acceptor's promise rule: given the ballot it promised (if any) and a
@@ -390,8 +397,19 @@ impl Node for Paxos {
             }
             Msg::Reject(b, p) if current(b, self) => {
                 self.round = self.round.max(p.round);
+                let running = matches!(self.phase, Phase::Prepare | Phase::Accept(_));
                 if self.phase != Phase::Done {
                     self.phase = Phase::Idle;
+                }
+                // Back off once per refused ballot (several acceptors may
+                // refuse it).
+                if let (true, Some(b)) = (running, self.cfg.backoff) {
+                    let wait = if b > 0 {
+                        crate::sim::rng::index(ctx.rng(), b.saturating_add(1) as usize) as u64
+                    } else {
+                        0
+                    };
+                    ctx.set_timer(SimDuration(wait), Timer::Propose);
                 }
             }
             Msg::Decided(v) => self.learn(ctx, v),
