@@ -88,11 +88,13 @@ impl RejoinParams {
         check_replications(self.seeds)?;
         check_count("seeds", self.seeds as usize, 2, 200, "trials per variant")?;
         let (lo, hi) = self.delay_ms;
-        if !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi && hi <= 50.0) {
+        // With no delay at all, closed-loop clients would send without end
+        // at one instant.
+        if !(lo.is_finite() && hi.is_finite() && 0.1 <= lo && lo <= hi && hi <= 50.0) {
             return Err(Error::invalid(
                 "delay_ms",
                 format!("{}–{} ms", fmt_num(lo), fmt_num(hi)),
-                "a one-way delay range 0 <= lo <= hi <= 50 ms",
+                "a one-way delay range 0.1 <= lo <= hi <= 50 ms",
             ));
         }
         for (name, v) in [("isolate_ms", self.isolate_ms), ("after_ms", self.after_ms)] {
