@@ -4,7 +4,10 @@
 
 mod prose;
 
-use thinkdist::ch10::{ElectionTimeParams, SafetyParams, WatchParams};
+use thinkdist::ch10::{
+    CommitLatencyParams, ElectionTimeParams, RejoinParams, SafetyParams, SlowLinkParams,
+    ThroughputParams, WatchParams,
+};
 use thinkdist::prelude::*;
 
 fn small() -> ElectionTimeParams {
@@ -376,6 +379,15 @@ fn figure8_is_found_by_search() -> Result<()> {
     );
     let cx = found.counterexample.expect("shrunk");
     assert!(cx.plan.len() <= 4, "{:?}", cx.plan);
+    eprintln!("figure 8 shrunk to {} faults", cx.plan.len());
+    prose::says(
+        "10-distributed-consensus",
+        "81 of 200 runs break leader completeness",
+    );
+    prose::says(
+        "10-distributed-consensus",
+        &format!("The shrunk schedule keeps {} faults", cx.plan.len()),
+    );
     let svg = counterexample_diagram(&cx, 20.0)?.to_svg()?;
     assert!(svg.contains("yes t") && svg.contains("leader completeness"));
     assert!(thinkdist::ch10::figure8(0).is_err());
@@ -384,5 +396,269 @@ fn figure8_is_found_by_search() -> Result<()> {
     assert!(space.validate().is_err());
     space.crash_point_chain = 17;
     assert!(space.validate().is_err());
+    Ok(())
+}
+
+/// `|mean − theory|` within 4 standard errors of the seeds' mean.
+fn near_theory(p: &thinkdist::ch10::performance::Point) -> bool {
+    let se = p.ci.sd / (p.ci.n as f64).sqrt();
+    (p.ci.mean - p.theory).abs() <= 4.0 * se
+}
+
+#[test]
+fn commit_latency_is_a_round_trip_to_the_fastest_majority() -> Result<()> {
+    let p = CommitLatencyParams::default();
+    let c = p.run()?;
+    let f = |x: f64| format!("{x:.1}");
+    for pt in c.by_size.iter().chain(&c.by_delay[..3]) {
+        assert!(
+            near_theory(pt),
+            "{:?}: {} vs {}",
+            pt.setting,
+            pt.ci.mean,
+            pt.theory
+        );
+    }
+    // At 15–45 ms a round trip is as long as the heartbeat interval, and a
+    // heartbeat resends the entry in flight: faster than the formula.
+    let far = &c.by_delay[3];
+    let se = far.ci.sd / (far.ci.n as f64).sqrt();
+    assert!(far.ci.mean < far.theory - 4.0 * se, "{far:?}");
+    // With rare heartbeats the formula holds there too.
+    let mut rare = p.clone();
+    rare.sizes = vec![5];
+    rare.delays_ms = vec![(15.0, 45.0)];
+    rare.cfg.election_timeout = (ms(500), ms(1_000));
+    rare.cfg.heartbeat = ms(400);
+    let r = rare.run()?;
+    assert!(near_theory(&r.by_delay[0]), "{:?}", r.by_delay[0]);
+    let nb = "10-distributed-consensus";
+    let (three, nine) = (&c.by_size[0], &c.by_size[3]);
+    prose::says(nb, &format!("{} ms with three servers", f(three.ci.mean)));
+    prose::says(nb, &format!("{} ms with nine", f(nine.ci.mean)));
+    prose::says(
+        nb,
+        &format!("theory {} and {} ms", f(three.theory), f(nine.theory)),
+    );
+    prose::says(
+        nb,
+        &format!(
+            "{} ms against the formula's {}",
+            f(far.ci.mean),
+            f(far.theory)
+        ),
+    );
+    prose::says(
+        nb,
+        &format!(
+            "{} ms against {}",
+            f(r.by_delay[0].ci.mean),
+            f(r.by_delay[0].theory)
+        ),
+    );
+    assert_eq!(c, p.run()?, "same seed, same numbers");
+    Ok(())
+}
+
+#[test]
+fn a_slow_follower_costs_little_a_slow_leader_everything() -> Result<()> {
+    let s = SlowLinkParams::default().run()?;
+    for pt in &s.cases {
+        assert!(near_theory(pt), "{pt:?}");
+    }
+    let [fast, follower, leader] = [&s.cases[0], &s.cases[1], &s.cases[2]];
+    assert!(follower.ci.mean - fast.ci.mean < 1.0);
+    assert!(leader.ci.mean > 4.0 * fast.ci.mean);
+    let three = SlowLinkParams {
+        nodes: 3,
+        ..Default::default()
+    }
+    .run()?;
+    let f = |x: f64| format!("{x:.1}");
+    let nb = "10-distributed-consensus";
+    prose::says(nb, &format!("{} ms with all links fast", f(fast.ci.mean)));
+    prose::says(
+        nb,
+        &format!("{} ms with one slow follower", f(follower.ci.mean)),
+    );
+    prose::says(nb, &format!("{} ms with a slow leader", f(leader.ci.mean)));
+    let (f3, s3) = (&three.cases[0], &three.cases[1]);
+    prose::says(
+        nb,
+        &format!("from {} to {} ms", f(f3.ci.mean), f(s3.ci.mean)),
+    );
+    Ok(())
+}
+
+#[test]
+fn a_rejoining_follower_deposes_the_leader_without_pre_vote() -> Result<()> {
+    let p = RejoinParams::default();
+    let r = p.run()?;
+    let (plain, quorum, pre, both) = (0, 1, 2, 3);
+    // Without pre-vote every trial elects a new leader after the heal.
+    assert!(r.outcomes[plain]
+        .iter()
+        .all(|o| o.elections >= 1.0 && o.term_gap > 0.0));
+    assert!(r.outcomes[quorum].iter().all(|o| o.elections >= 1.0));
+    // With it no trial does, and nothing fails.
+    for v in [pre, both] {
+        assert!(r.outcomes[v].iter().all(|o| o.elections == 0.0
+            && o.leaderless_ms == 0.0
+            && o.term_gap == 0.0
+            && o.failed == 0.0));
+    }
+    let n = |v: usize, f: fn(&thinkdist::ch10::rejoin::Outcome) -> f64| -> Result<String> {
+        Ok(thinkdist::plot::fmt_num(r.ci(v, f)?.mean))
+    };
+    let nb = "10-distributed-consensus";
+    prose::says(nb, &format!("{} terms ahead", n(plain, |o| o.term_gap)?));
+    prose::says(
+        nb,
+        &format!("no leader for {} ms", n(plain, |o| o.leaderless_ms)?),
+    );
+    prose::says(
+        nb,
+        &format!("{} requests refused or timed out", n(plain, |o| o.failed)?),
+    );
+    prose::says(
+        nb,
+        &format!("check-quorum alone: {} ms", n(quorum, |o| o.leaderless_ms)?),
+    );
+    let long = RejoinParams {
+        isolate_ms: 10_000,
+        ..p.clone()
+    }
+    .run()?;
+    prose::says(
+        nb,
+        &format!(
+            "{} terms ahead after 10 s",
+            thinkdist::plot::fmt_num(long.ci(plain, |o| o.term_gap)?.mean)
+        ),
+    );
+    prose::says(
+        nb,
+        &format!(
+            "still about {} ms",
+            thinkdist::plot::fmt_num(long.ci(plain, |o| o.leaderless_ms)?.mean)
+        ),
+    );
+    assert_eq!(r, p.run()?, "same seed, same numbers");
+    Ok(())
+}
+
+#[test]
+fn performance_and_rejoin_settings_are_checked() {
+    let e = |r: Result<()>| r.unwrap_err().to_string();
+    let sizes = CommitLatencyParams {
+        sizes: vec![],
+        ..Default::default()
+    };
+    assert!(e(sizes.validate()).contains("sizes"));
+    let two = CommitLatencyParams {
+        sizes: vec![2],
+        ..Default::default()
+    };
+    assert!(e(two.validate()).contains("nodes"));
+    let seeds = CommitLatencyParams {
+        seeds: 0,
+        ..Default::default()
+    };
+    assert!(e(seeds.validate()).contains("seeds"));
+    let neg = CommitLatencyParams {
+        delays_ms: vec![(-1.0, 2.0)],
+        ..Default::default()
+    };
+    assert!(e(neg.validate()).contains("delay_ms"));
+    let many = CommitLatencyParams {
+        ops: 1_000,
+        seeds: 1_000,
+        ..Default::default()
+    };
+    assert!(e(many.validate()).contains("ops × seeds"));
+    let slow = SlowLinkParams {
+        slow_ms: (30.0, 20.0),
+        ..Default::default()
+    };
+    assert!(e(slow.validate()).contains("slow delay_ms"));
+    let r = RejoinParams {
+        seeds: 1,
+        ..Default::default()
+    };
+    assert!(e(r.validate()).contains("seeds"));
+    let r = RejoinParams {
+        isolate_ms: 0,
+        ..Default::default()
+    };
+    assert!(e(r.validate()).contains("isolate_ms"));
+    let r = RejoinParams {
+        delay_ms: (f64::NAN, 1.0),
+        ..Default::default()
+    };
+    assert!(e(r.validate()).contains("delay_ms"));
+}
+
+#[test]
+fn throughput_stops_at_one_batch_per_round_trip() -> Result<()> {
+    let p = ThroughputParams {
+        seed: 1,
+        ..Default::default()
+    };
+    let t = p.run()?;
+    let pts = &t.points;
+    // Throughput grows with clients until the batches are full.
+    assert!(pts
+        .windows(2)
+        .all(|w| w[1].throughput.mean > w[0].throughput.mean));
+    let (last, first) = (&pts[pts.len() - 1], &pts[0]);
+    // At the top it sits near the ceiling (within 10 %: heartbeats send
+    // extra copies of a batch in flight), and latency has grown 5-fold.
+    assert!(
+        (last.throughput.mean / t.ceiling - 1.0).abs() < 0.1,
+        "{last:?}"
+    );
+    assert!(last.latency.mean > 5.0 * first.latency.mean);
+    // With rare heartbeats the ceiling holds within 4 standard errors.
+    let mut rare = p.clone();
+    rare.cfg.election_timeout = (ms(500), ms(1_000));
+    rare.cfg.heartbeat = ms(400);
+    rare.clients = vec![1_000];
+    let r = rare.run()?.points[0].throughput;
+    let se = r.sd / (r.n as f64).sqrt();
+    assert!(
+        (r.mean - rare.ceiling()).abs() < 4.0 * se,
+        "{r:?} vs {}",
+        rare.ceiling()
+    );
+    let k = |x: f64| prose::thousands(x.round() as usize);
+    let nb = "10-distributed-consensus";
+    prose::says(
+        nb,
+        &format!("{} commands per second", k(first.throughput.mean)),
+    );
+    prose::says(
+        nb,
+        &format!(
+            "{} per second at {:.1} ms",
+            k(pts[3].throughput.mean),
+            pts[3].latency.mean
+        ),
+    );
+    prose::says(
+        nb,
+        &format!(
+            "{} per second at {:.1} ms",
+            k(last.throughput.mean),
+            last.latency.mean
+        ),
+    );
+    prose::says(nb, &format!("ceiling of {}", k(t.ceiling)));
+    prose::says(nb, &format!("{} per second, the ceiling", k(r.mean)));
+    assert_eq!(t, p.run()?, "same seed, same numbers");
+    let bad = ThroughputParams {
+        clients: vec![0],
+        ..Default::default()
+    };
+    assert!(bad.run().unwrap_err().to_string().contains("clients"));
     Ok(())
 }

@@ -5,12 +5,21 @@
 //! |---|---|
 //! | [`watch`] | one run watched: roles, terms, log and commit index over time, the message diagrams of an election and of the one after the leader crashes |
 //! | [`election`] | the Raft paper's Figure 16: time to elect a new leader after the leader crashes, against the range election timeouts are drawn from |
+//! | [`performance`] | commit latency against cluster size, network delay and one slow link, with the fastest-majority order statistic over it |
+//! | [`throughput`] | more closed-loop clients against one leader: throughput and latency, and the batch limit that caps them |
+//! | [`rejoin`] | a partitioned server rejoins with a high term: leader changes and time without a leader, with and without pre-vote |
 //! | [`safety`] | Raft's invariants checked after every event over many explored fault schedules |
 
 pub mod election;
+pub mod performance;
+pub mod rejoin;
 pub mod safety;
+pub mod throughput;
 pub mod watch;
 
 pub use election::{ElectionTimeParams, ElectionTimes};
+pub use performance::{CommitLatency, CommitLatencyParams, SlowLink, SlowLinkParams};
+pub use rejoin::{Rejoin, RejoinParams};
 pub use safety::{figure8, unsynced_vote, SafetyParams};
+pub use throughput::{Throughput, ThroughputParams};
 pub use watch::{WatchParams, WatchedRun};

@@ -26,6 +26,7 @@
 //! | [`skew`] | Zipf popularity and the hottest partition or node |
 //! | [`rebalance`] | keys still in flight while a cluster moves them |
 //! | [`delivery`] | messages lost and processed twice under resends |
+//! | [`consensus`] | chapter 10: a Raft leader's commit wait, the k-th fastest of its followers' round trips |
 //! | [`replication`] | quorums (PBS staleness, k of n fastest), writes lost by asynchronous replication |
 //! | [`service`] | chapter 12: the supermarket model (power of d choices), round robin as GI/M/1, retry storms, adaptive throttling, availability of composed services (kept in its own namespace: `theory::service::…`) |
 //!
@@ -44,6 +45,7 @@
 //! ```
 
 pub mod availability;
+pub mod consensus;
 pub mod delivery;
 pub mod gossip;
 pub mod queueing;
@@ -55,6 +57,7 @@ pub mod skew;
 pub mod tails;
 
 pub use availability::*;
+pub use consensus::*;
 pub use delivery::*;
 pub use gossip::*;
 pub use queueing::*;
