@@ -439,3 +439,76 @@ mod duelling_proposers {
         Ok(())
     }
 }
+
+/// The distribution of ballots started before the decision, simulated
+/// against the model, and the notebook's figures for it.
+mod duel_ballots {
+    use super::*;
+
+    #[test]
+    fn the_ballots_follow_the_model_with_a_geometric_tail() -> Result<()> {
+        let pts = DuelParams {
+            jitter_ms: 0.0,
+            ..Default::default()
+        }
+        .run()?;
+        for p in pts.iter().filter(|p| p.backoff_ms > 0.0) {
+            let model = duel_model(1.0, p.backoff_ms)?.expect("ends");
+            let n = p.ballots.len() as f64;
+            // Each share within 4 binomial standard errors (plus one run,
+            // for the shares near 0 where the normal approximation fails).
+            for m in 2..=30u64 {
+                let q = model.more_than(m as usize);
+                let f = p.ballots.iter().filter(|&&k| k > m).count() as f64 / n;
+                let tol = 4.0 * (q * (1.0 - q) / n).sqrt() + 1.0 / n;
+                assert!((f - q).abs() <= tol, "b={} m={m}: {f} vs {q}", p.backoff_ms);
+            }
+            let mean = p.ballots.iter().sum::<u64>() as f64 / n;
+            let mq: f64 = model
+                .ballots
+                .iter()
+                .enumerate()
+                .map(|(k, q)| k as f64 * q)
+                .sum();
+            let var: f64 = model
+                .ballots
+                .iter()
+                .enumerate()
+                .map(|(k, q)| (k as f64 - mq).powi(2) * q)
+                .sum();
+            assert!(
+                (mean - mq).abs() <= 4.0 * (var / n).sqrt(),
+                "b={}",
+                p.backoff_ms
+            );
+            assert!((model.ballots.iter().sum::<f64>() - 1.0).abs() < 1e-6);
+        }
+        let pct = |x: f64| format!("{:.1} %", 100.0 * x);
+        let share = |b: f64, m: u64| {
+            let p = pts.iter().find(|p| p.backoff_ms == b).expect("point");
+            p.ballots.iter().filter(|&&k| k > m).count() as f64 / p.ballots.len() as f64
+        };
+        let q = |b: f64, m: usize| {
+            duel_model(1.0, b)
+                .ok()
+                .flatten()
+                .expect("ends")
+                .more_than(m)
+        };
+        let one = format!(
+            "{} of runs (model {})",
+            pct(share(1.0, 20)),
+            pct(q(1.0, 20))
+        );
+        let four = format!("{} (model {})", pct(share(4.0, 6)), pct(q(4.0, 6)));
+        eprintln!("{one} | {four}");
+        says(NB, &one);
+        says(NB, &four);
+        // The chart draws the backoffs the notebook names, and refuses one
+        // that was not run.
+        assert!(duel_ballots_chart(&pts, &[1.0, 2.0, 4.0]).is_ok());
+        assert!(duel_ballots_chart(&pts, &[3.0]).is_err());
+        assert!(duel_ballots_chart(&pts, &[0.0]).is_err());
+        Ok(())
+    }
+}

@@ -2,12 +2,15 @@
 //! (refused with a clear error, or bounded), and its chart and table.
 
 use crate::harness::*;
-use thinkdist::ch09::{duel_chart, duel_table, model_mean_ms, DuelParams};
+use thinkdist::ch09::{
+    duel_ballots_chart, duel_chart, duel_model, duel_table, model_mean_ms, DuelParams,
+};
 
 fn duel(p: DuelParams) -> Outcome {
     let pts = p.run()?;
     table(&duel_table(&pts))?;
-    chart(duel_chart(&pts))
+    chart(duel_chart(&pts))?;
+    chart(duel_ballots_chart(&pts, &[2.0]))
 }
 
 fn small() -> DuelParams {
@@ -53,7 +56,14 @@ pub fn add(c: &mut Cases) {
         c.add(format!("ch09::model_mean_ms(b {name})"), move || {
             model_mean_ms(1.0, v)?;
             model_mean_ms(v, 1.0)?;
+            duel_model(1.0, v)?;
             Ok(())
+        });
+    }
+    for &(name, v) in F64 {
+        c.add(format!("ch09::duel_ballots_chart(b {name})"), move || {
+            let pts = small().run()?;
+            chart(duel_ballots_chart(&pts, &[v]))
         });
     }
     c.add("ch09::DuelParams(no backoffs)".to_string(), || {

@@ -247,16 +247,43 @@ fn ms_to_ns(x: f64) -> u64 {
     (x * 1e6).round() as u64
 }
 
+/// What the model of the duel predicts (see the module docs).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DuelModel {
+    /// Mean time until the first proposer learns the decision, ms.
+    pub mean_ms: f64,
+    /// `ballots[m]`: the probability that `m` ballots were started (by
+    /// both proposers) when the first proposer learns the decision: the
+    /// two first ballots, one restart per round the duel went on, and the
+    /// last restart if it came before the decision (`s_K < 2L`).
+    pub ballots: Vec<f64>,
+}
+
+impl DuelModel {
+    /// `P(more than m ballots)`.
+    pub fn more_than(&self, m: usize) -> f64 {
+        (1.0 - self.ballots.iter().take(m + 1).sum::<f64>()).max(0.0)
+    }
+}
+
 /// The model's mean time to decide (ms) on a regular network with one-way
-/// delay `l_ms` and backoffs uniform on `0..=b_ms` (see the module docs):
-/// `4L + Σ_k E[(s_k + 2L); the duel reached round k]`, integrated on a grid
-/// of `L / 2,000` over `[−L, L)`, where every round that goes on has its
-/// `s_k` (a draw past `L` ends the duel, whatever its value). `Ok(None)`
-/// when the duel never ends (`b = 0`) or is still going with probability
-/// above 10⁻⁹ after 20,000 rounds (`b` far below `L`).
+/// delay `l_ms` and backoffs uniform on `0..=b_ms`; [`duel_model`]'s mean.
+pub fn model_mean_ms(l_ms: f64, b_ms: f64) -> Result<Option<f64>> {
+    Ok(duel_model(l_ms, b_ms)?.map(|m| m.mean_ms))
+}
+
+/// The model of the duel on a regular network with one-way delay `l_ms`
+/// and backoffs uniform on `0..=b_ms` (see the module docs): the mean time
+/// to decide, `4L + Σ_k E[(s_k + 2L); the duel reached round k]`, and the
+/// distribution of ballots started. The chain is integrated on a grid of
+/// `L / 2,000` over `[−L, 2L)`: every round that goes on has its `s_k`
+/// below `L`, and whether the last restart precedes the decision depends
+/// on `s_K < 2L`. `Ok(None)` when the duel never ends (`b = 0`) or is
+/// still going with probability above 10⁻⁹ after 20,000 rounds (`b` far
+/// below `L`).
 ///
 /// Errors: `l_ms` outside 10⁻⁶..=10⁶, or `b_ms` negative or not finite.
-pub fn model_mean_ms(l_ms: f64, b_ms: f64) -> Result<Option<f64>> {
+pub fn duel_model(l_ms: f64, b_ms: f64) -> Result<Option<DuelModel>> {
     if !(1e-6..=1e6).contains(&l_ms) {
         return Err(Error::invalid(
             "l_ms",
@@ -269,8 +296,10 @@ pub fn model_mean_ms(l_ms: f64, b_ms: f64) -> Result<Option<f64>> {
         return Ok(None);
     }
     let (l, b) = (l_ms, b_ms);
-    const CELLS: usize = 4_000;
-    let h = 2.0 * l / CELLS as f64;
+    // Cells below `ON` hold s < L (the duel goes on), the rest [L, 2L).
+    const ON: usize = 4_000;
+    const CELLS: usize = 6_000;
+    let h = 2.0 * l / ON as f64;
     let x = |i: usize| -l + (i as f64 + 0.5) * h;
     // s_1 = u_1: uniform on [0, b]; each cell gets its overlap with it.
     let mut mass: Vec<f64> = (0..CELLS)
@@ -279,22 +308,35 @@ pub fn model_mean_ms(l_ms: f64, b_ms: f64) -> Result<Option<f64>> {
             (c1.min(b) - c0.max(0.0)).max(0.0) / b
         })
         .collect();
-    let mut cum = vec![0.0; CELLS + 1];
+    let mut cum = vec![0.0; ON + 1];
     let mut mean = 4.0 * l;
-    for _ in 0..20_000 {
+    let mut ballots = vec![0.0; 2];
+    let mut before = 1.0; // mass that reached this round
+    for k in 1..=20_000usize {
         let mut alive = 0.0;
-        for i in 0..CELLS {
+        for i in 0..ON {
             mean += mass[i] * (x(i) + 2.0 * l);
             alive += mass[i];
             cum[i + 1] = cum[i] + mass[i];
         }
+        // Ends in round k: the last restart before the decision (s_K in
+        // [L, 2L)) or after it (s_K >= 2L).
+        let near: f64 = mass[ON..].iter().sum();
+        let far = (before - alive - near).max(0.0);
+        ballots.resize(k + 3, 0.0);
+        ballots[k + 1] += far;
+        ballots[k + 2] += near;
         if alive < 1e-9 {
-            return Ok(Some(mean));
+            return Ok(Some(DuelModel {
+                mean_ms: mean,
+                ballots,
+            }));
         }
+        before = alive;
         // Mass of the continuing s below v (linear inside a cell).
         let upto = |v: f64| {
-            let p = ((v + l) / h).clamp(0.0, CELLS as f64);
-            let i = (p.floor() as usize).min(CELLS - 1);
+            let p = ((v + l) / h).clamp(0.0, ON as f64);
+            let i = (p.floor() as usize).min(ON - 1);
             cum[i] + (p - i as f64) * (cum[i + 1] - cum[i])
         };
         // s' = u − s, u uniform on [0, b]: density (1/b)·P(−s' ≤ s ≤ b − s').
@@ -304,6 +346,61 @@ pub fn model_mean_ms(l_ms: f64, b_ms: f64) -> Result<Option<f64>> {
         }
     }
     Ok(None)
+}
+
+/// How many ballots the duel takes: for each backoff `b` in `backoffs`
+/// (ms, regular network), the share of runs that started more than `m`
+/// ballots before the first proposer learned the decision (markers), and
+/// the model's `P(more than m)` (lines). Log y: a geometric tail is a
+/// straight line.
+pub fn duel_ballots_chart(points: &[DuelPoint], backoffs: &[f64]) -> Result<Figure> {
+    let mut sims = Vec::new();
+    let mut models = Vec::new();
+    for &b in backoffs {
+        let Some(p) = points
+            .iter()
+            .find(|p| p.network == "regular" && p.backoff_ms == b && p.decided > 0)
+        else {
+            return Err(Error::invalid(
+                "backoffs",
+                b,
+                "a backoff the regular network was run with, in which some run decided",
+            ));
+        };
+        let n = p.ballots.len() as f64;
+        let sim: Vec<(f64, f64)> = (2..)
+            .map(|m| {
+                (
+                    m as f64,
+                    p.ballots.iter().filter(|&&k| k > m).count() as f64 / n,
+                )
+            })
+            .take_while(|&(_, f)| f > 0.0)
+            .collect();
+        let top = sim.last().map_or(3.0, |&(m, _)| m + 1.0);
+        if !sim.is_empty() {
+            sims.push(
+                Series::new(format!("b = {b} ms, simulated"), sim).with_style(SeriesStyle::Points),
+            );
+        }
+        if let Some(model) = duel_model(p.latency_ms, b)? {
+            let line: Vec<(f64, f64)> = (2..=top as usize)
+                .map(|m| (m as f64, model.more_than(m)))
+                .filter(|&(_, q)| q > 1e-4)
+                .collect();
+            if !line.is_empty() {
+                models.push(Series::new(format!("b = {b} ms, model"), line));
+            }
+        }
+    }
+    line_chart(
+        &sims,
+        &models,
+        Opts::new("How many ballots the duel takes")
+            .x_label("ballots started before the decision")
+            .y_label("share of runs with more")
+            .log_y(),
+    )
 }
 
 /// Mean time to decide against the backoff range: the simulation's means

@@ -14,7 +14,10 @@ pub mod flp;
 pub mod quorums;
 pub mod safety;
 
-pub use duel::{duel_chart, duel_table, model_mean_ms, DuelParams, DuelPoint};
+pub use duel::{
+    duel_ballots_chart, duel_chart, duel_model, duel_table, model_mean_ms, DuelModel, DuelParams,
+    DuelPoint,
+};
 pub use flp::{flp_chart, flp_table, Adversary, FlpParams, FlpRun};
 pub use quorums::{all_pairs, count_pairs, quorum_table, QuorumCount};
 pub use safety::{
