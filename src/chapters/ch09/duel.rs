@@ -15,8 +15,9 @@
 //! `s_{k+1} = u_{k+1} − s_k`, the duel goes on while `s_k < L`,
 //!
 //! and each round adds `s_k + 2L`, on top of the `4L` (two round trips) of
-//! the ballot that finally wins. [`model_mean_ms`] integrates this chain
-//! numerically (no simulation); the simulation runs the real Paxos of
+//! the ballot that finally wins. [`duel_model`] integrates this chain
+//! numerically (no simulation) for the mean time and the distribution of
+//! ballots; the simulation runs the real Paxos of
 //! [`crate::consensus`]. With `b = 0` every `s_k` is 0: the duel never
 //! ends. With jitter on the links the clockwork breaks by luck.
 
@@ -79,7 +80,8 @@ pub struct DuelPoint {
     /// Time until the first proposer learned the decision, ms, per decided
     /// run (sorted).
     pub times_ms: Vec<f64>,
-    /// Ballots started per run (all runs, in run order).
+    /// Ballots started per run (all runs, in run order), counted when the
+    /// first proposer learned the decision, or at the deadline.
     pub ballots: Vec<u64>,
     /// Runs in which a value was *chosen* (accepted by a majority, by the
     /// acceptors' ghost votes) before the deadline, learned or not.
