@@ -23,3 +23,25 @@ pub use rejoin::{Rejoin, RejoinParams};
 pub use safety::{figure8, unsynced_vote, SafetyParams};
 pub use throughput::{Throughput, ThroughputParams};
 pub use watch::{WatchParams, WatchedRun};
+
+/// Checks a one-way delay range `(lo, hi)` in ms: finite, `min <= lo <=
+/// hi <= max`; the error names `what` and says `expected`.
+fn check_delay_range(
+    what: &str,
+    (lo, hi): (f64, f64),
+    (min, max): (f64, f64),
+    expected: &str,
+) -> crate::error::Result<()> {
+    if lo.is_finite() && hi.is_finite() && min <= lo && lo <= hi && hi <= max {
+        return Ok(());
+    }
+    Err(crate::error::Error::invalid(
+        what,
+        format!(
+            "{}–{} ms",
+            crate::plot::fmt_num(lo),
+            crate::plot::fmt_num(hi)
+        ),
+        expected,
+    ))
+}

@@ -54,15 +54,13 @@ pub struct Setting {
     pub cfg: RaftConfig,
 }
 
-fn check_delay(what: &str, (lo, hi): DelayMs) -> Result<()> {
-    if !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi && hi <= 1_000.0) {
-        return Err(Error::invalid(
-            what,
-            format!("{}–{} ms", fmt_num(lo), fmt_num(hi)),
-            "a one-way delay range 0 <= lo <= hi <= 1,000 ms",
-        ));
-    }
-    Ok(())
+fn check_delay(what: &str, delay: DelayMs) -> Result<()> {
+    super::check_delay_range(
+        what,
+        delay,
+        (0.0, 1_000.0),
+        "a one-way delay range 0 <= lo <= hi <= 1,000 ms",
+    )
 }
 
 /// Bounds a run's work: at most 100,000 commands in all (the default

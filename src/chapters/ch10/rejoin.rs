@@ -87,16 +87,14 @@ impl RejoinParams {
         check_count("clients", self.clients, 1, 10, "clients")?;
         check_replications(self.seeds)?;
         check_count("seeds", self.seeds as usize, 2, 200, "trials per variant")?;
-        let (lo, hi) = self.delay_ms;
         // With no delay at all, closed-loop clients would send without end
         // at one instant.
-        if !(lo.is_finite() && hi.is_finite() && 0.1 <= lo && lo <= hi && hi <= 50.0) {
-            return Err(Error::invalid(
-                "delay_ms",
-                format!("{}–{} ms", fmt_num(lo), fmt_num(hi)),
-                "a one-way delay range 0.1 <= lo <= hi <= 50 ms",
-            ));
-        }
+        super::check_delay_range(
+            "delay_ms",
+            self.delay_ms,
+            (0.1, 50.0),
+            "a one-way delay range 0.1 <= lo <= hi <= 50 ms",
+        )?;
         for (name, v) in [("isolate_ms", self.isolate_ms), ("after_ms", self.after_ms)] {
             if !(100..=20_000).contains(&v) {
                 return Err(Error::invalid(name, v, "100 to 20,000 ms"));

@@ -73,14 +73,12 @@ impl ThroughputParams {
         check_count("nodes", self.nodes, 3, 9, "servers")?;
         check_replications(self.seeds)?;
         self.cfg.validate()?;
-        let (lo, hi) = self.delay_ms;
-        if !(lo.is_finite() && hi.is_finite() && 0.1 <= lo && lo <= hi && hi <= 50.0) {
-            return Err(Error::invalid(
-                "delay_ms",
-                format!("{}–{} ms", fmt_num(lo), fmt_num(hi)),
-                "a one-way delay range 0.1 <= lo <= hi <= 50 ms",
-            ));
-        }
+        super::check_delay_range(
+            "delay_ms",
+            self.delay_ms,
+            (0.1, 50.0),
+            "a one-way delay range 0.1 <= lo <= hi <= 50 ms",
+        )?;
         if !(100..=10_000).contains(&self.measure_ms) {
             return Err(Error::invalid(
                 "measure_ms",
