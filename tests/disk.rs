@@ -209,3 +209,78 @@ fn a_crash_keeps_the_synced_log_only() -> Result<()> {
     assert_eq!(sim.disk(0)?.synced().term, 0);
     Ok(())
 }
+
+/// A `DiskLog` keeps its newest entries apart from the shared ones; whatever
+/// the split, it must answer like a `Vec` of the same entries. Random pushes,
+/// truncations, pops, syncs (`clone_from`) and crashes (back to the synced
+/// copy), each answer compared with a `Vec` model, and equality, order,
+/// hashing and serialization compared with a log built in one piece.
+#[test]
+fn a_disk_log_answers_like_a_vec_wherever_its_entries_are_kept() {
+    use std::hash::{Hash, Hasher};
+    fn hash_of<T: Hash>(t: &T) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        t.hash(&mut h);
+        h.finish()
+    }
+    let mut rng = thinkdist::sim::rng::stream(7, 0, 0, 0);
+    let (mut log, mut synced) = (DiskLog::<u64>::new(), DiskLog::<u64>::new());
+    let (mut model, mut model_synced) = (Vec::<u64>::new(), Vec::<u64>::new());
+    let mut next = 0u64;
+    let mut crossed = 0; // truncations that reached into the shared part
+    let mut longest = 0;
+    for step in 0..20_000u32 {
+        match rng.random_range(0..100u32) {
+            0..=69 => {
+                for _ in 0..rng.random_range(1..=8) {
+                    log.push(next);
+                    model.push(next);
+                    next += 1;
+                }
+            }
+            70..=74 => {
+                let len = (model.len() + 3).saturating_sub(rng.random_range(0..100));
+                if len + DiskLog::<u64>::TAIL < model.len() {
+                    crossed += 1;
+                }
+                log.truncate(len);
+                model.truncate(len);
+            }
+            75..=79 => assert_eq!(log.pop(), model.pop()),
+            80..=94 => {
+                synced.clone_from(&log);
+                model_synced.clone_from(&model);
+            }
+            _ => {
+                log.clone_from(&synced);
+                model.clone_from(&model_synced);
+            }
+        }
+        assert_eq!(log.len(), model.len());
+        longest = longest.max(model.len());
+        let i = rng.random_range(0..=model.len() + 1);
+        assert_eq!(log.get(i), model.get(i), "get({i}) at step {step}");
+        assert_eq!((log.first(), log.last()), (model.first(), model.last()));
+        let from = rng.random_range(0..=model.len() + 1);
+        let max = rng.random_range(0..80usize);
+        let want: Vec<u64> = model.iter().skip(from).take(max).copied().collect();
+        assert_eq!(
+            log.to_vec_from(from, max),
+            want,
+            "to_vec_from({from}, {max})"
+        );
+        let tail: Vec<u64> = log.iter_from(from).copied().collect();
+        assert_eq!(tail, model[from.min(model.len())..]);
+        if step % 97 == 0 {
+            let whole: DiskLog<u64> = model.iter().copied().collect();
+            assert_eq!(log, whole);
+            assert_eq!(log.cmp(&whole), std::cmp::Ordering::Equal);
+            assert_eq!(hash_of(&log), hash_of(&whole));
+            assert_eq!(log.to_vec(), model);
+            let json = serde_json::to_string(&log).unwrap();
+            assert_eq!(json, serde_json::to_string(&model).unwrap());
+            assert_eq!(serde_json::from_str::<DiskLog<u64>>(&json).unwrap(), log);
+        }
+    }
+    assert!(longest > 1_000 && crossed > 100, "{longest} {crossed}");
+}

@@ -100,73 +100,138 @@ impl<D: Clone> Disk<D> {
 }
 
 /// A log for a node's disk: append, truncate, read by index, iterate. A
-/// clone shares every entry with the original, so [`crate::sim::Ctx::sync`]
-/// costs what was appended or truncated since the last sync, not the whole
-/// log (see the [module docs](self)). Backed by [`imbl::Vector`]; indices
-/// start at 0.
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct DiskLog<T: Clone>(imbl::Vector<T>);
+/// clone shares every entry but the newest few with the original, so
+/// [`crate::sim::Ctx::sync`] costs what was appended or truncated since the
+/// last sync, not the whole log (see the [module docs](self)). Indices start
+/// at 0.
+///
+/// Inside, the entries are an [`imbl::Vector`] (shared between the working
+/// and the synced copy) followed by a short unshared tail of at most
+/// [`DiskLog::TAIL`] entries. Why the tail: a Raft leader appends and syncs
+/// for every command, and a push onto a shared `imbl` leaf copies the whole
+/// leaf (64 entries) first; with the tail, a sync copies the tail (a few
+/// entries, into a buffer that is reused) and the shared leaf is copied
+/// once per `TAIL` appends. It also keeps the entries a protocol reads most
+/// (the newest) in a plain slice. Equality, order, hashing and
+/// serialization see only the entries, never where they are kept.
+#[derive(Default)]
+pub struct DiskLog<T: Clone> {
+    /// Entries `0..tree.len()`.
+    tree: imbl::Vector<T>,
+    /// Entries `tree.len()..`, at most `TAIL` of them.
+    tail: Vec<T>,
+}
+
+impl<T: Clone> Clone for DiskLog<T> {
+    fn clone(&self) -> Self {
+        DiskLog {
+            tree: self.tree.clone(),
+            tail: self.tail.clone(),
+        }
+    }
+    /// What a sync does: shares the tree (nothing to do if it is already
+    /// the same tree, as between flushes of the tail), copies the tail into
+    /// the buffer this log already has (no allocation once it has grown).
+    fn clone_from(&mut self, source: &Self) {
+        if !self.tree.ptr_eq(&source.tree) {
+            self.tree.clone_from(&source.tree);
+        }
+        self.tail.clone_from(&source.tail);
+    }
+}
 
 impl<T: Clone> DiskLog<T> {
+    /// How many of the newest entries are kept outside the shared tree.
+    pub const TAIL: usize = 32;
+
     /// An empty log.
     pub fn new() -> Self {
-        DiskLog(imbl::Vector::new())
+        DiskLog {
+            tree: imbl::Vector::new(),
+            tail: Vec::new(),
+        }
     }
     /// Appends one entry (O(1) amortised).
     pub fn push(&mut self, entry: T) {
-        self.0.push_back(entry);
+        if self.tail.len() >= Self::TAIL {
+            for e in self.tail.drain(..) {
+                self.tree.push_back(e);
+            }
+        }
+        self.tail.push(entry);
     }
     /// Appends every entry of `entries`, in order.
     pub fn extend(&mut self, entries: impl IntoIterator<Item = T>) {
         for e in entries {
-            self.0.push_back(e);
+            self.push(e);
         }
     }
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.tree.len() + self.tail.len()
     }
     /// True if the log has no entry.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
-    /// Entry `i`, or `None` past the end (O(log n)).
+    /// Entry `i`, or `None` past the end (O(1) for the newest entries,
+    /// O(log n) for the others).
     pub fn get(&self, i: usize) -> Option<&T> {
-        self.0.get(i)
+        match i.checked_sub(self.tree.len()) {
+            Some(j) => self.tail.get(j),
+            None => self.tree.get(i),
+        }
     }
     /// The first entry, if any.
     pub fn first(&self) -> Option<&T> {
-        self.0.front()
+        self.tree.front().or_else(|| self.tail.first())
     }
     /// The last entry, if any.
     pub fn last(&self) -> Option<&T> {
-        self.0.back()
+        self.tail.last().or_else(|| self.tree.back())
     }
     /// Keeps the first `len` entries and drops the rest (nothing if the
     /// log is shorter): a follower dropping a conflicting suffix.
     pub fn truncate(&mut self, len: usize) {
-        if len < self.0.len() {
-            self.0.truncate(len);
+        match len.checked_sub(self.tree.len()) {
+            Some(j) => self.tail.truncate(j),
+            None => {
+                self.tail.clear();
+                self.tree.truncate(len);
+            }
         }
     }
     /// Removes and returns the last entry.
     pub fn pop(&mut self) -> Option<T> {
-        self.0.pop_back()
+        self.tail.pop().or_else(|| self.tree.pop_back())
     }
     /// Every entry, in order.
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
-        self.0.iter()
+        self.into_iter()
     }
     /// The entries from index `from` on (none if `from` is past the end),
     /// without walking the ones before: what a leader sends a follower.
     pub fn iter_from(&self, from: usize) -> impl Iterator<Item = &T> + '_ {
-        let from = from.min(self.0.len());
-        self.0.focus().narrow(from..).into_iter()
+        let t = self.tree.len();
+        let old = (from < t).then(|| self.tree.focus().narrow(from..).into_iter());
+        let new = &self.tail[from.saturating_sub(t).min(self.tail.len())..];
+        old.into_iter().flatten().chain(new)
+    }
+    /// A copy of at most `max` entries from index `from` on (empty if
+    /// `from` is past the end): what a leader puts in a message. The newest
+    /// entries are copied as one slice.
+    pub fn to_vec_from(&self, from: usize, max: usize) -> Vec<T> {
+        match from.checked_sub(self.tree.len()) {
+            Some(j) => {
+                let new = &self.tail[j.min(self.tail.len())..];
+                new[..max.min(new.len())].to_vec()
+            }
+            None => self.iter_from(from).take(max).cloned().collect(),
+        }
     }
     /// The entries as a `Vec` (a copy), for tables and tests.
     pub fn to_vec(&self) -> Vec<T> {
-        self.0.iter().cloned().collect()
+        self.iter().cloned().collect()
     }
 }
 
@@ -175,27 +240,79 @@ impl<T: Clone> std::ops::Index<usize> for DiskLog<T> {
     /// Entry `i`; like a `Vec`, panics past the end (use
     /// [`DiskLog::get`] when `i` may be out of range).
     fn index(&self, i: usize) -> &T {
-        &self.0[i]
+        match self.get(i) {
+            Some(e) => e,
+            None => panic!("DiskLog index {i} out of range for length {}", self.len()),
+        }
+    }
+}
+
+impl<T: Clone + PartialEq> PartialEq for DiskLog<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: Clone + Eq> Eq for DiskLog<T> {}
+
+impl<T: Clone + PartialOrd> PartialOrd for DiskLog<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        self.iter().partial_cmp(other.iter())
+    }
+}
+
+impl<T: Clone + Ord> Ord for DiskLog<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.iter().cmp(other.iter())
+    }
+}
+
+impl<T: Clone + std::hash::Hash> std::hash::Hash for DiskLog<T> {
+    /// The entries in order, as `imbl::Vector` hashes them (so hashes of
+    /// disks, and the states the exhaustive search tells apart, are what
+    /// they were before the tail).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for e in self {
+            e.hash(state);
+        }
+    }
+}
+
+impl<T: Clone + Serialize> Serialize for DiskLog<T> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> std::result::Result<S::Ok, S::Error> {
+        ser.collect_seq(self.iter())
+    }
+}
+
+impl<'de, T: Clone + Deserialize<'de>> Deserialize<'de> for DiskLog<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        Vec::<T>::deserialize(de).map(|v| v.into_iter().collect())
     }
 }
 
 impl<T: Clone + std::fmt::Debug> std::fmt::Debug for DiskLog<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.0.iter()).finish()
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
 impl<T: Clone> FromIterator<T> for DiskLog<T> {
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
-        DiskLog(iter.into_iter().collect())
+        DiskLog {
+            tree: iter.into_iter().collect(),
+            tail: Vec::new(),
+        }
     }
 }
 
 impl<'a, T: Clone> IntoIterator for &'a DiskLog<T> {
     type Item = &'a T;
-    type IntoIter = imbl::vector::Iter<'a, T, imbl::shared_ptr::DefaultSharedPtr>;
+    type IntoIter = std::iter::Chain<
+        imbl::vector::Iter<'a, T, imbl::shared_ptr::DefaultSharedPtr>,
+        std::slice::Iter<'a, T>,
+    >;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.tree.iter().chain(self.tail.iter())
     }
 }
 

@@ -74,7 +74,7 @@ pub struct Entry {
 }
 
 /// What a node keeps on disk (Figure 2, "persistent state on all servers").
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RaftDisk {
     /// The latest term the node has seen.
     pub term: Term,
@@ -82,6 +82,23 @@ pub struct RaftDisk {
     pub voted_for: Option<NodeId>,
     /// The log; entry `i` (from 1) is `log[i - 1]`.
     pub log: DiskLog<Entry>,
+}
+
+impl Clone for RaftDisk {
+    fn clone(&self) -> Self {
+        RaftDisk {
+            term: self.term,
+            voted_for: self.voted_for,
+            log: self.log.clone(),
+        }
+    }
+    /// A sync copies field by field, so the log's tail buffer is reused
+    /// (a derived `Clone` would allocate a new one on every sync).
+    fn clone_from(&mut self, source: &Self) {
+        self.term = source.term;
+        self.voted_for = source.voted_for;
+        self.log.clone_from(&source.log);
+    }
 }
 
 impl Default for RaftDisk {

@@ -176,10 +176,7 @@ impl Raft {
     pub(crate) fn entries_from(ctx: &mut Ctx<'_, Self>, from: Index, max: usize) -> Vec<Entry> {
         ctx.disk()
             .log
-            .iter_from(from.saturating_sub(1) as usize)
-            .take(max)
-            .copied()
-            .collect()
+            .to_vec_from(from.saturating_sub(1) as usize, max)
     }
 }
 
