@@ -296,6 +296,12 @@ fn the_history_chart_marks_the_acknowledged_then_lost_transfer() -> Result<()> {
     let run = ack_first.run(&crash, false, 0)?;
     let lost = run.acknowledged_then_lost();
     assert_eq!(lost.len(), 1, "{lost:?}");
+    // As the prose says: client 0's first transfer was told ok and lost;
+    // client 1's, sent while the bank was down, has an unknown outcome.
+    let ops = run.history.ops();
+    let first_of = |c| ops.iter().find(|o| o.client == c).expect("an op");
+    assert_eq!(first_of(0).id, lost[0]);
+    assert_eq!(first_of(1).status, OpStatus::Unknown);
     let named = run.checks.verdicts[1]
         .counterexample
         .clone()
