@@ -7,8 +7,8 @@
 For each notebook NN-title.ipynb it writes decks/NN-title.html: a title slide
 from the notebook's first heading, then, for every chart the notebook keeps
 (charts.keep("name", ...) in a cell tagged `chart`) and exported to
-charts/NN-title/name.png, a slide with the chart and its "what to see" words:
-the first markdown cell after the chart cell (before the next chart cell).
+charts/NN-title/name.png, a slide with the chart and its "what to see" words
+(see `words_for`).
 
 The deck is one self-contained HTML file: the PNGs are embedded, the style
 and the few lines of script are inline, nothing is loaded from the network,
@@ -62,6 +62,45 @@ def title_of(nb: dict, fallback: str) -> str:
     return fallback
 
 
+WHAT_TO_SEE = "**What to see"
+
+
+def words_for(cells: list[dict], i: int) -> str:
+    """The words of chart cell `i`'s slide: the markdown after it.
+
+    Before the next chart cell or heading: the first markdown cell that
+    starts with "**What to see", else the first markdown cell. With none
+    there (charts in a row, or a chart, a code cell and another chart,
+    all explained by one cell after them): the next "**What to see" cell,
+    looking past chart and code cells but not past a heading (a new
+    section). Otherwise no words.
+    """
+    after = cells[i + 1:]
+    before_next = []
+    for cell in after:
+        if is_chart(cell):
+            break
+        if cell.get("cell_type") == "markdown":
+            words = text(cell).strip()
+            if words.startswith("#"):
+                break
+            before_next.append(words)
+    for words in before_next:
+        if words.startswith(WHAT_TO_SEE):
+            return words
+    if before_next:
+        return before_next[0]
+    for cell in after:
+        if cell.get("cell_type") != "markdown":
+            continue
+        words = text(cell).strip()
+        if words.startswith(WHAT_TO_SEE):
+            return words
+        if words.startswith("#"):
+            break
+    return ""
+
+
 def slides_of(nb: dict, charts_dir: Path) -> tuple[list[Slide], list[str]]:
     """The chart slides of a notebook, and the kept charts with no PNG."""
     cells = nb.get("cells", [])
@@ -69,13 +108,7 @@ def slides_of(nb: dict, charts_dir: Path) -> tuple[list[Slide], list[str]]:
     for i, cell in enumerate(cells):
         if not is_chart(cell):
             continue
-        words = ""
-        for after in cells[i + 1:]:
-            if is_chart(after):
-                break
-            if after.get("cell_type") == "markdown":
-                words = text(after).strip()
-                break
+        words = words_for(cells, i)
         for name in KEEP.findall(text(cell)):
             png = charts_dir / f"{name}.png"
             if png.is_file():

@@ -277,3 +277,124 @@ fn isolation_prose_quotes_what_the_notebook_computes() -> Result<()> {
     assert_eq!(kept(Level::Serializable), 100);
     Ok(())
 }
+
+/// The history chart of notebook 05 marks the transfer the client was told
+/// "ok" for and that the crash then lost: the function that picks it finds
+/// exactly the transfer the durability check names, and nothing without
+/// the broken acknowledgement or without a crash.
+#[test]
+fn the_history_chart_marks_the_acknowledged_then_lost_transfer() -> Result<()> {
+    let ack_first = LoggingParams {
+        logging: Logging::RedoAckFirst,
+        ..Default::default()
+    };
+    let k = report(Logging::RedoAckFirst)?
+        .first_failure()
+        .map(|o| o.point.index)
+        .expect("the broken redo log fails somewhere");
+    let crash = FaultPlan::new().crash_at_point(k, Some(ack_first.restart_after));
+    let run = ack_first.run(&crash, false, 0)?;
+    let lost = run.acknowledged_then_lost();
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    // As the prose says: client 0's first transfer was told ok and lost;
+    // client 1's, sent while the bank was down, has an unknown outcome.
+    let ops = run.history.ops();
+    let first_of = |c| ops.iter().find(|o| o.client == c).expect("an op");
+    assert_eq!(first_of(0).id, lost[0]);
+    assert_eq!(first_of(1).status, OpStatus::Unknown);
+    let named = run.checks.verdicts[1]
+        .counterexample
+        .clone()
+        .unwrap_or_default();
+    assert!(named.starts_with(&format!("T{} (", lost[0])), "{named}");
+    let ok_redo = LoggingParams {
+        logging: Logging::Redo,
+        ..ack_first.clone()
+    };
+    assert!(ok_redo
+        .run(&crash, false, 0)?
+        .acknowledged_then_lost()
+        .is_empty());
+    let uncrashed = ack_first.run(&FaultPlan::new(), false, 0)?;
+    assert!(uncrashed.acknowledged_then_lost().is_empty());
+    // On the chart: the label, the legend, the bank's crash and down window.
+    let svg = ack_first.history_chart(Some(k))?.to_svg()?;
+    for text in [
+        "told ok, then lost",
+        "acknowledged, then lost",
+        "unknown outcome",
+        "bank crashes, down",
+        ">\ncrash\n<",
+        ">\ndown\n<",
+    ] {
+        assert!(svg.contains(text), "{text}");
+    }
+    assert!(!ok_redo
+        .history_chart(Some(k))?
+        .to_svg()?
+        .contains("then lost"));
+    Ok(())
+}
+
+/// Notebook 05 shows undo logging at the first crash point where undo does
+/// visible work: a debit had reached the disk and recovery rolls it back.
+#[test]
+fn the_undo_diagram_shows_a_debit_rolled_back() -> Result<()> {
+    let undo = LoggingParams::default();
+    let k = undo
+        .first_visible_undo()?
+        .expect("undo rolls something back");
+    let r = report(Logging::Undo)?;
+    assert_eq!(r.points()[k as usize].point.label, "balances");
+    let svg = undo.crash_diagram(k)?.to_svg()?;
+    assert!(
+        svg.contains("undo T0: account 1: 75 → 100"),
+        "the debit, undone"
+    );
+    assert!(svg.contains("every check holds"));
+    prose::says(
+        "05-transactions",
+        &format!("the crash hits the sync of the balances (point {k})"),
+    );
+    prose::says("05-transactions", "account 1 goes from 75 back to 100");
+    let redo = LoggingParams {
+        logging: Logging::Redo,
+        ..Default::default()
+    };
+    assert_eq!(redo.first_visible_undo()?, None, "redo never undoes");
+    Ok(())
+}
+
+/// A request that reaches the bank while it is down is drawn where the
+/// simulation dropped it: on the bank's lane, after the crash.
+#[test]
+fn a_request_to_a_down_bank_is_lost_on_its_lane() -> Result<()> {
+    let broken = LoggingParams {
+        logging: Logging::UndoDataFirst,
+        ..Default::default()
+    };
+    let run = broken.run(
+        &FaultPlan::new().crash_at_point(1, Some(broken.restart_after)),
+        true,
+        100_000,
+    )?;
+    let n = run.trace.events().len();
+    let d = SequenceDiagram::steps_of_trace(&run.trace, &["bank".to_string()], 0, n - 1);
+    let crash = d
+        .marks
+        .iter()
+        .find(|m| m.kind == MarkKind::Crash)
+        .map(|m| m.at)
+        .expect("a crash");
+    let lost: Vec<_> = d.arrows.iter().filter(|a| a.received.is_none()).collect();
+    assert_eq!(lost.len(), 1);
+    assert_eq!(lost[0].to, 0, "to the bank");
+    let at = lost[0].lost_at.expect("dropped on arrival");
+    assert!(
+        at > crash && at > lost[0].sent,
+        "{at} after the crash {crash}"
+    );
+    let svg = broken.crash_diagram(1)?.to_svg()?;
+    assert!(svg.contains("(lost: bank down)"));
+    Ok(())
+}

@@ -173,6 +173,7 @@ pub(crate) fn draw_line_chart<DB: DrawingBackend>(
         &x,
         &y,
         &mut occ,
+        &[],
     )?;
     if opts.show_legend(entries.len()) {
         let ends: Vec<_> = s.series.iter().chain(&s.overlays).map(end_point).collect();
@@ -218,21 +219,13 @@ pub(crate) fn draw_time_series<DB: DrawingBackend>(
             )
         }))
         .map_err(perr)?;
-    let mut occ = Vec::new();
-    let entries = draw_series_list(
-        &mut chart,
-        root,
-        sz,
-        &s.series,
-        &s.overlays,
-        &x,
-        &y,
-        &mut occ,
-    )?;
+    // Where the windows' labels go (drawn over the series, kept clear of
+    // the series' point labels).
     let area = chart.plotting_area();
     let top = area.get_y_axis_pixel_range().start;
     let right = area.get_x_axis_pixel_range().end;
     let mut last_end = i32::MIN;
+    let mut at = Vec::new();
     for w in &s.windows {
         let (px, _) = area.map_coordinate(&(w.start, y.hi()));
         let (tw, th) = text_size(root, &w.label, sz.small);
@@ -244,13 +237,33 @@ pub(crate) fn draw_time_series<DB: DrawingBackend>(
             // Overlapping labels: stack the next one lower.
             pos.1 += th + 4;
         }
+        last_end = last_end.max(pos.0 + tw);
+        at.push((pos, tw, th));
+    }
+    let boxes: Vec<_> = at
+        .iter()
+        .map(|&(p, tw, th)| (p.0 - 4, p.1 - th / 2 - 4, p.0 + tw + 4, p.1 + th / 2 + 4))
+        .collect();
+    let mut occ = Vec::new();
+    let entries = draw_series_list(
+        &mut chart,
+        root,
+        sz,
+        &s.series,
+        &s.overlays,
+        &x,
+        &y,
+        &mut occ,
+        &boxes,
+    )?;
+    let area = chart.plotting_area();
+    for (w, &(pos, tw, _)) in s.windows.iter().zip(&at) {
         root.draw(&Text::new(
             w.label.clone(),
             pos,
             font(sz.small, INK).pos(Pos::new(HPos::Left, VPos::Center)),
         ))
         .map_err(perr)?;
-        last_end = last_end.max(pos.0 + tw);
         // The label counts as occupied space for the legend.
         let (x0, x1) = (area.get_x_axis_pixel_range().start, right);
         for px_ in [pos.0, pos.0 + tw / 2, pos.0 + tw] {

@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
 use super::checks::perr;
-use super::frame::{font, plot_bounds, text_size, Chart};
+use super::frame::{font, overlaps, plot_bounds, text_size, Chart, PxRect};
 use super::legend::{occupancy, theory_label, LegendEntry, Swatch};
 use super::marks::{draw_markers, draw_path, marker_points, theory_dash, DASHES, MARKERS};
 use super::series::{Series, SeriesStyle};
@@ -26,6 +26,7 @@ pub(super) fn draw_series_list<DB: DrawingBackend>(
     x: &Axis,
     y: &Axis,
     occ: &mut Vec<(f64, f64)>,
+    avoid: &[PxRect],
 ) -> Result<Vec<LegendEntry>> {
     let mut entries = Vec::new();
     for (i, s) in series.iter().enumerate() {
@@ -124,13 +125,16 @@ pub(super) fn draw_series_list<DB: DrawingBackend>(
             kind: Swatch::Theory(theory_dash(i)),
         });
     }
-    draw_point_labels(chart, root, sz, series, occ)?;
+    draw_point_labels(chart, root, sz, series, occ, avoid)?;
     Ok(entries)
 }
 
 /// Draws each series' point labels beside their points: right-above,
 /// right-below, left-above or left-below, whichever first overlaps no label
-/// already drawn and stays inside the plot; a label with no free place is
+/// already drawn (nor a box in `avoid`, e.g. a window's label), keeps off
+/// every series' line and stays inside the plot, moved out from the point
+/// half a line at a time (up to three lines) until one does; failing that,
+/// the first corner that only covers a line; a label with no free place is
 /// drawn right-above anyway (it is data, better crowded than missing).
 fn draw_point_labels<DB: DrawingBackend>(
     chart: &mut Chart<'_, DB>,
@@ -138,12 +142,29 @@ fn draw_point_labels<DB: DrawingBackend>(
     sz: &Sizes,
     series: &[Series],
     occ: &mut Vec<(f64, f64)>,
+    avoid: &[PxRect],
 ) -> Result<()> {
+    if series.iter().all(|s| s.labels.is_none()) {
+        return Ok(());
+    }
     let area = chart.plotting_area();
     let (x0, x1, y0, y1) = plot_bounds(chart);
-    let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
+    let mut placed: Vec<(i32, i32, i32, i32)> = avoid.to_vec();
+    // The lines in pixels, for labels to keep off them.
+    let lines: Vec<Vec<(i32, i32)>> = series
+        .iter()
+        .filter(|s| s.style != SeriesStyle::Points)
+        .map(|s| s.points.iter().map(|p| area.map_coordinate(p)).collect())
+        .collect();
+    let on_a_line = |b: PxRect| {
+        lines
+            .iter()
+            .any(|l| l.windows(2).any(|w| crosses(b, w[0], w[1])))
+    };
     let mut texts = Vec::new();
     let gap = sz.px(7.0);
+    // A label keeps this far from a line: a marker's radius and a little.
+    let m = sz.px(8.0);
     for s in series {
         let Some(labels) = &s.labels else { continue };
         for (p, label) in s.points.iter().zip(labels) {
@@ -152,24 +173,35 @@ fn draw_point_labels<DB: DrawingBackend>(
             }
             let (px, py) = area.map_coordinate(p);
             let (w, h) = text_size(root, label, sz.small);
-            let candidates = [
-                (gap, -gap - h),
-                (gap, gap),
-                (-gap - w, -gap - h),
-                (-gap - w, gap),
-            ];
-            let fits = |(dx, dy): (i32, i32)| {
+            // The four corners, then the same a half line further out each
+            // time, up to three lines out.
+            let candidates: Vec<(i32, i32)> = (0..7)
+                .flat_map(|k| {
+                    let out = k * h / 2;
+                    [
+                        (gap, -gap - h - out),
+                        (gap, gap + out),
+                        (-gap - w, -gap - h - out),
+                        (-gap - w, gap + out),
+                    ]
+                })
+                .collect();
+            let fits = |(dx, dy): (i32, i32), off_lines: bool| {
                 let b = (px + dx, py + dy, px + dx + w, py + dy + h);
                 let inside = b.0 >= x0 && b.2 <= x1 && b.1 >= y0 && b.3 <= y1;
                 let free = placed
                     .iter()
                     .all(|o| b.2 < o.0 || o.2 < b.0 || b.3 < o.1 || o.3 < b.1);
-                (inside && free).then_some(b)
+                let clear = (b.0 - m, b.1 - m, b.2 + m, b.3 + m);
+                inside && free && !(off_lines && on_a_line(clear))
             };
+            // Off the lines anywhere near; else a corner that only covers
+            // a line.
             let (dx, dy) = candidates
                 .iter()
                 .copied()
-                .find(|&c| fits(c).is_some())
+                .find(|&c| fits(c, true))
+                .or_else(|| candidates[..4].iter().copied().find(|&c| fits(c, false)))
                 .unwrap_or(candidates[0]);
             placed.push((px + dx, py + dy, px + dx + w, py + dy + h));
             for fx in [px + dx, px + dx + w] {
@@ -196,4 +228,17 @@ fn draw_point_labels<DB: DrawingBackend>(
     }
     chart.draw_series(texts).map_err(perr)?;
     Ok(())
+}
+
+/// True if the segment `a`–`b` (pixels) passes through the box `r`
+/// (sampled every 2 px: labels are boxes of tens of pixels).
+fn crosses(r: PxRect, a: (i32, i32), b: (i32, i32)) -> bool {
+    let len = f64::from(b.0 - a.0).hypot(f64::from(b.1 - a.1));
+    let n = (len / 2.0).ceil().max(1.0) as i32;
+    (0..=n).any(|k| {
+        let t = f64::from(k) / f64::from(n);
+        let x = (f64::from(a.0) + t * f64::from(b.0 - a.0)).round() as i32;
+        let y = (f64::from(a.1) + t * f64::from(b.1 - a.1)).round() as i32;
+        overlaps(r, (x, y, x + 1, y + 1))
+    })
 }

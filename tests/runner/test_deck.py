@@ -65,6 +65,41 @@ class DeckTest(unittest.TestCase):
         self.assertEqual(sections[2][1].count("<p>"), 0)
         self.assertNotRegex(page, r'(src|href)="https?:')
 
+    def test_words_after_a_code_cell_or_another_chart(self):
+        md = new_markdown_cell
+        nb = new_notebook(cells=[
+            new_markdown_cell("## Experiment 1"),
+            chart('charts.keep("a", &a)'),
+            chart('charts.keep("b", &b)'),
+            md("**What to see.** Both a and b."),
+            chart('charts.keep("c", &c)'),
+            new_code_cell("let more = run()?;"),
+            chart('charts.keep("d", &d)'),
+            md("**What to see.** Both c and d."),
+            chart('charts.keep("e", &e)'),
+            md("The same run, another view:"),
+            md("**What to see.** The words of e."),
+            chart('charts.keep("f", &f)'),
+            new_code_cell("table"),
+            md("**What to see.** After a code cell."),
+            chart('charts.keep("g", &g)'),
+            chart('charts.keep("h", &h)'),
+            md("## Experiment 2: a new section"),
+            md("**What to see.** Not g's or h's."),
+        ])
+        cells = nb.cells
+        words = {build_deck.KEEP.findall(build_deck.text(c))[0]: build_deck.words_for(cells, i)
+                 for i, c in enumerate(cells) if build_deck.is_chart(c)}
+        self.assertEqual(words["a"], "**What to see.** Both a and b.")
+        self.assertEqual(words["b"], "**What to see.** Both a and b.")
+        self.assertEqual(words["c"], "**What to see.** Both c and d.")
+        self.assertEqual(words["d"], "**What to see.** Both c and d.")
+        self.assertEqual(words["e"], "**What to see.** The words of e.")
+        self.assertEqual(words["f"], "**What to see.** After a code cell.")
+        # A heading starts another section: its words are not g's or h's.
+        self.assertEqual(words["g"], "")
+        self.assertEqual(words["h"], "")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -439,6 +439,65 @@ fn history_charts(c: &mut Cases) {
             chart(history_chart(&h, o()))
         });
     }
+    history_notes(c);
+}
+
+/// `history_chart_with`: notes naming ops that are not there, odd times,
+/// windows backwards, no server name.
+fn history_notes(c: &mut Cases) {
+    type Notes = fn() -> HistoryNotes;
+    let notes: Vec<(&str, Notes)> = vec![
+        ("a lost index past the ops", || HistoryNotes {
+            lost: vec![0, 7],
+            ..Default::default()
+        }),
+        ("a crash and no server name", || HistoryNotes {
+            crashes: vec![1.0],
+            ..Default::default()
+        }),
+        ("a window that ends before it starts", || HistoryNotes {
+            server: "bank".into(),
+            down: vec![(2.0, 1.0)],
+            ..Default::default()
+        }),
+        ("everything, a server name of 10^4 characters", || {
+            HistoryNotes {
+                lost: vec![0, 0],
+                server: "s".repeat(10_000),
+                crashes: vec![0.5, 0.5],
+                down: vec![(0.5, 1.5), (-1e9, 1e9)],
+            }
+        }),
+    ];
+    for (nn, n) in notes {
+        c.add(format!("plot::history_chart_with({nn})"), move || {
+            let h = HistoryChart {
+                lanes: vec!["c".into()],
+                ops: vec![op(0, 0.0, Some(1.0), OpStatus::Ok)],
+                until: 2.0,
+            };
+            chart(history_chart_with(&h, &n(), Opts::new("t")))
+        });
+    }
+    for &(un, u) in F64 {
+        c.add(
+            format!("plot::history_chart_with(a crash at {un})"),
+            move || {
+                let h = HistoryChart {
+                    lanes: vec!["c".into()],
+                    ops: vec![op(0, 0.0, Some(1.0), OpStatus::Unknown)],
+                    until: 2.0,
+                };
+                let n = HistoryNotes {
+                    server: "bank".into(),
+                    crashes: vec![u],
+                    down: vec![(u, u + 1.0)],
+                    ..Default::default()
+                };
+                chart(history_chart_with(&h, &n, Opts::new("t")))
+            },
+        );
+    }
 }
 
 fn tables_and_files(c: &mut Cases) {

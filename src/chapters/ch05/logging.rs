@@ -11,15 +11,15 @@
 use crate::check::crash_points::{every_point, CrashPointReport, CrashPointRun};
 use crate::error::{Error, Result};
 use crate::plot::{
-    crash_point_chart, history_chart, sequence_diagram, Figure, HistoryChart, Mark, MarkKind, Opts,
-    SequenceDiagram, Table,
+    crash_point_chart, history_chart_with, sequence_diagram, Figure, HistoryChart, HistoryNotes,
+    Mark, MarkKind, Opts, SequenceDiagram, Table,
 };
 use crate::sim::rng::{self, SimRng};
 use crate::sim::time::{ms, SimDuration};
 use crate::sim::trace::TraceKind;
 use crate::sim::Node;
-use crate::sim::{ClientId, FaultPlan, Invoke, Op, Sim, SimTime};
-use crate::txn::logging::{check_store, Bank, Logging, Msg, Store};
+use crate::sim::{ClientId, FaultPlan, Invoke, Op, OpStatus, Sim, SimTime};
+use crate::txn::logging::{check_store, Bank, Logging, Msg, Store, TxnId};
 use serde::Serialize;
 
 /// Parameters of the logging experiment.
@@ -74,6 +74,21 @@ pub struct LoggingRun {
     pub history: crate::sim::History<Msg>,
     /// The trace (when asked for).
     pub trace: crate::sim::trace::Trace,
+}
+
+impl LoggingRun {
+    /// The transfers the clients were told "ok" that are not committed on
+    /// the bank's disk at the end: acknowledged, then lost (a durability
+    /// violation), in the order they were invoked.
+    pub fn acknowledged_then_lost(&self) -> Vec<TxnId> {
+        let committed = self.store.committed();
+        self.history
+            .ops()
+            .iter()
+            .filter(|o| o.status == OpStatus::Ok && !committed.contains(&o.id))
+            .map(|o| o.id)
+            .collect()
+    }
 }
 
 impl LoggingParams {
@@ -177,6 +192,27 @@ impl LoggingParams {
         )
     }
 
+    /// The first crash point at which undo visibly does work: recovery
+    /// rolls back a balance that had reached the disk (its trace note
+    /// `undo T…: account a: x → y` has `x ≠ y`). `None` if no crash point
+    /// does that (a redo scheme, or a run without a synced balance).
+    pub fn first_visible_undo(&self) -> Result<Option<u64>> {
+        let points = self.run(&FaultPlan::new(), true, 0)?.checks.points.len();
+        for k in 0..points as u64 {
+            let plan = FaultPlan::new().crash_at_point(k, Some(self.restart_after));
+            let run = self.run(&plan, false, 100_000)?;
+            let undoes = run
+                .trace
+                .events()
+                .iter()
+                .any(|e| e.kind == TraceKind::Note && undoes_a_change(&e.label));
+            if undoes {
+                return Ok(Some(k));
+            }
+        }
+        Ok(None)
+    }
+
     /// The bank around crash point `k`, step by step: the transfer that
     /// crashes (every write, log record and sync in order), the crash, the
     /// restart and what recovery did, and what the checks found at the end.
@@ -225,10 +261,21 @@ impl LoggingParams {
             .filter(|v| !v.holds)
             .map(|v| v.counterexample.clone().unwrap_or_else(|| v.name.clone()))
             .collect();
-        let verdict = if failed.is_empty() {
-            "at the end: every check holds".to_string()
+        // One row per failed check: one long line would run off the slide.
+        let verdicts: Vec<String> = if failed.is_empty() {
+            vec!["at the end: every check holds".to_string()]
         } else {
-            format!("at the end: {}", failed.join("; "))
+            failed
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    if i == 0 {
+                        format!("at the end: {f}")
+                    } else {
+                        f.clone()
+                    }
+                })
+                .collect()
         };
         let end = d
             .marks
@@ -240,16 +287,14 @@ impl LoggingParams {
                     .flat_map(|a| [a.sent].into_iter().chain(a.received)),
             )
             .fold(0.0, f64::max);
-        d.marks.push(Mark::new(
-            0,
-            end + 1.0,
-            if failed.is_empty() {
+        for (i, v) in verdicts.into_iter().enumerate() {
+            let kind = if failed.is_empty() {
                 MarkKind::Note
             } else {
                 MarkKind::Violation
-            },
-            verdict,
-        ));
+            };
+            d.marks.push(Mark::new(0, end + 1.0 + i as f64, kind, v));
+        }
         sequence_diagram(
             &d,
             Opts::new(format!(
@@ -267,13 +312,17 @@ impl LoggingParams {
     /// The clients' transfers in the run crashed at point `k` (or in the
     /// run without a crash): one lane per client, each transfer from its
     /// request to its answer; those whose answer never came are of unknown
-    /// outcome, whatever the bank did with them.
+    /// outcome, whatever the bank did with them. The bank's crash and down
+    /// window (from the trace) are drawn in a lane above the clients, and
+    /// every transfer acknowledged and then lost
+    /// ([`LoggingRun::acknowledged_then_lost`]) is hatched and labelled
+    /// "told ok, then lost".
     pub fn history_chart(&self, k: Option<u64>) -> Result<Figure> {
         let plan = match k {
             Some(k) => FaultPlan::new().crash_at_point(k, Some(self.restart_after)),
             None => FaultPlan::new(),
         };
-        let run = self.run(&plan, false, 0)?;
+        let run = self.run(&plan, false, 100_000)?;
         let end = run
             .history
             .ops()
@@ -282,7 +331,8 @@ impl LoggingParams {
             .max()
             .unwrap_or(SimTime::ZERO)
             .as_ms();
-        let h = HistoryChart::from_history(&run.history, end + 2.0, |req, reply| {
+        let until = end + 2.0;
+        let mut h = HistoryChart::from_history(&run.history, until, |req, reply| {
             let outcome = match reply {
                 Some(Msg::Done) => " ok",
                 Some(Msg::Refused) => " refused",
@@ -290,6 +340,38 @@ impl LoggingParams {
             };
             format!("{}{outcome}", Bank::label(req))
         });
+        // The chart keeps the history's operations up to `until`, in order.
+        let lost = run.acknowledged_then_lost();
+        let shown = run
+            .history
+            .ops()
+            .iter()
+            .filter(|o| o.invoked.as_ms() <= until);
+        let mut notes = HistoryNotes {
+            server: "bank".into(),
+            ..Default::default()
+        };
+        for (i, o) in shown.enumerate() {
+            if lost.contains(&o.id) {
+                notes.lost.push(i);
+                h.ops[i].label = format!("{}: told ok, then lost", Bank::label(&o.request));
+            }
+        }
+        let mut crashed = None;
+        for e in run.trace.events() {
+            match e.kind {
+                TraceKind::Crash => {
+                    notes.crashes.push(e.time.as_ms());
+                    crashed = Some(e.time.as_ms());
+                }
+                TraceKind::Recover => {
+                    if let Some(t) = crashed.take() {
+                        notes.down.push((t, e.time.as_ms()));
+                    }
+                }
+                _ => {}
+            }
+        }
         let title = match k {
             Some(k) => format!(
                 "{}: the clients' view, crash at point {k}",
@@ -297,8 +379,18 @@ impl LoggingParams {
             ),
             None => format!("{}: the clients' view", self.logging.name()),
         };
-        history_chart(&h, Opts::new(title).x_label("time (ms)").size(1100, 500))
+        let opts = Opts::new(title).x_label("time (ms)").size(1120, 700);
+        history_chart_with(&h, &notes, opts)
     }
+}
+
+/// True for a recovery note `undo T…: account a: x → y` with `x ≠ y`: the
+/// undo record changed a balance on the disk.
+fn undoes_a_change(note: &str) -> bool {
+    note.strip_prefix("undo T")
+        .and_then(|rest| rest.rsplit_once(": "))
+        .and_then(|(_, change)| change.split_once(" → "))
+        .is_some_and(|(was, old)| was != old)
 }
 
 /// Every crash point of each scheme: one report per scheme, in order.

@@ -280,8 +280,12 @@ impl Bank {
                     return;
                 }
                 let mut aborted = BTreeSet::new();
+                // (txn, account, balance on disk, old value): what each
+                // undo record did, for the trace.
+                let mut undone = Vec::new();
                 for (txn, account, old) in undo {
                     if let Some(b) = store.balances.get_mut(account) {
+                        undone.push((txn, account, *b, old));
                         *b = old;
                     }
                     aborted.insert(txn);
@@ -290,6 +294,9 @@ impl Bank {
                     store.log.push_back(Record::Abort(t));
                 }
                 ctx.note_with(|| format!("recovery: roll back {}", names(&aborted)));
+                for (t, account, was, old) in undone {
+                    ctx.note_with(|| format!("undo T{t}: account {account}: {was} → {old}"));
+                }
                 ctx.sync("recovery (undo)");
             }
             Logging::Redo | Logging::RedoAckFirst => {

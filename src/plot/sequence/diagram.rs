@@ -12,6 +12,11 @@ pub struct Arrow {
     pub sent: f64,
     /// Receive time (>= `sent`), or `None` if the message was lost.
     pub received: Option<f64>,
+    /// For a lost message, where the simulation dropped it: `Some(t)` if
+    /// it reached the receiving lane at `t` and was dropped there (the
+    /// receiver was down), so the arrow ends on that lane at `t`; `None` if
+    /// it was lost on the way (the arrow ends between the lanes).
+    pub lost_at: Option<f64>,
     /// Label shown near the middle of the arrow, e.g. `"Prepare(3)"`.
     pub label: String,
 }
@@ -31,6 +36,7 @@ impl Arrow {
             to,
             sent,
             received: Some(received),
+            lost_at: None,
             label: label.into(),
         }
     }
@@ -43,7 +49,24 @@ impl Arrow {
             to,
             sent,
             received: None,
+            lost_at: None,
             label: label.into(),
+        }
+    }
+
+    /// A message from `from` to `to` sent at `sent` that reached `to` at
+    /// `at` and was dropped there, because `to` was down: drawn dashed to
+    /// `to`'s lane at `at`, ending in a cross on the lane.
+    pub fn lost_on_arrival(
+        from: usize,
+        to: usize,
+        sent: f64,
+        at: f64,
+        label: impl Into<String>,
+    ) -> Arrow {
+        Arrow {
+            lost_at: Some(at),
+            ..Arrow::lost(from, to, sent, label)
         }
     }
 }

@@ -31,9 +31,11 @@ pub const MAX_DIAGRAM_ITEMS: usize = 3_000;
 /// A message (Lamport) diagram: lanes are vertical lines with their names
 /// at the top and time flowing down. Delivered messages are solid arrows
 /// from `(from, sent)` to `(to, received)`, labelled near the middle; lost
-/// messages are dashed in the warning colour, end halfway and carry a
-/// cross. Crashes are red crosses (the lane is shaded until the recovery),
-/// recoveries green dots, timers small clocks, work done filled diamonds;
+/// messages are dashed in the warning colour and end in a cross: on the
+/// receiver's lane where it dropped them
+/// ([`Arrow::lost_on_arrival`](super::diagram::Arrow::lost_on_arrival): it
+/// was down), else halfway (lost on the way). Crashes are red crosses
+/// (the lane is shaded until the recovery), recoveries green dots, timers small clocks, work done filled diamonds;
 /// a key under the diagram explains the symbols used. Marks with
 /// [`Mark::warning`] are drawn in the warning colour. Arrows are coloured
 /// by sender. Lane groups ([`SequenceDiagram::group`]) become panels with
@@ -100,9 +102,9 @@ pub fn sequence_diagram(diagram: &SequenceDiagram, opts: Opts) -> Result<Figure>
         lane_ok("arrow.to", a.to)?;
         check_finite(
             &format!("times of arrow `{}`", a.label),
-            [a.sent].into_iter().chain(a.received),
+            [a.sent].into_iter().chain(a.received).chain(a.lost_at),
         )?;
-        if let Some(r) = a.received {
+        if let Some(r) = a.received.or(a.lost_at) {
             if r < a.sent {
                 return Err(Error::invalid(
                     &format!("received time of arrow `{}`", a.label),
@@ -165,7 +167,7 @@ pub(super) fn layout_and_draw<DB: DrawingBackend>(
     let times = d
         .arrows
         .iter()
-        .flat_map(|a| [a.sent].into_iter().chain(a.received))
+        .flat_map(|a| [a.sent].into_iter().chain(a.received).chain(a.lost_at))
         .chain(d.marks.iter().map(|m| m.at));
     let (t0, t1) = min_max(times);
     let mut delays: Vec<f64> = d
@@ -185,7 +187,7 @@ pub(super) fn layout_and_draw<DB: DrawingBackend>(
         .arrows
         .iter()
         .filter(|a| a.received.is_none())
-        .map(|a| a.sent + lost_drop)
+        .map(|a| a.lost_at.unwrap_or(a.sent + lost_drop))
         .fold(t1, f64::max);
     let n_arrows = d.arrows.len();
     let fsize = if n_arrows <= 20 {
@@ -367,6 +369,30 @@ pub(super) fn layout_and_draw<DB: DrawingBackend>(
                     .map_err(perr)?;
                 arrow_head(root, p0, p1, head, color)?;
                 label_jobs.push((p0, p1, a.label.clone(), color));
+            }
+            None if a.lost_at.is_some() => {
+                // Dropped on arrival: it reached the receiver's lane, which
+                // was down; the cross sits on that lane at the drop.
+                let end = px(a.to, a.lost_at.unwrap_or(a.sent));
+                dashed(
+                    root,
+                    p0,
+                    end,
+                    sz.px(8.0) as f64,
+                    sz.px(5.0) as f64,
+                    DOWN,
+                    lw,
+                )?;
+                let c = sz.px(7.0);
+                cross(root, end, c, DOWN.stroke_width(3))?;
+                symbols.push((end.0 - c, end.1 - c, end.0 + c, end.1 + c));
+                let down = format!("lost: {} down", d.lanes[a.to]);
+                let text = if a.label.is_empty() {
+                    down
+                } else {
+                    format!("{} ({down})", a.label)
+                };
+                label_jobs.push((p0, end, text, DOWN));
             }
             None => {
                 // End about halfway, but not on another lane (it would look

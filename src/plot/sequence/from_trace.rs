@@ -4,6 +4,7 @@
 use super::diagram::{Arrow, Mark, MarkKind, SequenceDiagram};
 use crate::sim::time::SimTime;
 use crate::sim::trace::{Trace, TraceKind};
+use crate::sim::DropReason;
 use std::collections::BTreeMap;
 
 impl SequenceDiagram {
@@ -107,10 +108,11 @@ fn convert(trace: &Trace, lanes: &[String], window: Window, clients: bool) -> Se
                     .push(mark(MarkKind::Note, format!("in: {}", e.label))),
                 _ => {}
             },
-            TraceKind::Drop(_) => {
+            TraceKind::Drop(reason) => {
                 if let Some((from, to, sent, label)) = sends.get(&e.msg) {
                     if e.peer == Some(*from) {
-                        d.arrows.push(Arrow::lost(*from, *to, *sent, label.clone()));
+                        d.arrows
+                            .push(lost(*from, *to, *sent, t, reason, label.clone()));
                     }
                 }
             }
@@ -137,10 +139,11 @@ fn convert(trace: &Trace, lanes: &[String], window: Window, clients: bool) -> Se
                         .push(Arrow::delivered(*from, n, *sent, t, label.clone()));
                 }
             }
-            TraceKind::ClientDrop(_) if clients => {
+            TraceKind::ClientDrop(reason) if clients => {
                 if e.peer.is_some() {
                     if let Some((_, sent, label)) = invokes.get(&e.msg) {
-                        d.arrows.push(Arrow::lost(n, e.node, *sent, label.clone()));
+                        d.arrows
+                            .push(lost(n, e.node, *sent, t, reason, label.clone()));
                     }
                 } else if let Some((from, sent, label)) = replies.get(&e.msg) {
                     d.arrows.push(Arrow::lost(*from, n, *sent, label.clone()));
@@ -176,4 +179,15 @@ fn convert(trace: &Trace, lanes: &[String], window: Window, clients: bool) -> Se
         }
     }
     d
+}
+
+/// A lost message's arrow: one dropped because its receiver was down
+/// reached the receiver and ends on its lane at the drop (`at`); one lost
+/// by the link or cut by a partition ends between the lanes.
+fn lost(from: usize, to: usize, sent: f64, at: f64, why: DropReason, label: String) -> Arrow {
+    if why == DropReason::NodeDown && at >= sent {
+        Arrow::lost_on_arrival(from, to, sent, at, label)
+    } else {
+        Arrow::lost(from, to, sent, label)
+    }
 }

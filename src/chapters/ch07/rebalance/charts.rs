@@ -149,28 +149,47 @@ pub fn latency_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
 /// over seeds (one seed's bin holds too few reads for a p99 of its own),
 /// on a log axis: before the join it sits a few milliseconds up, right
 /// after it near the timeout, and a linear axis would flatten the one or
-/// cut the other. Bins without answered reads are left out.
+/// cut the other. Bins without answered reads are left out. Each line is
+/// labelled directly, with its marker, at the bin where the lines are
+/// furthest apart ([`tail_label_bin`]), instead of a legend at the right
+/// edge where they run together.
 ///
 /// Errors: no timelines; a timeline without any answered read.
 pub fn latency_tail_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
     let Some(first) = runs.first() else {
         return Err(Error::empty("timelines"));
     };
+    let at = tail_label_bin(runs);
     let series: Vec<Series> = runs
         .iter()
-        .map(|t| {
+        .enumerate()
+        .map(|(i, t)| {
+            let bins: Vec<usize> = (0..t.bin_start.len())
+                .filter(|&b| t.p99_latency_ms[b] > 0.0)
+                .collect();
+            let glyph = ["●", "■", "▲", "◆"][i % 4];
+            let labels = bins
+                .iter()
+                .map(|&b| {
+                    if Some(b) == at {
+                        format!("{glyph} {}", mode(t.params.in_flight))
+                    } else {
+                        String::new()
+                    }
+                })
+                .collect();
             Series::new(
                 format!(
                     "{} (p99 over {} seeds)",
                     mode(t.params.in_flight),
                     t.params.seeds
                 ),
-                (0..t.bin_start.len())
-                    .filter(|&b| t.p99_latency_ms[b] > 0.0)
-                    .map(|b| (end(t, b), t.p99_latency_ms[b]))
+                bins.iter()
+                    .map(|&b| (end(t, b), t.p99_latency_ms[b]))
                     .collect(),
             )
             .with_style(SeriesStyle::LinePoints)
+            .with_labels(labels)
         })
         .collect();
     time_series_with_theory(
@@ -183,8 +202,34 @@ pub fn latency_tail_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
         ))
         .x_label("time (s), each point at the end of its bin")
         .y_label("p99 latency of answered reads (ms)")
-        .log_y(),
+        .log_y()
+        .legend(at.is_none()),
     )
+}
+
+/// The bin at which [`latency_tail_chart`] labels its lines: among the bins
+/// every timeline has an answered read in, the one where the highest p99
+/// is the most times the lowest (the lines furthest apart on the log
+/// axis); the first such bin. `None` for fewer than two timelines or
+/// no common bin.
+pub fn tail_label_bin(runs: &[&RebalanceTimeline]) -> Option<usize> {
+    let n = runs.iter().map(|t| t.bin_start.len()).min()?;
+    if runs.len() < 2 {
+        return None;
+    }
+    let mut best: Option<(usize, f64)> = None;
+    for b in 0..n {
+        let v: Vec<f64> = runs.iter().map(|t| t.p99_latency_ms[b]).collect();
+        if v.iter().any(|&x| x <= 0.0) {
+            continue;
+        }
+        let ratio =
+            v.iter().copied().fold(0.0, f64::max) / v.iter().copied().fold(f64::MAX, f64::min);
+        if best.is_none_or(|(_, r)| ratio > r) {
+            best = Some((b, ratio));
+        }
+    }
+    best.map(|(b, _)| b)
 }
 
 /// Summary per timeline: keys moved, move window, availability and latency
