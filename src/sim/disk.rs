@@ -19,7 +19,8 @@
 //! at 8,000 entries). Use [`DiskLog`] for a log and [`DiskMap`] for a map:
 //! persistent structures ([`imbl`]) whose clone shares every part with the
 //! original, so a clone is O(1) and a sync costs what changed since the last
-//! one (a Raft log of 100,000 entries syncs an append as fast as one of 10).
+//! one (a Raft log of 100,000 entries syncs an append as fast as one of 10;
+//! a `DiskLog` copies at most its newest [`DiskLog::TAIL`] entries).
 //! Put them in your `Disk` struct with whatever else it holds:
 //!
 //! ```
