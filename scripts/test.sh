@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command for the whole project (CI runs it through .ci/run):
 #   setup (idempotent) -> cargo fmt --check -> cargo clippy -D warnings ->
+#   cargo doc (broken doc links fail) ->
 #   cargo test --release -> runner self-test -> fuzz test of the public API ->
 #   every notebook, headless, run twice with identical outputs.
 # Only a failed setup stops it (nothing else could run); every other step runs
@@ -14,7 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 
-STEPS_TOTAL=7
+STEPS_TOTAL=8
 # shellcheck source=scripts/steps.sh
 source scripts/steps.sh
 
@@ -26,6 +27,7 @@ if [ "$FAILED" -gt 0 ]; then
 fi
 check "cargo fmt --all -- --check" cargo fmt --all -- --check
 check "cargo clippy --all-targets -- -D warnings" cargo clippy --all-targets -- -D warnings
+check "cargo doc --no-deps (broken links are errors)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib
 check "cargo test --release" cargo test --release
 check "runner self-test (tests/runner)" "$PYTHON" -m unittest discover -s tests/runner -v
 check "fuzz the public API (scripts/fuzz.sh)" bash scripts/fuzz.sh

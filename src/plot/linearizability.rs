@@ -182,7 +182,7 @@ pub(crate) struct LinSpec {
     c: LinChart,
 }
 
-/// The chart of a verdict: see [the module](self). Label the time axis
+/// The chart of a verdict: see the module (`src/plot/linearizability.rs`). Label the time axis
 /// with [`Opts::x_label`] (`"time (ms)"` for a run). Errors: as
 /// [`LinChart::new`], or an empty history.
 pub fn linearizability_chart<S: SequentialSpec>(

@@ -1,6 +1,6 @@
 //! Change the protocol: a partitioner written in a notebook cell, judged by
 //! the chapter's own measures. The reader implements
-//! [`Partitioner`](crate::partition::Partitioner) (the trait every scheme of
+//! [`Partitioner`] (the trait every scheme of
 //! the chapter implements) and hands [`judge`] a function that builds it over
 //! a list of nodes with a hash seed; the judge places the keys, adds a node,
 //! and reports what experiments 1 and 2 measure: the spread of keys per node

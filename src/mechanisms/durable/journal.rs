@@ -63,7 +63,7 @@ impl Serialize for Shared {
     }
 }
 
-/// The journal of every workflow of a node; see the [module docs](self).
+/// The journal of every workflow of a node; see the module docs (`src/mechanisms/durable/journal.rs`).
 /// Make it part of the node's disk (the process's disk, or a field of it
 /// with [`crate::process::DiskPart`]).
 #[derive(Debug, Clone, Default, Serialize)]

@@ -29,7 +29,7 @@ use std::future::Future;
 use std::rc::Rc;
 
 /// The code asked for another step than the journal holds at that position;
-/// see the [module docs](self).
+/// see the module docs (`src/mechanisms/durable/workflow.rs`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NonDeterminism {
     /// The workflow.
@@ -62,7 +62,7 @@ struct Wf<M, D> {
     next: Cell<u32>,
 }
 
-/// A durable workflow's handle; see the [module docs](self). Cheap to clone
+/// A durable workflow's handle; see the module docs (`src/mechanisms/durable/workflow.rs`). Cheap to clone
 /// (steps of one workflow may run concurrently: each claims its position
 /// when it is called, in the order the code calls them).
 pub struct Workflow<M, D> {

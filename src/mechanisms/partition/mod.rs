@@ -49,8 +49,8 @@ pub type NodeName = usize;
 
 /// Maps keys to nodes; nodes join and leave.
 ///
-/// A partitioner always holds at least one node, so [`node_for`]
-/// (Partitioner::node_for) always has an answer: constructors refuse an
+/// A partitioner always holds at least one node, so
+/// [`node_for`](Partitioner::node_for) always has an answer: constructors refuse an
 /// empty node list and [`remove_node`](Partitioner::remove_node) refuses to
 /// remove the last one.
 pub trait Partitioner {

@@ -9,7 +9,7 @@ use crate::sim::net::{check_partition_room, NodeId};
 use crate::sim::time::{SimDuration, SimTime};
 use serde::{Deserialize, Serialize};
 
-/// A list of faults; see the [module docs](self).
+/// A list of faults; see the module docs (`src/sim/fault/plan.rs`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FaultPlan {
     faults: Vec<Fault>,

@@ -8,7 +8,7 @@ use crate::sim::node::Node;
 impl<N: Node> Sim<N> {
     /// Attaches a property, checked after every event from now on. By
     /// default the first violation stops the run (see
-    /// [`Builder::stop_on_violation`] and [`Sim::violation`]).
+    /// [`Builder::stop_on_violation`](crate::sim::Builder::stop_on_violation) and [`Sim::violation`]).
     pub fn check(&mut self, property: impl Property<N> + 'static) {
         self.props.push((Box::new(property), false));
         self.core.watching = true;

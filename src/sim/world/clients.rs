@@ -88,7 +88,7 @@ impl<N: Node> Sim<N> {
     }
 
     /// Client `client` invokes an operation: its request is sent to
-    /// `inv.node` after `inv.after`, and recorded in the [`History`].
+    /// `inv.node` after `inv.after`, and recorded in the [`History`](crate::sim::History).
     /// Returns the operation's id.
     pub fn invoke(&mut self, client: ClientId, inv: Invoke<N::Msg>) -> Result<OpId> {
         self.check_node("invoke at node", inv.node)?;

@@ -38,7 +38,7 @@ use crate::sim::rng::{self, SimRng};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::trace::TraceKind;
 
-/// When a picked event happens; see the [module docs](self).
+/// When a picked event happens; see the module docs (`src/sim/world/schedule.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TimeRule {
     /// At `max(now, scheduled time)`.
@@ -158,7 +158,7 @@ struct Slot<N: Node> {
 }
 
 /// A simulation whose schedule a [`Scheduler`] controls; see the
-/// [module docs](self). Build the [`Sim`] as usual, then wrap it.
+/// module docs (`src/sim/world/schedule.rs`). Build the [`Sim`] as usual, then wrap it.
 pub struct Controlled<N: Node> {
     sim: Sim<N>,
     pool: Vec<Slot<N>>,

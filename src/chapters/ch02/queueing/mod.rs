@@ -124,7 +124,7 @@ pub enum QNode {
         done: u64,
     },
     /// `c` workers and one FIFO queue: the crate's one
-    /// [`Server`](crate::service::server::Server) (chapter 12 uses it too),
+    /// [`Server`] (chapter 12 uses it too),
     /// which also tracks the number of jobs in the system over time.
     Server(Box<Server<JobInfo>>),
 }

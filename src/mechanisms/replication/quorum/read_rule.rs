@@ -96,7 +96,7 @@ pub enum ReadStep {
     RepairThenReturn(usize),
 }
 
-/// A read path: see the [module docs](self). An index out of range makes
+/// A read path: see the module docs (`src/mechanisms/replication/quorum/read_rule.rs`). An index out of range makes
 /// the read fail (counted under "read rule: no such reply").
 pub type ReadRule = fn(&ReadView<'_>) -> ReadStep;
 

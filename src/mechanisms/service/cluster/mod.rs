@@ -2,12 +2,12 @@
 //! time out, retry and protect themselves: chapter 12's system.
 //!
 //! Node 0 is the front end: user requests arrive at it as a Poisson
-//! process; for each it asks its [`Guard`](crate::service::protect::Guard)
+//! process; for each it asks its [`Guard`]
 //! whether to send, its [`Balancer`] which server to send to, and sends the
 //! attempt with the deadline it will wait until (when `deadline` is on).
 //! An attempt that times out, or that the server refuses, is retried as the
 //! [`RetryPolicy`] says. Nodes 1..=n are servers, each the shared
-//! [`Server`](crate::service::server::Server) (a queue and `c` workers).
+//! [`Server`] (a queue and `c` workers).
 //! A [`Trigger`] slows every server down, or takes workers away, for a
 //! while: the incident whose aftermath chapter 12 studies.
 //!

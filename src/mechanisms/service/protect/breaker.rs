@@ -36,7 +36,7 @@ use crate::error::{check_count, check_probability, Error, Result};
 use crate::sim::time::{secs, SimDuration, SimTime};
 use serde::Serialize;
 
-/// A circuit breaker's settings; see the [module docs](self).
+/// A circuit breaker's settings; see the module docs (`src/mechanisms/service/protect/breaker.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BreakerConfig {
     /// Share of failed requests in the window that opens the breaker (0 to 1].
@@ -110,7 +110,7 @@ pub enum BreakerState {
 const OK: usize = 0;
 const FAILED: usize = 1;
 
-/// A circuit breaker; see the [module docs](self).
+/// A circuit breaker; see the module docs (`src/mechanisms/service/protect/breaker.rs`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CircuitBreaker {
     cfg: BreakerConfig,

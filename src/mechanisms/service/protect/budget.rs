@@ -33,7 +33,7 @@ use crate::sim::time::SimTime;
 /// At most this many tokens in a bucket or budget (a typo guard).
 pub const MAX_BURST: f64 = 1e9;
 
-/// A retry budget; see the [module docs](self).
+/// A retry budget; see the module docs (`src/mechanisms/service/protect/budget.rs`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryBudget {
     ratio: f64,
@@ -96,7 +96,7 @@ fn check_burst(param: &str, burst: f64) -> Result<f64> {
     Ok(burst)
 }
 
-/// A token bucket; see the [module docs](self).
+/// A token bucket; see the module docs (`src/mechanisms/service/protect/budget.rs`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TokenBucket {
     rate: f64,

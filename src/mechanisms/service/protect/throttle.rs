@@ -39,7 +39,7 @@ use crate::sim::time::{SimDuration, SimTime};
 const REQUESTS: usize = 0;
 const ACCEPTS: usize = 1;
 
-/// The client-side throttle; see the [module docs](self).
+/// The client-side throttle; see the module docs (`src/mechanisms/service/protect/throttle.rs`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdaptiveThrottle {
     k: f64,
