@@ -381,6 +381,15 @@ mod change_the_protocol {
             include_str!("ch05/my_write_path.rs"),
             "tests/ch05/my_write_path.rs",
         );
+        // The notebook shows the whole walker, not only its signature.
+        let walker = thinkdist::plot::source("txn/logging.rs", "fn redo(")?;
+        assert!(
+            walker
+                .text()
+                .contains("Step::Acknowledge => ctx.reply(req, Msg::Done)"),
+            "{}",
+            walker.text()
+        );
         // The crate's path is the same list.
         let code = thinkdist::plot::source("txn/logging.rs", "pub const REDO_PATH")?;
         let steps = |s: &str| -> Vec<String> {

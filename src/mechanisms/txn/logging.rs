@@ -303,7 +303,7 @@ impl Bank {
                     Logging::RedoAckFirst => REDO_ACK_FIRST_PATH,
                     _ => REDO_PATH,
                 });
-                redo(ctx, req, path, [(from, a2), (to, b2)]);
+                redo(ctx, req, path, &[(from, a2), (to, b2)]);
             }
         }
     }
@@ -378,13 +378,13 @@ impl Bank {
 /// A redo transfer, step by step along `path`: `writes` are the two
 /// accounts' new balances. A sync is named after the last thing written
 /// before it.
-fn redo(ctx: &mut Ctx<'_, Bank>, req: Request, path: &[Step], writes: [(Account, i64); 2]) {
+fn redo(ctx: &mut Ctx<'_, Bank>, req: Request, path: &[Step], writes: &[(Account, i64)]) {
     let t = req.op;
     let mut last = "nothing new";
     for &step in path {
         match step {
             Step::LogNewValues => {
-                for (account, new) in writes {
+                for &(account, new) in writes {
                     log(ctx, Record::redo(t, account, new));
                 }
                 last = "redo records";
@@ -394,7 +394,7 @@ fn redo(ctx: &mut Ctx<'_, Bank>, req: Request, path: &[Step], writes: [(Account,
                 last = "commit";
             }
             Step::Apply => {
-                for (account, new) in writes {
+                for &(account, new) in writes {
                     set(ctx, account, new);
                 }
                 last = "balances";
