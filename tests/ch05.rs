@@ -398,3 +398,130 @@ fn a_request_to_a_down_bank_is_lost_on_its_lane() -> Result<()> {
     assert!(svg.contains("(lost: bank down)"));
     Ok(())
 }
+
+/// The "Change the protocol" section: the reader's starting write path
+/// (kept in tests/ch05/my_write_path.rs, word for word the notebook's
+/// cell) is the crate's redo logging and gives experiment 1's redo row;
+/// the "try this" order (acknowledge before the sync) fails where the
+/// crate's broken variant fails; bad paths get a clear error.
+mod change_the_protocol {
+    use super::*;
+    use thinkdist::ch05::logging::crash_table;
+
+    include!("ch05/my_write_path.rs");
+
+    const NB: &str = "05-transactions";
+
+    const ACK_FIRST: &[Step] = &[
+        Step::LogNewValues,
+        Step::LogCommit,
+        Step::Acknowledge,
+        Step::Sync,
+        Step::Apply,
+        Step::Sync,
+    ];
+
+    const APPLY_FIRST: &[Step] = &[
+        Step::LogNewValues,
+        Step::Apply,
+        Step::Sync,
+        Step::LogCommit,
+        Step::Sync,
+        Step::Acknowledge,
+    ];
+
+    fn rows(r: &thinkdist::check::CrashPointReport) -> Vec<(String, Vec<String>)> {
+        r.points()
+            .iter()
+            .map(|o| {
+                let failed = o.failed().iter().map(|f| f.to_string()).collect();
+                (o.point.label.clone(), failed)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readers_path_is_redo_logging_and_ack_first_loses_transfers() -> Result<()> {
+        let bank = LoggingParams::default();
+        let mine = bank.every_crash_point_with(MY_WRITE_PATH)?;
+        let redo = report(Logging::Redo)?;
+        assert_eq!(rows(&mine), rows(&redo));
+        assert_eq!(mine.recovered(), mine.points().len());
+        let ack = bank.every_crash_point_with(ACK_FIRST)?;
+        assert_eq!(rows(&ack), rows(&report(Logging::RedoAckFirst)?));
+        let apply = bank.every_crash_point_with(APPLY_FIRST)?;
+        eprintln!(
+            "{}",
+            crash_table(&[
+                ("mine", &mine),
+                ("ack first", &ack),
+                ("apply first", &apply)
+            ])
+            .to_csv()
+        );
+        // Bad paths: a clear error, no run.
+        for bad in [&[][..], &[Step::Sync], &[Step::Acknowledge; 2]] {
+            let e = bank.every_crash_point_with(bad).expect_err("refused");
+            assert!(e.to_string().contains("exactly once"), "{e}");
+        }
+        prose::says(
+            NB,
+            &format!(
+                "recovered at all {} of its crash points",
+                mine.points().len()
+            ),
+        );
+        let first = ack.first_failure().expect("ack first fails");
+        assert_eq!(first.point.label, "commit");
+        assert_eq!(first.failed(), ["acknowledged transfers are committed"]);
+        prose::says(
+            NB,
+            &format!(
+                "Now {} of the {} crash points fail, the first at point {}, the first transfer's commit sync",
+                ack.points().len() - ack.recovered(),
+                ack.points().len(),
+                first.point.index
+            ),
+        );
+        // Every failing point is a commit sync, and every commit sync fails.
+        assert!(ack
+            .points()
+            .iter()
+            .all(|o| o.recovered() != (o.point.label == "commit")));
+        prose::says(
+            NB,
+            "It is the row of the broken `redo, ack before commit` above",
+        );
+        assert_eq!(
+            Logging::RedoAckFirst.name(),
+            "redo, ack before commit (broken)"
+        );
+        prose::cell_is(
+            NB,
+            "const MY_WRITE_PATH",
+            include_str!("ch05/my_write_path.rs"),
+            "tests/ch05/my_write_path.rs",
+        );
+        // The notebook shows the whole walker, not only its signature.
+        let walker = thinkdist::plot::source("txn/logging.rs", "fn redo(")?;
+        assert!(
+            walker
+                .text()
+                .contains("Step::Acknowledge => ctx.reply(req, Msg::Done)"),
+            "{}",
+            walker.text()
+        );
+        // The crate's path is the same list.
+        let code = thinkdist::plot::source("txn/logging.rs", "pub const REDO_PATH")?;
+        let steps = |s: &str| -> Vec<String> {
+            s.split(|c: char| !c.is_alphanumeric() && c != ':')
+                .filter(|w| w.starts_with("Step::"))
+                .map(String::from)
+                .collect()
+        };
+        let theirs = steps(code.text());
+        assert_eq!(theirs.len(), 6, "{theirs:?}");
+        assert_eq!(steps(include_str!("ch05/my_write_path.rs"))[..], theirs[..]);
+        Ok(())
+    }
+}

@@ -648,3 +648,159 @@ as long; the doubts that termination resolves do not change (about 23 and 28 ms)
     );
     Ok(())
 }
+
+/// The "Change the protocol" section: the reader's starting decision rule
+/// (kept in tests/ch06/my_decision.rs, word for word the notebook's cell)
+/// is the crate's and gives experiments 1 and 2's results; the "try this"
+/// rules are caught, and shrunk, as the prose says.
+mod change_the_protocol {
+    use super::*;
+
+    include!("ch06/my_decision.rs");
+
+    const NB: &str = "06-distributed-transactions";
+
+    /// Try this: a vote that did not come in time counts as a yes (the
+    /// reader's one-word edit, so two branches now say the same).
+    #[allow(clippy::if_same_then_else)]
+    fn silence_is_yes(v: &Votes) -> Option<Outcome> {
+        if v.no > 0 {
+            Some(Outcome::Aborted)
+        } else if v.yes == v.participants {
+            Some(Outcome::Committed)
+        } else if v.timed_out {
+            Some(Outcome::Committed)
+        } else {
+            None
+        }
+    }
+
+    /// Try this, too: commit as soon as a majority voted yes.
+    fn majority(v: &Votes) -> Option<Outcome> {
+        if v.no > 0 {
+            Some(Outcome::Aborted)
+        } else if 2 * v.yes > v.participants {
+            Some(Outcome::Committed)
+        } else if v.timed_out {
+            Some(Outcome::Aborted)
+        } else {
+            None
+        }
+    }
+
+    #[test]
+    fn the_readers_rule_is_the_crates_and_the_try_this_rules_are_caught() -> Result<()> {
+        let atom = AtomicityParams::default();
+        let wide = AtomicityParams {
+            txns: 10,
+            ..atom.clone()
+        };
+        // The starting rule: experiment 1's and 2's results, point for point.
+        let mine = atom.every_crash_point_with(my_decision)?;
+        let theirs = atom.every_crash_point(Variant::Correct)?;
+        let labels = |r: &thinkdist::check::crash_points::CrashPointReport| {
+            r.points()
+                .iter()
+                .map(|o| (o.point.node, o.point.label.clone(), o.recovered()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(labels(&mine), labels(&theirs));
+        assert_eq!(mine.recovered(), mine.points().len());
+        let explored = wide.explore_with(my_decision, 2_000)?;
+        assert_eq!((explored.runs, explored.failed()), (2_000, 0));
+
+        prose::says(
+            NB,
+            &format!(
+                "atomic at every one of the {} crash points (experiment 1) and {} failed of {} seeds (experiment 2)",
+                mine.points().len(),
+                explored.failed(),
+                prose::thousands(explored.runs)
+            ),
+        );
+        prose::cell_is(
+            NB,
+            "fn my_decision(",
+            include_str!("ch06/my_decision.rs"),
+            "tests/ch06/my_decision.rs",
+        );
+        // The crate's rule is the same code as the reader's starting rule.
+        let code = thinkdist::plot::source("txn/decision.rs", "pub fn standard_decision(")?;
+        let body = |s: &str| {
+            s[s.find("-> Option<Outcome> {").expect("signature")..]
+                .trim()
+                .to_string()
+        };
+        assert_eq!(body(code.text()), body(include_str!("ch06/my_decision.rs")));
+
+        // Try this: a vote that did not come in time counts as a yes.
+        let bad = atom.every_crash_point_with(silence_is_yes)?;
+        let first = bad.first_failure().expect("caught at a crash point");
+        eprintln!(
+            "{}",
+            crash_table(&[("silence".into(), bad.clone())]).to_csv()
+        );
+        assert_eq!(
+            (first.point.node, first.point.label.as_str()),
+            (2, "prepared")
+        );
+        let bad_seeds = wide.explore_with(silence_is_yes, 2_000)?;
+        prose::says(
+            NB,
+            &format!(
+                "Atomicity now breaks at {} of the {} crash points, the first at point {}, participant {} crashing at its *prepared* sync",
+                bad.points().len() - bad.recovered(),
+                bad.points().len(),
+                first.point.index,
+                first.point.node
+            ),
+        );
+        prose::says(
+            NB,
+            &format!(
+                "{} of the 2,000 seeds fail. For a counterexample",
+                bad_seeds.failed()
+            ),
+        );
+        let one = AtomicityParams {
+            clients: 1,
+            ..wide.clone()
+        }
+        .explore_with(silence_is_yes, 2_000)?;
+        let cx = one.counterexample.as_ref().expect("shrunk");
+        eprintln!("{}", shrink_table(&one)?.to_csv());
+        assert_eq!((cx.seed, cx.original.len(), cx.plan.len()), (5, 4, 1));
+        let fault = cx.plan.faults()[0].describe();
+        assert_eq!(fault, "node 2 down 84 ms–89 ms");
+        prose::says(
+            NB,
+            "seed 5's four faults shrink to one, participant 2 down from 84 to 89 ms. Its prepare of T9",
+        );
+        let svg = counterexample_chart(&one, 60.0)?.to_svg()?;
+        assert!(svg.contains("atomicity violated") && svg.contains("prepare T9 (lost)"));
+        assert!(
+            cx.violation
+                .reason
+                .starts_with("T9 is Committed at participant 1 and Aborted at participant 2"),
+            "{}",
+            cx.violation.reason
+        );
+
+        // Try this, too: commit at a majority; no fault needed.
+        let err = atom
+            .every_crash_point_with(majority)
+            .expect_err("fails without a crash");
+        assert!(err.to_string().contains("fails without any crash"), "{err}");
+        let maj = wide.explore_with(majority, 2_000)?;
+        let cx = maj.counterexample.as_ref().expect("shrunk");
+        assert!(cx.plan.faults().is_empty(), "{:?}", cx.plan);
+        prose::says(
+            NB,
+            &format!(
+                "and {} of the 2,000 seeds fail.",
+                prose::thousands(maj.failed())
+            ),
+        );
+        Ok(())
+    }
+}

@@ -82,6 +82,7 @@ const FILES: &[(&str, &str)] = &[
     file!("service/protect/throttle.rs"),
     file!("service/protect/window.rs"),
     file!("service/server.rs"),
+    file!("txn/decision.rs"),
     file!("txn/isolation.rs"),
     file!("txn/isolation/db.rs"),
     file!("txn/isolation/locks.rs"),

@@ -397,6 +397,65 @@ fn logging(c: &mut Cases) {
             Ok(())
         },
     );
+    write_paths(c);
+}
+
+/// A reader's redo write path, however wrong: every order of the steps a
+/// notebook cell may write, and paths that miss or repeat a step, through
+/// every crash point and the table; a write path with undo logging.
+fn write_paths(c: &mut Cases) {
+    use thinkdist::txn::logging::Step::{self, *};
+    let paths: Vec<(&str, &'static [Step])> = vec![
+        ("redo", thinkdist::txn::logging::REDO_PATH),
+        ("empty", &[]),
+        ("no sync", &[LogNewValues, LogCommit, Acknowledge, Apply]),
+        ("syncs only", &[Sync, Sync]),
+        (
+            "ack twice",
+            &[
+                LogNewValues,
+                LogCommit,
+                Sync,
+                Acknowledge,
+                Acknowledge,
+                Apply,
+            ],
+        ),
+        ("ack first", &[Acknowledge, Apply, LogCommit, LogNewValues]),
+        ("17 steps", &[Sync; 17]),
+        (
+            "apply, sync, log",
+            &[
+                Apply,
+                Sync,
+                LogNewValues,
+                Sync,
+                LogCommit,
+                Sync,
+                Acknowledge,
+            ],
+        ),
+    ];
+    for (name, path) in paths {
+        c.add(
+            format!("ch05::LoggingParams.every_crash_point_with({name})"),
+            move || {
+                let r = LoggingParams::default().every_crash_point_with(path)?;
+                table(&lg::crash_table(&[(name, &r)]))
+            },
+        );
+    }
+    c.add(
+        "ch05::LoggingParams{logging: Undo, write_path: redo}.every_crash_point",
+        || {
+            LoggingParams {
+                write_path: Some(thinkdist::txn::logging::REDO_PATH),
+                ..LoggingParams::default()
+            }
+            .every_crash_point()?;
+            Ok(())
+        },
+    );
 }
 
 fn isolation(c: &mut Cases) {

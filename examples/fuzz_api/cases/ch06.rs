@@ -12,8 +12,9 @@ use thinkdist::ch06::sagas::{
 };
 use thinkdist::ch06::{AtomicityParams, BlockingParams, LatencyParams, SagaParams};
 use thinkdist::prelude::*;
+use thinkdist::txn::decision::{standard_decision, Votes};
 use thinkdist::txn::saga::{check_final, Compensation, Saga};
-use thinkdist::txn::two_phase::Variant;
+use thinkdist::txn::two_phase::{Outcome as Decided, Variant};
 
 /// One [`Cases::vary`] per row, in order: `"field", VALUES => path` sets
 /// `base.path` to each value of `VALUES` and runs the body on it.
@@ -57,10 +58,48 @@ fn atomicity(c: &mut Cases) {
             },
         );
     }
+    rules(c, &base);
     for &(n, w) in F64 {
         c.add(format!("counterexample_chart(window {n})"), move || {
             let e = AtomicityParams::default().explore(Variant::DecideBeforeLog, 100)?;
             chart(counterexample_chart(&e, w))
+        });
+    }
+}
+
+/// A reader's decision rule, however wild (always commit, never decide,
+/// commit at the timeout or at a majority), run through every crash point
+/// and the explorer: a verdict or a clear error (a rule that breaks
+/// atomicity without any crash), never a panic or a hang.
+fn rules(c: &mut Cases, base: &AtomicityParams) {
+    type Rule = fn(&Votes) -> Option<Decided>;
+    let rules: [(&str, Rule); 6] = [
+        ("standard", standard_decision),
+        ("always commit", |_| Some(Decided::Committed)),
+        ("always abort", |_| Some(Decided::Aborted)),
+        ("never decide", |_| None),
+        ("commit at timeout", |v| {
+            (v.timed_out || v.yes == v.participants).then_some(Decided::Committed)
+        }),
+        ("majority", |v| {
+            (2 * v.yes > v.participants).then_some(Decided::Committed)
+        }),
+    ];
+    for (name, rule) in rules {
+        let p = base.clone();
+        c.add(format!("every_crash_point_with({name})"), move || {
+            let r = p.every_crash_point_with(rule)?;
+            table(&crash_table(&[("x".into(), r)]))
+        });
+        let p = base.clone();
+        c.add(format!("explore_with({name}, 50)"), move || {
+            let e = p.explore_with(rule, 50)?;
+            table(&explore_table(&[("x".into(), e.clone())]))?;
+            if e.counterexample.is_some() {
+                table(&shrink_table(&e)?)?;
+                chart(counterexample_chart(&e, 60.0))?;
+            }
+            Ok(())
         });
     }
 }

@@ -19,7 +19,7 @@ use crate::sim::time::{ms, SimDuration};
 use crate::sim::trace::TraceKind;
 use crate::sim::Node;
 use crate::sim::{ClientId, FaultPlan, Invoke, Op, OpStatus, Sim, SimTime};
-use crate::txn::logging::{check_store, Bank, Logging, Msg, Store, TxnId};
+use crate::txn::logging::{check_path, check_store, Bank, Logging, Msg, Step, Store, TxnId};
 use serde::Serialize;
 
 /// Parameters of the logging experiment.
@@ -43,6 +43,9 @@ pub struct LoggingParams {
     pub timeout: SimDuration,
     /// Time a crashed bank stays down.
     pub restart_after: SimDuration,
+    /// Redo logging's write path, if not the scheme's own (see
+    /// [`LoggingParams::every_crash_point_with`]).
+    pub write_path: Option<&'static [Step]>,
 }
 
 impl Default for LoggingParams {
@@ -59,6 +62,7 @@ impl Default for LoggingParams {
             think: ms(5),
             timeout: ms(20),
             restart_after: ms(5),
+            write_path: None,
         }
     }
 }
@@ -121,6 +125,16 @@ impl LoggingParams {
         if self.timeout.0 == 0 {
             return Err(Error::invalid("timeout", self.timeout, "a duration > 0"));
         }
+        if let Some(path) = self.write_path {
+            check_path(path)?;
+            if !matches!(self.logging, Logging::Redo | Logging::RedoAckFirst) {
+                return Err(Error::invalid(
+                    "logging",
+                    format!("{:?} with a write_path", self.logging),
+                    "Logging::Redo: a write path orders redo logging's steps",
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -142,6 +156,7 @@ impl LoggingParams {
             .trace(trace_cap)
             .build(vec![Bank {
                 logging: self.logging,
+                path: self.write_path,
             }])?;
         sim.set_disk(0, Store::new(self.accounts, self.initial)?)?;
         let (accounts, most, transfers) = (self.accounts, self.initial / 2, self.transfers);
@@ -211,6 +226,21 @@ impl LoggingParams {
             }
         }
         Ok(None)
+    }
+
+    /// [`LoggingParams::every_crash_point`] for redo logging with its
+    /// write path in the order `path` (a reader's, written in a notebook
+    /// cell): experiment 1's crash-point table judges it.
+    ///
+    /// Errors: a path [`check_path`] refuses, bad parameters.
+    pub fn every_crash_point_with(&self, path: &'static [Step]) -> Result<CrashPointReport> {
+        check_path(path)?;
+        LoggingParams {
+            logging: Logging::Redo,
+            write_path: Some(path),
+            ..self.clone()
+        }
+        .every_crash_point()
     }
 
     /// The bank around crash point `k`, step by step: the transfer that
@@ -413,6 +443,14 @@ pub fn compare(
 /// A row per scheme: crash points, how many recovery got right, which
 /// property failed first and where.
 pub fn compare_table(reports: &[(Logging, CrashPointReport)]) -> Table {
+    let named: Vec<(&str, &CrashPointReport)> =
+        reports.iter().map(|(l, r)| (l.name(), r)).collect();
+    crash_table(&named)
+}
+
+/// A row per named report (e.g. a write path of your own): crash points,
+/// how many recovery got right, which property failed first and where.
+pub fn crash_table(reports: &[(&str, &CrashPointReport)]) -> Table {
     let mut t = Table::new(&[
         "logging",
         "crash points",
@@ -433,7 +471,7 @@ pub fn compare_table(reports: &[(Logging, CrashPointReport)]) -> Table {
             },
         );
         t.push_row(vec![
-            l.name().to_string(),
+            l.to_string(),
             r.points().len().to_string(),
             r.recovered().to_string(),
             (r.points().len() - r.recovered()).to_string(),

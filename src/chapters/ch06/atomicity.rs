@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::plot::{counterexample_steps, Figure, Table};
 use crate::sim::time::{ms, SimDuration};
 use crate::sim::{CrashPoints, FaultPlan, Latency, LinkConfig, Sim};
+use crate::txn::decision::{Decide, DecisionRule};
 use crate::txn::two_phase::{atomicity, clients, TwoPhase, Variant};
 use serde::Serialize;
 
@@ -91,8 +92,7 @@ impl AtomicityParams {
 
     /// One run of the workload with `plan` (`record` keeps its crash
     /// points); the verdict is atomicity's.
-    fn crash_run(&self, variant: Variant, plan: &FaultPlan, record: bool) -> Result<CrashPointRun> {
-        let p = self.protocol(variant);
+    fn crash_run(&self, p: &TwoPhase, plan: &FaultPlan, record: bool) -> Result<CrashPointRun> {
         let mut sim = Sim::builder()
             .seed(self.seed)
             .link(link()?)
@@ -114,6 +114,26 @@ impl AtomicityParams {
     /// send of the run without faults), restarts it `restart_after` later,
     /// and judges atomicity at each (see [`crate::check::crash_points`]).
     pub fn every_crash_point(&self, variant: Variant) -> Result<CrashPointReport> {
+        self.crash_points_of(&self.protocol(variant))
+    }
+
+    /// [`AtomicityParams::every_crash_point`] for the correct protocol
+    /// with the coordinator deciding by `rule` (see
+    /// [`crate::txn::decision`]): a rule written in a notebook cell, judged
+    /// as experiment 1 judges the crate's.
+    pub fn every_crash_point_with(&self, rule: impl Decide) -> Result<CrashPointReport> {
+        self.crash_points_of(&self.with_rule(rule))
+    }
+
+    /// The correct protocol, its coordinator deciding by `rule`.
+    fn with_rule(&self, rule: impl Decide) -> TwoPhase {
+        TwoPhase {
+            rule: DecisionRule::new(rule),
+            ..self.protocol(Variant::Correct)
+        }
+    }
+
+    fn crash_points_of(&self, p: &TwoPhase) -> Result<CrashPointReport> {
         self.validate()?;
         let t = self.clients as f64 * self.txns as f64 * (self.participants as f64 + 1.0);
         crate::error::check_work(
@@ -121,7 +141,7 @@ impl AtomicityParams {
             400.0 * t * t,
         )?;
         every_point(
-            |plan: &FaultPlan, record: bool| self.crash_run(variant, plan, record),
+            |plan: &FaultPlan, record: bool| self.crash_run(p, plan, record),
             self.restart_after,
         )
     }
@@ -141,8 +161,19 @@ impl AtomicityParams {
     /// the first failure and keeps its trace for the diagram. Results do
     /// not depend on the number of threads.
     pub fn explore(&self, variant: Variant, seeds: usize) -> Result<Exploration> {
+        self.explore_protocol(self.protocol(variant), seeds)
+    }
+
+    /// [`AtomicityParams::explore`] for the correct protocol with the
+    /// coordinator deciding by `rule`: a rule written in a notebook cell,
+    /// explored (and its first failure shrunk) as experiments 2 and 3
+    /// explore the crate's.
+    pub fn explore_with(&self, rule: impl Decide, seeds: usize) -> Result<Exploration> {
+        self.explore_protocol(self.with_rule(rule), seeds)
+    }
+
+    fn explore_protocol(&self, p: TwoPhase, seeds: usize) -> Result<Exploration> {
         self.validate()?;
-        let p = self.protocol(variant);
         let (clients, txns, horizon) = (self.clients, self.txns, self.horizon);
         Explore::new(seeds)
             .base_seed(self.seed)

@@ -84,6 +84,69 @@ impl Logging {
     }
 }
 
+/// One step of redo logging's write path. The crate's order is
+/// [`REDO_PATH`]; [`REDO_ACK_FIRST_PATH`] is the broken one. A reader's
+/// order, checked by [`check_path`], replaces it through
+/// [`Bank::path`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Step {
+    /// Append the transfer's redo records (both new balances) to the log.
+    LogNewValues,
+    /// Append its commit record to the log.
+    LogCommit,
+    /// Make everything written so far durable (a crash point).
+    Sync,
+    /// Tell the client "done".
+    Acknowledge,
+    /// Write the two new balances to the accounts.
+    Apply,
+}
+
+/// Redo logging's write path: log, sync, acknowledge, apply, sync.
+pub const REDO_PATH: &[Step] = &[
+    Step::LogNewValues,
+    Step::LogCommit,
+    Step::Sync,
+    Step::Acknowledge,
+    Step::Apply,
+    Step::Sync,
+];
+
+/// [`Logging::RedoAckFirst`]'s write path: "done" before the commit
+/// record is durable.
+pub const REDO_ACK_FIRST_PATH: &[Step] = &[
+    Step::LogNewValues,
+    Step::LogCommit,
+    Step::Acknowledge,
+    Step::Sync,
+    Step::Apply,
+    Step::Sync,
+];
+
+/// Checks a write path: each of `LogNewValues`, `LogCommit`, `Apply` and
+/// `Acknowledge` exactly once (a client is answered once; a transfer is
+/// logged and applied once), `Sync` anywhere, at most 16 steps.
+pub fn check_path(path: &[Step]) -> Result<()> {
+    let once = [
+        Step::LogNewValues,
+        Step::LogCommit,
+        Step::Apply,
+        Step::Acknowledge,
+    ];
+    let ok = path.len() <= 16
+        && once
+            .iter()
+            .all(|s| path.iter().filter(|&p| p == s).count() == 1);
+    if ok {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "write path",
+        format!("{path:?}"),
+        "each of LogNewValues, LogCommit, Apply and Acknowledge exactly once, Sync anywhere, at most 16 steps",
+    ))
+}
+
 /// One log record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Record {
@@ -182,6 +245,10 @@ pub enum Msg {
 pub struct Bank {
     /// The logging scheme.
     pub logging: Logging,
+    /// Redo logging's write path, if not the scheme's own ([`REDO_PATH`],
+    /// or [`REDO_ACK_FIRST_PATH`] for the broken scheme); checked by
+    /// [`check_path`] before a run.
+    pub path: Option<&'static [Step]>,
 }
 
 impl Bank {
@@ -232,19 +299,11 @@ impl Bank {
                 ctx.reply(req, Msg::Done);
             }
             Logging::Redo | Logging::RedoAckFirst => {
-                log(ctx, Record::redo(t, from, a2));
-                log(ctx, Record::redo(t, to, b2));
-                log(ctx, Record::Commit(t));
-                if self.logging == Logging::RedoAckFirst {
-                    ctx.reply(req, Msg::Done);
-                    ctx.sync("commit");
-                } else {
-                    ctx.sync("commit");
-                    ctx.reply(req, Msg::Done);
-                }
-                set(ctx, from, a2);
-                set(ctx, to, b2);
-                ctx.sync("balances");
+                let path = self.path.unwrap_or(match self.logging {
+                    Logging::RedoAckFirst => REDO_ACK_FIRST_PATH,
+                    _ => REDO_PATH,
+                });
+                redo(ctx, req, path, &[(from, a2), (to, b2)]);
             }
         }
     }
@@ -319,6 +378,36 @@ impl Bank {
                 ctx.note_with(|| format!("recovery: redo {}", names(&committed)));
                 ctx.sync("recovery (redo)");
             }
+        }
+    }
+}
+
+/// A redo transfer, step by step along `path`: `writes` are the two
+/// accounts' new balances. A sync is named after the last thing written
+/// before it.
+fn redo(ctx: &mut Ctx<'_, Bank>, req: Request, path: &[Step], writes: &[(Account, i64)]) {
+    let t = req.op;
+    let mut last = "nothing new";
+    for &step in path {
+        match step {
+            Step::LogNewValues => {
+                for &(account, new) in writes {
+                    log(ctx, Record::redo(t, account, new));
+                }
+                last = "redo records";
+            }
+            Step::LogCommit => {
+                log(ctx, Record::Commit(t));
+                last = "commit";
+            }
+            Step::Apply => {
+                for &(account, new) in writes {
+                    set(ctx, account, new);
+                }
+                last = "balances";
+            }
+            Step::Sync => ctx.sync(last),
+            Step::Acknowledge => ctx.reply(req, Msg::Done),
         }
     }
 }

@@ -39,6 +39,7 @@
 //! participant and aborted at another ([`atomicity`], checked on what the
 //! participants' disks hold after every event).
 
+use super::decision::{DecisionRule, Votes};
 use crate::check::property::invariant;
 use crate::error::{check_probability, Error, Result};
 use crate::sim::rng;
@@ -130,6 +131,9 @@ pub struct TwoPhase {
     /// Cooperative termination: an in-doubt participant also asks the
     /// other participants (see the [module docs](self)).
     pub termination: bool,
+    /// When the coordinator commits or aborts ([`super::decision`]).
+    #[serde(skip)]
+    pub rule: DecisionRule,
 }
 
 impl Default for TwoPhase {
@@ -143,6 +147,7 @@ impl Default for TwoPhase {
             ask_every: ms(20),
             variant: Variant::Correct,
             termination: false,
+            rule: DecisionRule::default(),
         }
     }
 }
@@ -195,7 +200,7 @@ impl TwoPhase {
 #[derive(Debug, Clone)]
 pub struct Active {
     req: Request,
-    yes: BTreeSet<NodeId>,
+    votes: BTreeMap<NodeId, bool>,
     started: crate::sim::SimTime,
 }
 
@@ -224,6 +229,28 @@ pub enum TwoPc {
 }
 
 impl Coordinator {
+    /// Counts a vote (`None`: the vote timeout fired) and asks the rule.
+    fn on_vote(&mut self, ctx: &mut Ctx<'_, TwoPc>, txn: TxnId, vote: Option<(NodeId, bool)>) {
+        let Some(a) = self.active.get_mut(&txn) else {
+            return; // decided already
+        };
+        if let Some((from, yes)) = vote {
+            a.votes.insert(from, yes);
+        }
+        let yes = a.votes.values().filter(|&&y| y).count();
+        let votes = Votes {
+            participants: self.cfg.participants,
+            yes,
+            no: a.votes.len() - yes,
+            timed_out: vote.is_none(),
+        };
+        if let Some(outcome) = self.cfg.rule.decide(&votes) {
+            self.decide(ctx, txn, outcome);
+        } else if vote.is_none() {
+            ctx.set_timer(self.cfg.vote_timeout, Timer::Votes(txn)); // wait on
+        }
+    }
+
     fn decide(&mut self, ctx: &mut Ctx<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
         let Some(a) = self.active.remove(&txn) else {
             return;
@@ -332,7 +359,7 @@ impl Node for TwoPc {
             txn,
             Active {
                 req,
-                yes: BTreeSet::new(),
+                votes: BTreeMap::new(),
                 started: ctx.now(),
             },
         );
@@ -344,22 +371,7 @@ impl Node for TwoPc {
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
         match (self, msg) {
-            (TwoPc::Coordinator(c), Msg::Vote(txn, yes)) => {
-                if !yes {
-                    c.decide(ctx, txn, Outcome::Aborted);
-                    return;
-                }
-                let all = match c.active.get_mut(&txn) {
-                    Some(a) => {
-                        a.yes.insert(from);
-                        a.yes.len() == c.cfg.participants
-                    }
-                    None => false,
-                };
-                if all {
-                    c.decide(ctx, txn, Outcome::Committed);
-                }
-            }
+            (TwoPc::Coordinator(c), Msg::Vote(txn, yes)) => c.on_vote(ctx, txn, Some((from, yes))),
             (TwoPc::Coordinator(c), Msg::Ack(txn)) => {
                 if let Some(left) = c.unacked.get_mut(&txn) {
                     left.remove(&from);
@@ -431,7 +443,7 @@ impl Node for TwoPc {
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Timer) {
         match (self, timer) {
-            (TwoPc::Coordinator(c), Timer::Votes(txn)) => c.decide(ctx, txn, Outcome::Aborted),
+            (TwoPc::Coordinator(c), Timer::Votes(txn)) => c.on_vote(ctx, txn, None),
             (TwoPc::Coordinator(c), Timer::Repeat(txn)) => {
                 if let Some(left) = c.unacked.get(&txn) {
                     for &p in left {
