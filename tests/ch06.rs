@@ -777,7 +777,10 @@ mod change_the_protocol {
             "seed 5's four faults shrink to one, participant 2 down from 84 to 89 ms. Its prepare of T9",
         );
         let svg = counterexample_chart(&one, 60.0)?.to_svg()?;
-        assert!(svg.contains("atomicity violated") && svg.contains("prepare T9 (lost)"));
+        assert!(
+            svg.contains("atomicity violated")
+                && svg.contains("prepare T9 (lost: participant 2 down)")
+        );
         assert!(
             cx.violation
                 .reason
