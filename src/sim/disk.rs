@@ -115,12 +115,18 @@ impl<D: Clone> Disk<D> {
 /// once per `TAIL` appends. It also keeps the entries a protocol reads most
 /// (the newest) in a plain slice. Equality, order, hashing and
 /// serialization see only the entries, never where they are kept.
-#[derive(Default)]
 pub struct DiskLog<T: Clone> {
     /// Entries `0..tree.len()`.
     tree: imbl::Vector<T>,
     /// Entries `tree.len()..`, at most `TAIL` of them.
     tail: Vec<T>,
+}
+
+impl<T: Clone> Default for DiskLog<T> {
+    /// An empty log (entries need not have a default).
+    fn default() -> Self {
+        DiskLog::new()
+    }
 }
 
 impl<T: Clone> Clone for DiskLog<T> {
