@@ -370,47 +370,43 @@ pub(super) fn layout_and_draw<DB: DrawingBackend>(
                 arrow_head(root, p0, p1, head, color)?;
                 label_jobs.push((p0, p1, a.label.clone(), color));
             }
-            None if a.lost_at.is_some() => {
-                // Dropped on arrival: it reached the receiver's lane, which
-                // was down; the cross sits on that lane at the drop.
-                let end = px(a.to, a.lost_at.unwrap_or(a.sent));
-                dashed(
-                    root,
-                    p0,
-                    end,
-                    sz.px(8.0) as f64,
-                    sz.px(5.0) as f64,
-                    DOWN,
-                    lw,
-                )?;
-                let c = sz.px(7.0);
-                cross(root, end, c, DOWN.stroke_width(3))?;
-                symbols.push((end.0 - c, end.1 - c, end.0 + c, end.1 + c));
-                let down = format!("lost: {} down", d.lanes[a.to]);
-                let text = if a.label.is_empty() {
-                    down
-                } else {
-                    format!("{} ({down})", a.label)
-                };
-                label_jobs.push((p0, end, text, DOWN));
-            }
             None => {
-                // End about halfway, but not on another lane (it would look
-                // as if that lane received it).
-                let full = px(a.to, a.sent + 2.0 * lost_drop);
-                let lane_xs: Vec<i32> = (0..d.lanes.len()).map(|l| px(l, ytop).0).collect();
-                let at = |t: f64| {
-                    (
-                        (f64::from(p0.0) + t * f64::from(full.0 - p0.0)).round() as i32,
-                        (f64::from(p0.1) + t * f64::from(full.1 - p0.1)).round() as i32,
-                    )
+                let (end, text) = match a.lost_at {
+                    // Dropped on arrival: it reached the receiver's lane,
+                    // which was down; the cross sits on that lane at the drop.
+                    Some(t) => {
+                        let down = format!("lost: {} down", d.lanes[a.to]);
+                        let text = if a.label.is_empty() {
+                            down
+                        } else {
+                            format!("{} ({down})", a.label)
+                        };
+                        (px(a.to, t), text)
+                    }
+                    // Lost on the way: end about halfway, but not on another
+                    // lane (it would look as if that lane received it).
+                    None => {
+                        let full = px(a.to, a.sent + 2.0 * lost_drop);
+                        let lane_xs: Vec<i32> = (0..d.lanes.len()).map(|l| px(l, ytop).0).collect();
+                        let at = |t: f64| {
+                            (
+                                (f64::from(p0.0) + t * f64::from(full.0 - p0.0)).round() as i32,
+                                (f64::from(p0.1) + t * f64::from(full.1 - p0.1)).round() as i32,
+                            )
+                        };
+                        let clear = sz.px(22.0);
+                        let t = [0.5, 0.42, 0.58, 0.35, 0.65, 0.3, 0.7]
+                            .into_iter()
+                            .find(|&t| lane_xs.iter().all(|&lx| (at(t).0 - lx).abs() > clear))
+                            .unwrap_or(0.5);
+                        let text = if a.label.is_empty() {
+                            "lost".to_string()
+                        } else {
+                            format!("{} (lost)", a.label)
+                        };
+                        (at(t), text)
+                    }
                 };
-                let clear = sz.px(22.0);
-                let t = [0.5, 0.42, 0.58, 0.35, 0.65, 0.3, 0.7]
-                    .into_iter()
-                    .find(|&t| lane_xs.iter().all(|&lx| (at(t).0 - lx).abs() > clear))
-                    .unwrap_or(0.5);
-                let end = at(t);
                 dashed(
                     root,
                     p0,
@@ -423,11 +419,6 @@ pub(super) fn layout_and_draw<DB: DrawingBackend>(
                 let c = sz.px(7.0);
                 cross(root, end, c, DOWN.stroke_width(3))?;
                 symbols.push((end.0 - c, end.1 - c, end.0 + c, end.1 + c));
-                let text = if a.label.is_empty() {
-                    "lost".to_string()
-                } else {
-                    format!("{} (lost)", a.label)
-                };
                 label_jobs.push((p0, end, text, DOWN));
             }
         }
