@@ -74,6 +74,12 @@ fn an_item_is_cut_where_the_file_has_it() -> thinkdist::Result<()> {
     assert!(source("partition/jump.rs", "pub fn jump_bucket(")?
         .text()
         .contains("buckets"));
+    // A `;` inside an array type of the signature does not end the item.
+    let p = source("retry/mod.rs", "pub fn params(")?;
+    assert!(p.text().ends_with("self.params\n}"), "{}", p.text());
+    // Nor one in a return type of a private method.
+    let k = source("retry/mod.rs", "fn key(")?;
+    assert!(k.text().contains("to_bits"), "{}", k.text());
     // HTML escapes the code.
     let h = source("txn/two_phase.rs", "fn decide(")?.to_html();
     assert!(h.contains("&lt;") && !h.contains("Ctx<'_"), "{h}");

@@ -31,6 +31,7 @@ macro_rules! file {
 const FILES: &[(&str, &str)] = &[
     file!("consensus/mod.rs"),
     file!("consensus/paxos.rs"),
+    file!("delivery/consumer.rs"),
     file!("delivery/exactly_once.rs"),
     file!("delivery/mod.rs"),
     file!("delivery/receiver.rs"),
@@ -40,6 +41,7 @@ const FILES: &[(&str, &str)] = &[
     file!("detect/mod.rs"),
     file!("detect/phi.rs"),
     file!("detect/replay.rs"),
+    file!("detect/rule.rs"),
     file!("durable/effects.rs"),
     file!("durable/journal.rs"),
     file!("durable/mod.rs"),
@@ -186,9 +188,11 @@ pub fn source(path: &str, item: &str) -> Result<Source> {
 
 /// The last line of the item that starts at line `at`: where its braces
 /// balance again (strings, characters and comments skipped), or the first
-/// `;` outside braces.
+/// `;` outside braces, brackets and parentheses (so a signature with an
+/// array type, `-> [u64; K]`, does not end its item).
 fn item_end(lines: &[&str], at: usize) -> usize {
     let mut depth = 0usize;
+    let mut nest = 0usize;
     let mut opened = false;
     for (i, line) in lines.iter().enumerate().skip(at) {
         let mut chars = line.chars().peekable();
@@ -226,7 +230,9 @@ fn item_end(lines: &[&str], at: usize) -> usize {
                         return i;
                     }
                 }
-                ';' if !opened => return i,
+                '(' | '[' => nest += 1,
+                ')' | ']' => nest = nest.saturating_sub(1),
+                ';' if !opened && nest == 0 => return i,
                 _ => {}
             }
         }

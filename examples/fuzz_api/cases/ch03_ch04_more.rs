@@ -222,7 +222,87 @@ fn ch04(c: &mut Cases) {
     }
 }
 
+/// A rule that suspects after `k` ms of silence (any `k`, even NaN).
+struct AfterMs {
+    k: f64,
+    last: Option<SimTime>,
+}
+impl thinkdist::detect::SuspicionRule for AfterMs {
+    fn heartbeat(&mut self, now: SimTime) {
+        self.last = Some(now);
+    }
+    fn suspects(&self, now: SimTime) -> bool {
+        self.last.is_some_and(|l| now.since(l).as_ms() >= self.k)
+    }
+}
+
+/// Change the protocol in 03 (a suspicion rule) and 04 (a consumer).
+fn yours(c: &mut Cases) {
+    use thinkdist::ch03::failure_detection::{judge_rule, tradeoff, FailureDetection};
+    use thinkdist::delivery::{Consumer, ConsumerRule};
+    let short = FailureDetection {
+        crash_at: secs(10),
+        ..Default::default()
+    };
+    for &(n, k) in F64 {
+        let base = short.clone();
+        c.add(format!("ch03::judge_rule(knobs: [{n}])"), move || {
+            let r = judge_rule("mine", &base, &[k, 300.0], 2, |k| AfterMs { k, last: None })?;
+            let sweep = tradeoff(&base, &[ms(300)], &[], 2)?;
+            table(&r.table())?;
+            chart(sweep.chart_with(&r))
+        });
+    }
+    for &(n, seeds) in RUNS64 {
+        let base = short.clone();
+        c.add(format!("ch03::judge_rule(seeds: {n})"), move || {
+            judge_rule("mine", &base, &[300.0], seeds, |k| AfterMs {
+                k,
+                last: None,
+            })?;
+            Ok(())
+        });
+    }
+    fn nothing(_: &mut Consumer) {}
+    fn twice(c: &mut Consumer) {
+        c.apply_effect();
+        c.apply_effect();
+        c.ack();
+        c.sync();
+    }
+    fn forever(c: &mut Consumer) {
+        for _ in 0..1000 {
+            c.sync();
+        }
+    }
+    let rules: [(&str, fn(&mut Consumer)); 3] = [
+        ("nothing", nothing),
+        ("apply twice", twice),
+        ("1000 syncs", forever),
+    ];
+    for (name, f) in rules {
+        for &(n, k) in RUNS {
+            c.add(
+                format!("ch04::yours::judge({name}, messages: {n})"),
+                move || {
+                    let rule = ConsumerRule::new(name, f)?;
+                    let small = DeliveryParams {
+                        messages: k,
+                        loss: 0.0,
+                        duplicate: 0.0,
+                        ..Default::default()
+                    };
+                    let r = thinkdist::ch04::yours::judge(&small, &small, 3, ms(50), &rule)?;
+                    table(&r.table())?;
+                    chart(r.chart())
+                },
+            );
+        }
+    }
+}
+
 pub fn add(c: &mut Cases) {
     ch03(c);
     ch04(c);
+    yours(c);
 }

@@ -20,7 +20,7 @@
 
 use super::delivery::{DeliveryParams, Scenario};
 use crate::check::crash_points::{every_point, CrashPointReport};
-use crate::delivery::{DedupStore, KeyWrite, Semantics};
+use crate::delivery::{ConsumerRule, DedupStore, KeyWrite, Semantics};
 use crate::error::Result;
 use crate::plot::{crash_point_chart, Figure, Table};
 use crate::sim::time::SimDuration;
@@ -60,6 +60,16 @@ pub fn every_crash_point(
     key_write: KeyWrite,
     restart_after: SimDuration,
 ) -> Result<KeyWriteReport> {
+    every_crash_point_of(params, key_write, None, restart_after)
+}
+
+/// [`every_crash_point`], the consumer following `rule` if one is given.
+pub(crate) fn every_crash_point_of(
+    params: &DeliveryParams,
+    key_write: KeyWrite,
+    rule: Option<&ConsumerRule>,
+    restart_after: SimDuration,
+) -> Result<KeyWriteReport> {
     params.validate()?;
     let sc = Scenario::new(Semantics::AtLeastOnce, DedupStore::Durable, false);
     let p = DeliveryParams {
@@ -67,7 +77,7 @@ pub fn every_crash_point(
         ..params.clone()
     };
     let report = every_point(
-        |plan, record| Ok(p.run_inner(&sc, false, key_write, plan, record)?.1),
+        |plan, record| Ok(p.run_inner(&sc, false, key_write, rule, plan, record)?.1),
         restart_after,
     )?;
     Ok(KeyWriteReport { key_write, report })

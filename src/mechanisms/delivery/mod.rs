@@ -106,12 +106,14 @@
 //! (the checker) and [`theory`] (the closed forms, from
 //! [`measure::theory::delivery`](crate::measure::theory::delivery)).
 
+pub mod consumer;
 pub mod exactly_once;
 pub mod receiver;
 pub mod sender;
 pub mod theory;
 pub mod wire;
 
+pub use consumer::{Consumer, ConsumerRule, ConsumerStep};
 pub use exactly_once::check_exactly_once;
 pub use receiver::{DedupStore, KeyWrite, Receiver, ReceiverDisk, ReceiverStats};
 pub use sender::{Resend, Sender, SenderStats};

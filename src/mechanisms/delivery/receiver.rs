@@ -2,6 +2,7 @@
 //! deduplication store, whether a copy is processed; the effects and a
 //! durable store's keys live on the node's disk.
 
+use super::consumer::{ConsumerRule, ConsumerStep};
 use super::wire::{Key, MsgId, Wire};
 use crate::sim::metrics::Counters;
 use crate::sim::net::NodeId;
@@ -136,6 +137,9 @@ pub struct Receiver {
     volatile: BTreeSet<Key>,
     notes: bool,
     key_write: KeyWrite,
+    /// A reader's rule, replacing `key_write` and the ack, with its step
+    /// buffer (reused: no allocation per copy).
+    rule: Option<(ConsumerRule, Vec<ConsumerStep>)>,
 }
 
 /// How a [`Receiver`] with a durable store ([`DedupStore::Durable`],
@@ -185,7 +189,15 @@ impl Receiver {
             volatile: BTreeSet::new(),
             notes: false,
             key_write: KeyWrite::Atomic,
+            rule: None,
         }
+    }
+
+    /// Handles each copy as `rule` says (steps, syncs and the ack), instead
+    /// of [`KeyWrite`]'s fixed orders; the store is still this receiver's.
+    pub fn with_rule(mut self, rule: ConsumerRule) -> Self {
+        self.rule = Some((rule, Vec::new()));
+        self
     }
 
     /// Sets how a durable store's key and the effect reach the disk
@@ -292,6 +304,13 @@ impl Receiver {
         ctx.count(counter::DELIVERIES);
         let key = (from, id);
         let now = ctx.now();
+        if let Some((rule, mut steps)) = self.rule.take() {
+            let remembered = self.remembers(ctx.disk().as_mut(), &key, now);
+            rule.steps(remembered, &mut steps);
+            let applied = self.run_steps(ctx, &steps, from, id, want_ack);
+            self.rule = Some((rule, steps));
+            return applied.then_some(payload);
+        }
         let out = if self.remembers(ctx.disk().as_mut(), &key, now) {
             ctx.count(counter::SUPPRESSED);
             if self.notes {
@@ -331,5 +350,60 @@ impl Receiver {
             ctx.send(from, Wire::<P>::Ack { id }.into());
         }
         out
+    }
+
+    /// Carries out a [`ConsumerRule`]'s steps for the copy `(from, id)`;
+    /// true if the effect was applied. A sync is named after what it makes
+    /// durable ("effect and key", "effect", "key", "nothing new"), as the
+    /// fixed orders name theirs.
+    fn run_steps<N: Node, P>(
+        &mut self,
+        ctx: &mut Ctx<'_, N>,
+        steps: &[ConsumerStep],
+        from: NodeId,
+        id: MsgId,
+        want_ack: bool,
+    ) -> bool
+    where
+        N::Msg: From<Wire<P>>,
+        N::Disk: AsMut<ReceiverDisk>,
+    {
+        let (key, now) = ((from, id), ctx.now());
+        let (mut effect, mut remembered, mut applied) = (false, false, false);
+        for step in steps {
+            match step {
+                ConsumerStep::Apply => {
+                    let again = Self::apply(ctx.disk().as_mut(), key, now);
+                    self.processed(ctx, id, again);
+                    (effect, applied) = (true, true);
+                }
+                ConsumerStep::Remember => {
+                    self.remember(ctx.disk().as_mut(), key, now);
+                    remembered = true;
+                }
+                ConsumerStep::Sync => {
+                    ctx.sync(match (effect, remembered) {
+                        (true, true) => "effect and key",
+                        (true, false) => "effect",
+                        (false, true) => "key",
+                        (false, false) => "nothing new",
+                    });
+                    (effect, remembered) = (false, false);
+                }
+                ConsumerStep::Ack => {
+                    if want_ack && from < ctx.cluster_size() {
+                        ctx.count(counter::ACKS);
+                        ctx.send(from, Wire::<P>::Ack { id }.into());
+                    }
+                }
+            }
+        }
+        if !applied {
+            ctx.count(counter::SUPPRESSED);
+            if self.notes {
+                ctx.note(format!("skip m{id}"));
+            }
+        }
+        applied
     }
 }

@@ -10,6 +10,8 @@
 //!
 //! - [`HeartbeatDetector`]: suspect when no heartbeat arrived for a fixed
 //!   `timeout`.
+//! - [`RuleDetector`]: any [`SuspicionRule`], e.g. one written in a notebook
+//!   cell.
 //! - [`PhiAccrual`]: Hayashibara, Défago, Yared and Katayama, "The φ accrual
 //!   failure detector", SRDS 2004. It outputs a suspicion level
 //!   `φ = −log10 P(a gap this long | node alive)` computed from the recent
@@ -43,10 +45,12 @@ use serde::Serialize;
 
 mod phi;
 mod replay;
+mod rule;
 
 pub use crate::sim::special::{erfc, log10_normal_tail, normal_cdf};
 pub use phi::{PhiAccrual, PhiModel};
 pub use replay::replay;
+pub use rule::{RuleDetector, SuspicionRule};
 
 /// A detector's opinion of the monitored node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

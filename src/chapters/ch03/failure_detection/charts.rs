@@ -22,18 +22,31 @@ impl Tradeoff {
     /// (half a suspicion over all observed hours) as a separate "none seen"
     /// series.
     pub fn chart(&self) -> Result<Figure> {
+        self.curves_chart(
+            &[
+                ("heartbeat timeout", &self.heartbeat, " ms"),
+                ("φ accrual, normal model", &self.phi, "φ"),
+                ("φ accrual, exponential model", &self.phi_exp, "φ"),
+            ],
+            "Detect faster, suspect wrongly more often",
+        )
+    }
+
+    /// The tradeoff chart of `curves`: (legend, points, unit), a unit "φ"
+    /// put before the setting ("φ 8"), any other after it ("500 ms").
+    pub(super) fn curves_chart(
+        &self,
+        curves: &[(&str, &Vec<TradeoffPoint>, &str)],
+        title: &str,
+    ) -> Result<Figure> {
         let total_hours = self.hours_per_seed * self.seeds as f64;
         let floor = 0.5 / total_hours;
         let mut series = Vec::new();
         let mut none_seen = Vec::new();
         let mut none_labels = Vec::new();
-        for (label, pts, unit) in [
-            ("heartbeat timeout", &self.heartbeat, " ms"),
-            ("φ accrual, normal model", &self.phi, ""),
-            ("φ accrual, exponential model", &self.phi_exp, ""),
-        ] {
+        for &(label, pts, unit) in curves {
             let tag = |p: &TradeoffPoint| {
-                if unit.is_empty() {
+                if unit == "φ" {
                     format!("φ {}", p.param)
                 } else {
                     format!("{}{unit}", p.param)
@@ -90,7 +103,7 @@ impl Tradeoff {
         line_chart(
             &series,
             &[],
-            Opts::new("Detect faster, suspect wrongly more often")
+            Opts::new(title)
                 .x_label("mean detection time after the crash (ms)")
                 .y_label("wrong suspicions per hour")
                 .log_x()
@@ -100,14 +113,7 @@ impl Tradeoff {
 
     /// Every setting with its numbers.
     pub fn table(&self) -> Table {
-        let mut t = Table::new(&[
-            "detector",
-            "setting",
-            "detection time (ms, mean ± 95 %)",
-            "wrong suspicions / h",
-            "missed crashes",
-        ])
-        .caption(format!(
+        let mut t = Table::new(&HEADER).caption(format!(
             "{} seeds × {:.1} h of heartbeats before the crash",
             self.seeds, self.hours_per_seed
         ));
@@ -117,24 +123,39 @@ impl Tradeoff {
             ("φ accrual, exponential", &self.phi_exp, ""),
         ] {
             for p in pts {
-                t.push_row(vec![
-                    name.into(),
-                    format!("{}{unit}", p.param),
-                    if p.detection_ms.n > 1 {
-                        format!(
-                            "{:.0} ± {:.0}",
-                            p.detection_ms.mean, p.detection_ms.half_width
-                        )
-                    } else {
-                        format!("{:.0}", p.detection_ms.mean)
-                    },
-                    format!("{:.2}", p.wrong_per_hour),
-                    p.missed.to_string(),
-                ]);
+                t.push_row(row(name, &format!("{}{unit}", p.param), p));
             }
         }
         t
     }
+}
+
+/// The columns of a tradeoff table.
+pub(super) const HEADER: [&str; 5] = [
+    "detector",
+    "setting",
+    "detection time (ms, mean ± 95 %)",
+    "wrong suspicions / h",
+    "missed crashes",
+];
+
+/// One table row: detector, setting, detection time, wrong suspicions,
+/// missed crashes.
+pub(super) fn row(name: &str, setting: &str, p: &TradeoffPoint) -> Vec<String> {
+    vec![
+        name.into(),
+        setting.into(),
+        if p.detection_ms.n > 1 {
+            format!(
+                "{:.0} ± {:.0}",
+                p.detection_ms.mean, p.detection_ms.half_width
+            )
+        } else {
+            format!("{:.0}", p.detection_ms.mean)
+        },
+        format!("{:.2}", p.wrong_per_hour),
+        p.missed.to_string(),
+    ]
 }
 
 /// Labels each point of `s` with its setting.

@@ -71,7 +71,7 @@ pub struct Tradeoff {
     pub seeds: u64,
 }
 
-fn summarize(param: f64, scores: &[Score], hours: f64) -> Result<TradeoffPoint> {
+pub(super) fn summarize(param: f64, scores: &[Score], hours: f64) -> Result<TradeoffPoint> {
     let per_seed_hours = hours / scores.len().max(1) as f64;
     let per_seed: Vec<f64> = scores
         .iter()

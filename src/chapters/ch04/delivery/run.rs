@@ -6,8 +6,8 @@ use super::params::DeliveryParams;
 use super::scenario::Scenario;
 use crate::check::crash_points::CrashPointRun;
 use crate::delivery::{
-    check_exactly_once, Key, KeyWrite, Receiver, ReceiverDisk, ReceiverStats, ResendTimer,
-    Semantics, Sender, SenderStats, Wire,
+    check_exactly_once, ConsumerRule, Key, KeyWrite, Receiver, ReceiverDisk, ReceiverStats,
+    ResendTimer, Semantics, Sender, SenderStats, Wire,
 };
 use crate::error::{Error, Result};
 use crate::plot::{sequence_diagram, Figure, Opts, SequenceDiagram};
@@ -188,11 +188,19 @@ impl DeliveryParams {
 
     pub(super) fn run_with_notes(&self, scenario: &Scenario, notes: bool) -> Result<DeliveryRun> {
         Ok(self
-            .run_inner(scenario, notes, KeyWrite::Atomic, &FaultPlan::new(), false)?
+            .run_inner(
+                scenario,
+                notes,
+                KeyWrite::Atomic,
+                None,
+                &FaultPlan::new(),
+                false,
+            )?
             .0)
     }
 
-    /// One run with the consumer writing keys as `key_write` says, the
+    /// One run with the consumer writing keys as `key_write` says (or
+    /// following `rule`, if given), the
     /// faults of `extra` added to the scenario's, and the crash points
     /// recorded if `record` (for [`crate::check::crash_points`]).
     pub(crate) fn run_inner(
@@ -200,6 +208,7 @@ impl DeliveryParams {
         scenario: &Scenario,
         notes: bool,
         key_write: KeyWrite,
+        rule: Option<&ConsumerRule>,
         extra: &FaultPlan,
         record: bool,
     ) -> Result<(DeliveryRun, CrashPointRun)> {
@@ -213,11 +222,13 @@ impl DeliveryParams {
             messages: self.messages as u64,
             gap: self.gap,
         };
-        let consumer = Role::Consumer {
-            receiver: Receiver::new(scenario.store)
-                .with_notes(notes)
-                .with_key_write(key_write),
-        };
+        let mut receiver = Receiver::new(scenario.store)
+            .with_notes(notes)
+            .with_key_write(key_write);
+        if let Some(r) = rule {
+            receiver = receiver.with_rule(r.clone());
+        }
+        let consumer = Role::Consumer { receiver };
         let mut plan = if scenario.crashes {
             self.crash_plan()
         } else {

@@ -3,8 +3,10 @@
 use super::params::DeliveryParams;
 use super::scenario::Scenario;
 use super::sweep::replication_seeds;
+use crate::delivery::{ConsumerRule, KeyWrite};
 use crate::error::Result;
 use crate::plot::Table;
+use crate::sim::fault::FaultPlan;
 use crate::sim::sweep::Sweep;
 use serde::Serialize;
 
@@ -33,6 +35,17 @@ pub fn exactly_once_over_seeds(
     scenario: &Scenario,
     seeds: usize,
 ) -> Result<SeedCheck> {
+    exactly_once_over_seeds_of(params, scenario, seeds, None)
+}
+
+/// [`exactly_once_over_seeds`], the consumer following `rule` if one is
+/// given.
+pub(crate) fn exactly_once_over_seeds_of(
+    params: &DeliveryParams,
+    scenario: &Scenario,
+    seeds: usize,
+    rule: Option<&ConsumerRule>,
+) -> Result<SeedCheck> {
     params.validate()?;
     crate::error::check_count("seeds", seeds, 1, crate::error::limits::SEEDS, "seeds")?;
     crate::error::check_work(
@@ -46,11 +59,20 @@ pub fn exactly_once_over_seeds(
     let res = Sweep::new(vec![()])
         .seed_list(replication_seeds(params.seed, seeds)?)
         .run(|_, seed| {
-            let run = DeliveryParams {
+            let p = DeliveryParams {
                 seed,
                 ..base.clone()
-            }
-            .run(scenario)?;
+            };
+            let run = p
+                .run_inner(
+                    scenario,
+                    false,
+                    KeyWrite::Atomic,
+                    rule,
+                    &FaultPlan::new(),
+                    false,
+                )?
+                .0;
             Ok((run.outcome.more_than_once, run.exactly_once()))
         })?;
     let mut c = SeedCheck {
