@@ -198,10 +198,19 @@ fn a_consumer_that_fails_without_a_crash_is_told_so() {
     assert!(r.seeds.safety_violations > 0);
     let nothing = |_: &mut Consumer| {};
     let (small, check, _) = setup();
-    let e = judge(&small, &check, 2, ms(50), &ConsumerRule::new("lazy", nothing).unwrap())
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("when nothing crashes") && e.contains("lazy"), "{e}");
+    let e = judge(
+        &small,
+        &check,
+        2,
+        ms(50),
+        &ConsumerRule::new("lazy", nothing).unwrap(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("when nothing crashes") && e.contains("lazy"),
+        "{e}"
+    );
 }
 
 #[test]

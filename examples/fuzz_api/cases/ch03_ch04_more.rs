@@ -275,7 +275,8 @@ fn yours(c: &mut Cases) {
             c.sync();
         }
     }
-    let rules: [(&str, fn(&mut Consumer)); 3] = [
+    type Rule = fn(&mut Consumer);
+    let rules: [(&str, Rule); 3] = [
         ("nothing", nothing),
         ("apply twice", twice),
         ("1000 syncs", forever),
