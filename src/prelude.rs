@@ -21,7 +21,8 @@ pub use crate::sim::rng::{self as simrng, RandomDuration, SimRng};
 pub use crate::sim::sweep::Sweep;
 pub use crate::sim::trace::{Trace, TraceEvent, TraceKind};
 pub use crate::sim::{
-    hours, minutes, ms, ns, secs, us, Builder, ClientId, Clock, CrashPoint, CrashPoints, Ctx, Disk,
+    hours, minutes, ms, ns, secs, us, AnyValue, Builder, ClientId, Clock, CrashPoint, CrashPoints, Ctx, Disk,
+    DynSim,
     DiskLog, DiskMap, DropReason, Fault, FaultPlan, History, Invoke, Latency, LinkConfig, Network,
     Node, NodeId, Op, OpId, OpStatus, PartitionId, PointKind, Property, PropertyKind, Request, Sim,
     SimDuration, SimEvent, SimTime, Stats, TimerId, Violation, Workload, World, EXTERNAL,
