@@ -23,7 +23,10 @@ fn fingerprint(
     disks: Vec<(u32, u32)>,
 ) -> String {
     let counters: Vec<(&str, u64)> = counters.iter().collect();
-    format!("{events} {stats:?} {:?} {counters:?} {nodes:?} {disks:?}", trace.events())
+    format!(
+        "{events} {stats:?} {:?} {counters:?} {nodes:?} {disks:?}",
+        trace.events()
+    )
 }
 
 fn builder(seed: u64, plan: FaultPlan) -> Result<Builder> {
@@ -44,22 +47,44 @@ fn direct(seed: u64, nodes: usize) -> Result<String> {
     let mut sim = builder(seed, plan())?.build(vec![Gossiper::new(2, 20); nodes])?;
     sim.inject(1, GMsg::Rumour { id: 100, hops: 0 }, ms(3))?;
     sim.run_for(ms(400))?;
-    let n: Vec<_> = sim.nodes().iter().map(|g| (g.known, g.hops_seen, g.acks)).collect();
+    let n: Vec<_> = sim
+        .nodes()
+        .iter()
+        .map(|g| (g.known, g.hops_seen, g.acks))
+        .collect();
     let d: Vec<_> = (0..nodes)
         .map(|i| sim.disk(i).map(|d| (d.synced().newest, d.synced().heard)))
         .collect::<Result<_>>()?;
-    Ok(fingerprint(sim.events_processed(), sim.stats(), sim.trace(), sim.counters(), n, d))
+    Ok(fingerprint(
+        sim.events_processed(),
+        sim.stats(),
+        sim.trace(),
+        sim.counters(),
+        n,
+        d,
+    ))
 }
 
 fn erased(seed: u64, nodes: usize) -> Result<String> {
     let mut sim = builder(seed, plan())?.build_erased(vec![Gossiper::new(2, 20); nodes])?;
     sim.inject(1, GMsg::Rumour { id: 100, hops: 0 }, ms(3))?;
     sim.run_for(ms(400))?;
-    let n: Vec<_> = sim.nodes::<Gossiper>()?.iter().map(|g| (g.known, g.hops_seen, g.acks)).collect();
+    let n: Vec<_> = sim
+        .nodes::<Gossiper>()?
+        .iter()
+        .map(|g| (g.known, g.hops_seen, g.acks))
+        .collect();
     let d: Vec<_> = (0..nodes)
         .map(|i| sim.synced_disk::<GDisk>(i).map(|d| (d.newest, d.heard)))
         .collect::<Result<_>>()?;
-    Ok(fingerprint(sim.events_processed(), sim.stats(), sim.trace(), sim.counters(), n, d))
+    Ok(fingerprint(
+        sim.events_processed(),
+        sim.stats(),
+        sim.trace(),
+        sim.counters(),
+        n,
+        d,
+    ))
 }
 
 #[test]
@@ -67,7 +92,10 @@ fn an_erased_run_is_the_direct_run_event_for_event() -> Result<()> {
     for seed in [1, 2, 3, 42] {
         let (a, b) = (direct(seed, 12)?, erased(seed, 12)?);
         // Not a trivial run: crashes, drops, syncs and many events happened.
-        assert!(a.contains("Crash") && a.contains("Sync") && a.contains("Drop"), "{a:.300}");
+        assert!(
+            a.contains("Crash") && a.contains("Sync") && a.contains("Drop"),
+            "{a:.300}"
+        );
         assert_eq!(a, b, "seed {seed}");
     }
     // Different seeds give different runs (the fingerprint sees the seed).
@@ -100,10 +128,16 @@ impl Node for Probe {
 
 #[test]
 fn build_erased_runs_the_node_on_the_crate_engine() -> Result<()> {
-    let mut e = Sim::builder().seed(1).build_erased(vec![Probe::default(); 3])?;
+    let mut e = Sim::builder()
+        .seed(1)
+        .build_erased(vec![Probe::default(); 3])?;
     e.inject(0, 9u8, ms(1))?;
     e.run_to_end()?;
-    let handled: Vec<(u32, u32)> = e.nodes::<Probe>()?.iter().map(|p| (p.erased, p.direct)).collect();
+    let handled: Vec<(u32, u32)> = e
+        .nodes::<Probe>()?
+        .iter()
+        .map(|p| (p.erased, p.direct))
+        .collect();
     assert_eq!(handled, vec![(4, 0), (3, 0), (3, 0)]);
     let mut d = Sim::builder().seed(1).build(vec![Probe::default(); 3])?;
     d.inject(0, 9, ms(1))?;
@@ -115,11 +149,17 @@ fn build_erased_runs_the_node_on_the_crate_engine() -> Result<()> {
 
 #[test]
 fn wrong_types_and_bad_ids_are_errors() -> Result<()> {
-    let mut sim = Sim::builder().seed(1).build_erased(vec![Gossiper::new(2, 3); 4])?;
+    let mut sim = Sim::builder()
+        .seed(1)
+        .build_erased(vec![Gossiper::new(2, 3); 4])?;
     let e = sim.inject(0, "a rumour", ms(1)).unwrap_err().to_string();
     assert!(e.contains("&str") && e.contains("GMsg"), "{e}");
     assert!(sim.inject(9, GMsg::Ack, ms(1)).is_err());
-    assert!(sim.node::<Probe>(0).unwrap_err().to_string().contains("Gossiper"));
+    assert!(sim
+        .node::<Probe>(0)
+        .unwrap_err()
+        .to_string()
+        .contains("Gossiper"));
     assert!(sim.node::<Gossiper>(4).is_err());
     assert!(sim.node_mut::<u64>(0).is_err());
     assert!(sim.synced_disk::<u32>(0).is_err());
@@ -139,7 +179,7 @@ fn wrong_types_and_bad_ids_are_errors() -> Result<()> {
 /// and send a crash point; after each crash and restart, is every rumour
 /// node 0 created still on its disk?
 fn crash_scenario(
-    build: fn(Builder, usize) -> Result<(u32, u32, Vec<CrashPoint>, u64, Option<CrashPoint>)>,
+    build: fn(Builder, usize) -> Result<Outcome>,
 ) -> impl Fn(&FaultPlan, bool) -> Result<CrashPointRun> + Sync {
     move |plan: &FaultPlan, record: bool| {
         let b = Sim::builder()
@@ -150,7 +190,12 @@ fn crash_scenario(
         let (known, newest, points, events, crashed) = build(b, 4)?;
         let cx = (newest < known).then(|| format!("node 0 knows {known}, its disk {newest}"));
         let v = Verdict::new("rumours durable", PropertyKind::Safety, cx);
-        Ok(CrashPointRun { points, crashed, verdicts: vec![v], events })
+        Ok(CrashPointRun {
+            points,
+            crashed,
+            verdicts: vec![v],
+            events,
+        })
     }
 }
 
@@ -167,7 +212,10 @@ fn crash_direct(b: Builder, n: usize) -> Result<Outcome> {
 fn crash_erased(b: Builder, n: usize) -> Result<Outcome> {
     let mut sim = b.build_erased(vec![Gossiper::new(1, 4); n])?;
     sim.run_for(ms(120))?;
-    let (known, newest) = (sim.node::<Gossiper>(0)?.known, sim.synced_disk::<GDisk>(0)?.newest);
+    let (known, newest) = (
+        sim.node::<Gossiper>(0)?.known,
+        sim.synced_disk::<GDisk>(0)?.newest,
+    );
     let run = CrashPointRun::of_dyn(&sim, vec![]);
     Ok((known, newest, run.points, run.events, run.crashed))
 }
@@ -212,7 +260,13 @@ fn tally_trial(t: &Trial, sync_every: u64) -> Result<TrialRun> {
         .seed(t.seed)
         .faults(t.plan.clone())
         .trace(t.trace_cap)
-        .build_erased(vec![Tally { total: 0, sync_every }; 3])?;
+        .build_erased(vec![
+            Tally {
+                total: 0,
+                sync_every
+            };
+            3
+        ])?;
     for k in 0..60u64 {
         sim.inject_exact((k % 3) as usize, (), ms(5 * k + 1))?;
     }
@@ -224,17 +278,28 @@ fn tally_trial(t: &Trial, sync_every: u64) -> Result<TrialRun> {
     let applied = sim.counters().get("applied");
     let cx = (kept != applied).then(|| format!("{applied} applied, {kept} on disk"));
     let v = Verdict::new("no increment lost", PropertyKind::Safety, cx);
-    Ok(TrialRun::of_dyn(&sim, &[v], vec!["a".into(), "b".into(), "c".into()]))
+    Ok(TrialRun::of_dyn(
+        &sim,
+        &[v],
+        vec!["a".into(), "b".into(), "c".into()],
+    ))
 }
 
 #[test]
 fn exploration_with_shrinking_accepts_an_erased_node() -> Result<()> {
     let space = FaultSpace::new(3, ms(400))?;
-    let ok = Explore::new(60).progress(false).run(&space, |t| tally_trial(t, 1))?;
+    let ok = Explore::new(60)
+        .progress(false)
+        .run(&space, |t| tally_trial(t, 1))?;
     assert!(ok.passed(), "{:?}", ok.failures.first());
-    let broken = Explore::new(60).progress(false).run(&space, |t| tally_trial(t, 2))?;
+    let broken = Explore::new(60)
+        .progress(false)
+        .run(&space, |t| tally_trial(t, 2))?;
     assert!(broken.failed() > 0);
-    let cx = broken.counterexample.as_ref().expect("a shrunk counterexample");
+    let cx = broken
+        .counterexample
+        .as_ref()
+        .expect("a shrunk counterexample");
     assert!(!cx.plan.is_empty() && cx.plan.len() <= cx.original.len());
     Ok(())
 }
@@ -242,19 +307,22 @@ fn exploration_with_shrinking_accepts_an_erased_node() -> Result<()> {
 #[test]
 fn a_sweep_of_erased_runs_equals_the_direct_one() -> Result<()> {
     let run = |erase: bool| {
-        Sweep::new(vec![1usize, 2, 3]).seeds(4).progress(false).run(|&f, seed| {
-            let nodes = vec![Gossiper::new(f, 5); 30];
-            let b = Sim::builder().seed(seed);
-            if erase {
-                let mut s = b.build_erased(nodes)?;
-                s.run_for(ms(200))?;
-                Ok(s.nodes::<Gossiper>()?.iter().map(|g| g.known).sum::<u32>())
-            } else {
-                let mut s = b.build(nodes)?;
-                s.run_for(ms(200))?;
-                Ok(s.nodes().iter().map(|g| g.known).sum::<u32>())
-            }
-        })
+        Sweep::new(vec![1usize, 2, 3])
+            .seeds(4)
+            .progress(false)
+            .run(|&f, seed| {
+                let nodes = vec![Gossiper::new(f, 5); 30];
+                let b = Sim::builder().seed(seed);
+                if erase {
+                    let mut s = b.build_erased(nodes)?;
+                    s.run_for(ms(200))?;
+                    Ok(s.nodes::<Gossiper>()?.iter().map(|g| g.known).sum::<u32>())
+                } else {
+                    let mut s = b.build(nodes)?;
+                    s.run_for(ms(200))?;
+                    Ok(s.nodes().iter().map(|g| g.known).sum::<u32>())
+                }
+            })
     };
     let (a, b) = (run(false)?, run(true)?);
     let values = |r: &[thinkdist::sim::sweep::SweepResult<usize, u32>]| {

@@ -22,7 +22,11 @@ fn run(nodes: usize, seed: u64, erase: bool) -> BoxResult<(f64, u64)> {
         let c0 = cpu_secs();
         sim.run_for(ms(600))?;
         let cpu = cpu_secs() - c0;
-        let known: u64 = sim.nodes::<Gossiper>()?.iter().map(|g| u64::from(g.known)).sum();
+        let known: u64 = sim
+            .nodes::<Gossiper>()?
+            .iter()
+            .map(|g| u64::from(g.known))
+            .sum();
         (cpu, sim.events_processed(), known)
     } else {
         let mut sim = b.build(make)?;

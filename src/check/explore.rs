@@ -55,11 +55,11 @@
 //! ```
 
 pub use super::fault_space::FaultSpace;
+use super::verdict::Verdict;
 use crate::error::{Error, Result};
 use crate::sim::sweep::Sweep;
 use crate::sim::time::{ms, SimDuration, SimTime};
 use crate::sim::trace::{Trace, TraceCap};
-use super::verdict::Verdict;
 use crate::sim::{DynSim, Fault, FaultPlan, Node, Sim, Violation};
 use std::collections::BTreeMap;
 

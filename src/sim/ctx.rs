@@ -12,13 +12,13 @@
 //! dying at that instruction.
 
 use super::client::{History, Request};
+use super::erased::{self, ErasedNode, Typed};
 use super::net::NodeId;
 use super::node::{Node, TimerId};
 use super::points::PointKind;
 use super::rng::SimRng;
 use super::time::{SimDuration, SimTime};
 use super::trace::{TraceEvent, TraceKind};
-use super::erased::{self, ErasedNode, Typed};
 use super::world::{Core, Ev};
 
 /// A node's window onto the simulation; see the [module docs](self).

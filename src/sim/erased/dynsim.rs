@@ -76,7 +76,12 @@ impl DynSim {
         self.inject_any(to, Box::new(msg), type_name::<M>(), after, false)
     }
     /// Delivers `msg` exactly `after` from now, like [`Sim::inject_exact`].
-    pub fn inject_exact<M: 'static>(&mut self, to: NodeId, msg: M, after: SimDuration) -> Result<()> {
+    pub fn inject_exact<M: 'static>(
+        &mut self,
+        to: NodeId,
+        msg: M,
+        after: SimDuration,
+    ) -> Result<()> {
         self.inject_any(to, Box::new(msg), type_name::<M>(), after, true)
     }
     fn inject_any(
@@ -121,12 +126,14 @@ impl DynSim {
     /// nodes' disk type `D`.
     pub fn synced_disk<D: 'static>(&self, id: NodeId) -> Result<&D> {
         let d = self.sim.disk(id)?.synced();
-        d.get().ok_or_else(|| self.mismatch("disk type", type_name::<D>(), "node's Disk"))
+        d.get()
+            .ok_or_else(|| self.mismatch("disk type", type_name::<D>(), "node's Disk"))
     }
     /// Node `id`'s disk as the node sees it (every write, synced or not).
     pub fn working_disk<D: 'static>(&self, id: NodeId) -> Result<&D> {
         let d = self.sim.disk(id)?.working();
-        d.get().ok_or_else(|| self.mismatch("disk type", type_name::<D>(), "node's Disk"))
+        d.get()
+            .ok_or_else(|| self.mismatch("disk type", type_name::<D>(), "node's Disk"))
     }
     /// How many syncs node `id`'s disk has taken.
     pub fn disk_syncs(&self, id: NodeId) -> Result<u64> {

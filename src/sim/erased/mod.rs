@@ -280,7 +280,13 @@ pub(crate) fn sync(core: &mut Core<ErasedNode>, me: NodeId, what: &str) {
 }
 
 /// [`Ctx::reply`] and [`Ctx::reply_failed`] on the erased engine.
-pub(crate) fn answer(core: &mut Core<ErasedNode>, me: NodeId, req: Request, msg: AnyValue, failed: bool) {
+pub(crate) fn answer(
+    core: &mut Core<ErasedNode>,
+    me: NodeId,
+    req: Request,
+    msg: AnyValue,
+    failed: bool,
+) {
     let mut ctx = Ctx::direct(me, core);
     if failed {
         ctx.reply_failed(req, msg)

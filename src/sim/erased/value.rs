@@ -20,7 +20,14 @@ trait Value: 'static {
     fn label(&self) -> String;
     fn inner(&self) -> &dyn Any;
     fn inner_mut(&mut self) -> &mut dyn Any;
-    fn into_inner(self: Box<Self>) -> Box<dyn Any>;
+    /// Moves the value into `slot` if `slot` is an `Option` of its type
+    /// (no allocation, unlike boxing it as a `dyn Any`).
+    fn move_into(self: Box<Self>, slot: &mut dyn Any);
+    /// Clones the value into `dst` if `dst` is the same wrapper type,
+    /// reusing what `dst` holds (`Clone::clone_from`): a sync of an
+    /// erased disk allocates no more than a sync of the disk itself.
+    fn clone_to(&self, dst: &mut dyn Value) -> bool;
+    fn wrapper_mut(&mut self) -> &mut dyn Any;
 }
 
 /// A message of node type `N` (labelled by `N::label`).
@@ -49,8 +56,22 @@ macro_rules! value_impl {
             fn inner_mut(&mut self) -> &mut dyn Any {
                 &mut self.0
             }
-            fn into_inner(self: Box<Self>) -> Box<dyn Any> {
-                Box::new(self.0)
+            fn move_into(self: Box<Self>, slot: &mut dyn Any) {
+                if let Some(slot) = slot.downcast_mut::<Option<_>>() {
+                    *slot = Some(self.0);
+                }
+            }
+            fn clone_to(&self, dst: &mut dyn Value) -> bool {
+                match dst.wrapper_mut().downcast_mut::<Self>() {
+                    Some(d) => {
+                        d.0.clone_from(&self.0);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            fn wrapper_mut(&mut self) -> &mut dyn Any {
+                self
             }
         }
     };
@@ -91,7 +112,9 @@ impl AnyValue {
     /// The value inside, if it is a `T` (otherwise `None`, and the value is
     /// dropped).
     pub fn take<T: 'static>(self) -> Option<T> {
-        self.0.into_inner().downcast().ok().map(|b| *b)
+        let mut slot: Option<T> = None;
+        self.0.move_into(&mut slot);
+        slot
     }
     /// The label of the value in traces (a message's `Node::label`).
     pub fn label(&self) -> String {
@@ -102,6 +125,11 @@ impl AnyValue {
 impl Clone for AnyValue {
     fn clone(&self) -> Self {
         AnyValue(self.0.clone_box())
+    }
+    fn clone_from(&mut self, src: &Self) {
+        if !src.0.clone_to(&mut *self.0) {
+            *self = src.clone();
+        }
     }
 }
 
