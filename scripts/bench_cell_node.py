@@ -85,7 +85,8 @@ def main() -> None:
     NB.parent.mkdir(exist_ok=True)
     NB.write_text(nbformat.writes(notebook()) + "\n")
     for rep in range(args.reps):
-        r = subprocess.run([sys.executable, str(REPO / "scripts" / "run_notebooks.py"), str(NB)],
+        r = subprocess.run([sys.executable, str(REPO / "scripts" / "run_notebooks.py"), str(NB),
+                            "--timeout", "1800"],
                            cwd=REPO, capture_output=True, text=True)
         if r.returncode != 0:
             sys.exit(r.stdout + r.stderr)
