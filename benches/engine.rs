@@ -17,6 +17,7 @@
 //! | `process [deliveries=1000000] [reps=3]` | the standard workload written as handlers and as async processes ([`thinkdist::process`]): ns/event on-CPU for each, medians of `reps` alternating runs |
 //! | `durable [steps=100000] [reps=5]` | a durable workflow ([`thinkdist::durable`]) of `steps` steps run live, then replayed after a crash: ns per step on-CPU for each (`benches/support/durable.rs`) |
 //! | `isolation [reps=5] [limits=1] [only=hot\|ring]` | the isolation checker on 3,000-transaction bank histories (no isolation, read committed, snapshot, and the on-call mix under snapshot), on-CPU seconds per check, median of `reps`; with `limits=1` also a 10,000-transaction hot-key history and a 30,000-transaction cycle |
+//! | `erased [nodes=2000] [reps=5]` | the 100-line node of `engine/cell_node.rs` on `Sim<ItsType>` and on the erased engine (`Builder::build_erased`), both optimised: on-CPU ns/event, medians of `reps` alternating runs |
 //!
 //! The standard workload: 100 nodes; 1,000 messages in flight; each delivered
 //! after an exponential latency (mean 10 ms); on delivery the receiver sends
@@ -35,6 +36,9 @@ use thinkdist::sim::sweep::Sweep;
 
 #[path = "engine/isolation.rs"]
 mod isolation;
+
+#[path = "engine/erased.rs"]
+mod erased;
 
 type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -729,6 +733,7 @@ fn mode_all() -> BoxResult<()> {
     mode_process(&[])?;
     durable::mode_durable(&[])?;
     mode_sync(&[])?;
+    erased::mode(&[])?;
     isolation::mode(&[])
 }
 
@@ -749,11 +754,12 @@ fn main() -> BoxResult<()> {
         Some("process") => mode_process(rest),
         Some("durable") => durable::mode_durable(rest),
         Some("isolation") => isolation::mode(rest),
+        Some("erased") => erased::mode(rest),
         Some("sync") => mode_sync(rest),
         None => mode_all(),
         Some(other) => Err(format!(
             "unknown mode `{other}`: expected engine, floor, scaling, sweep, explore, crashpoints, \
-             process, durable, isolation or sync"
+             process, durable, isolation, erased or sync"
         )
         .into()),
     }

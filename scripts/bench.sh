@@ -14,7 +14,8 @@
 # the linearizability checker's times (benches/linearizability.rs), and chapter
 # 09's exhaustive search and explored Paxos seeds (benches/consensus.rs), and
 # chapter 10's Raft: ns per event against a plain handler event, 10,000
-# explored seeds, a Raft log's sync (benches/raft.rs). The last
+# explored seeds, a Raft log's sync (benches/raft.rs), and a node of your own
+# (benches/engine/cell_node.rs) on Sim<ItsType> and on the erased engine. The last
 # line is `ratio: N.N`, the
 # crate's events/s over SimPy's (medians of on-CPU rates, which other load on
 # the machine does not distort; the wall-clock ratio is printed above it).
@@ -32,11 +33,13 @@ if [ "${QUICK:-0}" = 1 ]; then
     SWEEP_ARGS="points=16"
     EXPLORE_ARGS="seeds=1000"
     PROCESS_ARGS="deliveries=100000 reps=1"
+    ERASED_ARGS="reps=1"
 else
     SCALING_ARGS=""
     SWEEP_ARGS=""
     EXPLORE_ARGS=""
     PROCESS_ARGS=""
+    ERASED_ARGS=""
 fi
 REPS=${REPS:-3}
 PY=${PYTHON:-python3}
@@ -148,6 +151,15 @@ h, p = float(kv["handler_ns"]), float(kv["process_ns"])
 print(f"processes: the standard workload ({int(kv['deliveries']):,} deliveries, median of {kv['reps']}) "
       f"written as handlers: {h:.1f} ns/event; as async processes (src/sim/process): {p:.1f} ns/event "
       f"({p / h:.2}x, on-CPU)")
+PYEOF
+"$BIN" erased $ERASED_ARGS > "$TMP/erased.txt"
+"$PY" - "$TMP/erased.txt" <<'PYEOF'
+import sys
+kv = dict(w.split("=") for w in open(sys.argv[1]).read().split()[1:])
+print(f"a node of your own (benches/engine/cell_node.rs, {int(kv['events']):,} events), compiled optimised: "
+      f"on Sim<ItsType> {float(kv['direct_ns']):.1f} ns/event, on the erased engine (build_erased) "
+      f"{float(kv['erased_ns']):.1f} ns/event ({kv['ratio']}x, on-CPU); the same node in a notebook cell: "
+      f"python3 scripts/bench_cell_node.py")
 PYEOF
 "$BIN" durable > "$TMP/durable.txt"
 "$PY" - "$TMP/durable.txt" <<'PYEOF'

@@ -21,10 +21,11 @@ pub use crate::sim::rng::{self as simrng, RandomDuration, SimRng};
 pub use crate::sim::sweep::Sweep;
 pub use crate::sim::trace::{Trace, TraceEvent, TraceKind};
 pub use crate::sim::{
-    hours, minutes, ms, ns, secs, us, Builder, ClientId, Clock, CrashPoint, CrashPoints, Ctx, Disk,
-    DiskLog, DiskMap, DropReason, Fault, FaultPlan, History, Invoke, Latency, LinkConfig, Network,
-    Node, NodeId, Op, OpId, OpStatus, PartitionId, PointKind, Property, PropertyKind, Request, Sim,
-    SimDuration, SimEvent, SimTime, Stats, TimerId, Violation, Workload, World, EXTERNAL,
+    hours, minutes, ms, ns, secs, us, AnyValue, Builder, ClientId, Clock, CrashPoint, CrashPoints,
+    Ctx, Disk, DiskLog, DiskMap, DropReason, DynSim, Fault, FaultPlan, History, Invoke, Latency,
+    LinkConfig, Network, Node, NodeId, Op, OpId, OpStatus, PartitionId, PointKind, Property,
+    PropertyKind, Request, Sim, SimDuration, SimEvent, SimTime, Stats, TimerId, Violation,
+    Workload, World, EXTERNAL,
 };
 pub use crate::{ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch11, ch12};
 pub use crate::{delivery, detect, durable, failure, partition, process, replication, retry};

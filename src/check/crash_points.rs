@@ -62,7 +62,7 @@ use super::verdict::Verdict;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sim::sweep::Sweep;
 use crate::sim::time::SimDuration;
-use crate::sim::{CrashPoint, FaultPlan, Node, Sim};
+use crate::sim::{CrashPoint, DynSim, FaultPlan, Node, Sim};
 use serde::Serialize;
 
 /// What one run of a scenario reports.
@@ -83,6 +83,17 @@ impl CrashPointRun {
     /// The report of a finished simulation: its recorded crash points, the
     /// point it crashed at, and the given verdicts.
     pub fn new<N: Node>(sim: &Sim<N>, verdicts: Vec<Verdict>) -> CrashPointRun {
+        CrashPointRun {
+            points: sim.crash_points().to_vec(),
+            crashed: sim.crashed_at_point().cloned(),
+            verdicts,
+            events: sim.events_processed(),
+        }
+    }
+    /// [`CrashPointRun::new`] for a simulation of nodes the crate does not
+    /// know ([`crate::sim::erased`]): a scenario built with
+    /// `Builder::build_erased` ends with this.
+    pub fn of_dyn(sim: &DynSim, verdicts: Vec<Verdict>) -> CrashPointRun {
         CrashPointRun {
             points: sim.crash_points().to_vec(),
             crashed: sim.crashed_at_point().cloned(),

@@ -55,11 +55,12 @@
 //! ```
 
 pub use super::fault_space::FaultSpace;
+use super::verdict::Verdict;
 use crate::error::{Error, Result};
 use crate::sim::sweep::Sweep;
 use crate::sim::time::{ms, SimDuration, SimTime};
 use crate::sim::trace::{Trace, TraceCap};
-use crate::sim::{Fault, FaultPlan, Node, Sim, Violation};
+use crate::sim::{DynSim, Fault, FaultPlan, Node, Sim, Violation};
 use std::collections::BTreeMap;
 
 /// One explored run: the seed, its fault plan, how much trace to keep
@@ -118,6 +119,30 @@ impl TrialRun {
     /// trace.
     pub fn new<N: Node>(sim: &mut Sim<N>, lanes: Vec<String>) -> TrialRun {
         let violation = sim.finish_checks().first().cloned();
+        TrialRun {
+            violation,
+            trace: sim.trace().clone(),
+            lanes,
+            end: sim.now(),
+        }
+    }
+}
+
+impl TrialRun {
+    /// [`TrialRun::new`] for a simulation of nodes the crate does not know
+    /// ([`crate::sim::erased`]), judged by the scenario's own `verdicts`
+    /// at the end of the run: the first that fails is the trial's
+    /// violation.
+    pub fn of_dyn(sim: &DynSim, verdicts: &[Verdict], lanes: Vec<String>) -> TrialRun {
+        let violation = verdicts.iter().find(|v| !v.holds).map(|v| Violation {
+            property: v.name.clone(),
+            kind: v.kind,
+            time: sim.now(),
+            event_index: 0,
+            event: "the end of the run".to_string(),
+            node: None,
+            reason: v.counterexample.clone().unwrap_or_default(),
+        });
         TrialRun {
             violation,
             trace: sim.trace().clone(),

@@ -11,7 +11,8 @@
 //! memory and unsynced writes are lost). That is the same as the process
 //! dying at that instruction.
 
-use super::client::Request;
+use super::client::{History, Request};
+use super::erased::{self, ErasedNode, Typed};
 use super::net::NodeId;
 use super::node::{Node, TimerId};
 use super::points::PointKind;
@@ -23,29 +24,79 @@ use super::world::{Core, Ev};
 /// A node's window onto the simulation; see the [module docs](self).
 pub struct Ctx<'a, N: Node> {
     pub(crate) me: NodeId,
-    pub(crate) core: &'a mut Core<N>,
+    pub(crate) core: Link<'a, N>,
+}
+
+/// The core a context acts on: the engine instantiated for `N` itself
+/// (every node of the crate), or the engine compiled once in the crate for
+/// erased nodes ([`crate::sim::erased`]), reached through `N`'s conversions.
+/// Every method tests which: a branch the processor predicts perfectly,
+/// since a run only ever takes one side.
+pub(crate) enum Link<'a, N: Node> {
+    Direct(&'a mut Core<N>),
+    Erased(&'a mut Core<ErasedNode>, Typed<N>),
+}
+
+/// Runs `$body` on the core, whichever engine it belongs to (the code is
+/// the same for both: fields and methods that do not depend on the types).
+macro_rules! on_core {
+    ($self:expr, |$c:ident| $body:expr) => {
+        match &mut $self.core {
+            Link::Direct($c) => $body,
+            Link::Erased($c, _) => $body,
+        }
+    };
+}
+
+/// [`on_core!`] for `&self` methods.
+macro_rules! on_core_ref {
+    ($self:expr, |$c:ident| $body:expr) => {
+        match &$self.core {
+            Link::Direct($c) => $body,
+            Link::Erased($c, _) => $body,
+        }
+    };
+}
+
+impl<'a, N: Node> Ctx<'a, N> {
+    /// The context of a handler of node `me` on the engine of `N`.
+    #[inline]
+    pub(crate) fn direct(me: NodeId, core: &'a mut Core<N>) -> Self {
+        Ctx {
+            me,
+            core: Link::Direct(core),
+        }
+    }
 }
 
 impl<N: Node> Ctx<'_, N> {
     /// The current virtual time.
     #[inline]
     pub fn now(&self) -> SimTime {
-        self.core.now
+        on_core_ref!(self, |c| c.now)
     }
     /// This node's id.
     #[inline]
     pub fn id(&self) -> NodeId {
         self.me
     }
+    /// True if this node runs on the engine compiled once in the crate for
+    /// nodes it does not know ([`crate::sim::erased`], built with
+    /// `Builder::build_erased`), false on `Sim<ItsOwnType>`. Nothing a node
+    /// does should depend on it: it is there for tests and measurements.
+    pub fn on_erased_engine(&self) -> bool {
+        matches!(self.core, Link::Erased(..))
+    }
     /// How many nodes the simulation has.
     #[inline]
     pub fn cluster_size(&self) -> usize {
-        self.core.up.len()
+        on_core_ref!(self, |c| c.up.len())
     }
     /// This node's own random stream (it continues across restarts).
     #[inline]
     pub fn rng(&mut self) -> &mut SimRng {
-        &mut self.core.rngs[self.me]
+        let me = self.me;
+        on_core!(self, |c| &mut c.rngs[me])
     }
 
     /// The time on this node's own clock: the true time as its clock shows
@@ -54,7 +105,7 @@ impl<N: Node> Ctx<'_, N> {
     /// lease); the engine orders events by [`Ctx::now`] alone.
     #[inline]
     pub fn local_now(&self) -> SimTime {
-        self.core.clocks[self.me].local(self.core.now)
+        on_core_ref!(self, |c| c.clocks[self.me].local(c.now))
     }
 
     /// Sends `msg` to node `to` over the network. Sending to a node id that
@@ -64,24 +115,20 @@ impl<N: Node> Ctx<'_, N> {
     /// each send is a crash point.
     #[inline]
     pub fn send(&mut self, to: NodeId, msg: N::Msg) {
-        if to >= self.core.up.len() {
-            self.core.unknown_node(self.me, to);
-            return;
+        let me = self.me;
+        match &mut self.core {
+            Link::Direct(c) => {
+                if to >= c.up.len() {
+                    c.unknown_node(me, to);
+                    return;
+                }
+                if c.watch_sends && intercepted::<N>(c, me, PointKind::Send, &msg) {
+                    return;
+                }
+                c.send_msg(me, to, msg);
+            }
+            Link::Erased(c, t) => erased::send(c, me, to, (t.msg)(msg)),
         }
-        if self.core.watch_sends && self.intercepted(PointKind::Send, &msg) {
-            return;
-        }
-        self.core.send_msg(self.me, to, msg);
-    }
-
-    /// True if this operation must not happen: the handler already crashed,
-    /// or it crashes here.
-    #[cold]
-    fn intercepted(&mut self, kind: PointKind, msg: &N::Msg) -> bool {
-        if self.core.dead {
-            return true;
-        }
-        self.core.points.sends && self.core.reach_point(self.me, kind, || N::label(msg))
     }
 
     /// Sets a timer that fires after `after` with the value `timer`
@@ -91,50 +138,54 @@ impl<N: Node> Ctx<'_, N> {
     /// error.
     #[inline]
     pub fn set_timer(&mut self, after: SimDuration, timer: N::Timer) -> TimerId {
-        if self.core.dead
-            || (self.core.queue.len() >= self.core.max_pending
-                && self.core.full(self.me, "set a timer"))
-        {
-            return TimerId(u64::MAX);
+        let me = self.me;
+        match &mut self.core {
+            Link::Direct(c) => {
+                if c.dead || (c.queue.len() >= c.max_pending && c.full(me, "set a timer")) {
+                    return TimerId(u64::MAX);
+                }
+                let key = c.timers.set(me as u32);
+                let at = c.now + after;
+                c.queue.push(at, Ev::Timer { key, timer });
+                key.id()
+            }
+            Link::Erased(c, t) => erased::set_timer(c, me, after, (t.timer)(timer)),
         }
-        let key = self.core.timers.set(self.me as u32);
-        let at = self.core.now + after;
-        self.core.queue.push(at, Ev::Timer { key, timer });
-        key.id()
     }
 
     /// Cancels a pending timer of this node; returns false (and does
     /// nothing) if it already fired or was cancelled.
     pub fn cancel_timer(&mut self, timer: TimerId) -> bool {
-        if self.core.dead || !self.core.timers.cancel(timer, self.me as u32) {
-            return false;
-        }
-        self.core.add_stale(1);
-        true
+        let me = self.me as u32;
+        on_core!(self, |c| {
+            if c.dead || !c.timers.cancel(timer, me) {
+                return false;
+            }
+            c.add_stale(1);
+            true
+        })
     }
 
     /// The working copy of this node's disk: reads see every write, synced
     /// or not; writes survive a crash only after [`Ctx::sync`].
     #[inline]
     pub fn disk(&mut self) -> &mut N::Disk {
-        self.core.disks[self.me].working_mut()
+        let me = self.me;
+        match &mut self.core {
+            Link::Direct(c) => c.disks[me].working_mut(),
+            Link::Erased(c, t) => (t.disk)(erased::disk(c, me)),
+        }
     }
 
     /// Makes every write to the disk so far durable (an `fsync`). `what`
     /// names it in traces and crash-point tables ("undo record", "commit").
     /// Every sync is a crash point.
     pub fn sync(&mut self, what: &str) {
-        if self.core.dead
-            || self
-                .core
-                .reach_point(self.me, PointKind::Sync, || what.to_string())
-        {
-            return;
+        let me = self.me;
+        match &mut self.core {
+            Link::Direct(c) => sync(c, me, what),
+            Link::Erased(c, _) => erased::sync(c, me, what),
         }
-        let point = self.core.points.next - 1;
-        self.core.disks[self.me].sync();
-        self.core
-            .trace_event(TraceKind::Sync, self.me, None, point, || what.to_string());
     }
 
     /// Answers a client's request: the operation succeeded, with `msg` as
@@ -151,59 +202,106 @@ impl<N: Node> Ctx<'_, N> {
     }
 
     fn answer(&mut self, req: Request, msg: N::Msg, failed: bool) {
-        if self.core.watch_sends && self.intercepted(PointKind::Reply, &msg) {
-            return;
+        let me = self.me;
+        match &mut self.core {
+            Link::Direct(c) => {
+                if c.watch_sends && intercepted::<N>(c, me, PointKind::Reply, &msg) {
+                    return;
+                }
+                c.send_reply(me, req, msg, failed);
+            }
+            Link::Erased(c, t) => erased::answer(c, me, req, (t.msg)(msg), failed),
         }
-        self.core.send_reply(self.me, req, msg, failed);
     }
 
     /// Records a request latency into the run's latency recorder.
     #[inline]
     pub fn record_latency(&mut self, d: SimDuration) {
-        if !self.core.dead {
-            self.core.latency.record(d);
-        }
+        on_core!(self, |c| if !c.dead {
+            c.latency.record(d);
+        })
     }
     /// Adds one to the named counter of the run (counters survive crashes:
     /// they belong to the observer, not to the node).
     #[inline]
     pub fn count(&mut self, name: &str) {
-        if !self.core.dead {
-            self.core.counters.incr(name);
-        }
+        self.count_many(name, 1);
+    }
+    /// Adds `n` to the named counter (see [`Ctx::count`]).
+    #[inline]
+    pub(crate) fn count_many(&mut self, name: &str, n: u64) {
+        on_core!(self, |c| if !c.dead {
+            c.counters.add(name, n);
+        })
     }
     /// Writes a note into the trace (shown on message diagrams).
     pub fn note(&mut self, text: impl Into<String>) {
-        if self.core.dead || !self.core.trace.wants() {
-            return;
-        }
-        let (time, node) = (self.core.now, self.me);
-        self.core.trace.push(TraceEvent {
-            time,
-            kind: TraceKind::Note,
-            node,
-            peer: None,
-            msg: 0,
-            label: text.into(),
-        });
+        let node = self.me;
+        on_core!(self, |c| {
+            if c.dead || !c.trace.wants() {
+                return;
+            }
+            c.trace.push(TraceEvent {
+                time: c.now,
+                kind: TraceKind::Note,
+                node,
+                peer: None,
+                msg: 0,
+                label: text.into(),
+            });
+        })
     }
     /// Writes a note built only if the trace keeps it (for notes that cost
     /// a `format!`: nothing is allocated when tracing is off).
     pub fn note_with(&mut self, text: impl FnOnce() -> String) {
-        if self.core.dead || !self.core.trace.wants() {
+        if on_core!(self, |c| c.dead || !c.trace.wants()) {
             return;
         }
         self.note(text());
     }
     /// Asks the simulation to stop after this event (`run_*` returns Ok).
     pub fn stop(&mut self) {
-        if !self.core.dead {
-            self.core.stop = true;
-        }
+        on_core!(self, |c| if !c.dead {
+            c.stop = true;
+        })
     }
     /// True if node `id` is up (an oracle: real nodes cannot know this; use it
     /// for measurement, not for protocol decisions).
     pub fn oracle_is_up(&self, id: NodeId) -> bool {
-        self.core.up.get(id).copied().unwrap_or(false)
+        on_core_ref!(self, |c| c.up.get(id).copied().unwrap_or(false))
     }
+    /// The client history, on the engine of `N` only (an erased node's
+    /// history holds erased messages: `None`).
+    pub(crate) fn history_mut(&mut self) -> Option<&mut History<N::Msg>> {
+        match &mut self.core {
+            Link::Direct(c) => Some(&mut c.history),
+            Link::Erased(..) => None,
+        }
+    }
+    /// True if the handler now running crashed at a crash point (its
+    /// remaining effects are discarded).
+    #[inline]
+    pub(crate) fn is_dead(&self) -> bool {
+        on_core_ref!(self, |c| c.dead)
+    }
+}
+
+/// True if this operation must not happen: the handler already crashed,
+/// or it crashes here.
+#[cold]
+fn intercepted<N: Node>(core: &mut Core<N>, me: NodeId, kind: PointKind, msg: &N::Msg) -> bool {
+    if core.dead {
+        return true;
+    }
+    core.points.sends && core.reach_point(me, kind, || N::label(msg))
+}
+
+/// [`Ctx::sync`] on the engine of `N`.
+pub(crate) fn sync<N: Node>(core: &mut Core<N>, me: NodeId, what: &str) {
+    if core.dead || core.reach_point(me, PointKind::Sync, || what.to_string()) {
+        return;
+    }
+    let point = core.points.next - 1;
+    core.disks[me].sync();
+    core.trace_event(TraceKind::Sync, me, None, point, || what.to_string());
 }

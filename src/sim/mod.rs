@@ -14,6 +14,7 @@
 //! | [`node`] | the `Node` trait: messages, typed timers, a disk |
 //! | [`ctx`] | `Ctx`: what a handler may do |
 //! | [`clock`] | per-node clocks: offset and drift, read with `Ctx::local_now` |
+//! | [`erased`] | `DynSim`: a node the crate does not know (a notebook cell's) on the engine compiled in the crate |
 //! | [`disk`] | durable state: working copy and synced copy; `DiskLog`, `DiskMap` that sync in time proportional to the change |
 //! | [`client`] | clients, requests, replies, the history |
 //! | [`net`], [`latency`] | links: latency, loss, duplication, order, partitions, holds |
@@ -29,6 +30,7 @@ pub mod client;
 pub mod clock;
 pub mod ctx;
 pub mod disk;
+pub mod erased;
 pub mod fault;
 pub mod latency;
 pub mod metrics;
@@ -50,6 +52,7 @@ pub use client::{ClientId, History, Invoke, Op, OpId, OpStatus, Request, Workloa
 pub use clock::Clock;
 pub use ctx::Ctx;
 pub use disk::{Disk, DiskLog, DiskMap};
+pub use erased::{AnyValue, DynSim};
 pub use fault::{Fault, FaultAction, FaultPlan};
 pub use latency::Latency;
 pub use monitor::{Property, PropertyKind, SimEvent, Violation, World};

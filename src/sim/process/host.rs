@@ -112,9 +112,7 @@ where
         Ctx::count(self, name)
     }
     fn count_many(&mut self, name: &str, n: u64) {
-        if !self.core.dead {
-            self.core.counters.add(name, n);
-        }
+        Ctx::count_many(self, name, n)
     }
     fn note(&mut self, text: String) {
         Ctx::note(self, text)
@@ -137,22 +135,28 @@ where
     }
     fn invoke_op(&mut self, client: ClientId, to: NodeId, req: Envelope<M>) -> Option<OpId> {
         use crate::error::limits;
-        if self.core.dead {
+        if Ctx::is_dead(self) {
             return None;
         }
-        if client >= limits::CLIENTS || self.core.history.len() >= limits::OPS {
-            self.core
-                .counters
-                .incr("operations not recorded (client id or history size past its limit)");
+        let invoked = Ctx::now(self);
+        let room = match Ctx::history_mut(self) {
+            Some(h) => client < limits::CLIENTS && h.len() < limits::OPS,
+            None => false,
+        };
+        let Some(history) = Ctx::history_mut(self).filter(|_| room) else {
+            Ctx::count(
+                self,
+                "operations not recorded (client id or history size past its limit)",
+            );
             return None;
-        }
-        let id = self.core.history.len();
-        self.core.history.push(Op {
+        };
+        let id = history.len();
+        history.push(Op {
             id,
             client,
             node: to,
             request: req,
-            invoked: self.core.now,
+            invoked,
             status: OpStatus::Unknown,
             completed: None,
             reply: None,
@@ -162,11 +166,11 @@ where
         Some(id)
     }
     fn end_op(&mut self, op: OpId, how: OpEnd<M>) {
-        if self.core.dead {
+        if Ctx::is_dead(self) {
             return;
         }
-        let now = self.core.now;
-        let Some(o) = self.core.history.get_mut(op) else {
+        let now = Ctx::now(self);
+        let Some(o) = Ctx::history_mut(self).and_then(|h| h.get_mut(op)) else {
             return;
         };
         match how {
@@ -181,6 +185,6 @@ where
         }
     }
     fn is_dead(&self) -> bool {
-        self.core.dead
+        Ctx::is_dead(self)
     }
 }

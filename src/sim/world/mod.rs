@@ -127,10 +127,7 @@ pub(super) enum Seen<M, T> {
 macro_rules! handle {
     ($self:ident, $i:expr, |$node:ident, $ctx:ident| $body:expr) => {{
         let i: NodeId = $i;
-        let mut $ctx = Ctx {
-            me: i,
-            core: &mut $self.core,
-        };
+        let mut $ctx = Ctx::direct(i, &mut $self.core);
         let $node = &mut $self.nodes[i];
         $body
     }};
@@ -312,6 +309,14 @@ impl<N: Node> Sim<N> {
         match self.core.error.take() {
             Some(e) => Err(e),
             None => Ok(()),
+        }
+    }
+
+    /// Gives every node a fresh disk made by `make` (the erased engine's
+    /// disks start as a placeholder; see [`crate::sim::erased`]).
+    pub(crate) fn reset_disks(&mut self, make: fn() -> N::Disk) {
+        for d in &mut self.core.disks {
+            *d = Disk::new(make());
         }
     }
 
