@@ -285,6 +285,13 @@ fn hot_spots_match_theory_from_key_probabilities() -> Result<()> {
 #[path = "ch07/rebalancing.rs"]
 mod rebalancing;
 
+// ---------- what a lecturer adds ----------
+
+#[path = "ch07/bounded.rs"]
+mod bounded;
+#[path = "ch07/fixed.rs"]
+mod fixed;
+
 /// The placement table's paragraph in notebook 07 (seed 1, 4 nodes + node
 /// 4, 10 keys) says how many keys each scheme moves, and that the
 /// consistent schemes move them only to the newcomer.

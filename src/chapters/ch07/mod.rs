@@ -4,8 +4,12 @@
 //! when a node joins or leaves ([`moved`]); hot spots under Zipf-skewed
 //! keys and what splitting a hot range or replicating a hot key does
 //! ([`hotspots`]); and a cluster that rebalances while it serves requests,
-//! in the simulator ([`rebalance`]).
+//! in the simulator ([`rebalance`]). Then what a lecturer adds: bounded-load
+//! consistent hashing against the plain ring under skew ([`bounded`]); many
+//! fixed partitions per node, moved whole on a join ([`fixed`]).
 
+pub mod bounded;
+pub mod fixed;
 pub mod hotspots;
 pub mod moved;
 pub mod rebalance;

@@ -78,6 +78,13 @@ impl ConsistentHash {
         self.ring.range(h..).chain(self.ring.range(..h))
     }
 
+    /// The nodes of the ring's points clockwise from `key`'s position, once
+    /// around (a node appears once per virtual node): the order in which
+    /// bounded-load hashing ([`super::bounded`]) tries nodes.
+    pub fn clockwise_nodes(&self, key: u64) -> impl Iterator<Item = NodeName> + '_ {
+        self.clockwise(hash_key(key, self.seed)).map(|(_, &n)| n)
+    }
+
     /// The first `r` distinct nodes clockwise from `key` (fewer if there
     /// are fewer nodes): the key's owner, then where its replicas go.
     pub fn successors(&self, key: u64, r: usize) -> Vec<NodeName> {

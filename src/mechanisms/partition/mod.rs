@@ -8,6 +8,8 @@
 //! | rendezvous, highest random weight (Thaler & Ravishankar 1998) | [`rendezvous`] | the node with the highest `h(key, node)` | about `1/(n+1)` |
 //! | jump consistent hash (Lamping & Veach 2014) | [`jump`] | bucket `jump(h(key), n)` | about `1/(n+1)` |
 //! | range partitioning | [`range`] | the node owning the key range it falls in | the half range split off |
+//! | bounded loads (Mirrokni et al. 2018) | [`bounded`] | the first node clockwise with room under `⌈(1+ε)·mean⌉` | more than `1/(n+1)` |
+//! | fixed partitions | [`fixed`] | the node holding partition `h(key) mod P` | whole partitions, about `1/(n+1)` |
 //!
 //! Every hash is XXH3 (64 bit, crate `xxhash-rust`), seeded with the
 //! partitioner's `seed`: a well-known, fast hash whose output is fixed by
@@ -29,13 +31,16 @@
 //! # Ok::<(), thinkdist::Error>(())
 //! ```
 
+pub mod bounded;
 pub mod consistent;
+pub mod fixed;
 pub mod jump;
 pub mod modulo;
 pub mod range;
 pub mod rendezvous;
 
 pub use consistent::ConsistentHash;
+pub use fixed::FixedPartitions;
 pub use jump::JumpHash;
 pub use modulo::ModuloHash;
 pub use range::RangePartition;
