@@ -212,7 +212,15 @@ pub fn bounded_vs_eps(p: &BoundedParams, eps: &[f64]) -> Result<Vec<BoundedPoint
 
 fn points(label: &str, pts: &[BoundedPoint], f: impl Fn(&BoundedPoint) -> MeanCi) -> Series {
     Series::new(label, pts.iter().map(|p| (p.eps, f(p).mean)).collect())
-        .with_band(pts.iter().map(|p| f(p).interval()).collect())
+        // A fraction or a load is never negative: the interval stops at 0.
+        .with_band(
+            pts.iter()
+                .map(|p| {
+                    let (lo, hi) = f(p).interval();
+                    (lo.max(0.0), hi)
+                })
+                .collect(),
+        )
         .with_style(SeriesStyle::Points)
 }
 
@@ -236,7 +244,9 @@ pub fn load_chart(p: &BoundedParams, pts: &[BoundedPoint]) -> Result<Figure> {
         ],
         Opts::new(format!(
             "Bounded loads: {} requests on {} nodes, Zipf s = {}",
-            p.requests, p.nodes, p.skew
+            grouped(p.requests as u64),
+            p.nodes,
+            p.skew
         ))
         .x_label("slack ε (capacity ⌈(1+ε)·mean⌉)")
         .y_label("busiest node load / mean")
@@ -299,4 +309,17 @@ pub fn bounded_table(pts: &[BoundedPoint]) -> Table {
         ]);
     }
     t
+}
+
+/// `n` with a comma between thousands, for titles ("10,000").
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
