@@ -117,6 +117,23 @@ impl KeyWriteReport {
     }
 }
 
+/// The first crash point that broke exactly-once, said in one line: where,
+/// when, and the first violation.
+pub(super) fn first_failure(report: &CrashPointReport) -> Option<String> {
+    report.first_failure().map(|o| {
+        format!(
+            "crash at '{}' ({:.0} ms): {}",
+            o.point.label,
+            o.point.time.as_ms(),
+            o.verdicts
+                .iter()
+                .find(|v| !v.holds)
+                .and_then(|v| v.counterexample.clone())
+                .unwrap_or_default()
+        )
+    })
+}
+
 /// One row per way of writing keys: crash points, how many recovered,
 /// how many processed a message twice or lost one, the first failure.
 pub fn key_write_table(reports: &[KeyWriteReport]) -> Table {
@@ -129,18 +146,7 @@ pub fn key_write_table(reports: &[KeyWriteReport]) -> Table {
         "first failure",
     ]);
     for r in reports {
-        let first = r.report.first_failure().map_or("—".to_string(), |o| {
-            format!(
-                "crash at '{}' ({:.0} ms): {}",
-                o.point.label,
-                o.point.time.as_ms(),
-                o.verdicts
-                    .iter()
-                    .find(|v| !v.holds)
-                    .and_then(|v| v.counterexample.clone())
-                    .unwrap_or_default()
-            )
-        });
+        let first = first_failure(&r.report).unwrap_or_else(|| "—".into());
         t.push_row(vec![
             r.key_write.name().to_string(),
             r.report.points().len().to_string(),

@@ -96,20 +96,7 @@ impl ConsumerReport {
     pub fn table(&self) -> Table {
         let c = &self.crash_points;
         let s = &self.seeds;
-        let first = c
-            .first_failure()
-            .map(|o| {
-                format!(
-                    "crash at '{}' ({:.0} ms): {}",
-                    o.point.label,
-                    o.point.time.as_ms(),
-                    o.verdicts
-                        .iter()
-                        .find(|v| !v.holds)
-                        .and_then(|v| v.counterexample.clone())
-                        .unwrap_or_default()
-                )
-            })
+        let first = super::atomicity::first_failure(c)
             .or_else(|| {
                 s.first_counterexample
                     .as_ref()

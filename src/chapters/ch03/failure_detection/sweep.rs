@@ -151,7 +151,7 @@ pub fn tradeoff_models(
         "seeds × (timeouts + thresholds + exp_thresholds) × heartbeats per run",
         seeds as f64 * run * (1.0 + replays),
     )?;
-    let mut hb: Vec<HeartbeatDetector> = timeouts
+    let hb: Vec<HeartbeatDetector> = timeouts
         .iter()
         .map(|&t| HeartbeatDetector::new(t))
         .collect::<Result<_>>()?;
@@ -163,33 +163,21 @@ pub fn tradeoff_models(
         .iter()
         .map(|&x| base.phi_exp_detector(x))
         .collect::<Result<_>>()?;
-    let crash = SimTime::from_start(base.crash_at);
     let mut hb_scores = vec![Vec::new(); timeouts.len()];
     let mut phi_scores = vec![Vec::new(); thresholds.len()];
     let mut exp_scores = vec![Vec::new(); exp_thresholds.len()];
-    for s in 0..seeds {
-        let p = FailureDetection {
-            seed: base.seed.wrapping_add(s),
-            live: false,
-            ..base.clone()
-        };
-        let run = p.run()?;
-        for (i, d) in hb.iter_mut().enumerate() {
-            let mut d = HeartbeatDetector::new(d.timeout())?;
-            replay(&mut d, &run.arrivals, p.check_every, p.horizon())?;
-            hb_scores[i].push(score(d.transitions(), crash));
+    each_seed(base, seeds, |p, run| {
+        for (i, d) in hb.iter().enumerate() {
+            hb_scores[i].push(replayed(&mut HeartbeatDetector::new(d.timeout())?, p, run)?);
         }
         for (i, proto) in phis.iter().enumerate() {
-            let mut d = proto.clone();
-            replay(&mut d, &run.arrivals, p.check_every, p.horizon())?;
-            phi_scores[i].push(score(d.transitions(), crash));
+            phi_scores[i].push(replayed(&mut proto.clone(), p, run)?);
         }
         for (i, proto) in exps.iter().enumerate() {
-            let mut d = proto.clone();
-            replay(&mut d, &run.arrivals, p.check_every, p.horizon())?;
-            exp_scores[i].push(score(d.transitions(), crash));
+            exp_scores[i].push(replayed(&mut proto.clone(), p, run)?);
         }
-    }
+        Ok(())
+    })?;
     let hours = base.crash_at.as_secs_f64() / 3600.0;
     let total_hours = hours * seeds as f64;
     Ok(Tradeoff {
@@ -211,6 +199,32 @@ pub fn tradeoff_models(
         hours_per_seed: hours,
         seeds,
     })
+}
+
+/// Runs `base` once per seed (seed, seed+1, ...; no live checks) and hands
+/// each run, with its parameters, to `f`: every sweep over detectors
+/// replays the same runs.
+pub(super) fn each_seed(
+    base: &FailureDetection,
+    seeds: u64,
+    mut f: impl FnMut(&FailureDetection, &FdRun) -> Result<()>,
+) -> Result<()> {
+    for s in 0..seeds {
+        let p = FailureDetection {
+            seed: base.seed.wrapping_add(s),
+            live: false,
+            ..base.clone()
+        };
+        f(&p, &p.run()?)?;
+    }
+    Ok(())
+}
+
+/// Replays `d` over `run`'s heartbeat arrivals on `p`'s check grid and
+/// scores it against `p`'s crash.
+pub(super) fn replayed(d: &mut impl Detector, p: &FailureDetection, run: &FdRun) -> Result<Score> {
+    replay(d, &run.arrivals, p.check_every, p.horizon())?;
+    Ok(score(d.transitions(), SimTime::from_start(p.crash_at)))
 }
 
 impl FdRun {

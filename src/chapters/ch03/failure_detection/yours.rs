@@ -14,11 +14,10 @@
 
 use super::charts::{row, HEADER};
 use super::heartbeat::FailureDetection;
-use super::sweep::{score, summarize, Tradeoff, TradeoffPoint};
-use crate::detect::{replay, Detector, RuleDetector, SuspicionRule};
+use super::sweep::{each_seed, replayed, summarize, Tradeoff, TradeoffPoint};
+use crate::detect::{RuleDetector, SuspicionRule};
 use crate::error::{Error, Result};
 use crate::plot::{Figure, Table};
-use crate::sim::time::SimTime;
 use serde::Serialize;
 
 /// A reader's rule scored at each knob value.
@@ -85,21 +84,13 @@ pub fn judge_boxed(
         "seeds × (knobs + 1) × heartbeats per run",
         seeds as f64 * run * (1.0 + knobs.len() as f64),
     )?;
-    let crash = SimTime::from_start(base.crash_at);
     let mut scores = vec![Vec::new(); knobs.len()];
-    for s in 0..seeds {
-        let p = FailureDetection {
-            seed: base.seed.wrapping_add(s),
-            live: false,
-            ..base.clone()
-        };
-        let run = p.run()?;
+    each_seed(base, seeds, |p, run| {
         for (i, &k) in knobs.iter().enumerate() {
-            let mut d = RuleDetector::boxed(build(k));
-            replay(&mut d, &run.arrivals, p.check_every, p.horizon())?;
-            scores[i].push(score(d.transitions(), crash));
+            scores[i].push(replayed(&mut RuleDetector::boxed(build(k)), p, run)?);
         }
-    }
+        Ok(())
+    })?;
     let hours = base.crash_at.as_secs_f64() / 3600.0;
     Ok(RuleTradeoff {
         name: name.to_string(),
