@@ -291,6 +291,10 @@ mod rebalancing;
 mod bounded;
 #[path = "ch07/fixed.rs"]
 mod fixed;
+#[path = "ch07/secondary.rs"]
+mod secondary;
+#[path = "ch07/splitting.rs"]
+mod splitting;
 
 /// The placement table's paragraph in notebook 07 (seed 1, 4 nodes + node
 /// 4, 10 keys) says how many keys each scheme moves, and that the

@@ -55,6 +55,8 @@ const FILES: &[(&str, &str)] = &[
     file!("partition/modulo.rs"),
     file!("partition/range.rs"),
     file!("partition/rendezvous.rs"),
+    file!("partition/secondary.rs"),
+    file!("partition/splitting.rs"),
     file!("raft/client.rs"),
     file!("raft/cluster.rs"),
     file!("raft/election.rs"),

@@ -161,3 +161,104 @@ fn bad_parameters_are_errors() {
         assert!(rebalance_timeline(&p).is_err(), "{p:?}");
     }
 }
+
+/// Stale routing: with no delay no read goes to a former owner; with
+/// clients that learn the new ring within 1 s, the share of reads sent to
+/// a former owner follows moved/keys × the clients not yet switched, and
+/// every one of them is still answered (forwarded, or served by an old
+/// owner that still has the key).
+#[test]
+fn stale_rings_send_reads_to_former_owners_as_theory_says() -> Result<()> {
+    let fresh = rebalance_timeline(&RebalanceParams::default())?;
+    assert!(fresh.misrouted_pct.iter().all(|m| m.mean == 0.0));
+    let p = RebalanceParams {
+        map_delay: ms(1_000),
+        ..RebalanceParams::default()
+    };
+    let stale = rebalance_timeline(&p)?;
+    // Over the bins of the delay: per seed, the mean of (sim − theory);
+    // over the seeds within 4 standard errors of 0.
+    let mut diffs = Vec::new();
+    for seed in 1..=p.seeds {
+        let r = run_once(&p, seed)?;
+        let bins: Vec<usize> = (10..20).collect(); // 1.0 s to 2.0 s
+        diffs.push(
+            bins.iter()
+                .map(|&b| r.misrouted_pct[b] - r.misrouted_theory_pct[b])
+                .sum::<f64>()
+                / bins.len() as f64,
+        );
+        assert!(r.misrouted_pct[..10].iter().all(|&m| m == 0.0));
+        assert!(r.misrouted_pct[21..].iter().all(|&m| m == 0.0));
+    }
+    let m = mean_ci(&diffs)?;
+    assert!(super::within_4se(&m, 0.0), "{m:?}");
+    // Teeth: a theory that ignored the stale clients would be 0.
+    let first = stale.misrouted_theory_pct[10];
+    assert!(first > 10.0, "{first}");
+    // Stale clients send more than their share of reads while keys move
+    // (switched ones wait for keys in flight): over the move's first half
+    // second, the share of reads is above the share of clients.
+    let avg = |v: &[MeanCi]| v[10..15].iter().map(|m| m.mean).sum::<f64>() / 5.0;
+    let (reads, clients) = (avg(&stale.stale_reads_pct), avg(&stale.stale_clients_pct));
+    assert!(reads > clients + 2.0, "{reads} vs {clients}");
+    assert!(!super::within_4se(&m, m.mean + first / 2.0));
+    // A stale client asks the old owner, which still holds every key it has
+    // not sent yet: during the move's first half second its reads are
+    // answered more often and sooner than a switched client's, which wait
+    // at the newcomer for keys in flight (what the notebook says).
+    let move_avg = |v: &[MeanCi]| v[10..15].iter().map(|m| m.mean).sum::<f64>() / 5.0;
+    assert!(move_avg(&stale.availability) > move_avg(&fresh.availability) + 0.03);
+    assert!(move_avg(&stale.latency_ms) < move_avg(&fresh.latency_ms) / 2.0);
+    // Before the join and after the move both are the same run.
+    for b in (0..10).chain(25..40) {
+        assert!(
+            (stale.availability[b].mean - fresh.availability[b].mean).abs() < 0.01,
+            "bin {b}"
+        );
+    }
+    assert!(RebalanceParams {
+        map_delay: thinkdist::sim::time::hours(25),
+        ..RebalanceParams::default()
+    }
+    .validate()
+    .is_err());
+    Ok(())
+}
+
+/// The stale-routing paragraph and its "Try this" quote the notebook's runs.
+#[test]
+fn stale_routing_prose_quotes_the_runs() -> Result<()> {
+    let nb = "07-partitioning";
+    let d = RebalanceParams::default;
+    let wait = rebalance_timeline(&d())?;
+    let stale = rebalance_timeline(&RebalanceParams {
+        map_delay: ms(1_000),
+        ..d()
+    })?;
+    crate::prose::says(nb, &format!("In the first 100 ms after the join {:.1} % of the reads go to a former owner (theory {:.1} %: {:.0} of 2,000 keys moved", stale.misrouted_pct[10].mean, stale.misrouted_theory_pct[10], stale.moved.mean));
+    assert!(stale.misrouted_pct[19].mean > 0.0 && stale.misrouted_pct[20].mean == 0.0);
+    crate::prose::says(
+        nb,
+        &format!(
+            "({:.1} % of the reads at 1.5–1.6 s from {:.1} % of the clients)",
+            stale.stale_reads_pct[15].mean, stale.stale_clients_pct[15].mean
+        ),
+    );
+    // The table's "during" columns, as the notebook prints them.
+    let table = rebalance_table(&[&wait, &stale]).to_string();
+    for (a, l) in [("0.991", "3.7"), ("0.952", "8.8")] {
+        assert!(table.contains(a) && table.contains(l), "{table}");
+    }
+    crate::prose::says(
+        nb,
+        "reads are answered 99.1 % of the time against 95.2 %, in 3.7 ms on average against 8.8 ms",
+    );
+    let late = rebalance_timeline(&RebalanceParams {
+        map_delay: ms(3_000),
+        ..d()
+    })?;
+    assert!(late.move_end.mean < 2.5);
+    crate::prose::says(nb, &format!("{:.1} % of the reads at 2.5–2.6 s, and each is now forwarded, so the mean latency of that bin is {:.2} ms against {:.2} ms", late.misrouted_pct[25].mean, late.latency_ms[25].mean, wait.latency_ms[25].mean));
+    Ok(())
+}

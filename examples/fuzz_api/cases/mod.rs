@@ -6,6 +6,7 @@ mod ch03_ch04_more;
 mod ch04_05;
 mod ch06;
 mod ch07;
+mod ch07_more;
 mod ch09;
 mod ch10;
 mod ch12;
@@ -44,6 +45,7 @@ pub fn all() -> Cases {
     process::add(&mut c);
     process::add_defects(&mut c);
     ch07::add(&mut c);
+    ch07_more::add(&mut c);
     durable::add(&mut c);
     ch12::add(&mut c);
     c

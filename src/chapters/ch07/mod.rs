@@ -6,13 +6,17 @@
 //! ([`hotspots`]); and a cluster that rebalances while it serves requests,
 //! in the simulator ([`rebalance`]). Then what a lecturer adds: bounded-load
 //! consistent hashing against the plain ring under skew ([`bounded`]); many
-//! fixed partitions per node, moved whole on a join ([`fixed`]).
+//! fixed partitions per node, moved whole on a join ([`fixed`]); local
+//! against global secondary indexes ([`secondary`]); ranges that split
+//! by size as data grows ([`splitting`]).
 
 pub mod bounded;
 pub mod fixed;
 pub mod hotspots;
 pub mod moved;
 pub mod rebalance;
+pub mod secondary;
+pub mod splitting;
 pub mod spread;
 pub mod yours;
 

@@ -11,6 +11,10 @@
 //! | bounded loads (Mirrokni et al. 2018) | [`bounded`] | the first node clockwise with room under `⌈(1+ε)·mean⌉` | more than `1/(n+1)` |
 //! | fixed partitions | [`fixed`] | the node holding partition `h(key) mod P` | whole partitions, about `1/(n+1)` |
 //!
+//! Ranges that split as data grows: [`splitting`]. And on top of a
+//! placement, [`secondary`]: local (per-partition) and global
+//! (term-partitioned) secondary indexes.
+//!
 //! Every hash is XXH3 (64 bit, crate `xxhash-rust`), seeded with the
 //! partitioner's `seed`: a well-known, fast hash whose output is fixed by
 //! its specification, so a seed gives the same placement on every machine
@@ -38,6 +42,8 @@ pub mod jump;
 pub mod modulo;
 pub mod range;
 pub mod rendezvous;
+pub mod secondary;
+pub mod splitting;
 
 pub use consistent::ConsistentHash;
 pub use fixed::FixedPartitions;

@@ -7,6 +7,7 @@ use super::store::InFlight;
 use crate::error::{Error, Result};
 use crate::measure::stats::MeanCi;
 use crate::plot::{time_series_with_theory, Figure, Opts, Series, SeriesStyle, Table, Window};
+use crate::sim::time::SimDuration;
 
 fn mid(t: &RebalanceTimeline, b: usize) -> f64 {
     t.bin_start[b] + t.params.bin.as_secs_f64() / 2.0
@@ -36,6 +37,15 @@ fn mode(m: InFlight) -> &'static str {
     }
 }
 
+/// ", stale ring up to d s" when clients learn the new ring late.
+fn stale_label(t: &RebalanceTimeline) -> String {
+    if t.params.map_delay == SimDuration::ZERO {
+        String::new()
+    } else {
+        format!(", stale ring up to {} s", t.params.map_delay.as_secs_f64())
+    }
+}
+
 /// One measure over time for each timeline: a series per timeline (mean
 /// per bin and its 95 % band over seeds, the band cut at `floor`), `theory`
 /// drawn over them, the first timeline's move window shaded. The title is
@@ -58,8 +68,9 @@ fn over_time(
             let values = pick(t);
             Series::new(
                 format!(
-                    "{} (mean of {} seeds)",
+                    "{}{} (mean of {} seeds)",
                     mode(t.params.in_flight),
+                    stale_label(t),
                     t.params.seeds
                 ),
                 (0..t.bin_start.len())
@@ -80,8 +91,17 @@ fn over_time(
         &theory,
         &window(first),
         Opts::new(format!(
-            "{what} while node {} joins: {} keys/s per sender",
-            first.params.nodes, first.params.rate
+            "{what} while node {} joins: {} keys/s per sender{}",
+            first.params.nodes,
+            first.params.rate,
+            runs.iter()
+                .map(|t| t.params.map_delay)
+                .max()
+                .filter(|d| *d > SimDuration::ZERO)
+                .map_or(String::new(), |d| format!(
+                    ", stale rings up to {} s",
+                    d.as_secs_f64()
+                ))
         ))
         .x_label("time (s), each point at the end of its bin")
         .y_label(y_label)
@@ -113,6 +133,28 @@ pub fn availability_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
         theory.into_iter().collect(),
         "Availability",
         format!("reads answered within {} ms", first.params.timeout.as_ms()),
+    )
+}
+
+/// Reads sent to a node that no longer owns their key (clients still on the
+/// old ring), over time, with theory, the move window shaded.
+pub fn misrouted_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
+    let Some(first) = runs.first() else {
+        return Err(Error::empty("timelines"));
+    };
+    let theory = Series::new(
+        "moved / keys × reads from clients on the old ring (theory)",
+        (0..first.bin_start.len())
+            .map(|b| (end(first, b), first.misrouted_theory_pct[b]))
+            .collect(),
+    );
+    over_time(
+        runs,
+        |t| &t.misrouted_pct,
+        0.0,
+        vec![theory],
+        "Reads sent by a stale ring",
+        "reads sent to a former owner (%)".into(),
     )
 }
 
@@ -180,8 +222,9 @@ pub fn latency_tail_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
                 .collect();
             Series::new(
                 format!(
-                    "{} (p99 over {} seeds)",
+                    "{}{} (p99 over {} seeds)",
                     mode(t.params.in_flight),
+                    stale_label(t),
                     t.params.seeds
                 ),
                 bins.iter()
@@ -266,7 +309,7 @@ pub fn rebalance_table(runs: &[&RebalanceTimeline]) -> Table {
             }
         };
         t = t.row(vec![
-            mode(r.params.in_flight).into(),
+            format!("{}{}", mode(r.params.in_flight), stale_label(r)),
             format!("{:.0} ± {:.0}", r.moved.mean, r.moved.half_width),
             format!("{:.2} ± {:.2}", end - join, r.move_end.half_width),
             format!("{:.3}", avg(&r.availability, false)),

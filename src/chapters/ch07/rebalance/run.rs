@@ -34,6 +34,16 @@ pub struct RebalanceRun {
     pub per_sender: Vec<usize>,
     /// Theory for [`InFlight::Fail`](super::InFlight::Fail): keys still in flight / all keys, per bin (averaged over the bin).
     pub in_flight_theory: Vec<f64>,
+    /// Percentage of the reads invoked in each bin sent to a node that no
+    /// longer owns the key (a client routing by the old ring).
+    pub misrouted_pct: Vec<f64>,
+    /// Theory of `misrouted_pct`: moved keys / keys × `stale_reads_pct`.
+    pub misrouted_theory_pct: Vec<f64>,
+    /// Percentage of the reads invoked in each bin by clients still on the
+    /// old ring.
+    pub stale_reads_pct: Vec<f64>,
+    /// Percentage of the clients still on the old ring, averaged over the bin.
+    pub stale_clients_pct: Vec<f64>,
 }
 
 /// Runs one seed.
@@ -63,11 +73,24 @@ pub fn run_once(p: &RebalanceParams, seed: u64) -> Result<RebalanceRun> {
         .seed(seed)
         .link(LinkConfig::new(Latency::exponential(p.latency)?))
         .build(nodes)?;
-    let (keys, think, timeout, join_at, end) = (p.keys, p.think, p.timeout, p.join_at, p.duration);
-    let (o, n) = (old.clone(), new.clone());
+    let (keys, think, timeout, end) = (p.keys, p.think, p.timeout, p.duration);
+    // When each client switches to the new ring (its own stream, so a
+    // zero delay changes nothing else in the run).
+    let switch_at: Vec<u64> = (0..p.clients)
+        .map(|c| {
+            let u = rng::unit_f64(&mut rng::stream(
+                seed,
+                rng::domain::CLIENT,
+                0x5A1E,
+                c as u64,
+            ));
+            p.join_at.as_nanos() + (u * p.map_delay.as_nanos() as f64) as u64
+        })
+        .collect();
+    let (o, n, switch) = (old.clone(), new.clone(), switch_at.clone());
     sim.set_workload(
         p.clients,
-        move |_c: usize, now: SimTime, r: &mut SimRng, _last: Option<&Op<Msg>>| {
+        move |c: usize, now: SimTime, r: &mut SimRng, _last: Option<&Op<Msg>>| {
             let wait =
                 SimDuration::from_secs_f64(2.0 * think.as_secs_f64() * rng::unit_f64(r)).ok()?;
             let at = now.as_nanos().saturating_add(wait.as_nanos());
@@ -75,7 +98,7 @@ pub fn run_once(p: &RebalanceParams, seed: u64) -> Result<RebalanceRun> {
                 return None;
             }
             let key = ((rng::unit_f64(r) * keys as f64) as u64).min(keys as u64 - 1);
-            let ring = if at >= join_at.as_nanos() { &n } else { &o };
+            let ring = if at >= switch[c] { &n } else { &o };
             Some(
                 Invoke::new(ring.node_for(key), Msg::Get(key))
                     .after(wait)
@@ -87,6 +110,7 @@ pub fn run_once(p: &RebalanceParams, seed: u64) -> Result<RebalanceRun> {
 
     let bins = (p.duration.as_nanos() / p.bin.as_nanos()) as usize;
     let (mut ok, mut all, mut lat) = (vec![0usize; bins], vec![0usize; bins], vec![0.0; bins]);
+    let (mut misrouted, mut stale_reads) = (vec![0usize; bins], vec![0usize; bins]);
     let mut each: Vec<Vec<f64>> = vec![Vec::new(); bins];
     for op in sim.history().ops() {
         let b = (op.invoked.as_nanos() / p.bin.as_nanos()) as usize;
@@ -94,6 +118,19 @@ pub fn run_once(p: &RebalanceParams, seed: u64) -> Result<RebalanceRun> {
             continue;
         }
         all[b] += 1;
+        if let Msg::Get(key) = op.request {
+            let owner = if op.invoked >= SimTime::ZERO + p.join_at {
+                &new
+            } else {
+                &old
+            };
+            misrouted[b] += usize::from(op.node != owner.node_for(key));
+            let on_old = op.invoked >= SimTime::ZERO + p.join_at
+                && switch_at
+                    .get(op.client)
+                    .is_some_and(|&s| op.invoked.as_nanos() < s);
+            stale_reads[b] += usize::from(on_old);
+        }
         if op.status == OpStatus::Ok {
             if let Some(c) = op.completed {
                 ok[b] += 1;
@@ -118,7 +155,41 @@ pub fn run_once(p: &RebalanceParams, seed: u64) -> Result<RebalanceRun> {
                 / 10.0
         })
         .collect();
+    // A read goes to a former owner if its key moved and its client is
+    // still on the old ring: moved / keys × the share of the bin's reads
+    // sent by such clients. (Not × the share of such clients: in wait mode
+    // a switched client waits for keys in flight while a stale one is
+    // served by the old owner, so stale clients send more than their share.)
+    let moved_share = moved as f64 / p.keys as f64;
+    let pct = |num: &[usize], b: usize| {
+        if all[b] == 0 {
+            0.0
+        } else {
+            100.0 * num[b] as f64 / all[b] as f64
+        }
+    };
+    let stale_clients_pct = (0..bins)
+        .map(|b| {
+            (0..10)
+                .map(|i| {
+                    let t = ((b as f64 + (i as f64 + 0.5) / 10.0) * bin_s * 1e9) as u64;
+                    let on_old = switch_at
+                        .iter()
+                        .filter(|&&s| t >= p.join_at.as_nanos() && t < s)
+                        .count();
+                    100.0 * on_old as f64 / p.clients as f64
+                })
+                .sum::<f64>()
+                / 10.0
+        })
+        .collect();
     Ok(RebalanceRun {
+        misrouted_pct: (0..bins).map(|b| pct(&misrouted, b)).collect(),
+        misrouted_theory_pct: (0..bins)
+            .map(|b| moved_share * pct(&stale_reads, b))
+            .collect(),
+        stale_reads_pct: (0..bins).map(|b| pct(&stale_reads, b)).collect(),
+        stale_clients_pct,
         bin_start: (0..bins).map(|b| b as f64 * bin_s).collect(),
         availability: (0..bins)
             .map(|b| {
@@ -163,6 +234,15 @@ pub struct RebalanceTimeline {
     pub p99_latency_ms: Vec<f64>,
     /// Theory (fail mode): 1 − keys in flight / keys, averaged over seeds.
     pub availability_theory: Vec<f64>,
+    /// Percentage of reads sent to a node that no longer owned the key,
+    /// per bin, over seeds.
+    pub misrouted_pct: Vec<MeanCi>,
+    /// Theory of `misrouted_pct`, averaged over seeds.
+    pub misrouted_theory_pct: Vec<f64>,
+    /// Reads sent by clients still on the old ring (%), per bin, over seeds.
+    pub stale_reads_pct: Vec<MeanCi>,
+    /// Clients still on the old ring (%), per bin, over seeds.
+    pub stale_clients_pct: Vec<MeanCi>,
     /// When the move ended (seconds), over seeds.
     pub move_end: MeanCi,
     /// Keys moved, over seeds.
@@ -185,7 +265,14 @@ pub fn rebalance_timeline(p: &RebalanceParams) -> Result<RebalanceTimeline> {
     let mut latency_ms = Vec::new();
     let mut fail_theory = Vec::new();
     let mut p99 = Vec::new();
+    let (mut misrouted, mut misrouted_theory) = (Vec::new(), Vec::new());
+    let (mut stale_reads, mut stale_clients) = (Vec::new(), Vec::new());
     for b in 0..bins {
+        stale_reads.push(col(&|r| r.stale_reads_pct[b])?);
+        stale_clients.push(col(&|r| r.stale_clients_pct[b])?);
+        misrouted.push(col(&|r| r.misrouted_pct[b])?);
+        misrouted_theory
+            .push(runs.iter().map(|r| r.misrouted_theory_pct[b]).sum::<f64>() / runs.len() as f64);
         let mut pooled: Vec<f64> = runs
             .iter()
             .flat_map(|r| r.latencies_ms[b].iter().copied())
@@ -210,6 +297,10 @@ pub fn rebalance_timeline(p: &RebalanceParams) -> Result<RebalanceTimeline> {
         latency_ms,
         p99_latency_ms: p99,
         availability_theory: fail_theory,
+        misrouted_pct: misrouted,
+        misrouted_theory_pct: misrouted_theory,
+        stale_reads_pct: stale_reads,
+        stale_clients_pct: stale_clients,
         move_end: col(&|r| r.move_end.unwrap_or(join))?,
         moved: col(&|r| r.moved as f64)?,
     })

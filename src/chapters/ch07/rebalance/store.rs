@@ -51,6 +51,12 @@ pub struct RebalanceParams {
     pub in_flight: InFlight,
     /// Width of a time bin of the timeline.
     pub bin: SimDuration,
+    /// How late clients learn the new ring: each client switches at
+    /// `join_at + u · map_delay`, `u` uniform in [0, 1) per client; until
+    /// then it sends requests where the old ring says (stale routing
+    /// metadata), and a node that no longer owns the key forwards them.
+    /// Zero: every client switches at the join.
+    pub map_delay: SimDuration,
 }
 
 impl Default for RebalanceParams {
@@ -72,6 +78,7 @@ impl Default for RebalanceParams {
             rate: 100.0,
             in_flight: InFlight::Wait,
             bin: ms(100),
+            map_delay: SimDuration::ZERO,
         }
     }
 }
@@ -114,6 +121,13 @@ impl RebalanceParams {
                     "from 1 ns to 24 h",
                 ));
             }
+        }
+        if self.map_delay > crate::sim::time::hours(24) {
+            return Err(Error::invalid(
+                "map_delay",
+                format!("{} ms", self.map_delay.as_ms()),
+                "from 0 to 24 h",
+            ));
         }
         if self.join_at >= self.duration {
             return Err(Error::invalid(
