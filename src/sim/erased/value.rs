@@ -165,8 +165,9 @@ unsafe fn label_value<T, L: Labels<T>>(v: *const u8) -> String {
 }
 
 /// A value of a type the crate does not know (a message, a timer or a disk
-/// of a node defined in a notebook cell); see [`crate::sim::erased`] and the
-/// [module docs](self) for how it is stored.
+/// of a node defined in a notebook cell); see [`crate::sim::erased`]. A
+/// value of at most 16 bytes (alignment at most 8) is kept inline, so
+/// sending a small message allocates nothing; a larger one is boxed.
 pub struct AnyValue {
     table: &'static Table,
     slot: Slot,

@@ -22,8 +22,11 @@ use std::ops::{Deref, DerefMut, Range, RangeInclusive, RangeTo, RangeToInclusive
 use std::time::Duration;
 
 /// A node's random stream as `ctx.rng()` hands it out: a [`SimRng`], with
-/// `random_range` and `random_bool` compiled in the crate (see the [module
-/// docs](self)). Same values as rand's `Rng` methods on the same stream.
+/// `random_range` and `random_bool` compiled in the crate, so that a node
+/// written in a notebook cell does not run rand's generic sampling compiled
+/// unoptimised. Same values as rand's `Rng` methods on the same stream;
+/// every other draw goes through rand's traits (it derefs to the
+/// `SimRng`).
 #[repr(transparent)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeRng(pub SimRng);
