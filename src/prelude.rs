@@ -17,7 +17,7 @@ pub use crate::plot::*;
 pub use crate::sim::metrics::{
     AvailabilityReport, Counters, LatencyRecorder, LatencySummary, UpDownLog,
 };
-pub use crate::sim::rng::{self as simrng, RandomDuration, SimRng};
+pub use crate::sim::rng::{self as simrng, NodeRng, RandomDuration, SimRng};
 pub use crate::sim::sweep::Sweep;
 pub use crate::sim::trace::{Trace, TraceEvent, TraceKind};
 pub use crate::sim::{

@@ -64,3 +64,71 @@ fn standard_normal_matches_rand_distr_bit_for_bit() {
         "tails {low_tail} / {high_tail}"
     );
 }
+
+/// `ctx.rng()`'s own `random_range` and `random_bool` (compiled in the
+/// crate, see `sim::rng::NodeRng`) draw exactly what rand's `Rng` methods
+/// draw from the same stream, for every range type they cover: a node
+/// compiled in the crate and the same node in a notebook cell see the same
+/// values.
+#[test]
+fn node_rng_draws_exactly_what_rand_draws() {
+    use std::time::Duration;
+    use thinkdist::sim::rng::NodeRng;
+    let mut ours = NodeRng(stream(5, domain::NODE, 3, 0));
+    let mut theirs = stream(5, domain::NODE, 3, 0);
+    for n in 1..2_000usize {
+        // Inherent methods (the ones a cell calls) against rand's trait.
+        assert_eq!(
+            ours.random_range(0..n),
+            Rng::random_range(&mut theirs, 0..n)
+        );
+        assert_eq!(
+            ours.random_range(1..=n),
+            Rng::random_range(&mut theirs, 1..=n)
+        );
+        let m = n as u64;
+        assert_eq!(ours.random_range(..m), Rng::random_range(&mut theirs, ..m));
+        assert_eq!(
+            ours.random_range(..=m),
+            Rng::random_range(&mut theirs, ..=m)
+        );
+        let (a, b) = (
+            ours.random_range(-5..n as i64),
+            Rng::random_range(&mut theirs, -5..n as i64),
+        );
+        assert_eq!(a, b);
+        assert_eq!(
+            ours.random_range(0..n as u32),
+            Rng::random_range(&mut theirs, 0..n as u32)
+        );
+        assert_eq!(
+            ours.random_range(0u8..=255),
+            Rng::random_range(&mut theirs, 0u8..=255)
+        );
+        let (x, y) = (
+            ours.random_range(0.5..n as f64),
+            Rng::random_range(&mut theirs, 0.5..n as f64),
+        );
+        assert_eq!(x.to_bits(), y.to_bits());
+        assert_eq!(
+            ours.random_range('a'..='z'),
+            Rng::random_range(&mut theirs, 'a'..='z')
+        );
+        let d = Duration::from_nanos(n as u64 * 997);
+        assert_eq!(
+            ours.random_range(Duration::ZERO..d),
+            Rng::random_range(&mut theirs, Duration::ZERO..d)
+        );
+        let p = (n % 11) as f64 / 10.0;
+        assert_eq!(ours.random_bool(p), Rng::random_bool(&mut theirs, p));
+        // Literals take their type from the use, as with rand.
+        let ms: u64 = ours.random_range(1..10);
+        assert_eq!(ms, Rng::random_range(&mut theirs, 1..10u64));
+    }
+    // Still in step, and the trait methods reach the same stream.
+    assert_eq!(
+        ours.random::<f64>().to_bits(),
+        theirs.random::<f64>().to_bits()
+    );
+    assert_eq!(ours.next_u64(), theirs.next_u64());
+}

@@ -16,7 +16,7 @@ use super::erased::{self, ErasedNode, Typed};
 use super::net::NodeId;
 use super::node::{Node, TimerId};
 use super::points::PointKind;
-use super::rng::SimRng;
+use super::rng::NodeRng;
 use super::time::{SimDuration, SimTime};
 use super::trace::{TraceEvent, TraceKind};
 use super::world::{Core, Ev};
@@ -92,11 +92,17 @@ impl<N: Node> Ctx<'_, N> {
     pub fn cluster_size(&self) -> usize {
         on_core_ref!(self, |c| c.up.len())
     }
-    /// This node's own random stream (it continues across restarts).
+    /// This node's own random stream (it continues across restarts): a
+    /// `SimRng` whose `random_range` and `random_bool` are compiled in the
+    /// crate, so a node written in a notebook cell does not draw through
+    /// rand's generic code compiled unoptimised ([`NodeRng`]).
     #[inline]
-    pub fn rng(&mut self) -> &mut SimRng {
+    pub fn rng(&mut self) -> &mut NodeRng {
         let me = self.me;
-        on_core!(self, |c| &mut c.rngs[me])
+        match &mut self.core {
+            Link::Direct(c) => NodeRng::wrap(&mut c.rngs[me]),
+            Link::Erased(c, _) => erased::rng(c, me),
+        }
     }
 
     /// The time on this node's own clock: the true time as its clock shows

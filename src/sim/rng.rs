@@ -16,8 +16,10 @@
 use super::time::SimDuration;
 use rand_core::{RngCore, SeedableRng};
 
+mod node_rng;
 mod ziggurat;
 mod ziggurat_tables;
+pub use node_rng::{NodeRng, UniformRange};
 pub use ziggurat::{exp1, standard_normal};
 
 /// The generator used for every stream: xoshiro256++ (fast, 256-bit state,

@@ -15,8 +15,8 @@
 //! Your node itself does not change: it is the usual `impl Node`, with its
 //! own `Msg`, `Timer` and `Disk` types and handlers taking
 //! `&mut Ctx<'_, Self>`. That `Ctx` knows it is on the erased engine and
-//! boxes what you send or set into an [`AnyValue`] before handing it to
-//! the crate's code; the adaptor unboxes what arrives. A `Ctx` of the
+//! wraps what you send or set in an [`AnyValue`] before handing it to
+//! the crate's code; the adaptor takes out what arrives. A `Ctx` of the
 //! crate's own nodes tests the same flag in every method, and always takes
 //! the direct path (DESIGN.md has the cost: none measurable).
 //!
@@ -57,9 +57,10 @@
 //! (`Sweep::new(points).run(|p, seed| ...)`), so a notebook calls them
 //! exactly as for the crate's own nodes.
 //!
-//! What it costs: one allocation per message or timer (none for a message
-//! of size zero) and one virtual call per event; what it saves is running
-//! the engine unoptimised. A process ([`crate::sim::process`]) hosted by an
+//! What it costs: one virtual call per event, and a message or timer of
+//! more than 16 bytes is boxed (one allocation; a smaller one is kept
+//! inline, see [`AnyValue`]); what it saves is running the engine
+//! unoptimised. A process ([`crate::sim::process`]) hosted by an
 //! erased node cannot record client operations (the history is typed):
 //! they are counted as not recorded.
 
@@ -74,6 +75,7 @@ use crate::sim::client::Request;
 use crate::sim::ctx::{self, Ctx, Link};
 use crate::sim::net::NodeId;
 use crate::sim::node::{Node, TimerId};
+use crate::sim::rng::NodeRng;
 use crate::sim::time::SimDuration;
 use crate::sim::world::Core;
 #[cfg(doc)]
@@ -157,7 +159,7 @@ impl Node for ErasedNode {
     }
 }
 
-/// How a context of node type `N` boxes what it hands to the erased
+/// How a context of node type `N` wraps what it hands to the erased
 /// engine, and finds its disk there. Made where `N` is known (the adaptor).
 pub(crate) struct Typed<N: Node> {
     pub(crate) msg: fn(N::Msg) -> AnyValue,
@@ -267,6 +269,12 @@ pub(crate) fn set_timer(
     timer: AnyValue,
 ) -> TimerId {
     Ctx::direct(me, core).set_timer(after, timer)
+}
+
+/// [`Ctx::rng`] on the erased engine (one call from a cell, instead of
+/// the vector indexing compiled unoptimised).
+pub(crate) fn rng(core: &mut Core<ErasedNode>, me: NodeId) -> &mut NodeRng {
+    NodeRng::wrap(&mut core.rngs[me])
 }
 
 /// The working copy of node `me`'s erased disk.
