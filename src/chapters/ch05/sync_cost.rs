@@ -220,11 +220,11 @@ impl SyncCostParams {
         let windows = windows_ms
             .iter()
             .map(|&w| {
-                if !(0.0..=50.0).contains(&w) {
+                if !(w == 0.0 || (0.01..=50.0).contains(&w)) {
                     return Err(Error::invalid(
                         "window",
                         w,
-                        "0 to 50 ms (longer ones overlap the quiet client's commits)",
+                        "0 (no window) or 0.01 to 50 ms (longer ones overlap the quiet client's commits)",
                     ));
                 }
                 SimDuration::from_ms_named("window", w)
