@@ -5,6 +5,7 @@
 use crate::harness::*;
 use thinkdist::ch04::delivery::{self as dl, DeliveryParams, Scenario};
 use thinkdist::ch05::isolation as ci;
+use thinkdist::ch05::sync_cost::SyncCostParams;
 use thinkdist::ch05::{logging as lg, LoggingParams};
 use thinkdist::check::isolation::Anomaly;
 use thinkdist::delivery::{DedupStore, Resend, Semantics};
@@ -652,8 +653,72 @@ fn isolation(c: &mut Cases) {
     }
 }
 
+/// The cost of a sync: every batch size, window, client count and sync
+/// time of the tables, on short runs.
+fn sync_cost(c: &mut Cases) {
+    let short = SyncCostParams {
+        duration: ms(500),
+        seeds: 2,
+        clients: 10,
+        ..SyncCostParams::default()
+    };
+    for &(n, b) in USIZE {
+        let p = short.clone();
+        c.add(format!("ch05::sync_cost::group_commit([{n}])"), move || {
+            let g = p.group_commit(&[b])?;
+            table(&g.table())?;
+            chart(g.chart())
+        });
+    }
+    for &(n, w) in F64 {
+        let p = short.clone();
+        c.add(
+            format!("ch05::sync_cost::window_latency([{n}])"),
+            move || {
+                let g = p.window_latency(&[w])?;
+                table(&g.table())?;
+                chart(g.chart())
+            },
+        );
+    }
+    for &(n, k) in USIZE {
+        let p = SyncCostParams {
+            clients: k,
+            ..short.clone()
+        };
+        c.add(format!("ch05::sync_cost clients {n}"), move || {
+            p.group_commit(&[1, 16])?;
+            Ok(())
+        });
+    }
+    for &(n, d) in DUR {
+        let p = SyncCostParams {
+            sync_time: d,
+            ..short.clone()
+        };
+        c.add(format!("ch05::sync_cost sync_time {n}"), move || {
+            p.window_latency(&[0.0, 5.0])?;
+            Ok(())
+        });
+        let p = SyncCostParams {
+            duration: d,
+            ..short.clone()
+        };
+        c.add(format!("ch05::sync_cost duration {n}"), move || {
+            p.group_commit(&[4])?;
+            Ok(())
+        });
+    }
+    c.add("ch05::sync_cost::group_commit([])", move || {
+        short.group_commit(&[])?;
+        short.window_latency(&[])?;
+        Ok(())
+    });
+}
+
 pub fn add(c: &mut Cases) {
     delivery(c);
     logging(c);
     isolation(c);
+    sync_cost(c);
 }

@@ -4,12 +4,14 @@
 //! | module | what |
 //! |---|---|
 //! | [`logging`] | atomicity and durability: undo and redo logging, and two broken variants |
+//! | [`group_commit`] | a log whose syncs take time, serving a group of commits per sync (group commit) |
 //! | [`isolation`] | a database running concurrent transactions at four isolation levels (and a broken one), recording the history the isolation checker reads |
 //! | [`two_phase`] | two-phase commit with durable logs, presumed abort, and two broken variants |
 //! | [`decision`] | the coordinator's decision rule (commit, abort or wait, given the votes), the crate's or the reader's |
 //! | [`saga`] | a saga with compensations, its orchestrator an async process; a non-idempotent compensation |
 
 pub mod decision;
+pub mod group_commit;
 pub mod isolation;
 pub mod logging;
 pub mod saga;
