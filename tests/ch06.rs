@@ -807,3 +807,8 @@ mod change_the_protocol {
         Ok(())
     }
 }
+
+// ---------- what a lecturer adds ----------
+
+#[path = "ch06/cost.rs"]
+mod cost;

@@ -10,7 +10,7 @@ use thinkdist::ch06::sagas::{
     compare, compare_chart, compare_latency_chart, compare_table, erlang_tail, saga_table,
     window_chart,
 };
-use thinkdist::ch06::{AtomicityParams, BlockingParams, LatencyParams, SagaParams};
+use thinkdist::ch06::{AtomicityParams, BlockingParams, CostParams, LatencyParams, SagaParams};
 use thinkdist::prelude::*;
 use thinkdist::txn::decision::{standard_decision, Votes};
 use thinkdist::txn::saga::{check_final, Compensation, Saga};
@@ -267,9 +267,41 @@ fn sagas(c: &mut Cases) {
     });
 }
 
+fn cost(c: &mut Cases) {
+    let base = CostParams {
+        participants: vec![1, 3],
+        txns: 20,
+        ..CostParams::default()
+    };
+    let b = body(|p: &CostParams| table(&p.run()?.table()?));
+    let (t, m) = ("CostParams", "run");
+    vary_fields!(c, t, m, &base, &b;
+        "seed", U64 => seed,
+        "txns", U64 => txns,
+        "no_vote", PROB => no_vote,
+    );
+    let lists: Vec<(String, Vec<usize>)> = vec![
+        ("[]".into(), vec![]),
+        ("[0]".into(), vec![0]),
+        ("[usize::MAX]".into(), vec![usize::MAX]),
+        ("[1; 21]".into(), vec![1; 21]),
+        ("[100, 100]".into(), vec![100, 100]),
+    ];
+    c.vary(
+        t,
+        m,
+        &base,
+        "participants",
+        &lists,
+        |p, v| p.participants = v,
+        &b,
+    );
+}
+
 pub fn add(c: &mut Cases) {
     atomicity(c);
     blocking(c);
     latency(c);
+    cost(c);
     sagas(c);
 }
