@@ -812,3 +812,5 @@ mod change_the_protocol {
 
 #[path = "ch06/cost.rs"]
 mod cost;
+#[path = "ch06/three_phase.rs"]
+mod three_phase;

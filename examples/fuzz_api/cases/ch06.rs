@@ -10,7 +10,10 @@ use thinkdist::ch06::sagas::{
     compare, compare_chart, compare_latency_chart, compare_table, erlang_tail, saga_table,
     window_chart,
 };
-use thinkdist::ch06::{AtomicityParams, BlockingParams, CostParams, LatencyParams, SagaParams};
+use thinkdist::ch06::three_phase::{crashes_table, replay_table};
+use thinkdist::ch06::{
+    AtomicityParams, BlockingParams, CostParams, LatencyParams, SagaParams, ThreePhaseParams,
+};
 use thinkdist::prelude::*;
 use thinkdist::txn::decision::{standard_decision, Votes};
 use thinkdist::txn::saga::{check_final, Compensation, Saga};
@@ -298,7 +301,32 @@ fn cost(c: &mut Cases) {
     );
 }
 
+fn three_phase(c: &mut Cases) {
+    let base = ThreePhaseParams {
+        txns: 2,
+        ..ThreePhaseParams::default()
+    };
+    let b = body(|p: &ThreePhaseParams| {
+        table(&crashes_table(&p.coordinator_crashes()?)?)?;
+        let e = p.explore(true, 20)?;
+        table(&explore_table(&[("x".into(), e.clone())]))?;
+        let r = p.replay(p.seed, FaultPlan::new())?;
+        table(&replay_table(&[r])?)
+    });
+    let (t, m) = ("ThreePhaseParams", "crashes+explore+replay");
+    vary_fields!(c, t, m, &base, &b;
+        "seed", U64 => seed,
+        "participants", USIZE => participants,
+        "clients", USIZE => clients,
+        "txns", U64 => txns,
+        "horizon", DUR => horizon,
+    );
+    c.add("crashes_table(no rows)", || table(&crashes_table(&[])?));
+    c.add("replay_table(no rows)", || table(&replay_table(&[])?));
+}
+
 pub fn add(c: &mut Cases) {
+    three_phase(c);
     atomicity(c);
     blocking(c);
     latency(c);
