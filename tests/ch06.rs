@@ -807,3 +807,10 @@ mod change_the_protocol {
         Ok(())
     }
 }
+
+// ---------- what a lecturer adds ----------
+
+#[path = "ch06/cost.rs"]
+mod cost;
+#[path = "ch06/three_phase.rs"]
+mod three_phase;

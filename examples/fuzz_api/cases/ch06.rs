@@ -10,7 +10,10 @@ use thinkdist::ch06::sagas::{
     compare, compare_chart, compare_latency_chart, compare_table, erlang_tail, saga_table,
     window_chart,
 };
-use thinkdist::ch06::{AtomicityParams, BlockingParams, LatencyParams, SagaParams};
+use thinkdist::ch06::three_phase::{crashes_table, replay_table};
+use thinkdist::ch06::{
+    AtomicityParams, BlockingParams, CostParams, LatencyParams, SagaParams, ThreePhaseParams,
+};
 use thinkdist::prelude::*;
 use thinkdist::txn::decision::{standard_decision, Votes};
 use thinkdist::txn::saga::{check_final, Compensation, Saga};
@@ -267,9 +270,66 @@ fn sagas(c: &mut Cases) {
     });
 }
 
+fn cost(c: &mut Cases) {
+    let base = CostParams {
+        participants: vec![1, 3],
+        txns: 20,
+        ..CostParams::default()
+    };
+    let b = body(|p: &CostParams| table(&p.run()?.table()?));
+    let (t, m) = ("CostParams", "run");
+    vary_fields!(c, t, m, &base, &b;
+        "seed", U64 => seed,
+        "txns", U64 => txns,
+        "no_vote", PROB => no_vote,
+    );
+    let lists: Vec<(String, Vec<usize>)> = vec![
+        ("[]".into(), vec![]),
+        ("[0]".into(), vec![0]),
+        ("[usize::MAX]".into(), vec![usize::MAX]),
+        ("[1; 21]".into(), vec![1; 21]),
+        ("[100, 100]".into(), vec![100, 100]),
+    ];
+    c.vary(
+        t,
+        m,
+        &base,
+        "participants",
+        &lists,
+        |p, v| p.participants = v,
+        &b,
+    );
+}
+
+fn three_phase(c: &mut Cases) {
+    let base = ThreePhaseParams {
+        txns: 2,
+        ..ThreePhaseParams::default()
+    };
+    let b = body(|p: &ThreePhaseParams| {
+        table(&crashes_table(&p.coordinator_crashes()?)?)?;
+        let e = p.explore(true, 20)?;
+        table(&explore_table(&[("x".into(), e.clone())]))?;
+        let r = p.replay(p.seed, FaultPlan::new())?;
+        table(&replay_table(&[r])?)
+    });
+    let (t, m) = ("ThreePhaseParams", "crashes+explore+replay");
+    vary_fields!(c, t, m, &base, &b;
+        "seed", U64 => seed,
+        "participants", USIZE => participants,
+        "clients", USIZE => clients,
+        "txns", U64 => txns,
+        "horizon", DUR => horizon,
+    );
+    c.add("crashes_table(no rows)", || table(&crashes_table(&[])?));
+    c.add("replay_table(no rows)", || table(&replay_table(&[])?));
+}
+
 pub fn add(c: &mut Cases) {
+    three_phase(c);
     atomicity(c);
     blocking(c);
     latency(c);
+    cost(c);
     sagas(c);
 }

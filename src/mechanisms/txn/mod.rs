@@ -8,6 +8,7 @@
 //! | [`isolation`] | a database running concurrent transactions at four isolation levels (and a broken one), recording the history the isolation checker reads |
 //! | [`two_phase`] | two-phase commit with durable logs, presumed abort, and two broken variants |
 //! | [`decision`] | the coordinator's decision rule (commit, abort or wait, given the votes), the crate's or the reader's |
+//! | [`three_phase`] | three-phase commit with the timeout-based termination rule: non-blocking when the coordinator crashes, not atomic under a partition |
 //! | [`saga`] | a saga with compensations, its orchestrator an async process; a non-idempotent compensation |
 
 pub mod decision;
@@ -15,4 +16,5 @@ pub mod group_commit;
 pub mod isolation;
 pub mod logging;
 pub mod saga;
+pub mod three_phase;
 pub mod two_phase;
