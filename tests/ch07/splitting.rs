@@ -63,7 +63,7 @@ fn keys_in_order_split_exactly_as_predicted_and_load_one_node() -> Result<()> {
     let r = split_by_size(&p)?;
     for q in &r.sequential {
         assert_eq!(q.partitions.mean, q.partitions_theory, "{q:?}");
-        // One node takes every write but across a split: a window of 100
+        // One node takes every write but across a split: a window of 20
         // holds at most one split (one every 500 keys), so the busiest
         // node takes at least half of every window and all of most.
         assert!(q.busiest_share.mean >= 0.9, "{q:?}");
@@ -123,7 +123,7 @@ fn random_keys_stay_between_half_and_full_and_spread_the_writes() -> Result<()> 
         assert!(q.fill.mean >= 0.5 && q.fill.mean <= 1.0, "{q:?}");
     }
     // With 12 or 13 ranges per node at the end, the busiest node of a
-    // window of 100 writes is about as busy as if writes went to uniformly
+    // window of 20 writes is about as busy as if writes went to uniformly
     // random nodes (ranges differ in size up to 2x: a little more).
     let last = r.random.last().expect("steps");
     assert!(
@@ -197,7 +197,7 @@ fn splitting_prose_quotes_the_table() -> Result<()> {
     let r = split_by_size(&p)?;
     let at = |v: &[SplitPoint], n: u64| v.iter().find(|q| q.keys == n).expect("a step").clone();
     let (s10, s100) = (at(&r.sequential, 10_000), at(&r.sequential, 100_000));
-    crate::prose::says(nb, &format!("{} ranges at 10,000 keys, {} at 100,000, all but the last half full (fill {:.3}), and the busiest node takes {:.1} % of every window of 100 writes", s10.partitions.mean, s100.partitions.mean, s100.fill.mean, 100.0 * s100.busiest_share.mean));
+    crate::prose::says(nb, &format!("{} ranges at 10,000 keys, {} at 100,000, all but the last half full (fill {:.3}), and the busiest node takes {:.1} % of every window of 20 writes", s10.partitions.mean, s100.partitions.mean, s100.fill.mean, 100.0 * s100.busiest_share.mean));
     let ranges = |n: u64| at(&r.random, n).partitions.mean;
     crate::prose::says(
         nb,
@@ -213,7 +213,7 @@ fn splitting_prose_quotes_the_table() -> Result<()> {
     assert_eq!(ranges(100_000), ranges(80_000));
     let last = at(&r.random, 100_000);
     crate::prose::says(nb, &format!("({:.3} at 100,000)", last.fill.mean));
-    crate::prose::says(nb, &format!("the busiest node takes {:.1} % of a window of 100 (theory for writes sent to nodes at random: {:.1} %; the fair share is 10 %)", 100.0 * last.busiest_share.mean, 100.0 * last.busiest_theory));
+    crate::prose::says(nb, &format!("the busiest node takes {:.1} % of a window of 20 (theory for writes sent to nodes at random: {:.1} %; the fair share is 10 %", 100.0 * last.busiest_share.mean, 100.0 * last.busiest_theory));
     let small = split_by_size(&SplittingParams { max_keys: 10, ..p })?;
     let s = small.random.last().expect("steps");
     crate::prose::says(

@@ -51,7 +51,7 @@ pub struct SplittingParams {
 
 impl Default for SplittingParams {
     /// 10 nodes, ranges of at most 1,000 keys, 100,000 keys, 20 steps,
-    /// windows of 100 writes, 10 seeds.
+    /// windows of 20 writes, 10 seeds.
     fn default() -> Self {
         SplittingParams {
             seed: 1,
@@ -60,7 +60,7 @@ impl Default for SplittingParams {
             max_keys: 1_000,
             keys: 100_000,
             steps: 20,
-            window: 100,
+            window: 20,
         }
     }
 }
@@ -318,7 +318,7 @@ impl SplittingResult {
     pub fn writes_chart(&self) -> Result<Figure> {
         let (n, w) = (self.params.nodes, self.params.window);
         let even = Series::new(
-            format!("writes spread evenly: the busiest of {n} by chance"),
+            "by chance",
             self.random
                 .iter()
                 .map(|q| (q.keys as f64 / 1e3, 100.0 * q.busiest_theory))
@@ -332,10 +332,12 @@ impl SplittingResult {
                 sim("random keys", &self.random, 100.0, |q| q.busiest_share),
             ],
             &[even],
-            Opts::new(format!("Where the writes go: the busiest of {n} nodes"))
-                .x_label("keys inserted N (thousands)")
-                .y_label(format!("busiest node's share of {w} writes (%)"))
-                .y_from_zero(),
+            Opts::new(format!(
+                "Where the writes go: the busiest of {n} nodes, against chance"
+            ))
+            .x_label("keys inserted N (thousands)")
+            .y_label(format!("busiest node's share of {w} writes (%)"))
+            .y_from_zero(),
         )
     }
 

@@ -99,7 +99,7 @@ fn over_time(
                 .max()
                 .filter(|d| *d > SimDuration::ZERO)
                 .map_or(String::new(), |d| format!(
-                    ", stale rings up to {} s",
+                    ", rings ≤ {} s stale",
                     d.as_secs_f64()
                 ))
         ))
@@ -153,7 +153,7 @@ pub fn misrouted_chart(runs: &[&RebalanceTimeline]) -> Result<Figure> {
         |t| &t.misrouted_pct,
         0.0,
         vec![theory],
-        "Reads sent by a stale ring",
+        "Misrouted",
         "reads sent to a former owner (%)".into(),
     )
 }
