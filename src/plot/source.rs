@@ -89,6 +89,7 @@ const FILES: &[(&str, &str)] = &[
     file!("service/protect/window.rs"),
     file!("service/server.rs"),
     file!("txn/decision.rs"),
+    file!("txn/group_commit.rs"),
     file!("txn/isolation.rs"),
     file!("txn/isolation/db.rs"),
     file!("txn/isolation/locks.rs"),
@@ -96,6 +97,7 @@ const FILES: &[(&str, &str)] = &[
     file!("txn/logging.rs"),
     file!("txn/mod.rs"),
     file!("txn/saga.rs"),
+    file!("txn/three_phase.rs"),
     file!("txn/two_phase.rs"),
 ];
 

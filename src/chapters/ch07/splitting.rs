@@ -139,7 +139,7 @@ pub fn sequential_partitions(n: u64, s: usize) -> u64 {
     if n <= s {
         1
     } else {
-        2 + (n - s - 1) / ((s + 1) / 2)
+        2 + (n - s - 1) / s.div_ceil(2)
     }
 }
 
