@@ -344,22 +344,34 @@ fn measured(label: String, pts: Vec<(f64, MeanCi)>) -> Series {
         .with_style(SeriesStyle::LinePoints)
 }
 
+/// One measured series and one theory series per logging scheme, from
+/// each point's `(x, measured, theory)`.
+fn per_scheme<P>(
+    points: &[Vec<P>],
+    xy: impl Fn(&P) -> (f64, MeanCi, f64),
+) -> (Vec<Series>, Vec<Series>) {
+    SCHEMES
+        .iter()
+        .zip(points)
+        .map(|(l, pts)| {
+            let v: Vec<_> = pts.iter().map(&xy).collect();
+            (
+                measured(
+                    scheme_label(*l),
+                    v.iter().map(|&(x, m, _)| (x, m)).collect(),
+                ),
+                Series::new(l.name(), v.iter().map(|&(x, _, t)| (x, t)).collect()),
+            )
+        })
+        .unzip()
+}
+
 impl GroupCommit {
     /// Commits per second against the most commits per sync, per scheme,
     /// with the theory dashed.
     pub fn chart(&self) -> Result<Figure> {
-        let mut series = Vec::new();
-        let mut theory = Vec::new();
-        for (l, pts) in SCHEMES.iter().zip(&self.points) {
-            series.push(measured(
-                scheme_label(*l),
-                pts.iter().map(|p| (p.batch as f64, p.throughput)).collect(),
-            ));
-            theory.push(Series::new(
-                l.name(),
-                pts.iter().map(|p| (p.batch as f64, p.theory)).collect(),
-            ));
-        }
+        let (series, theory) =
+            per_scheme(&self.points, |p| (p.batch as f64, p.throughput, p.theory));
         line_chart(
             &series,
             &theory,
@@ -412,18 +424,8 @@ impl WindowLatency {
     /// Mean commit latency against the group window, per scheme, with the
     /// theory dashed.
     pub fn chart(&self) -> Result<Figure> {
-        let mut series = Vec::new();
-        let mut theory = Vec::new();
-        for (l, pts) in SCHEMES.iter().zip(&self.points) {
-            series.push(measured(
-                scheme_label(*l),
-                pts.iter().map(|p| (p.window_ms, p.latency_ms)).collect(),
-            ));
-            theory.push(Series::new(
-                l.name(),
-                pts.iter().map(|p| (p.window_ms, p.theory_ms)).collect(),
-            ));
-        }
+        let (series, theory) =
+            per_scheme(&self.points, |p| (p.window_ms, p.latency_ms, p.theory_ms));
         line_chart(
             &series,
             &theory,
