@@ -291,6 +291,8 @@ mod rebalancing;
 mod bounded;
 #[path = "ch07/fixed.rs"]
 mod fixed;
+#[path = "ch07/migration.rs"]
+mod migration;
 #[path = "ch07/secondary.rs"]
 mod secondary;
 #[path = "ch07/splitting.rs"]

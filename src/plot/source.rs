@@ -51,6 +51,7 @@ const FILES: &[(&str, &str)] = &[
     file!("partition/consistent.rs"),
     file!("partition/fixed.rs"),
     file!("partition/jump.rs"),
+    file!("partition/migration.rs"),
     file!("partition/mod.rs"),
     file!("partition/modulo.rs"),
     file!("partition/range.rs"),

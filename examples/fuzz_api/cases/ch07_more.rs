@@ -3,7 +3,7 @@
 //! clear error, or bounded), and their charts and tables.
 
 use crate::harness::*;
-use thinkdist::ch07::{rebalance as rb, secondary as sx, splitting as sp};
+use thinkdist::ch07::{migration as mg, rebalance as rb, secondary as sx, splitting as sp};
 use thinkdist::partition::secondary::{IndexKind, IndexedStore};
 use thinkdist::partition::splitting::SplittingRanges;
 
@@ -25,6 +25,22 @@ fn small_split() -> sp::SplittingParams {
         window: 10,
         ..Default::default()
     }
+}
+
+fn small_mig() -> mg::MigrationParams {
+    mg::MigrationParams {
+        seeds: 2,
+        keys: 200,
+        clients: 4,
+        duration: thinkdist::sim::time::ms(1_500),
+        ..Default::default()
+    }
+}
+
+fn mig(p: &mg::MigrationParams, rates: &[f64]) -> Outcome {
+    let r = mg::writes_during_migration(p, rates)?;
+    table(&r.table())?;
+    chart(r.lost_chart())
 }
 
 fn sec(p: &sx::SecondaryParams, parts: &[usize]) -> Outcome {
@@ -97,6 +113,117 @@ pub fn add(c: &mut Cases) {
             })
         });
     }
+    for &(n, x) in F64 {
+        c.add(
+            format!("ch07::writes_during_migration(rate {n})"),
+            move || mig(&small_mig(), &[x]),
+        );
+    }
+    for &(n, k) in USIZE {
+        for (what, p) in [
+            (
+                "nodes",
+                mg::MigrationParams {
+                    nodes: k,
+                    ..small_mig()
+                },
+            ),
+            (
+                "keys",
+                mg::MigrationParams {
+                    keys: k,
+                    ..small_mig()
+                },
+            ),
+            (
+                "clients",
+                mg::MigrationParams {
+                    clients: k,
+                    ..small_mig()
+                },
+            ),
+            (
+                "vnodes",
+                mg::MigrationParams {
+                    vnodes: k,
+                    ..small_mig()
+                },
+            ),
+        ] {
+            c.add(
+                format!("ch07::writes_during_migration({what} {n})"),
+                move || mig(&p, &[100.0]),
+            );
+        }
+    }
+    for &(n, d) in DUR {
+        for (what, p) in [
+            (
+                "think",
+                mg::MigrationParams {
+                    think: d,
+                    ..small_mig()
+                },
+            ),
+            (
+                "timeout",
+                mg::MigrationParams {
+                    timeout: d,
+                    ..small_mig()
+                },
+            ),
+            (
+                "latency",
+                mg::MigrationParams {
+                    latency: d,
+                    ..small_mig()
+                },
+            ),
+            (
+                "join_at",
+                mg::MigrationParams {
+                    join_at: d,
+                    ..small_mig()
+                },
+            ),
+            (
+                "switch_delay",
+                mg::MigrationParams {
+                    switch_delay: d,
+                    ..small_mig()
+                },
+            ),
+            (
+                "duration",
+                mg::MigrationParams {
+                    duration: d,
+                    ..small_mig()
+                },
+            ),
+        ] {
+            c.add(
+                format!("ch07::writes_during_migration({what} {n})"),
+                move || mig(&p, &[100.0]),
+            );
+        }
+    }
+    for &(n, k) in RUNS64 {
+        c.add(
+            format!("ch07::writes_during_migration(seeds {n})"),
+            move || {
+                mig(
+                    &mg::MigrationParams {
+                        seeds: k,
+                        ..small_mig()
+                    },
+                    &[100.0],
+                )
+            },
+        );
+    }
+    c.add("ch07::writes_during_migration(no rates)", || {
+        mig(&small_mig(), &[])
+    });
     for &(n, k) in U64 {
         for (what, p) in [
             (

@@ -8,11 +8,13 @@
 //! consistent hashing against the plain ring under skew ([`bounded`]); many
 //! fixed partitions per node, moved whole on a join ([`fixed`]); local
 //! against global secondary indexes ([`secondary`]); ranges that split
-//! by size as data grows ([`splitting`]).
+//! by size as data grows ([`splitting`]); and writes while keys move to a
+//! new node, under three hand-offs ([`migration`]).
 
 pub mod bounded;
 pub mod fixed;
 pub mod hotspots;
+pub mod migration;
 pub mod moved;
 pub mod rebalance;
 pub mod secondary;

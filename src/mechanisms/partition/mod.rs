@@ -13,7 +13,8 @@
 //!
 //! Ranges that split as data grows: [`splitting`]. And on top of a
 //! placement, [`secondary`]: local (per-partition) and global
-//! (term-partitioned) secondary indexes.
+//! (term-partitioned) secondary indexes. Moving keys to a joining node
+//! while clients write them, under three hand-offs: [`migration`].
 //!
 //! Every hash is XXH3 (64 bit, crate `xxhash-rust`), seeded with the
 //! partitioner's `seed`: a well-known, fast hash whose output is fixed by
@@ -39,6 +40,7 @@ pub mod bounded;
 pub mod consistent;
 pub mod fixed;
 pub mod jump;
+pub mod migration;
 pub mod modulo;
 pub mod range;
 pub mod rendezvous;
