@@ -362,7 +362,7 @@ impl HeldLocksRun {
                     .to_string(),
             ]);
         }
-        Ok(t.caption(&format!(
+        Ok(t.caption(format!(
             "{} trials per outage; λ = {} local transactions/s over K = {} keys, lock wait W = {} ms. The hold is the outage plus a few message delays and up to one ask period ({} ms).",
             p.seeds,
             p.local_rate,
