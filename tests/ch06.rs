@@ -812,5 +812,7 @@ mod change_the_protocol {
 
 #[path = "ch06/cost.rs"]
 mod cost;
+#[path = "ch06/held_locks.rs"]
+mod held_locks;
 #[path = "ch06/three_phase.rs"]
 mod three_phase;

@@ -91,6 +91,7 @@ const FILES: &[(&str, &str)] = &[
     file!("service/server.rs"),
     file!("txn/decision.rs"),
     file!("txn/group_commit.rs"),
+    file!("txn/in_doubt_locks.rs"),
     file!("txn/isolation.rs"),
     file!("txn/isolation/db.rs"),
     file!("txn/isolation/locks.rs"),

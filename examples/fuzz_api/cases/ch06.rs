@@ -12,7 +12,8 @@ use thinkdist::ch06::sagas::{
 };
 use thinkdist::ch06::three_phase::{crashes_table, replay_table};
 use thinkdist::ch06::{
-    AtomicityParams, BlockingParams, CostParams, LatencyParams, SagaParams, ThreePhaseParams,
+    AtomicityParams, BlockingParams, CostParams, HeldLocksParams, LatencyParams, SagaParams,
+    ThreePhaseParams,
 };
 use thinkdist::prelude::*;
 use thinkdist::txn::decision::{standard_decision, Votes};
@@ -325,7 +326,38 @@ fn three_phase(c: &mut Cases) {
     c.add("replay_table(no rows)", || table(&replay_table(&[])?));
 }
 
+fn held_locks(c: &mut Cases) {
+    let base = HeldLocksParams {
+        seeds: 2,
+        outages: vec![ms(150)],
+        ..HeldLocksParams::default()
+    };
+    let b = body(|p: &HeldLocksParams| {
+        let r = p.run()?;
+        table(&r.table()?)?;
+        chart(r.chart())
+    });
+    let (t, m) = ("HeldLocksParams", "run");
+    vary_fields!(c, t, m, &base, &b;
+        "seed", U64 => seed,
+        "seeds", USIZE => seeds,
+        "keys", USIZE => keys,
+        "participants", USIZE => participants,
+        "local_rate", F64 => local_rate,
+        "lock_wait", DUR => lock_wait,
+        "ask_every", DUR => ask_every,
+    );
+    let lists: Vec<(String, Vec<SimDuration>)> = vec![
+        ("[]".into(), vec![]),
+        ("[0]".into(), vec![ms(0)]),
+        ("[1 h]".into(), vec![secs(3_600)]),
+        ("[1 ms; 21]".into(), vec![ms(1); 21]),
+    ];
+    c.vary(t, m, &base, "outages", &lists, |p, v| p.outages = v, &b);
+}
+
 pub fn add(c: &mut Cases) {
+    held_locks(c);
     three_phase(c);
     atomicity(c);
     blocking(c);

@@ -6,7 +6,9 @@
 //! cooperative termination ([`blocking`]); commit latency against the
 //! number of participants, with the theory of the slowest round trip
 //! ([`latency`]); messages and disk syncs per commit against the
-//! protocol's arithmetic ([`cost`]); three-phase commit, which does not
+//! protocol's arithmetic ([`cost`]); the locks a participant holds in
+//! doubt, and the other transactions a coordinator outage makes them lose
+//! ([`held_locks`]); three-phase commit, which does not
 //! block when the coordinator crashes and is not atomic under a partition
 //! ([`three_phase`]); a saga with compensations, its orchestrator an async
 //! process, checked over crash seeds ([`sagas`]) and compared with two-phase commit
@@ -15,6 +17,7 @@
 pub mod atomicity;
 pub mod blocking;
 pub mod cost;
+pub mod held_locks;
 pub mod latency;
 pub mod sagas;
 pub mod three_phase;
@@ -23,6 +26,7 @@ pub mod versus;
 pub use atomicity::AtomicityParams;
 pub use blocking::BlockingParams;
 pub use cost::CostParams;
+pub use held_locks::HeldLocksParams;
 pub use latency::LatencyParams;
 pub use sagas::SagaParams;
 pub use three_phase::ThreePhaseParams;

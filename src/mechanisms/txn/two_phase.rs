@@ -40,6 +40,7 @@
 //! participants' disks hold after every event).
 
 use super::decision::{DecisionRule, Votes};
+use super::in_doubt_locks::{LockRule, LockTable};
 use crate::check::property::invariant;
 use crate::error::{check_probability, Error, Result};
 use crate::sim::rng;
@@ -89,6 +90,9 @@ pub enum Msg {
     Ack(TxnId),
     /// Coordinator → client: the outcome.
     Done(TxnId, Outcome),
+    /// Outside → participant: a local transaction (id, key) that needs
+    /// the key's lock ([`super::in_doubt_locks`]).
+    Local(u64, u64),
 }
 
 /// Timers of the protocol.
@@ -100,6 +104,8 @@ pub enum Timer {
     Ask(TxnId),
     /// The coordinator repeats a commit to whoever has not acknowledged it.
     Repeat(TxnId),
+    /// A local transaction (id, key) stops waiting for its lock.
+    LockWait(u64, u64),
 }
 
 /// A node's log: what it knows about each transaction, durably once synced.
@@ -134,6 +140,13 @@ pub struct TwoPhase {
     /// When the coordinator commits or aborts ([`super::decision`]).
     #[serde(skip)]
     pub rule: DecisionRule,
+    /// Keys the transactions lock at the participants (`T` locks `T mod
+    /// keys`); 0: no locks ([`super::in_doubt_locks`]).
+    pub keys: usize,
+    /// How long a local transaction waits for a lock before giving up.
+    pub lock_wait: SimDuration,
+    /// Whether a prepared participant holds its lock until the outcome.
+    pub lock_rule: LockRule,
 }
 
 impl Default for TwoPhase {
@@ -148,6 +161,9 @@ impl Default for TwoPhase {
             variant: Variant::Correct,
             termination: false,
             rule: DecisionRule::default(),
+            keys: 0,
+            lock_wait: ms(100),
+            lock_rule: LockRule::HeldInDoubt,
         }
     }
 }
@@ -163,9 +179,13 @@ impl TwoPhase {
             ));
         }
         check_probability("no_vote", self.no_vote)?;
+        if self.keys > 1_000_000 {
+            return Err(Error::invalid("keys", self.keys, "0 to 1,000,000 keys"));
+        }
         for (name, d) in [
             ("vote_timeout", self.vote_timeout),
             ("ask_every", self.ask_every),
+            ("lock_wait", self.lock_wait),
         ] {
             if d.0 == 0 {
                 return Err(Error::invalid(name, d, "a duration > 0"));
@@ -183,7 +203,12 @@ impl TwoPhase {
             unacked: BTreeMap::new(),
         })];
         for _ in 0..self.participants {
-            v.push(TwoPc::Participant(Participant { cfg: self.clone() }));
+            let locks = (self.keys > 0)
+                .then(|| LockTable::new(self.keys as u64, self.lock_wait, self.lock_rule));
+            v.push(TwoPc::Participant(Participant {
+                cfg: self.clone(),
+                locks,
+            }));
         }
         Ok(v)
     }
@@ -213,10 +238,23 @@ pub struct Coordinator {
     unacked: BTreeMap<TxnId, BTreeSet<NodeId>>,
 }
 
-/// A participant's memory (everything it knows is on its disk).
+/// A participant's memory (everything it knows is on its disk, but for
+/// its lock table).
 #[derive(Debug, Clone)]
 pub struct Participant {
     cfg: TwoPhase,
+    locks: Option<LockTable>,
+}
+
+impl TwoPc {
+    /// A participant's lock table (`None` for the coordinator, or without
+    /// keys).
+    pub fn locks(&self) -> Option<&LockTable> {
+        match self {
+            TwoPc::Participant(p) => p.locks.as_ref(),
+            TwoPc::Coordinator(_) => None,
+        }
+    }
 }
 
 /// A node of the protocol.
@@ -295,7 +333,7 @@ impl Coordinator {
 }
 
 impl Participant {
-    fn apply(&self, ctx: &mut Ctx<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
+    fn apply(&mut self, ctx: &mut Ctx<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
         let log = ctx.disk();
         if log.decided.contains_key(&txn) {
             return;
@@ -311,6 +349,10 @@ impl Participant {
             Outcome::Committed => "committed",
             Outcome::Aborted => "aborted",
         });
+        let now = ctx.now();
+        if let Some(l) = self.locks.as_mut() {
+            l.decided(txn, now);
+        }
     }
 }
 
@@ -342,7 +384,11 @@ impl Node for TwoPc {
                 .filter(|t| !log.decided.contains_key(*t))
                 .copied()
                 .collect();
+            let now = ctx.now();
             for t in doubt {
+                if let Some(l) = p.locks.as_mut() {
+                    l.prepared(t, now);
+                }
                 ctx.set_timer(p.cfg.ask_every, Timer::Ask(t));
             }
         }
@@ -403,6 +449,13 @@ impl Node for TwoPc {
                     ctx.send(from, Msg::Vote(txn, true));
                     return;
                 }
+                if p.locks.as_ref().is_some_and(|l| l.blocked(txn)) {
+                    // Another transaction in doubt holds the key.
+                    ctx.disk().decided.insert(txn, Outcome::Aborted);
+                    ctx.sync("vote no (key locked)");
+                    ctx.send(from, Msg::Vote(txn, false));
+                    return;
+                }
                 if rng::chance(ctx.rng(), p.cfg.no_vote) {
                     ctx.disk().decided.insert(txn, Outcome::Aborted);
                     ctx.sync("vote no");
@@ -412,6 +465,10 @@ impl Node for TwoPc {
                 ctx.disk().prepared.insert(txn);
                 if p.cfg.variant != Variant::ForgetVote {
                     ctx.sync("prepared");
+                }
+                let now = ctx.now();
+                if let Some(l) = p.locks.as_mut() {
+                    l.prepared(txn, now);
                 }
                 ctx.send(from, Msg::Vote(txn, true));
                 ctx.set_timer(p.cfg.ask_every, Timer::Ask(txn));
@@ -436,6 +493,18 @@ impl Node for TwoPc {
                     ctx.send(from, Msg::Decision(txn, Outcome::Aborted));
                 }
                 // In doubt itself: it cannot help.
+            }
+            (TwoPc::Participant(p), Msg::Local(id, key)) => {
+                let now = ctx.now();
+                match p.locks.as_mut() {
+                    Some(l) => {
+                        if l.local(id, key, now) {
+                            let wait = l.lock_wait();
+                            ctx.set_timer(wait, Timer::LockWait(id, key));
+                        }
+                    }
+                    None => ctx.count("local transaction without keys"),
+                }
             }
             _ => ctx.count("unexpected message"),
         }
@@ -462,6 +531,12 @@ impl Node for TwoPc {
                 }
                 ctx.set_timer(p.cfg.ask_every, Timer::Ask(txn));
             }
+            (TwoPc::Participant(p), Timer::LockWait(id, key)) => {
+                let now = ctx.now();
+                if let Some(l) = p.locks.as_mut() {
+                    l.wait_expired(id, key, now);
+                }
+            }
             _ => {}
         }
     }
@@ -479,6 +554,7 @@ impl Node for TwoPc {
             Msg::Query(t) => format!("query T{t}"),
             Msg::Ack(t) => format!("ack T{t}"),
             Msg::Done(t, d) => format!("{} T{t}", o(d)),
+            Msg::Local(id, k) => format!("local L{id} on key {k}"),
         }
     }
 
@@ -487,6 +563,7 @@ impl Node for TwoPc {
             Timer::Votes(t) => format!("vote timeout T{t}"),
             Timer::Ask(t) => format!("ask T{t}"),
             Timer::Repeat(t) => format!("repeat T{t}"),
+            Timer::LockWait(id, _) => format!("lock wait L{id}"),
         }
     }
 }
