@@ -13,10 +13,10 @@
 //!   has one crash point per commit and one per checkpoint. A crash at the
 //!   commit sync of the transfer numbered `m` from 0 finds `m mod I` commits
 //!   since the checkpoint; one at a checkpoint's sync finds `I`. Over a
-//!   period of `I + 1` points that averages `(0 + 1 + … + (I−1) + I) / (I +
-//!   1) = I / 2` commits. Each commit left three records (two updates, a
-//!   commit), and the backward scan reads the checkpoint record too: **3·I/2
-//!   + 1 records read, I updates replayed**.
+//!   period of `I + 1` points that averages
+//!   `(0 + 1 + … + (I−1) + I) / (I + 1) = I / 2` commits. Each commit left
+//!   three records (two updates, a commit), and the backward scan reads the
+//!   checkpoint record too: **3·I/2 + 1 records read, I updates replayed**.
 //! - [`CheckpointParams::recovery_crashes`]: the bank is crashed at every
 //!   crash point of a run, and then, during each recovery, at every crash
 //!   point of that recovery; a second recovery must leave the disk exactly
@@ -233,7 +233,8 @@ impl CheckpointParams {
     /// restore the three checks (see [`crate::check::crash_points`]).
     pub fn every_crash_point(&self, interval: usize, redo: Redo) -> Result<CrashPointReport> {
         self.validate()?;
-        self.check_work(self.transfers as f64)?;
+        // At most one crash point per commit and one per checkpoint.
+        self.check_work(2.0 * self.transfers as f64)?;
         every_point(
             |plan, record| Ok(self.run(interval, redo, plan, record, self.seed)?.checks),
             self.restart_after,
@@ -318,10 +319,12 @@ impl CheckpointParams {
     /// disk after the first crash and the two disks must be equal.
     pub fn recovery_crashes(&self, interval: usize) -> Result<RecoveryCrashes> {
         self.validate()?;
-        // A run has about transfers × (1 + 1/interval) points, each with
-        // at most interval + 1 recovery points: about 3 runs per transfer
-        // per interval / 2.
-        self.check_work(self.transfers as f64 * (interval.min(self.transfers) as f64 + 2.0))?;
+        // A run has at most 2 × transfers points (one per commit, one per
+        // checkpoint); their recoveries have about interval / 2 + 1 points
+        // each on average, and each pair costs 2 runs per way of redoing.
+        let i = interval.min(self.transfers) as f64;
+        let t = self.transfers as f64;
+        self.check_work(2.0 * t + 4.0 * t * (i / 2.0 + 1.0))?;
         let quiet = self.client_time();
         let horizon = quiet + quiet + quiet + ms(10);
         let run = |redo: Redo, plan: &FaultPlan, record: bool| {

@@ -120,6 +120,9 @@ impl Ledger {
     }
 }
 
+/// One update to redo: `(account, after-image, change)`.
+pub type Update = (Account, i64, i64);
+
 /// What recovery must do, read from the disk alone: the backward scan to
 /// the newest checkpoint and the committed transactions after it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -129,7 +132,7 @@ pub struct RecoveryPlan {
     pub read: usize,
     /// The committed transactions after the checkpoint, oldest first, each
     /// with its updates `(account, after-image, change)`.
-    pub redo: Vec<(TxnId, Vec<(Account, i64, i64)>)>,
+    pub redo: Vec<(TxnId, Vec<Update>)>,
 }
 
 impl RecoveryPlan {
@@ -150,7 +153,7 @@ impl RecoveryPlan {
                 _ => None,
             })
             .collect();
-        let mut redo: Vec<(TxnId, Vec<(Account, i64, i64)>)> = Vec::new();
+        let mut redo: Vec<(TxnId, Vec<Update>)> = Vec::new();
         for e in &tail {
             if let Entry::Update {
                 txn,
