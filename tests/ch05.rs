@@ -7,6 +7,9 @@ use thinkdist::txn::logging::{check_store, Logging, Record, Store};
 
 mod prose;
 
+#[path = "ch05/checkpoint.rs"]
+mod checkpoint;
+
 #[path = "ch05/sync_cost.rs"]
 mod sync_cost;
 

@@ -89,6 +89,7 @@ const FILES: &[(&str, &str)] = &[
     file!("service/protect/throttle.rs"),
     file!("service/protect/window.rs"),
     file!("service/server.rs"),
+    file!("txn/checkpoint.rs"),
     file!("txn/decision.rs"),
     file!("txn/group_commit.rs"),
     file!("txn/in_doubt_locks.rs"),

@@ -4,6 +4,7 @@
 
 use crate::harness::*;
 use thinkdist::ch04::delivery::{self as dl, DeliveryParams, Scenario};
+use thinkdist::ch05::checkpoint::CheckpointParams;
 use thinkdist::ch05::isolation as ci;
 use thinkdist::ch05::sync_cost::SyncCostParams;
 use thinkdist::ch05::{logging as lg, LoggingParams};
@@ -716,9 +717,88 @@ fn sync_cost(c: &mut Cases) {
     });
 }
 
+/// Checkpoints: every interval, transfer count, balance and account count
+/// of the tables, on short runs.
+fn checkpoint(c: &mut Cases) {
+    let short = CheckpointParams {
+        transfers: 16,
+        initial: 1_000,
+        seeds: 2,
+        ..CheckpointParams::default()
+    };
+    for &(n, i) in USIZE {
+        let p = short.clone();
+        c.add(
+            format!("ch05::checkpoint::recovery_cost([{n}])"),
+            move || {
+                let r = p.recovery_cost(&[i])?;
+                table(&r.table())?;
+                chart(r.chart())
+            },
+        );
+        let p = short.clone();
+        c.add(
+            format!("ch05::checkpoint::recovery_crashes({n})"),
+            move || table(&p.recovery_crashes(i)?.table()),
+        );
+        let p = short.clone();
+        c.add(
+            format!("ch05::checkpoint::every_crash_point({n})"),
+            move || {
+                p.every_crash_point(i, thinkdist::txn::checkpoint::Redo::Delta)?;
+                Ok(())
+            },
+        );
+        let p = CheckpointParams {
+            transfers: i,
+            ..short.clone()
+        };
+        c.add(format!("ch05::checkpoint transfers {n}"), move || {
+            p.recovery_cost(&[1])?;
+            p.recovery_crashes(2)?;
+            Ok(())
+        });
+        let p = CheckpointParams {
+            accounts: i,
+            ..short.clone()
+        };
+        c.add(format!("ch05::checkpoint accounts {n}"), move || {
+            p.recovery_cost(&[4])?;
+            Ok(())
+        });
+    }
+    for &(n, v) in I64 {
+        let p = CheckpointParams {
+            initial: v,
+            ..short.clone()
+        };
+        c.add(format!("ch05::checkpoint initial {n}"), move || {
+            p.recovery_cost(&[4])?;
+            Ok(())
+        });
+    }
+    for &(n, d) in DUR {
+        let p = CheckpointParams {
+            think: d,
+            timeout: d,
+            restart_after: d,
+            ..short.clone()
+        };
+        c.add(format!("ch05::checkpoint durations {n}"), move || {
+            p.recovery_cost(&[4])?;
+            Ok(())
+        });
+    }
+    c.add("ch05::checkpoint::recovery_cost([])", move || {
+        short.recovery_cost(&[])?;
+        Ok(())
+    });
+}
+
 pub fn add(c: &mut Cases) {
     delivery(c);
     logging(c);
     isolation(c);
     sync_cost(c);
+    checkpoint(c);
 }

@@ -4,6 +4,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`logging`] | atomicity and durability: undo and redo logging, and two broken variants |
+//! | [`checkpoint`] | redo logging with checkpoints (no-force): recovery reads back to the newest checkpoint; after-image redo against a non-idempotent delta redo |
 //! | [`group_commit`] | a log whose syncs take time, serving a group of commits per sync (group commit) |
 //! | [`isolation`] | a database running concurrent transactions at four isolation levels (and a broken one), recording the history the isolation checker reads |
 //! | [`two_phase`] | two-phase commit with durable logs, presumed abort, and two broken variants |
@@ -12,6 +13,7 @@
 //! | [`three_phase`] | three-phase commit with the timeout-based termination rule: non-blocking when the coordinator crashes, not atomic under a partition |
 //! | [`saga`] | a saga with compensations, its orchestrator an async process; a non-idempotent compensation |
 
+pub mod checkpoint;
 pub mod decision;
 pub mod group_commit;
 pub mod in_doubt_locks;
