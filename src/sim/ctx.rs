@@ -34,7 +34,7 @@ pub struct Ctx<'a, N: Node> {
 /// since a run only ever takes one side.
 pub(crate) enum Link<'a, N: Node> {
     Direct(&'a mut Core<N>),
-    Erased(&'a mut Core<ErasedNode>, Typed<N>),
+    Erased(&'a mut Core<ErasedNode>, &'a Typed<N>),
 }
 
 /// Runs `$body` on the core, whichever engine it belongs to (the code is

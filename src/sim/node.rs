@@ -127,10 +127,42 @@ pub trait Node: Clone {
 }
 
 /// `Debug` form cut to 24 characters (with an ellipsis).
+///
+/// Only the `format!` is generic: the cutting is a plain function compiled
+/// in the crate, so a node defined in a notebook cell (compiled
+/// unoptimised) does not label its traced events with iterator code
+/// compiled at opt-level 0.
 pub fn short_debug(x: &impl Debug) -> String {
-    let mut s = format!("{x:?}");
-    if s.chars().count() > 24 {
-        s = s.chars().take(23).collect::<String>() + "…";
+    cut_label(format!("{x:?}"))
+}
+
+/// `s` cut to 24 characters (the last one an ellipsis if it was longer).
+fn cut_label(mut s: String) -> String {
+    if s.len() <= 24 {
+        // At most 24 bytes, so at most 24 characters: the common case.
+        return s;
+    }
+    if let Some((at, _)) = s.char_indices().nth(24) {
+        let keep = s.char_indices().nth(23).map_or(at, |(i, _)| i);
+        s.truncate(keep);
+        s.push('…');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_debug;
+
+    #[test]
+    fn labels_longer_than_24_characters_are_cut_to_23_and_an_ellipsis() {
+        assert_eq!(short_debug(&"ab"), "\"ab\"");
+        // 24 characters as printed (22 plus the quotes): kept whole.
+        let s24 = "é".repeat(22);
+        assert_eq!(short_debug(&s24), format!("\"{s24}\""));
+        // 25: cut on a character boundary (multi-byte characters).
+        let cut = short_debug(&"é".repeat(23));
+        assert_eq!(cut, format!("\"{}…", "é".repeat(22)));
+        assert_eq!(cut.chars().count(), 24);
+    }
 }

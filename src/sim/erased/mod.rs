@@ -192,15 +192,18 @@ fn disk_of<N: Node + 'static>(v: &mut AnyValue) -> &mut N::Disk {
 struct Adapt<N>(N);
 
 impl<N: Node + 'static> Adapt<N> {
+    /// `N`'s conversions, one table per type: a context made for every
+    /// event takes its address (a constant) instead of filling three
+    /// fields, which a cell compiled unoptimised does one call at a time.
+    const TYPED: Typed<N> = Typed {
+        msg: AnyValue::msg::<N>,
+        timer: AnyValue::timer::<N>,
+        disk: disk_of::<N>,
+    };
     fn ctx(core: &mut Core<ErasedNode>, me: NodeId) -> Ctx<'_, N> {
-        let typed = Typed {
-            msg: AnyValue::msg::<N>,
-            timer: AnyValue::timer::<N>,
-            disk: disk_of::<N>,
-        };
         Ctx {
             me,
-            core: Link::Erased(core, typed),
+            core: Link::Erased(core, &Self::TYPED),
         }
     }
 }

@@ -244,16 +244,22 @@ impl AnyValue {
     }
     /// The value inside, if it is a `T` (otherwise `None`, and the value is
     /// dropped).
+    ///
+    /// The type check and the unwrapping are [`AnyValue::into_slot`], a
+    /// plain function compiled in the crate: what a cell compiles
+    /// unoptimised for every delivery is one call and a copy.
     #[inline]
+    // A `match`, not `?`: unoptimised, `?` is two more calls per delivery.
+    #[allow(clippy::question_mark)]
     pub fn take<T: 'static>(self) -> Option<T> {
-        if !self.is::<T>() {
-            return None;
-        }
-        let this = ManuallyDrop::new(self);
-        let p = this.slot.0.as_ptr();
+        let slot = match self.into_slot(TypeId::of::<T>()) {
+            Some(slot) => slot,
+            None => return None,
+        };
+        let p = slot.0.as_ptr();
         // SAFETY: the value is a `T`, stored as `store::<T>` left it
-        // (`Fits::<T>::YES` is what `store` tested); `this` is never dropped,
-        // so the value is moved out exactly once.
+        // (`Fits::<T>::YES` is what `store` tested); `into_slot` forgot the
+        // `AnyValue`, so the value is moved out exactly once, here.
         unsafe {
             Some(if Fits::<T>::YES {
                 ptr::read(p.cast::<T>())
@@ -261,6 +267,15 @@ impl AnyValue {
                 *Box::from_raw(ptr::read(p.cast::<*mut T>()))
             })
         }
+    }
+    /// The slot, if the value is of type `id`, with the `AnyValue` forgotten
+    /// (the caller owns the value inside and must move it out); otherwise
+    /// `None`, and the value is dropped.
+    fn into_slot(self, id: TypeId) -> Option<Slot> {
+        if !self.holds(id) {
+            return None;
+        }
+        Some(ManuallyDrop::new(self).slot)
     }
     /// The label of the value in traces (a message's `Node::label`).
     pub fn label(&self) -> String {
