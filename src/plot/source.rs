@@ -102,6 +102,7 @@ const FILES: &[(&str, &str)] = &[
     file!("txn/saga.rs"),
     file!("txn/three_phase.rs"),
     file!("txn/two_phase.rs"),
+    file!("txn/two_phase_check.rs"),
 ];
 
 /// The paths [`source`] knows (under `src/mechanisms/`), in order.

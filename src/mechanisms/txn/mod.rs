@@ -22,3 +22,4 @@ pub mod logging;
 pub mod saga;
 pub mod three_phase;
 pub mod two_phase;
+mod two_phase_check;
