@@ -245,7 +245,7 @@ impl AnyValue {
     /// The value inside, if it is a `T` (otherwise `None`, and the value is
     /// dropped).
     ///
-    /// The type check and the unwrapping are [`AnyValue::into_slot`], a
+    /// The type check and the unwrapping are `AnyValue::into_slot`, a
     /// plain function compiled in the crate: what a cell compiles
     /// unoptimised for every delivery is one call and a copy.
     #[inline]
