@@ -259,3 +259,55 @@ fn migration_prose_quotes_the_table() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn a_write_for_a_key_the_store_does_not_have_fails_without_a_panic() -> Result<()> {
+    use std::sync::Arc;
+    use thinkdist::partition::migration::{MigrationStore, Msg};
+    use thinkdist::partition::{ConsistentHash, Partitioner};
+    let old = ConsistentHash::new(&[0], 10, 1)?;
+    let mut new = old.clone();
+    new.add_node(1)?;
+    let (old, new) = (Arc::new(old), Arc::new(new));
+    let nodes: Vec<MigrationStore> = (0..2)
+        .map(|id| {
+            MigrationStore::new(
+                id,
+                1,
+                4,
+                &old,
+                &new,
+                Handoff::KeyByKey,
+                ms(10),
+                ms(20),
+                ms(1),
+            )
+        })
+        .collect();
+    let mut sim = Sim::builder().seed(1).build(nodes)?;
+    let mut sent = false;
+    sim.set_workload(
+        1,
+        move |_c: usize, _now: SimTime, _r: &mut SimRng, _l: Option<&Op<Msg>>| {
+            if sent {
+                return None;
+            }
+            sent = true;
+            Some(
+                Invoke::new(
+                    0,
+                    Msg::Put {
+                        key: 1_000_000,
+                        id: 1,
+                    },
+                )
+                .timeout(ms(50)),
+            )
+        },
+    )?;
+    sim.run_for(ms(100))?;
+    let ops = sim.history().ops();
+    assert_eq!(ops.len(), 1);
+    assert_ne!(ops[0].status, OpStatus::Ok);
+    Ok(())
+}

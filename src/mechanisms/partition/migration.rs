@@ -186,7 +186,11 @@ impl MigrationStore {
         forwarded: bool,
     ) {
         let k = key as usize;
-        if self.accepts[k] {
+        if k >= self.accepts.len() {
+            // Not a key of this store (a message injected by hand): refuse
+            // it rather than index past the end.
+            ctx.reply_failed(req, Msg::Put { key, id });
+        } else if self.accepts[k] {
             self.values[k].push(id);
             let old_owner = ctx.id() != self.joiner;
             if old_owner && self.copied[k] && self.handoff == Handoff::CopyThenForward {
@@ -275,6 +279,8 @@ impl Node for MigrationStore {
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, _from: NodeId, msg: Msg) {
         match msg {
+            Msg::Transfer(k, _) | Msg::Replicate { key: k, .. }
+                if k as usize >= self.values.len() => {}
             Msg::Transfer(k, value) => {
                 let i = k as usize;
                 let v = &mut self.values[i];
