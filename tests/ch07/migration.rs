@@ -7,19 +7,6 @@ use thinkdist::ch07::migration::*;
 use thinkdist::partition::migration::Handoff;
 use thinkdist::prelude::*;
 
-/// `n` with a comma every three digits, as the prose writes it.
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 fn small() -> MigrationParams {
     MigrationParams {
         seeds: 4,
@@ -188,7 +175,7 @@ fn migration_prose_quotes_the_table() -> Result<()> {
         row(&r, Handoff::CopyThenSwitch, 100.0),
         row(&r, Handoff::CopyThenSwitch, 800.0),
     );
-    crate::prose::says(nb, &format!("{:.1} ± {:.1} per run at 100 keys/s (theory {:.1}), of about {} writes, every one of them acknowledged", c100.lost.mean, c100.lost.half_width, c100.lost_theory, thousands(c100.writes.mean.round() as u64)));
+    crate::prose::says(nb, &format!("{:.1} ± {:.1} per run at 100 keys/s (theory {:.1}), of about {} writes, every one of them acknowledged", c100.lost.mean, c100.lost.half_width, c100.lost_theory, crate::prose::thousands(c100.writes.mean.round() as usize)));
     assert_eq!(c100.acked_pct.mean, 100.0);
     crate::prose::says(
         nb,
